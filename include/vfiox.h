@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvfiox - a userspace library over the Linux VFIO uAPI.
+ *
+ * Umbrella header: include this one. Every call returns 0 or a positive
+ * value on success and a negative errno on failure; global errno is not part
+ * of the contract. Diagnostics go to the callback set with vfiox_set_log().
+ */
+#ifndef VFIOX_H
+#define VFIOX_H
+
+#include <vfiox/log.h>
+#include <vfiox/caps.h>
+#include <vfiox/container.h>
+#include <vfiox/group.h>
+#include <vfiox/device.h>
+#include <vfiox/resv.h>
+#include <vfiox/pci.h>
+
+#endif

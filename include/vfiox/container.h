@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef VFIOX_CONTAINER_H
+#define VFIOX_CONTAINER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <vfiox/log.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * A container is one IOMMU context (/dev/vfio/vfio). Groups attach to it;
+ * the IOMMU type is chosen when the first group attaches, and the IOMMU info
+ * (page sizes, IOVA ranges, dma_avail) is read again on every attach and
+ * detach, because each group can shrink the usable IOVA space.
+ *
+ * Lifetime: the container owns its groups, and groups own their devices.
+ * vfiox_container_close() closes every device and group still open on it.
+ * Thread safety: a container and its children may be used from one thread at
+ * a time; callers serialise open/close themselves.
+ */
+struct vfiox_container;
+
+/**
+ * struct vfiox_container_opts - how to open a container.
+ * @sz: sizeof(struct vfiox_container_opts), for forward compatibility
+ * @dev_root: directory holding "vfio" and the group nodes; NULL: /dev/vfio
+ * @sysfs_root: sysfs mount point; NULL: /sys
+ * @iommu_type: VFIO_TYPE1v2_IOMMU, VFIO_TYPE1_IOMMU, or 0 to prefer type1v2
+ *              and fall back to type1
+ */
+struct vfiox_container_opts {
+	size_t sz;
+	const char *dev_root;
+	const char *sysfs_root;
+	int iommu_type;
+};
+
+/**
+ * struct vfiox_iova_range - a usable IOVA range, both ends inclusive.
+ */
+struct vfiox_iova_range {
+	uint64_t start;
+	uint64_t end;
+};
+
+/**
+ * struct vfiox_iommu_info - what VFIO_IOMMU_GET_INFO reported.
+ * @sz: set by the caller to sizeof(struct vfiox_iommu_info)
+ * @iommu_type: the type in use, 0 while no group is attached
+ * @pgsizes: bitmap of IOMMU page sizes
+ * @nr_iova_ranges: number of usable ranges (cap 1); 0 if the kernel gave no
+ *                  cap, in which case the whole 64-bit space is assumed
+ * @has_migration: cap 2 present; @migration_pgsizes and
+ *                 @max_dirty_bitmap_size are valid
+ * @has_dma_avail: cap 3 present; @dma_avail is the kernel's count of
+ *                 mappings still allowed when the info was read
+ */
+struct vfiox_iommu_info {
+	size_t sz;
+	int iommu_type;
+	uint64_t pgsizes;
+	uint32_t nr_iova_ranges;
+	bool has_migration;
+	uint64_t migration_pgsizes;
+	uint64_t max_dirty_bitmap_size;
+	bool has_dma_avail;
+	uint32_t dma_avail;
+};
+
+/**
+ * vfiox_container_open() - open /dev/vfio/vfio and check it.
+ * @opts: options, or NULL for defaults
+ * @out: receives the container
+ *
+ * Checks VFIO_GET_API_VERSION and that a type1 IOMMU is offered.
+ *
+ * Return: 0, -EINVAL (bad opts or API version mismatch), -ENOTSUP (no usable
+ * IOMMU type), or the errno of the failing open/ioctl.
+ */
+VFIOX_API int vfiox_container_open(const struct vfiox_container_opts *opts,
+				   struct vfiox_container **out);
+
+/**
+ * vfiox_container_close() - close every device and group, then the container.
+ * @c: container, may be NULL
+ */
+VFIOX_API void vfiox_container_close(struct vfiox_container *c);
+
+/** vfiox_container_fd() - the container's file descriptor (still owned). */
+VFIOX_API int vfiox_container_fd(const struct vfiox_container *c);
+
+/**
+ * vfiox_container_check_extension() - VFIO_CHECK_EXTENSION.
+ * Return: 1 if present, 0 if not, negative errno on failure.
+ */
+VFIOX_API int vfiox_container_check_extension(struct vfiox_container *c,
+					      unsigned int ext);
+
+/**
+ * vfiox_container_iommu_info() - copy out the last IOMMU info read.
+ * Return: 0, -EINVAL on bad arguments, -ENODEV while no group is attached.
+ */
+VFIOX_API int vfiox_container_iommu_info(const struct vfiox_container *c,
+					 struct vfiox_iommu_info *info);
+
+/**
+ * vfiox_container_iova_ranges() - copy out up to @max usable IOVA ranges.
+ * Return: the total number of ranges (may exceed @max), or negative errno.
+ */
+VFIOX_API int vfiox_container_iova_ranges(const struct vfiox_container *c,
+					  struct vfiox_iova_range *ranges,
+					  size_t max);
+
+/**
+ * vfiox_container_refresh() - read VFIO_IOMMU_GET_INFO again.
+ * Return: 0 or negative errno; on failure the previous info is kept.
+ */
+VFIOX_API int vfiox_container_refresh(struct vfiox_container *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

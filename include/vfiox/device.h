@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef VFIOX_DEVICE_H
+#define VFIOX_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <vfiox/group.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * A device opened from a group. Region and IRQ info is read once at open.
+ * Closing a device unmaps every region mapped through libvfiox, disables
+ * every IRQ index enabled through libvfiox and closes the eventfds libvfiox
+ * created. Owned by its group.
+ */
+struct vfiox_device;
+
+/**
+ * struct vfiox_device_opts - how to open a device.
+ * @sz: sizeof(struct vfiox_device_opts)
+ * @vf_token: VF token UUID string ("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx") for
+ *            SR-IOV PFs/VFs bound to vfio-pci, or NULL
+ */
+struct vfiox_device_opts {
+	size_t sz;
+	const char *vf_token;
+};
+
+/**
+ * struct vfiox_device_info - VFIO_DEVICE_GET_INFO.
+ * @sz: sizeof(struct vfiox_device_info)
+ * @flags: VFIO_DEVICE_FLAGS_*
+ * @num_regions: number of region indexes
+ * @num_irqs: number of IRQ indexes
+ */
+struct vfiox_device_info {
+	size_t sz;
+	uint32_t flags;
+	uint32_t num_regions;
+	uint32_t num_irqs;
+};
+
+/** struct vfiox_sparse_area - an mmap-able window of a region. */
+struct vfiox_sparse_area {
+	uint64_t offset;
+	uint64_t size;
+};
+
+/**
+ * struct vfiox_region_info - VFIO_DEVICE_GET_REGION_INFO with its caps.
+ * @sz: sizeof(struct vfiox_region_info)
+ * @index: region index
+ * @flags: VFIO_REGION_INFO_FLAG_*
+ * @size: region size in bytes (0: region absent)
+ * @offset: offset of the region in the device fd
+ * @nr_sparse: number of sparse mmap areas (cap 1); 0 means the whole region
+ *             is mmap-able if VFIO_REGION_INFO_FLAG_MMAP is set
+ * @sparse: the areas; points into the device, valid until it is closed
+ * @has_type: cap 2 present; @type and @subtype are valid
+ * @msix_mappable: cap 3 present: the MSI-X table may be mmapped
+ */
+struct vfiox_region_info {
+	size_t sz;
+	uint32_t index;
+	uint32_t flags;
+	uint64_t size;
+	uint64_t offset;
+	uint32_t nr_sparse;
+	const struct vfiox_sparse_area *sparse;
+	bool has_type;
+	uint32_t type;
+	uint32_t subtype;
+	bool msix_mappable;
+};
+
+/**
+ * struct vfiox_irq_info - VFIO_DEVICE_GET_IRQ_INFO.
+ * @sz: sizeof(struct vfiox_irq_info)
+ * @index: IRQ index (VFIO_PCI_INTX_IRQ_INDEX, ...)
+ * @flags: VFIO_IRQ_INFO_*
+ * @count: number of vectors
+ */
+struct vfiox_irq_info {
+	size_t sz;
+	uint32_t index;
+	uint32_t flags;
+	uint32_t count;
+};
+
+/**
+ * vfiox_device_open() - get a device fd from @g by name (a PCI address for
+ * vfio-pci) and read its device, region and IRQ info.
+ * @opts: NULL or options (VF token)
+ * Return: 0; -EINVAL for a bad name or token; -EEXIST if already open; the
+ * kernel's errno otherwise.
+ */
+VFIOX_API int vfiox_device_open(struct vfiox_group *g, const char *name,
+				const struct vfiox_device_opts *opts,
+				struct vfiox_device **out);
+
+/** vfiox_device_close() - see the header comment. @d may be NULL. */
+VFIOX_API void vfiox_device_close(struct vfiox_device *d);
+
+/** vfiox_device_fd() - the device fd (still owned by the device). */
+VFIOX_API int vfiox_device_fd(const struct vfiox_device *d);
+
+/** vfiox_device_name() - the name it was opened with. */
+VFIOX_API const char *vfiox_device_name(const struct vfiox_device *d);
+
+VFIOX_API int vfiox_device_info(const struct vfiox_device *d,
+				struct vfiox_device_info *info);
+
+/** Return: 0, or -EINVAL for an index past num_regions. */
+VFIOX_API int vfiox_device_region_info(const struct vfiox_device *d,
+				       uint32_t index,
+				       struct vfiox_region_info *info);
+
+/** Return: 0, or -EINVAL for an index past num_irqs. */
+VFIOX_API int vfiox_device_irq_info(const struct vfiox_device *d,
+				    uint32_t index, struct vfiox_irq_info *info);
+
+/**
+ * vfiox_region_read() - read @len bytes at @off of region @index.
+ * Bounds are checked before any syscall: a range past the region's end,
+ * an overflowing one, or a region without the READ flag gets -EINVAL.
+ * Return: 0 when all @len bytes were read, -EIO on a short read.
+ */
+VFIOX_API int vfiox_region_read(struct vfiox_device *d, uint32_t index,
+				uint64_t off, void *buf, size_t len);
+
+/** vfiox_region_write() - the write twin of vfiox_region_read(). */
+VFIOX_API int vfiox_region_write(struct vfiox_device *d, uint32_t index,
+				 uint64_t off, const void *buf, size_t len);
+
+/**
+ * vfiox_region_mmap() - map region @index into the process.
+ * @out: receives the start of a virtual range of the region's full size
+ *
+ * Only the sparse areas (or the whole region without a sparse cap) are
+ * backed by the device; the rest of the range is PROT_NONE, so a stray access
+ * faults instead of touching something else. Mapping a region twice returns
+ * the same address.
+ * Return: 0, -EINVAL (index), -ENOTSUP (region not mmap-able), or the
+ * kernel's errno.
+ */
+VFIOX_API int vfiox_region_mmap(struct vfiox_device *d, uint32_t index,
+				void **out);
+
+/** vfiox_region_munmap() - undo vfiox_region_mmap(); -ENOENT if unmapped. */
+VFIOX_API int vfiox_region_munmap(struct vfiox_device *d, uint32_t index);
+
+/**
+ * vfiox_irq_enable() - create @count eventfds and make vectors
+ * [@start, @start + @count) of IRQ @index signal them.
+ * @fds: receives the eventfds; they stay owned by the device
+ * Return: 0; -EINVAL if the index or range is past what the device has or
+ * the index cannot signal an eventfd; the kernel's errno otherwise, with no
+ * eventfd left open.
+ */
+VFIOX_API int vfiox_irq_enable(struct vfiox_device *d, uint32_t index,
+			       uint32_t start, uint32_t count, int *fds);
+
+/**
+ * vfiox_irq_set_eventfds() - like vfiox_irq_enable() with the caller's own
+ * eventfds (-1 leaves a vector unassigned). The caller keeps ownership.
+ */
+VFIOX_API int vfiox_irq_set_eventfds(struct vfiox_device *d, uint32_t index,
+				     uint32_t start, uint32_t count,
+				     const int *fds);
+
+/** vfiox_irq_disable() - tear down every vector of @index. */
+VFIOX_API int vfiox_irq_disable(struct vfiox_device *d, uint32_t index);
+
+/** vfiox_irq_mask()/vfiox_irq_unmask() - one vector of a maskable index. */
+VFIOX_API int vfiox_irq_mask(struct vfiox_device *d, uint32_t index,
+			     uint32_t vector);
+VFIOX_API int vfiox_irq_unmask(struct vfiox_device *d, uint32_t index,
+			       uint32_t vector);
+
+/**
+ * vfiox_device_reset() - VFIO_DEVICE_RESET.
+ * Return: 0, -ENOTSUP if the device does not advertise reset, or the
+ * kernel's errno.
+ */
+VFIOX_API int vfiox_device_reset(struct vfiox_device *d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

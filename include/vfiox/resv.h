@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef VFIOX_RESV_H
+#define VFIOX_RESV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <vfiox/group.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum vfiox_resv_type {
+	VFIOX_RESV_UNKNOWN = 0,	/* a type this libvfiox does not know */
+	VFIOX_RESV_DIRECT,
+	VFIOX_RESV_DIRECT_RELAXABLE,
+	VFIOX_RESV_RESERVED,
+	VFIOX_RESV_MSI,
+};
+
+/**
+ * struct vfiox_resv_region - one IOMMU reserved region.
+ * @start: first byte
+ * @end: last byte (inclusive, as sysfs prints it)
+ * @type: its type; VFIOX_RESV_UNKNOWN keeps the kernel's word in @type_name
+ * @group: IOMMU group it belongs to, -1 if unknown
+ * @type_name: the type as the kernel spelled it
+ */
+struct vfiox_resv_region {
+	uint64_t start;
+	uint64_t end;
+	enum vfiox_resv_type type;
+	int group;
+	char type_name[24];
+};
+
+/**
+ * vfiox_resv_parse() - parse the text of a group's reserved_regions file.
+ * @text: the file's bytes (need not be NUL-terminated)
+ * @len: their number
+ * @group: group number stored in each entry
+ * @out: array for up to @max entries (may be NULL when @max is 0)
+ *
+ * Each line is "0x<start> 0x<end> <type>". Lines with a malformed number,
+ * end < start, or longer than 256 bytes fail the whole parse; an unknown type
+ * is kept as VFIOX_RESV_UNKNOWN.
+ * Return: number of regions in the text (may exceed @max), or -EPROTO.
+ */
+VFIOX_API int vfiox_resv_parse(const char *text, size_t len, int group,
+			       struct vfiox_resv_region *out, size_t max);
+
+/**
+ * vfiox_group_resv_regions() - reserved regions of @g, read from sysfs.
+ * Return: as vfiox_resv_parse(), or the errno of the sysfs read.
+ */
+VFIOX_API int vfiox_group_resv_regions(struct vfiox_group *g,
+				       struct vfiox_resv_region *out,
+				       size_t max);
+
+/** vfiox_resv_type_name() - "direct", "direct-relaxable", ... or "unknown". */
+VFIOX_API const char *vfiox_resv_type_name(enum vfiox_resv_type type);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: MIT
+#define LOG_PREFIX "container"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct parsed_info {
+	struct vfiox_iommu_info info;
+	struct vfiox_iova_range *ranges;
+};
+
+static int parse_iova_cap(const struct vfiox_cap *cap, struct parsed_info *p)
+{
+	struct vfio_iommu_type1_info_cap_iova_range hdr;
+	const uint8_t *body = cap->data;
+	uint32_t i;
+
+	if (cap->len < sizeof(hdr)) {
+		pr_err("IOVA range capability truncated (%u bytes)", cap->len);
+		return -EPROTO;
+	}
+	memcpy(&hdr, body, sizeof(hdr));
+	if (hdr.nr_iovas > (cap->len - sizeof(hdr)) / sizeof(struct vfio_iova_range)) {
+		pr_err("IOVA range capability claims %u ranges in %u bytes",
+		       hdr.nr_iovas, cap->len);
+		return -EPROTO;
+	}
+	free(p->ranges);
+	p->ranges = calloc(hdr.nr_iovas ? hdr.nr_iovas : 1, sizeof(*p->ranges));
+	if (!p->ranges)
+		return -ENOMEM;
+	for (i = 0; i < hdr.nr_iovas; i++) {
+		struct vfio_iova_range r;
+
+		memcpy(&r, body + sizeof(hdr) + i * sizeof(r), sizeof(r));
+		if (r.start > r.end ||
+		    (i && r.start <= p->ranges[i - 1].end)) {
+			pr_err("IOVA range %u [0x%llx, 0x%llx] is inverted or out of order",
+			       i, (unsigned long long)r.start,
+			       (unsigned long long)r.end);
+			return -EPROTO;
+		}
+		p->ranges[i].start = r.start;
+		p->ranges[i].end = r.end;
+	}
+	p->info.nr_iova_ranges = hdr.nr_iovas;
+	return 0;
+}
+
+static int parse_iommu_cap(const struct vfiox_cap *cap, void *arg)
+{
+	struct parsed_info *p = arg;
+
+	switch (cap->id) {
+	case VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE:
+		return parse_iova_cap(cap, p);
+	case VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: {
+		struct vfio_iommu_type1_info_cap_migration m;
+
+		if (cap->len < sizeof(m)) {
+			pr_err("migration capability truncated (%u bytes)",
+			       cap->len);
+			return -EPROTO;
+		}
+		memcpy(&m, cap->data, sizeof(m));
+		p->info.has_migration = true;
+		p->info.migration_pgsizes = m.pgsize_bitmap;
+		p->info.max_dirty_bitmap_size = m.max_dirty_bitmap_size;
+		return 0;
+	}
+	case VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL: {
+		struct vfio_iommu_type1_info_dma_avail d;
+
+		if (cap->len < sizeof(d)) {
+			pr_err("dma_avail capability truncated (%u bytes)",
+			       cap->len);
+			return -EPROTO;
+		}
+		memcpy(&d, cap->data, sizeof(d));
+		p->info.has_dma_avail = true;
+		p->info.dma_avail = d.avail;
+		return 0;
+	}
+	default:
+		pr_debug("ignoring IOMMU info capability %u", cap->id);
+		return 0;
+	}
+}
+
+static int read_iommu_info(struct vfiox_container *c, struct parsed_info *p)
+{
+	struct vfio_iommu_type1_info init = { 0 }, *info;
+	int ret;
+
+	ret = vfiox_info_ioctl(c->env.sys, c->fd, VFIO_IOMMU_GET_INFO, &init,
+			       sizeof(init), (void **)&info);
+	if (ret) {
+		pr_err("VFIO_IOMMU_GET_INFO: %s", ERRSTR(ret));
+		return ret;
+	}
+	p->info.sz = sizeof(p->info);
+	p->info.iommu_type = c->iommu_type;
+	if (info->flags & VFIO_IOMMU_INFO_PGSIZES)
+		p->info.pgsizes = info->iova_pgsizes;
+	if ((info->flags & VFIO_IOMMU_INFO_CAPS) &&
+	    info->argsz >= sizeof(*info))
+		ret = vfiox_cap_walk(info, info->argsz, sizeof(*info),
+				     info->cap_offset, parse_iommu_cap, p);
+	free(info);
+	return ret;
+}
+
+VFIOX_API int vfiox_container_refresh(struct vfiox_container *c)
+{
+	struct parsed_info p = { 0 };
+	int ret;
+
+	if (!c)
+		return -EINVAL;
+	if (!c->iommu_type) {
+		pr_err("no group attached, the IOMMU has no info yet");
+		return -ENODEV;
+	}
+	ret = read_iommu_info(c, &p);
+	if (ret) {
+		free(p.ranges);
+		return ret;
+	}
+	free(c->ranges);
+	c->ranges = p.ranges;
+	c->info = p.info;
+	return 0;
+}
+
+static int pick_iommu_type(struct vfiox_container *c)
+{
+	static const int prefer[] = { VFIO_TYPE1v2_IOMMU, VFIO_TYPE1_IOMMU };
+	size_t i;
+
+	if (c->want_type)
+		return vfiox_container_check_extension(c, c->want_type) > 0 ?
+		       c->want_type : -ENOTSUP;
+	for (i = 0; i < sizeof(prefer) / sizeof(prefer[0]); i++) {
+		int ret = vfiox_container_check_extension(c, prefer[i]);
+
+		if (ret < 0)
+			return ret;
+		if (ret > 0)
+			return prefer[i];
+	}
+	return -ENOTSUP;
+}
+
+int vfiox_container_on_attach(struct vfiox_container *c)
+{
+	int ret;
+
+	if (!c->iommu_type) {
+		int type = pick_iommu_type(c);
+
+		if (type < 0)
+			return type;
+		ret = c->env.sys->ioctl(c->fd, VFIO_SET_IOMMU,
+					(void *)(long)type);
+		if (ret < 0) {
+			pr_err("VFIO_SET_IOMMU(%d): %s", type, ERRSTR(ret));
+			return ret;
+		}
+		c->iommu_type = type;
+	}
+	ret = vfiox_container_refresh(c);
+	if (ret && !c->groups)
+		c->iommu_type = 0; /* the kernel drops the IOMMU with the group */
+	return ret;
+}
+
+void vfiox_container_on_detach(struct vfiox_container *c)
+{
+	if (c->groups) {
+		vfiox_container_refresh(c);
+		return;
+	}
+	/* The kernel tears the IOMMU down when its last group leaves. */
+	c->iommu_type = 0;
+	free(c->ranges);
+	c->ranges = NULL;
+	memset(&c->info, 0, sizeof(c->info));
+}
+
+static int set_root(char *dst, const char *src, const char *dflt)
+{
+	const char *root = src ? src : dflt;
+
+	if (strlen(root) >= VFIOX_PATH_MAX - 64) {
+		pr_err("root path too long (%zu bytes)", strlen(root));
+		return -ENAMETOOLONG;
+	}
+	strcpy(dst, root);
+	return 0;
+}
+
+static int check_api(struct vfiox_container *c, const char *path)
+{
+	int ret = c->env.sys->ioctl(c->fd, VFIO_GET_API_VERSION, NULL);
+
+	if (ret < 0) {
+		pr_err("%s: VFIO_GET_API_VERSION: %s", path, ERRSTR(ret));
+		return ret;
+	}
+	if (ret != VFIO_API_VERSION) {
+		pr_err("%s: VFIO API version %d, libvfiox speaks %d", path, ret,
+		       VFIO_API_VERSION);
+		return -EINVAL;
+	}
+	ret = pick_iommu_type(c);
+	if (ret == -ENOTSUP)
+		pr_err("%s: no type1 IOMMU offered%s", path,
+		       c->want_type ? " of the requested type" : "");
+	return ret < 0 ? ret : 0;
+}
+
+int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
+			     const struct vfiox_sys *sys,
+			     struct vfiox_container **out)
+{
+	char path[VFIOX_PATH_MAX];
+	struct vfiox_container *c;
+	int ret;
+
+	if (!out || (opts && opts->sz < sizeof(size_t))) {
+		pr_err("open: NULL out pointer or opts->sz unset");
+		return -EINVAL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->env.sys = sys;
+	c->fd = -1;
+	c->want_type = VFIOX_OPTS_HAS(opts, iommu_type) ? opts->iommu_type : 0;
+	ret = set_root(c->env.dev_root,
+		       VFIOX_OPTS_HAS(opts, dev_root) ? opts->dev_root : NULL,
+		       "/dev/vfio");
+	if (!ret)
+		ret = set_root(c->env.sysfs_root,
+			       VFIOX_OPTS_HAS(opts, sysfs_root) ?
+			       opts->sysfs_root : NULL, "/sys");
+	if (ret)
+		goto err;
+	snprintf(path, sizeof(path), "%s/vfio", c->env.dev_root);
+	c->fd = sys->open(path, O_RDWR);
+	if (c->fd < 0) {
+		ret = c->fd;
+		pr_err("open %s: %s", path, ERRSTR(ret));
+		goto err;
+	}
+	ret = check_api(c, path);
+	if (ret)
+		goto err;
+	*out = c;
+	return 0;
+err:
+	if (c->fd >= 0)
+		sys->close(c->fd);
+	free(c);
+	return ret;
+}
+
+VFIOX_API int vfiox_container_open(const struct vfiox_container_opts *opts,
+				   struct vfiox_container **out)
+{
+	return vfiox_container_open_sys(opts, &vfiox_sys_real, out);
+}
+
+VFIOX_API void vfiox_container_close(struct vfiox_container *c)
+{
+	if (!c)
+		return;
+	while (c->groups)
+		vfiox_group_close(c->groups);
+	c->env.sys->close(c->fd);
+	free(c->ranges);
+	free(c);
+}
+
+VFIOX_API int vfiox_container_fd(const struct vfiox_container *c)
+{
+	return c ? c->fd : -EINVAL;
+}
+
+VFIOX_API int vfiox_container_check_extension(struct vfiox_container *c,
+					      unsigned int ext)
+{
+	int ret;
+
+	if (!c)
+		return -EINVAL;
+	ret = c->env.sys->ioctl(c->fd, VFIO_CHECK_EXTENSION,
+				(void *)(unsigned long)ext);
+	if (ret < 0)
+		pr_err("VFIO_CHECK_EXTENSION(%u): %s", ext, ERRSTR(ret));
+	return ret < 0 ? ret : !!ret;
+}
+
+VFIOX_API int vfiox_container_iommu_info(const struct vfiox_container *c,
+					 struct vfiox_iommu_info *info)
+{
+	size_t n;
+
+	if (!c || !info || info->sz < sizeof(size_t)) {
+		pr_err("iommu_info: NULL argument or info->sz unset");
+		return -EINVAL;
+	}
+	if (!c->iommu_type)
+		return -ENODEV;
+	n = info->sz < sizeof(*info) ? info->sz : sizeof(*info);
+	memcpy((char *)info + sizeof(size_t), (const char *)&c->info + sizeof(size_t),
+	       n - sizeof(size_t));
+	return 0;
+}
+
+VFIOX_API int vfiox_container_iova_ranges(const struct vfiox_container *c,
+					  struct vfiox_iova_range *ranges,
+					  size_t max)
+{
+	uint32_t n;
+
+	if (!c || (!ranges && max))
+		return -EINVAL;
+	if (!c->iommu_type)
+		return -ENODEV;
+	n = c->info.nr_iova_ranges;
+	if (n && max)
+		memcpy(ranges, c->ranges, (n < max ? n : max) * sizeof(*ranges));
+	return (int)n;
+}

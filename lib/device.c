@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+#define LOG_PREFIX "device"
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* More indexes than any VFIO bus driver defines: treat as corruption. */
+#define MAX_INDEXES 256
+
+static bool is_uuid(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return s[36] == '\0';
+}
+
+static int check_name(const char *name, const char *token)
+{
+	size_t len = name ? strlen(name) : 0;
+	size_t i;
+
+	if (!len || len >= sizeof(((struct vfiox_device *)0)->name)) {
+		pr_err("device name is empty or longer than 63 bytes");
+		return -EINVAL;
+	}
+	for (i = 0; i < len; i++) {
+		if (!isgraph((unsigned char)name[i])) {
+			pr_err("device name '%s' holds a space or control character",
+			       name);
+			return -EINVAL;
+		}
+	}
+	if (token && !is_uuid(token)) {
+		pr_err("%s: VF token is not a UUID", name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int read_device_info(struct vfiox_device *d)
+{
+	struct vfio_device_info init = { 0 }, *info;
+	int ret;
+
+	ret = vfiox_info_ioctl(d->group->container->env.sys, d->fd,
+			       VFIO_DEVICE_GET_INFO, &init, sizeof(init),
+			       (void **)&info);
+	if (ret) {
+		pr_err("%s: VFIO_DEVICE_GET_INFO: %s", d->name, ERRSTR(ret));
+		return ret;
+	}
+	d->info.sz = sizeof(d->info);
+	d->info.flags = info->flags;
+	d->info.num_regions = info->num_regions;
+	d->info.num_irqs = info->num_irqs;
+	free(info);
+	if (d->info.num_regions > MAX_INDEXES || d->info.num_irqs > MAX_INDEXES) {
+		pr_err("%s: kernel reports %u regions and %u IRQ indexes",
+		       d->name, d->info.num_regions, d->info.num_irqs);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int read_irq_info(struct vfiox_device *d, uint32_t index)
+{
+	struct vfio_irq_info irq = { .argsz = sizeof(irq), .index = index };
+	int ret;
+
+	ret = d->group->container->env.sys->ioctl(d->fd,
+						  VFIO_DEVICE_GET_IRQ_INFO,
+						  &irq);
+	if (ret < 0) {
+		pr_err("%s: VFIO_DEVICE_GET_IRQ_INFO(%u): %s", d->name, index,
+		       ERRSTR(ret));
+		return ret;
+	}
+	d->irqs[index].info.sz = sizeof(struct vfiox_irq_info);
+	d->irqs[index].info.index = index;
+	d->irqs[index].info.flags = irq.flags;
+	d->irqs[index].info.count = irq.count;
+	return 0;
+}
+
+static int read_all_info(struct vfiox_device *d)
+{
+	uint32_t i;
+	int ret;
+
+	ret = read_device_info(d);
+	if (ret)
+		return ret;
+	d->regions = calloc(d->info.num_regions + 1, sizeof(*d->regions));
+	d->irqs = calloc(d->info.num_irqs + 1, sizeof(*d->irqs));
+	if (!d->regions || !d->irqs)
+		return -ENOMEM;
+	for (i = 0; i < d->info.num_regions; i++) {
+		ret = vfiox_region_read_info(d, i);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < d->info.num_irqs; i++) {
+		ret = read_irq_info(d, i);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void free_device(struct vfiox_device *d)
+{
+	uint32_t i;
+
+	if (d->regions)
+		for (i = 0; i < d->info.num_regions; i++)
+			free(d->regions[i].sparse);
+	free(d->regions);
+	free(d->irqs);
+	free(d);
+}
+
+static struct vfiox_device *find_device(struct vfiox_group *g, const char *name)
+{
+	struct vfiox_device *d;
+
+	for (d = g->devices; d; d = d->next)
+		if (!strcmp(d->name, name))
+			return d;
+	return NULL;
+}
+
+static int get_device_fd(struct vfiox_device *d, const char *token)
+{
+	const struct vfiox_sys *sys = d->group->container->env.sys;
+	char arg[128];
+	int fd;
+
+	if (token)
+		snprintf(arg, sizeof(arg), "%s vf_token=%s", d->name, token);
+	else
+		snprintf(arg, sizeof(arg), "%s", d->name);
+	fd = sys->ioctl(d->group->fd, VFIO_GROUP_GET_DEVICE_FD, arg);
+	if (fd < 0)
+		pr_err("group %d: VFIO_GROUP_GET_DEVICE_FD(%s%s): %s",
+		       d->group->nr, d->name, token ? ", with VF token" : "",
+		       ERRSTR(fd));
+	return fd;
+}
+
+VFIOX_API int vfiox_device_open(struct vfiox_group *g, const char *name,
+				const struct vfiox_device_opts *opts,
+				struct vfiox_device **out)
+{
+	const char *token = VFIOX_OPTS_HAS(opts, vf_token) ? opts->vf_token : NULL;
+	struct vfiox_device *d;
+	int ret;
+
+	if (!g || !out || (opts && opts->sz < sizeof(size_t))) {
+		pr_err("open: NULL group/out or opts->sz unset");
+		return -EINVAL;
+	}
+	ret = check_name(name, token);
+	if (ret)
+		return ret;
+	if (find_device(g, name)) {
+		pr_err("%s is already open", name);
+		return -EEXIST;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->group = g;
+	strcpy(d->name, name);
+	d->fd = get_device_fd(d, token);
+	if (d->fd < 0) {
+		ret = d->fd;
+		free(d);
+		return ret;
+	}
+	ret = read_all_info(d);
+	if (ret) {
+		g->container->env.sys->close(d->fd);
+		free_device(d);
+		return ret;
+	}
+	d->next = g->devices;
+	g->devices = d;
+	*out = d;
+	return 0;
+}
+
+VFIOX_API void vfiox_device_close(struct vfiox_device *d)
+{
+	struct vfiox_device **pp;
+	uint32_t i;
+
+	if (!d)
+		return;
+	for (pp = &d->group->devices; *pp != d; pp = &(*pp)->next)
+		;
+	*pp = d->next;
+	for (i = 0; i < d->info.num_regions; i++)
+		if (d->regions[i].map)
+			vfiox_region_munmap(d, i);
+	for (i = 0; i < d->info.num_irqs; i++)
+		if (d->irqs[i].enabled)
+			vfiox_irq_disable(d, i);
+	d->group->container->env.sys->close(d->fd);
+	free_device(d);
+}
+
+void vfiox_device_close_all(struct vfiox_group *g)
+{
+	while (g->devices)
+		vfiox_device_close(g->devices);
+}
+
+VFIOX_API int vfiox_device_fd(const struct vfiox_device *d)
+{
+	return d ? d->fd : -EINVAL;
+}
+
+VFIOX_API const char *vfiox_device_name(const struct vfiox_device *d)
+{
+	return d ? d->name : NULL;
+}
+
+VFIOX_API int vfiox_device_info(const struct vfiox_device *d,
+				struct vfiox_device_info *info)
+{
+	if (!d || !info || info->sz < sizeof(*info))
+		return -EINVAL;
+	*info = d->info;
+	return 0;
+}
+
+VFIOX_API int vfiox_device_irq_info(const struct vfiox_device *d,
+				    uint32_t index, struct vfiox_irq_info *info)
+{
+	if (!d || !info || info->sz < sizeof(*info))
+		return -EINVAL;
+	if (index >= d->info.num_irqs) {
+		pr_err("%s: IRQ index %u, the device has %u", d->name, index,
+		       d->info.num_irqs);
+		return -EINVAL;
+	}
+	*info = d->irqs[index].info;
+	return 0;
+}
+
+VFIOX_API int vfiox_device_reset(struct vfiox_device *d)
+{
+	int ret;
+
+	if (!d)
+		return -EINVAL;
+	if (!(d->info.flags & VFIO_DEVICE_FLAGS_RESET)) {
+		pr_err("%s: device does not advertise reset", d->name);
+		return -ENOTSUP;
+	}
+	ret = d->group->container->env.sys->ioctl(d->fd, VFIO_DEVICE_RESET,
+						  NULL);
+	if (ret < 0)
+		pr_err("%s: VFIO_DEVICE_RESET: %s", d->name, ERRSTR(ret));
+	return ret < 0 ? ret : 0;
+}

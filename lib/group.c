@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+#define LOG_PREFIX "group"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct viability_log {
+	const struct vfiox_env *env;
+	int nr;
+};
+
+static int log_group_member(void *arg, const char *bdf)
+{
+	struct viability_log *vl = arg;
+	char path[VFIOX_PATH_MAX + 128], driver[64];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/devices/%s/driver",
+		 vl->env->sysfs_root, vl->nr, bdf);
+	ret = vfiox_sys_link_name(vl->env->sys, path, driver, sizeof(driver));
+	pr_err("group %d: device %s is bound to %s", vl->nr, bdf,
+	       ret ? "no driver" : driver);
+	return 0;
+}
+
+/* A non-viable group's error names every member and its driver. */
+static void explain_not_viable(const struct vfiox_env *env, int nr)
+{
+	struct viability_log vl = { env, nr };
+	char path[VFIOX_PATH_MAX + 64];
+	int ret;
+
+	pr_err("group %d is not viable: bind every device in it to vfio-pci", nr);
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/devices",
+		 env->sysfs_root, nr);
+	ret = env->sys->list_dir(path, log_group_member, &vl);
+	if (ret)
+		pr_err("group %d: cannot list %s: %s", nr, path, ERRSTR(ret));
+}
+
+static int check_viable(const struct vfiox_env *env, int fd, int nr)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	int ret;
+
+	ret = env->sys->ioctl(fd, VFIO_GROUP_GET_STATUS, &status);
+	if (ret < 0) {
+		pr_err("group %d: VFIO_GROUP_GET_STATUS: %s", nr, ERRSTR(ret));
+		return ret;
+	}
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		explain_not_viable(env, nr);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static struct vfiox_group *find_group(struct vfiox_container *c, int nr)
+{
+	struct vfiox_group *g;
+
+	for (g = c->groups; g; g = g->next)
+		if (g->nr == nr)
+			return g;
+	return NULL;
+}
+
+static void unlink_group(struct vfiox_group *g)
+{
+	struct vfiox_group **pp = &g->container->groups;
+
+	while (*pp != g)
+		pp = &(*pp)->next;
+	*pp = g->next;
+}
+
+static int attach(struct vfiox_group *g)
+{
+	struct vfiox_container *c = g->container;
+	const struct vfiox_sys *sys = c->env.sys;
+	int ret;
+
+	ret = sys->ioctl(g->fd, VFIO_GROUP_SET_CONTAINER, &c->fd);
+	if (ret < 0) {
+		pr_err("group %d: VFIO_GROUP_SET_CONTAINER: %s", g->nr,
+		       ERRSTR(ret));
+		return ret;
+	}
+	g->next = c->groups;
+	c->groups = g;
+	ret = vfiox_container_on_attach(c);
+	if (ret) {
+		unlink_group(g);
+		sys->ioctl(g->fd, VFIO_GROUP_UNSET_CONTAINER, NULL);
+		vfiox_container_on_detach(c);
+	}
+	return ret;
+}
+
+VFIOX_API int vfiox_group_open(struct vfiox_container *c, int group_nr,
+			       struct vfiox_group **out)
+{
+	char path[VFIOX_PATH_MAX + 16];
+	struct vfiox_group *g;
+	int ret;
+
+	if (!c || !out || group_nr < 0) {
+		pr_err("open: bad argument (group %d)", group_nr);
+		return -EINVAL;
+	}
+	if (find_group(c, group_nr)) {
+		pr_err("group %d is already open on this container", group_nr);
+		return -EEXIST;
+	}
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->container = c;
+	g->nr = group_nr;
+	snprintf(path, sizeof(path), "%s/%d", c->env.dev_root, group_nr);
+	g->fd = c->env.sys->open(path, O_RDWR);
+	if (g->fd < 0) {
+		ret = g->fd;
+		pr_err("group %d: open %s: %s", group_nr, path, ERRSTR(ret));
+		free(g);
+		return ret;
+	}
+	ret = check_viable(&c->env, g->fd, group_nr);
+	if (!ret)
+		ret = attach(g);
+	if (ret) {
+		c->env.sys->close(g->fd);
+		free(g);
+		return ret;
+	}
+	*out = g;
+	return 0;
+}
+
+static int pci_group_nr(const struct vfiox_env *env, const char *bdf)
+{
+	char path[VFIOX_PATH_MAX + 64], name[32], *end;
+	struct vfiox_pci_addr addr;
+	long nr;
+	int ret;
+
+	ret = vfiox_pci_parse_addr(bdf, &addr);
+	if (ret)
+		return ret;
+	ret = vfiox_pci_format_addr(&addr, name, sizeof(name));
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group",
+		 env->sysfs_root, name);
+	ret = vfiox_sys_link_name(env->sys, path, name, sizeof(name));
+	if (ret) {
+		pr_err("%s: no IOMMU group (%s): is the IOMMU enabled?", bdf,
+		       ERRSTR(ret));
+		return ret == -ENOENT ? -ENODEV : ret;
+	}
+	nr = strtol(name, &end, 10);
+	if (*end || nr < 0 || nr > INT32_MAX) {
+		pr_err("%s: IOMMU group link ends in '%s'", bdf, name);
+		return -EPROTO;
+	}
+	return (int)nr;
+}
+
+VFIOX_API int vfiox_group_open_pci(struct vfiox_container *c, const char *bdf,
+				   struct vfiox_group **out)
+{
+	int nr;
+
+	if (!c || !bdf || !out)
+		return -EINVAL;
+	nr = pci_group_nr(&c->env, bdf);
+	return nr < 0 ? nr : vfiox_group_open(c, nr, out);
+}
+
+VFIOX_API void vfiox_group_close(struct vfiox_group *g)
+{
+	struct vfiox_container *c;
+	int ret;
+
+	if (!g)
+		return;
+	c = g->container;
+	vfiox_device_close_all(g);
+	unlink_group(g);
+	ret = c->env.sys->ioctl(g->fd, VFIO_GROUP_UNSET_CONTAINER, NULL);
+	if (ret < 0)
+		pr_warn("group %d: VFIO_GROUP_UNSET_CONTAINER: %s", g->nr,
+			ERRSTR(ret));
+	vfiox_container_on_detach(c);
+	c->env.sys->close(g->fd);
+	free(g);
+}
+
+VFIOX_API int vfiox_group_number(const struct vfiox_group *g)
+{
+	return g ? g->nr : -EINVAL;
+}
+
+VFIOX_API int vfiox_group_fd(const struct vfiox_group *g)
+{
+	return g ? g->fd : -EINVAL;
+}

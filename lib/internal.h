@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/* Object layouts and helpers shared inside libvfiox; not installed. */
+#ifndef VFIOX_INTERNAL_H
+#define VFIOX_INTERNAL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/vfio.h>
+
+#include <vfiox.h>
+#include "sys.h"
+
+#define VFIOX_PATH_MAX 512
+
+/* Where the kernel objects live; copied into every container. */
+struct vfiox_env {
+	const struct vfiox_sys *sys;
+	char dev_root[VFIOX_PATH_MAX];
+	char sysfs_root[VFIOX_PATH_MAX];
+};
+
+struct vfiox_container {
+	struct vfiox_env env;
+	int fd;
+	int want_type;		/* 0: type1v2, falling back to type1 */
+	int iommu_type;		/* 0 until the first group attaches */
+	struct vfiox_iommu_info info;
+	struct vfiox_iova_range *ranges;
+	struct vfiox_group *groups;
+};
+
+struct vfiox_group {
+	struct vfiox_container *container;
+	struct vfiox_group *next;
+	int nr;
+	int fd;
+	struct vfiox_device *devices;
+};
+
+struct vfiox_region {
+	struct vfiox_region_info info;
+	struct vfiox_sparse_area *sparse;
+	void *map;		/* non-NULL while mapped through libvfiox */
+};
+
+struct vfiox_irq {
+	struct vfiox_irq_info info;
+	bool enabled;
+	int *owned_fds;		/* eventfds created by vfiox_irq_enable() */
+	uint32_t nr_owned;
+};
+
+struct vfiox_device {
+	struct vfiox_group *group;
+	struct vfiox_device *next;
+	char name[64];
+	int fd;
+	struct vfiox_device_info info;
+	struct vfiox_region *regions;
+	struct vfiox_irq *irqs;
+};
+
+/* Internal constructors: the public ones call these with vfiox_sys_real. */
+int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
+			     const struct vfiox_sys *sys,
+			     struct vfiox_container **out);
+
+/* VFIO_DEVICE_GET_REGION_INFO for one index, caps parsed, into d->regions. */
+int vfiox_region_read_info(struct vfiox_device *d, uint32_t index);
+
+/* Unlink and close every device of a group (used on group close). */
+void vfiox_device_close_all(struct vfiox_group *g);
+
+/* Re-read IOMMU info after an attach or detach. */
+int vfiox_container_on_attach(struct vfiox_container *c);
+void vfiox_container_on_detach(struct vfiox_container *c);
+
+/*
+ * An info ioctl (argsz first) that grows its buffer while the kernel asks for
+ * more. @init is the fixed struct to send (argsz is overwritten); *@out is
+ * malloc'ed and at least as large as the kernel's final argsz.
+ */
+int vfiox_info_ioctl(const struct vfiox_sys *sys, int fd, unsigned long req,
+		     const void *init, uint32_t init_size, void **out);
+
+/* True when an opts struct of size @sz holds @field. */
+#define VFIOX_OPTS_HAS(opts, field) \
+	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) + \
+	 sizeof((opts)->field))
+
+/* Logging: each .c file defines LOG_PREFIX before including this. */
+__attribute__((format(printf, 2, 3)))
+void vfiox_log(enum vfiox_log_level level, const char *fmt, ...);
+
+#define pr_err(fmt, ...) \
+	vfiox_log(VFIOX_LOG_ERR, LOG_PREFIX ": " fmt, ##__VA_ARGS__)
+#define pr_warn(fmt, ...) \
+	vfiox_log(VFIOX_LOG_WARN, LOG_PREFIX ": " fmt, ##__VA_ARGS__)
+#define pr_info(fmt, ...) \
+	vfiox_log(VFIOX_LOG_INFO, LOG_PREFIX ": " fmt, ##__VA_ARGS__)
+#define pr_debug(fmt, ...) \
+	vfiox_log(VFIOX_LOG_DEBUG, LOG_PREFIX ": " fmt, ##__VA_ARGS__)
+
+/* strerror for a negative errno, thread-safe. */
+const char *vfiox_errstr(int neg_errno, char *buf, size_t len);
+#define ERRSTR(e) vfiox_errstr((e), (char[64]){0}, 64)
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The syscall seam: every kernel call libvfiox makes goes through one of
+ * these. Each returns 0/positive or a negative errno, never -1 with errno,
+ * so a fake kernel can stand in without touching errno. The unit tests
+ * install their own table; the library itself only uses vfiox_sys_real.
+ */
+#ifndef VFIOX_SYS_H
+#define VFIOX_SYS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef int (*vfiox_dir_cb)(void *arg, const char *name);
+
+struct vfiox_sys {
+	int (*open)(const char *path, int flags);
+	int (*close)(int fd);
+	int (*ioctl)(int fd, unsigned long req, void *arg);
+	int (*mmap)(void **out, void *addr, size_t len, int prot, int flags,
+		    int fd, off_t off);
+	int (*munmap)(void *addr, size_t len);
+	ssize_t (*pread)(int fd, void *buf, size_t len, off_t off);
+	ssize_t (*pwrite)(int fd, const void *buf, size_t len, off_t off);
+	int (*eventfd)(unsigned int initval, int flags);
+	ssize_t (*readlink)(const char *path, char *buf, size_t len);
+	int (*list_dir)(const char *path, vfiox_dir_cb cb, void *arg);
+};
+
+extern const struct vfiox_sys vfiox_sys_real;
+
+/*
+ * Read a small text file (sysfs attribute) into @buf, NUL-terminated.
+ * Return: bytes read, -EFBIG if it did not fit, or a negative errno.
+ */
+ssize_t vfiox_sys_read_file(const struct vfiox_sys *sys, const char *path,
+			    char *buf, size_t len);
+
+/* Last path component of a symlink target, e.g. a driver name. */
+int vfiox_sys_link_name(const struct vfiox_sys *sys, const char *path,
+			char *buf, size_t len);
+
+#endif
