@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "fake_kernel.h"
+
+struct fake_kernel fk;
+
+#define FD_BASE 1000
+#define INFO_HDR sizeof(struct vfio_iommu_type1_info)
+
+static bool inject(const char *name, int *err)
+{
+	if (fk.fail_only && strcmp(fk.fail_only, name))
+		return false;
+	fk.calls++;
+	if (fk.fail_at && fk.calls == fk.fail_at) {
+		*err = -fk.fail_errno;
+		return true;
+	}
+	return false;
+}
+
+static struct fk_fd *get_fd(int fd)
+{
+	if (fd < FD_BASE || fd >= FD_BASE + FK_MAX_FDS)
+		return NULL;
+	return fk.fds[fd - FD_BASE].kind ? &fk.fds[fd - FD_BASE] : NULL;
+}
+
+static int new_fd(enum fk_fd_kind kind, void *obj)
+{
+	int i;
+
+	for (i = 0; i < FK_MAX_FDS; i++) {
+		if (!fk.fds[i].kind) {
+			fk.fds[i].kind = kind;
+			fk.fds[i].obj = obj;
+			return FD_BASE + i;
+		}
+	}
+	return -EMFILE;
+}
+
+int fk_open_fds(void)
+{
+	int i, n = 0;
+
+	for (i = 0; i < FK_MAX_FDS; i++)
+		n += fk.fds[i].kind != FK_FD_FREE;
+	return n;
+}
+
+static struct fk_file *find_file(const char *path)
+{
+	int i;
+
+	for (i = 0; i < fk.nr_files; i++)
+		if (!strcmp(fk.files[i].path, path))
+			return &fk.files[i];
+	return NULL;
+}
+
+void fk_add_file(const char *path, const char *content)
+{
+	struct fk_file *f = &fk.files[fk.nr_files++];
+
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	snprintf(f->content, sizeof(f->content), "%s", content);
+}
+
+void fk_add_link(const char *path, const char *target)
+{
+	struct fk_file *f = &fk.files[fk.nr_files++];
+
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	snprintf(f->link, sizeof(f->link), "%s", target);
+}
+
+static int fake_open(const char *path, int flags)
+{
+	char grp[32];
+	int err, i;
+
+	(void)flags;
+	if (inject("open", &err))
+		return err;
+	if (!strcmp(path, "/fake/dev/vfio/vfio"))
+		return new_fd(FK_FD_CONTAINER, NULL);
+	for (i = 0; i < fk.nr_groups; i++) {
+		snprintf(grp, sizeof(grp), "/fake/dev/vfio/%d", fk.groups[i].nr);
+		if (!strcmp(path, grp)) {
+			if (fk.groups[i].open_errno)
+				return -fk.groups[i].open_errno;
+			return new_fd(FK_FD_GROUP, &fk.groups[i]);
+		}
+	}
+	if (find_file(path) && !find_file(path)->link[0])
+		return new_fd(FK_FD_FILE, find_file(path));
+	return -ENOENT;
+}
+
+static bool any_attached(void)
+{
+	int i;
+
+	for (i = 0; i < fk.nr_groups; i++)
+		if (fk.groups[i].attached)
+			return true;
+	return false;
+}
+
+static int fake_close(int fd)
+{
+	struct fk_fd *f = get_fd(fd);
+
+	/* close() is not failed on purpose: the kernel always frees the fd. */
+	if (!f)
+		return -EBADF;
+	if (f->kind == FK_FD_GROUP) {
+		/* Releasing a group fd detaches it, as the kernel does. */
+		((struct fk_group *)f->obj)->attached = false;
+		if (!any_attached())
+			fk.iommu_type = 0;
+	}
+	f->kind = FK_FD_FREE;
+	return 0;
+}
+
+static int iommu_get_info(struct vfio_iommu_type1_info *info)
+{
+	struct vfio_iommu_type1_info hdr;
+
+	if (!fk.iommu_type || info->argsz < offsetof(struct vfio_iommu_type1_info, cap_offset))
+		return -EINVAL;
+	memcpy(&hdr, fk.iommu_info, sizeof(hdr));
+	if (info->argsz < fk.iommu_info_len) {
+		info->argsz = fk.iommu_info_len;
+		info->flags = hdr.flags;
+		info->iova_pgsizes = hdr.iova_pgsizes;
+		if (info->argsz >= INFO_HDR)
+			info->cap_offset = 0;
+		return 0;
+	}
+	memcpy((uint8_t *)info + sizeof(uint32_t), fk.iommu_info + sizeof(uint32_t),
+	       fk.iommu_info_len - sizeof(uint32_t));
+	return 0;
+}
+
+static int container_ioctl(unsigned long req, void *arg)
+{
+	switch (req) {
+	case VFIO_GET_API_VERSION:
+		return fk.api_version;
+	case VFIO_CHECK_EXTENSION:
+		return (unsigned long)arg < 32 &&
+		       (fk.extensions >> (unsigned long)arg) & 1;
+	case VFIO_SET_IOMMU:
+		if (!any_attached() || fk.iommu_type)
+			return -EINVAL;
+		fk.iommu_type = (int)(long)arg;
+		return 0;
+	case VFIO_IOMMU_GET_INFO:
+		return iommu_get_info(arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static struct fk_device *find_dev(struct fk_group *g, const char *arg, char *token)
+{
+	const char *sp = strchr(arg, ' ');
+	size_t len = sp ? (size_t)(sp - arg) : strlen(arg);
+	int i;
+
+	token[0] = '\0';
+	if (sp && !strncmp(sp, " vf_token=", 10))
+		snprintf(token, 64, "%s", sp + 10);
+	for (i = 0; i < g->nr_devs; i++)
+		if (strlen(g->devs[i].name) == len && !strncmp(g->devs[i].name, arg, len))
+			return &g->devs[i];
+	return NULL;
+}
+
+static int group_ioctl(struct fk_group *g, unsigned long req, void *arg)
+{
+	struct vfio_group_status *st = arg;
+	struct fk_device *d;
+	char token[64];
+
+	switch (req) {
+	case VFIO_GROUP_GET_STATUS:
+		st->flags = (g->viable ? VFIO_GROUP_FLAGS_VIABLE : 0) |
+			    (g->attached ? VFIO_GROUP_FLAGS_CONTAINER_SET : 0);
+		return 0;
+	case VFIO_GROUP_SET_CONTAINER:
+		if (!g->viable)
+			return -EPERM;
+		if (g->attached)
+			return -EBUSY;
+		if (!get_fd(*(int *)arg) || get_fd(*(int *)arg)->kind != FK_FD_CONTAINER)
+			return -EBADF;
+		g->attached = true;
+		return 0;
+	case VFIO_GROUP_UNSET_CONTAINER:
+		if (!g->attached)
+			return -EINVAL;
+		g->attached = false;
+		if (!any_attached())
+			fk.iommu_type = 0;
+		return 0;
+	case VFIO_GROUP_GET_DEVICE_FD:
+		if (!g->attached || !fk.iommu_type)
+			return -EPERM;
+		d = find_dev(g, arg, token);
+		if (!d)
+			return -ENODEV;
+		snprintf(d->got_token, sizeof(d->got_token), "%s", token);
+		if (strcmp(d->token, token))
+			return -EACCES;
+		return new_fd(FK_FD_DEVICE, d);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int region_info(struct fk_device *d, struct vfio_region_info *ri)
+{
+	struct fk_region *r;
+	uint32_t need;
+
+	if (ri->argsz < sizeof(*ri) || ri->index >= d->nr_regions)
+		return -EINVAL;
+	r = &d->regions[ri->index];
+	ri->flags = r->flags | (r->caps_len ? VFIO_REGION_INFO_FLAG_CAPS : 0);
+	ri->size = r->size;
+	ri->offset = (uint64_t)ri->index << FK_REGION_SHIFT;
+	ri->cap_offset = 0;
+	need = sizeof(*ri) + r->caps_len;
+	if (!r->caps_len)
+		return 0;
+	if (ri->argsz < need) {
+		ri->argsz = need;
+		return 0;
+	}
+	memcpy((uint8_t *)ri + sizeof(*ri), r->caps, r->caps_len);
+	ri->cap_offset = r->cap_offset ? r->cap_offset : sizeof(*ri);
+	return 0;
+}
+
+static int set_irqs(struct fk_device *d, struct vfio_irq_set *s)
+{
+	uint32_t n = (s->flags & VFIO_IRQ_SET_DATA_EVENTFD) ? s->count : 0;
+
+	if (s->argsz < sizeof(*s) + n * sizeof(int32_t) || s->index >= d->nr_irqs)
+		return -EINVAL;
+	if (s->count && s->start + s->count > d->irqs[s->index].count)
+		return -EINVAL;
+	d->last_set = *s;
+	memcpy(d->last_fds, s->data, (n < 8 ? n : 8) * sizeof(int32_t));
+	return 0;
+}
+
+static int device_ioctl(struct fk_device *d, unsigned long req, void *arg)
+{
+	struct vfio_device_info *di = arg;
+	struct vfio_irq_info *ii = arg;
+
+	switch (req) {
+	case VFIO_DEVICE_GET_INFO:
+		if (di->argsz < 16)
+			return -EINVAL;
+		di->flags = d->flags;
+		di->num_regions = d->nr_regions;
+		di->num_irqs = d->nr_irqs;
+		return 0;
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return region_info(d, arg);
+	case VFIO_DEVICE_GET_IRQ_INFO:
+		if (ii->argsz < sizeof(*ii) || ii->index >= d->nr_irqs)
+			return -EINVAL;
+		ii->flags = d->irqs[ii->index].flags;
+		ii->count = d->irqs[ii->index].count;
+		return 0;
+	case VFIO_DEVICE_SET_IRQS:
+		return set_irqs(d, arg);
+	case VFIO_DEVICE_RESET:
+		d->resets++;
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int fake_ioctl(int fd, unsigned long req, void *arg)
+{
+	struct fk_fd *f = get_fd(fd);
+	int err;
+
+	if (inject("ioctl", &err))
+		return err;
+	if (!f)
+		return -EBADF;
+	switch (f->kind) {
+	case FK_FD_CONTAINER:
+		return container_ioctl(req, arg);
+	case FK_FD_GROUP:
+		return group_ioctl(f->obj, req, arg);
+	case FK_FD_DEVICE:
+		return device_ioctl(f->obj, req, arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int fake_mmap(void **out, void *addr, size_t len, int prot, int flags,
+		     int fd, off_t off)
+{
+	void *p;
+	int err;
+
+	(void)off;
+	if (inject("mmap", &err))
+		return err;
+	if (fd >= 0 && (!get_fd(fd) || !(flags & MAP_FIXED)))
+		return -EINVAL;
+	p = mmap(addr, len, prot, (fd >= 0 ? MAP_FIXED : 0) | MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	if (fd < 0)
+		fk.live_mmaps++;
+	*out = p;
+	return 0;
+}
+
+/* Not failed on purpose: munmap of a range we mapped cannot fail. */
+static int fake_munmap(void *addr, size_t len)
+{
+	if (munmap(addr, len))
+		return -errno;
+	fk.live_mmaps--;
+	return 0;
+}
+
+static ssize_t rw(int fd, void *buf, size_t len, off_t off, bool write)
+{
+	struct fk_fd *f = get_fd(fd);
+	struct fk_device *d;
+	uint64_t idx, inner;
+	uint8_t *data;
+
+	if (!f)
+		return -EBADF;
+	if (f->kind == FK_FD_FILE && !write) {
+		const char *c = ((struct fk_file *)f->obj)->content;
+		size_t clen = strlen(c);
+
+		if ((size_t)off >= clen)
+			return 0;
+		len = len < clen - (size_t)off ? len : clen - (size_t)off;
+		memcpy(buf, c + off, len);
+		return (ssize_t)len;
+	}
+	if (f->kind != FK_FD_DEVICE)
+		return -EINVAL;
+	d = f->obj;
+	idx = (uint64_t)off >> FK_REGION_SHIFT;
+	inner = (uint64_t)off & ((1ull << FK_REGION_SHIFT) - 1);
+	if (idx >= d->nr_regions || inner + len > d->regions[idx].size)
+		return -EINVAL;
+	if (inner + len > sizeof(d->regions[idx].data))
+		return (ssize_t)len;
+	data = d->regions[idx].data + inner;
+	memcpy(write ? data : buf, write ? buf : data, len);
+	return (ssize_t)len;
+}
+
+static ssize_t fake_pread(int fd, void *buf, size_t len, off_t off)
+{
+	int err;
+
+	if (inject("pread", &err))
+		return err;
+	return rw(fd, buf, len, off, false);
+}
+
+static ssize_t fake_pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+	int err;
+
+	if (inject("pwrite", &err))
+		return err;
+	return rw(fd, (void *)buf, len, off, true);
+}
+
+static int fake_eventfd(unsigned int initval, int flags)
+{
+	int err;
+
+	(void)initval;
+	(void)flags;
+	if (inject("eventfd", &err))
+		return err;
+	return new_fd(FK_FD_EVENT, NULL);
+}
+
+static ssize_t fake_readlink(const char *path, char *buf, size_t len)
+{
+	struct fk_file *f = find_file(path);
+	size_t n;
+	int err;
+
+	if (inject("readlink", &err))
+		return err;
+	if (!f || !f->link[0])
+		return -ENOENT;
+	n = strlen(f->link) < len ? strlen(f->link) : len;
+	memcpy(buf, f->link, n);
+	return (ssize_t)n;
+}
+
+/* A directory is every path one level below @path among the files. */
+static int fake_list_dir(const char *path, vfiox_dir_cb cb, void *arg)
+{
+	size_t plen = strlen(path);
+	char seen[FK_MAX_FILES][64];
+	int nseen = 0, i, j, ret, err;
+
+	if (inject("list_dir", &err))
+		return err;
+	for (i = 0; i < fk.nr_files; i++) {
+		const char *p = fk.files[i].path;
+		char name[64];
+
+		if (strncmp(p, path, plen) || p[plen] != '/')
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(p + plen + 1, "/"),
+			 p + plen + 1);
+		for (j = 0; j < nseen && strcmp(seen[j], name); j++)
+			;
+		if (j < nseen)
+			continue;
+		strcpy(seen[nseen++], name);
+		ret = cb(arg, name);
+		if (ret)
+			return ret;
+	}
+	return nseen ? 0 : -ENOENT;
+}
+
+const struct vfiox_sys fake_sys = {
+	.open = fake_open,
+	.close = fake_close,
+	.ioctl = fake_ioctl,
+	.mmap = fake_mmap,
+	.munmap = fake_munmap,
+	.pread = fake_pread,
+	.pwrite = fake_pwrite,
+	.eventfd = fake_eventfd,
+	.readlink = fake_readlink,
+	.list_dir = fake_list_dir,
+};

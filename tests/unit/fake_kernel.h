@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A scripted stand-in for the kernel behind libvfiox's syscall seam. Tests
+ * describe containers, groups, devices and sysfs files in `fk`, can fail the
+ * Nth seam call with any errno, and count every fd and mapping still open.
+ */
+#ifndef FAKE_KERNEL_H
+#define FAKE_KERNEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/vfio.h>
+
+#include "../../lib/internal.h"
+
+#define FK_MAX_GROUPS 4
+#define FK_MAX_DEVS 4
+#define FK_MAX_REGIONS 10
+#define FK_MAX_IRQS 5
+#define FK_MAX_FDS 128
+#define FK_MAX_FILES 16
+#define FK_REGION_SHIFT 40
+
+struct fk_region {
+	uint32_t flags;
+	uint64_t size;
+	uint8_t caps[512];	/* chain as the kernel appends it after the info */
+	uint32_t caps_len;
+	uint32_t cap_offset;	/* 0: sizeof(struct vfio_region_info) */
+	uint8_t data[256];	/* backing for the first 256 bytes */
+};
+
+struct fk_irq {
+	uint32_t flags;
+	uint32_t count;
+};
+
+struct fk_device {
+	char name[64];
+	char token[64];		/* the VF token it requires, "" for none */
+	char got_token[64];	/* the token it was last given */
+	uint32_t flags;
+	uint32_t nr_regions;
+	struct fk_region regions[FK_MAX_REGIONS];
+	uint32_t nr_irqs;
+	struct fk_irq irqs[FK_MAX_IRQS];
+	int resets;
+	struct vfio_irq_set last_set;	/* header of the last SET_IRQS */
+	int32_t last_fds[8];
+};
+
+struct fk_group {
+	int nr;
+	bool viable;
+	int open_errno;		/* non-zero: opening the node fails */
+	bool attached;
+	int nr_devs;
+	struct fk_device devs[FK_MAX_DEVS];
+};
+
+struct fk_file {
+	char path[256];
+	char content[1024];
+	char link[256];		/* non-empty: a symlink to this target */
+};
+
+enum fk_fd_kind { FK_FD_FREE, FK_FD_CONTAINER, FK_FD_GROUP, FK_FD_DEVICE,
+		  FK_FD_EVENT, FK_FD_FILE };
+
+struct fk_fd {
+	enum fk_fd_kind kind;
+	void *obj;
+};
+
+struct fake_kernel {
+	int api_version;
+	uint32_t extensions;	/* bit n: VFIO_CHECK_EXTENSION(n) answers 1 */
+	uint8_t iommu_info[4096];	/* vfio_iommu_type1_info + caps */
+	uint32_t iommu_info_len;
+	int iommu_type;
+	int nr_groups;
+	struct fk_group groups[FK_MAX_GROUPS];
+	int nr_files;
+	struct fk_file files[FK_MAX_FILES];
+	struct fk_fd fds[FK_MAX_FDS];
+	int live_mmaps;
+	/* Failure injection: the fail_at-th seam call (1-based) fails. */
+	unsigned long calls;
+	unsigned long fail_at;
+	int fail_errno;
+	/* Filter: count only calls whose name matches (NULL: every call). */
+	const char *fail_only;
+};
+
+extern struct fake_kernel fk;
+extern const struct vfiox_sys fake_sys;
+
+/* A machine with one container, one viable group 7 holding 0000:00:03.0. */
+void fk_reset(void);
+int fk_open_fds(void);
+void fk_add_file(const char *path, const char *content);
+void fk_add_link(const char *path, const char *target);
+
+/* Build IOMMU info: fixed part then each cap in the order given. */
+void fk_info_begin(uint64_t pgsizes);
+void fk_info_add_iova(const struct vfio_iova_range *r, uint32_t n);
+void fk_info_add_dma_avail(uint32_t avail);
+void fk_info_add_migration(uint64_t pgsizes, uint64_t max_bitmap);
+/* Raw access for malformed chains: set a cap's next field. */
+void fk_info_set_next(uint32_t cap_off, uint32_t next);
+
+/* Open a container on fake_sys with the default roots. */
+int fk_container_open(struct vfiox_container **out);
+
+/* Capture log lines for assertions. */
+void fk_log_capture(void);
+bool fk_log_has(const char *needle);
+
+#endif
