@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vfiox-info: lspci for VFIO. Lists every IOMMU group with its devices,
+ * their names and drivers; for groups bound to vfio-pci it opens them and
+ * prints the IOMMU info, reserved regions, regions and IRQs. --json prints
+ * the same as one JSON object.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/vfio.h>
+
+#include <vfiox.h>
+
+#define MAX_DEVS 64
+
+struct opts {
+	bool json;
+	const char *dev_root;
+	const char *sysfs_root;
+};
+
+struct member {
+	char bdf[256];
+	char driver[64];
+	unsigned int vendor, device;
+};
+
+static bool first_item = true;
+
+/* Text goes to stdout as lines; JSON as one object, items comma-joined. */
+static void json_sep(void)
+{
+	if (!first_item)
+		putchar(',');
+	first_item = false;
+}
+
+static void read_hex_attr(const struct opts *o, const char *bdf, const char *attr,
+			  unsigned int *val)
+{
+	char path[1024];
+	FILE *f;
+
+	*val = 0;
+	snprintf(path, sizeof(path), "%.500s/bus/pci/devices/%.255s/%.32s", o->sysfs_root, bdf, attr);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fscanf(f, "%x", val) != 1)
+		*val = 0;
+	fclose(f);
+}
+
+static void read_driver(const struct opts *o, const char *bdf, char *buf, size_t len)
+{
+	char path[1024], target[512];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%.500s/bus/pci/devices/%.255s/driver", o->sysfs_root, bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	target[n] = '\0';
+	snprintf(buf, len, "%.63s", strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
+}
+
+static int list_members(const struct opts *o, int nr, struct member *m)
+{
+	char path[1024];
+	struct dirent *de;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/devices", o->sysfs_root, nr);
+	dir = opendir(path);
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir)) && n < MAX_DEVS) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(m[n].bdf, sizeof(m[n].bdf), "%s", de->d_name);
+		read_driver(o, m[n].bdf, m[n].driver, sizeof(m[n].driver));
+		read_hex_attr(o, m[n].bdf, "vendor", &m[n].vendor);
+		read_hex_attr(o, m[n].bdf, "device", &m[n].device);
+		n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+static void print_member(const struct opts *o, const struct member *m)
+{
+	char name[256];
+
+	if (vfiox_pci_id_name((uint16_t)m->vendor, (uint16_t)m->device, name, sizeof(name)))
+		snprintf(name, sizeof(name), "%04x:%04x", m->vendor, m->device);
+	if (o->json) {
+		json_sep();
+		printf("{\"bdf\":\"%s\",\"vendor\":\"0x%04x\",\"device\":\"0x%04x\","
+		       "\"name\":\"%s\",\"driver\":\"%s\"}",
+		       m->bdf, m->vendor, m->device, name, m->driver);
+	} else {
+		printf("  %s [%04x:%04x] %s (driver %s)\n", m->bdf, m->vendor,
+		       m->device, name, m->driver);
+	}
+}
+
+static void print_iommu(const struct opts *o, struct vfiox_container *c)
+{
+	struct vfiox_iommu_info info = { .sz = sizeof(info) };
+	struct vfiox_iova_range r[64];
+	int n, i;
+
+	if (vfiox_container_iommu_info(c, &info))
+		return;
+	n = vfiox_container_iova_ranges(c, r, 64);
+	n = n > 64 ? 64 : n;
+	if (o->json) {
+		printf(",\"iommu\":{\"type\":%d,\"pgsizes\":\"0x%llx\",\"dma_avail\":%u,"
+		       "\"iova_ranges\":[", info.iommu_type,
+		       (unsigned long long)info.pgsizes, info.dma_avail);
+		for (i = 0; i < n; i++)
+			printf("%s{\"start\":\"0x%llx\",\"end\":\"0x%llx\"}", i ? "," : "",
+			       (unsigned long long)r[i].start, (unsigned long long)r[i].end);
+		printf("]}");
+		return;
+	}
+	printf("  iommu: type %d, page sizes 0x%llx", info.iommu_type,
+	       (unsigned long long)info.pgsizes);
+	if (info.has_dma_avail)
+		printf(", dma_avail %u", info.dma_avail);
+	printf("\n  iova ranges:");
+	for (i = 0; i < n; i++)
+		printf(" [0x%llx-0x%llx]", (unsigned long long)r[i].start,
+		       (unsigned long long)r[i].end);
+	printf("\n");
+}
+
+static void print_resv(const struct opts *o, struct vfiox_group *g)
+{
+	struct vfiox_resv_region r[64];
+	int n = vfiox_group_resv_regions(g, r, 64), i;
+
+	n = n < 0 ? 0 : n > 64 ? 64 : n;
+	if (o->json)
+		printf(",\"reserved_regions\":[");
+	for (i = 0; i < n; i++) {
+		bool relax = r[i].type == VFIOX_RESV_DIRECT_RELAXABLE;
+
+		if (o->json)
+			printf("%s{\"start\":\"0x%llx\",\"end\":\"0x%llx\",\"type\":\"%s\"}",
+			       i ? "," : "", (unsigned long long)r[i].start,
+			       (unsigned long long)r[i].end, r[i].type_name);
+		else
+			printf("  reserved: [0x%llx-0x%llx] %s%s\n",
+			       (unsigned long long)r[i].start,
+			       (unsigned long long)r[i].end, r[i].type_name,
+			       relax ? " (RELAXABLE: VFIO ignores it)" : "");
+	}
+	if (o->json)
+		printf("]");
+}
+
+static void print_regions(const struct opts *o, struct vfiox_device *d,
+			  const struct vfiox_device_info *di)
+{
+	uint32_t i, s;
+
+	if (o->json)
+		printf(",\"regions\":[");
+	for (i = 0; i < di->num_regions; i++) {
+		struct vfiox_region_info ri = { .sz = sizeof(ri) };
+
+		if (vfiox_device_region_info(d, i, &ri))
+			continue;
+		if (o->json) {
+			printf("%s{\"index\":%u,\"size\":\"0x%llx\",\"flags\":\"0x%x\",\"sparse\":[",
+			       i ? "," : "", i, (unsigned long long)ri.size, ri.flags);
+			for (s = 0; s < ri.nr_sparse; s++)
+				printf("%s{\"offset\":\"0x%llx\",\"size\":\"0x%llx\"}",
+				       s ? "," : "", (unsigned long long)ri.sparse[s].offset,
+				       (unsigned long long)ri.sparse[s].size);
+			printf("]}");
+			continue;
+		}
+		if (!ri.size)
+			continue;
+		printf("    region %u: size 0x%llx %s%s%s", i, (unsigned long long)ri.size,
+		       ri.flags & VFIO_REGION_INFO_FLAG_READ ? "r" : "-",
+		       ri.flags & VFIO_REGION_INFO_FLAG_WRITE ? "w" : "-",
+		       ri.flags & VFIO_REGION_INFO_FLAG_MMAP ? "m" : "-");
+		for (s = 0; s < ri.nr_sparse; s++)
+			printf(" sparse[0x%llx+0x%llx]", (unsigned long long)ri.sparse[s].offset,
+			       (unsigned long long)ri.sparse[s].size);
+		printf("\n");
+	}
+	if (o->json)
+		printf("]");
+}
+
+static void print_irqs(const struct opts *o, struct vfiox_device *d,
+		       const struct vfiox_device_info *di)
+{
+	uint32_t i;
+
+	if (o->json)
+		printf(",\"irqs\":[");
+	for (i = 0; i < di->num_irqs; i++) {
+		struct vfiox_irq_info ii = { .sz = sizeof(ii) };
+
+		if (vfiox_device_irq_info(d, i, &ii))
+			continue;
+		if (o->json)
+			printf("%s{\"index\":%u,\"count\":%u,\"flags\":\"0x%x\"}",
+			       i ? "," : "", i, ii.count, ii.flags);
+		else if (ii.count)
+			printf("    irq %u: %u vector%s%s\n", i, ii.count,
+			       ii.count == 1 ? "" : "s",
+			       ii.flags & VFIO_IRQ_INFO_MASKABLE ? ", maskable" : "");
+	}
+	if (o->json)
+		printf("]");
+}
+
+static void print_device(const struct opts *o, struct vfiox_group *g, const char *bdf)
+{
+	struct vfiox_device_info di = { .sz = sizeof(di) };
+	struct vfiox_device *d;
+	int ret = vfiox_device_open(g, bdf, NULL, &d);
+
+	if (ret) {
+		if (!o->json)
+			printf("  device %s: cannot open: %s\n", bdf, strerror(-ret));
+		return;
+	}
+	vfiox_device_info(d, &di);
+	if (o->json) {
+		json_sep();
+		printf("{\"bdf\":\"%s\",\"flags\":\"0x%x\"", bdf, di.flags);
+	} else {
+		printf("  device %s: %u regions, %u irq indexes%s\n", bdf,
+		       di.num_regions, di.num_irqs,
+		       di.flags & VFIO_DEVICE_FLAGS_RESET ? ", reset" : "");
+	}
+	print_regions(o, d, &di);
+	print_irqs(o, d, &di);
+	if (o->json)
+		printf("}");
+	vfiox_device_close(d);
+}
+
+static void print_vfio_details(const struct opts *o, int nr,
+			       const struct member *m, int nm)
+{
+	struct vfiox_container_opts copts = {
+		.sz = sizeof(copts), .dev_root = o->dev_root, .sysfs_root = o->sysfs_root,
+	};
+	struct vfiox_container *c;
+	struct vfiox_group *g;
+	int i, ret;
+
+	ret = vfiox_container_open(&copts, &c);
+	if (!ret) {
+		ret = vfiox_group_open(c, nr, &g);
+		if (ret)
+			vfiox_container_close(c);
+	}
+	if (ret) {
+		if (o->json)
+			printf(",\"error\":\"%s\"", strerror(-ret));
+		else
+			printf("  cannot open group: %s\n", strerror(-ret));
+		return;
+	}
+	print_iommu(o, c);
+	print_resv(o, g);
+	if (o->json) {
+		printf(",\"vfio_devices\":[");
+		first_item = true;
+	}
+	for (i = 0; i < nm; i++)
+		print_device(o, g, m[i].bdf);
+	if (o->json)
+		printf("]");
+	vfiox_container_close(c);
+}
+
+static void print_group(const struct opts *o, int nr, bool *first_group)
+{
+	struct member m[MAX_DEVS];
+	int nm = list_members(o, nr, m), i;
+	bool all_vfio = nm > 0;
+	char node[512];
+
+	for (i = 0; i < nm; i++)
+		all_vfio &= !strcmp(m[i].driver, "vfio-pci");
+	snprintf(node, sizeof(node), "%s/%d", o->dev_root, nr);
+	all_vfio &= access(node, F_OK) == 0;
+	if (o->json) {
+		printf("%s{\"group\":%d,\"vfio\":%s,\"devices\":[", *first_group ? "" : ",",
+		       nr, all_vfio ? "true" : "false");
+		first_item = true;
+	} else {
+		printf("group %d%s\n", nr, all_vfio ? " (vfio-pci)" : "");
+	}
+	*first_group = false;
+	for (i = 0; i < nm; i++)
+		print_member(o, &m[i]);
+	if (o->json)
+		printf("]");
+	if (all_vfio)
+		print_vfio_details(o, nr, m, nm);
+	if (o->json)
+		printf("}");
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+static int list_groups(const struct opts *o, int *nrs, int max)
+{
+	char path[1024];
+	struct dirent *de;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups", o->sysfs_root);
+	dir = opendir(path);
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir)) && n < max)
+		if (de->d_name[0] != '.')
+			nrs[n++] = atoi(de->d_name);
+	closedir(dir);
+	qsort(nrs, (size_t)n, sizeof(*nrs), cmp_int);
+	return n;
+}
+
+static int no_vfio(const struct opts *o, const char *why)
+{
+	const char *hint = "modprobe vfio-pci; echo vfio-pci > "
+			   "/sys/bus/pci/devices/BDF/driver_override; "
+			   "echo BDF > /sys/bus/pci/drivers_probe";
+
+	if (o->json)
+		printf("{\"vfio\":false,\"reason\":\"%s\",\"hint\":\"%s\"}\n", why, hint);
+	else
+		printf("no VFIO on this machine (%s); to bind a device: %s\n", why, hint);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .dev_root = "/dev/vfio", .sysfs_root = "/sys" };
+	bool first_group = true;
+	char path[1024];
+	int nrs[1024], n, i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			o.json = true;
+		} else if (!strcmp(argv[i], "--dev-root") && i + 1 < argc) {
+			o.dev_root = argv[++i];
+		} else if (!strcmp(argv[i], "--sysfs-root") && i + 1 < argc) {
+			o.sysfs_root = argv[++i];
+		} else {
+			fprintf(stderr, "usage: %s [--json] [--dev-root DIR] [--sysfs-root DIR]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/vfio", o.dev_root);
+	if (access(path, F_OK))
+		return no_vfio(&o, "no /dev/vfio/vfio");
+	n = list_groups(&o, nrs, 1024);
+	if (!n)
+		return no_vfio(&o, "no IOMMU groups: is the IOMMU enabled?");
+	if (o.json)
+		printf("{\"vfio\":true,\"groups\":[");
+	for (i = 0; i < n; i++)
+		print_group(&o, nrs[i], &first_group);
+	if (o.json)
+		printf("]}\n");
+	return 0;
+}
