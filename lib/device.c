@@ -80,13 +80,18 @@ static int read_irq_info(struct vfiox_device *d, uint32_t index)
 	ret = d->group->container->env.sys->ioctl(d->fd,
 						  VFIO_DEVICE_GET_IRQ_INFO,
 						  &irq);
+	d->irqs[index].info.sz = sizeof(struct vfiox_irq_info);
+	d->irqs[index].info.index = index;
+	if (ret == -EINVAL) {
+		/* vfio-pci answers EINVAL for an index the device lacks (ERR). */
+		pr_debug("%s: IRQ index %u is absent", d->name, index);
+		return 0;
+	}
 	if (ret < 0) {
 		pr_err("%s: VFIO_DEVICE_GET_IRQ_INFO(%u): %s", d->name, index,
 		       ERRSTR(ret));
 		return ret;
 	}
-	d->irqs[index].info.sz = sizeof(struct vfiox_irq_info);
-	d->irqs[index].info.index = index;
 	d->irqs[index].info.flags = irq.flags;
 	d->irqs[index].info.count = irq.count;
 	return 0;

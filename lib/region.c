@@ -90,13 +90,18 @@ int vfiox_region_read_info(struct vfiox_device *d, uint32_t index)
 	ret = vfiox_info_ioctl(d->group->container->env.sys, d->fd,
 			       VFIO_DEVICE_GET_REGION_INFO, &init, sizeof(init),
 			       (void **)&info);
+	r->info.sz = sizeof(r->info);
+	r->info.index = index;
+	if (ret == -EINVAL) {
+		/* vfio-pci answers EINVAL for an index the device lacks (VGA). */
+		pr_debug("%s: region %u is absent", d->name, index);
+		return 0;
+	}
 	if (ret) {
 		pr_err("%s: VFIO_DEVICE_GET_REGION_INFO(%u): %s", d->name,
 		       index, ERRSTR(ret));
 		return ret;
 	}
-	r->info.sz = sizeof(r->info);
-	r->info.index = index;
 	r->info.flags = info->flags;
 	r->info.size = info->size;
 	r->info.offset = info->offset;

@@ -236,6 +236,8 @@ static int region_info(struct fk_device *d, struct vfio_region_info *ri)
 	if (ri->argsz < sizeof(*ri) || ri->index >= d->nr_regions)
 		return -EINVAL;
 	r = &d->regions[ri->index];
+	if (r->info_errno)
+		return -r->info_errno;
 	ri->flags = r->flags | (r->caps_len ? VFIO_REGION_INFO_FLAG_CAPS : 0);
 	ri->size = r->size;
 	ri->offset = (uint64_t)ri->index << FK_REGION_SHIFT;
@@ -283,6 +285,8 @@ static int device_ioctl(struct fk_device *d, unsigned long req, void *arg)
 	case VFIO_DEVICE_GET_IRQ_INFO:
 		if (ii->argsz < sizeof(*ii) || ii->index >= d->nr_irqs)
 			return -EINVAL;
+		if (d->irqs[ii->index].info_errno)
+			return -d->irqs[ii->index].info_errno;
 		ii->flags = d->irqs[ii->index].flags;
 		ii->count = d->irqs[ii->index].count;
 		return 0;

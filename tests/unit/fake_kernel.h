@@ -22,6 +22,7 @@
 #define FK_REGION_SHIFT 40
 
 struct fk_region {
+	int info_errno;		/* non-zero: GET_REGION_INFO fails so */
 	uint32_t flags;
 	uint64_t size;
 	uint8_t caps[512];	/* chain as the kernel appends it after the info */
@@ -31,6 +32,7 @@ struct fk_region {
 };
 
 struct fk_irq {
+	int info_errno;		/* non-zero: GET_IRQ_INFO fails so */
 	uint32_t flags;
 	uint32_t count;
 };

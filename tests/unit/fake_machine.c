@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The default fake machine and the builders tests use to script it. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,16 +104,19 @@ static void default_device(struct fk_device *d)
 	cfg->data[0] = 0x36;	/* vendor 0x1b36, device 0x0010 */
 	cfg->data[1] = 0x1b;
 	cfg->data[2] = 0x10;
+	/* Like vfio-pci for a device without VGA. */
+	d->regions[VFIO_PCI_VGA_REGION_INDEX].info_errno = EINVAL;
 	d->nr_irqs = VFIO_PCI_NUM_IRQS;
-	d->irqs[VFIO_PCI_INTX_IRQ_INDEX] = (struct fk_irq){
+	d->irqs[VFIO_PCI_INTX_IRQ_INDEX] = (struct fk_irq){ 0,
 		VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE |
 		VFIO_IRQ_INFO_AUTOMASKED, 1 };
-	d->irqs[VFIO_PCI_MSI_IRQ_INDEX] = (struct fk_irq){
+	d->irqs[VFIO_PCI_MSI_IRQ_INDEX] = (struct fk_irq){ 0,
 		VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE, 1 };
-	d->irqs[VFIO_PCI_MSIX_IRQ_INDEX] = (struct fk_irq){
+	d->irqs[VFIO_PCI_MSIX_IRQ_INDEX] = (struct fk_irq){ 0,
 		VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE, 65 };
-	d->irqs[VFIO_PCI_ERR_IRQ_INDEX] = (struct fk_irq){ VFIO_IRQ_INFO_EVENTFD, 1 };
-	d->irqs[VFIO_PCI_REQ_IRQ_INDEX] = (struct fk_irq){ VFIO_IRQ_INFO_EVENTFD, 1 };
+	/* Like vfio-pci for a conventional PCI device: no ERR index. */
+	d->irqs[VFIO_PCI_ERR_IRQ_INDEX] = (struct fk_irq){ EINVAL, 0, 0 };
+	d->irqs[VFIO_PCI_REQ_IRQ_INDEX] = (struct fk_irq){ 0, VFIO_IRQ_INFO_EVENTFD, 1 };
 }
 
 void fk_reset(void)

@@ -80,6 +80,7 @@ static void info_matches_the_kernel(void **state)
 	struct vfiox_irq_info ii = { .sz = sizeof(ii) };
 	struct vfiox_device *d = open_dev();
 	uint8_t id[4];
+	int efd[1];
 
 	(void)state;
 	assert_int_equal(vfiox_device_info(d, &di), 0);
@@ -94,6 +95,13 @@ static void info_matches_the_kernel(void **state)
 	assert_int_equal(id[0] | id[1] << 8, 0x1b36);
 	assert_int_equal(id[2] | id[3] << 8, 0x0010);
 	assert_int_equal(vfiox_device_region_info(d, VFIO_PCI_NUM_REGIONS, &ri), -EINVAL);
+	/* The kernel refused the VGA index: it reads as an absent region. */
+	assert_int_equal(vfiox_device_region_info(d, VFIO_PCI_VGA_REGION_INDEX, &ri), 0);
+	assert_int_equal(ri.size, 0);
+	assert_int_equal(ri.index, VFIO_PCI_VGA_REGION_INDEX);
+	assert_int_equal(vfiox_device_irq_info(d, VFIO_PCI_ERR_IRQ_INDEX, &ii), 0);
+	assert_int_equal(ii.count, 0);
+	assert_int_equal(vfiox_irq_enable(d, VFIO_PCI_ERR_IRQ_INDEX, 0, 1, efd), -EINVAL);
 	assert_int_equal(vfiox_device_irq_info(d, 99, &ii), -EINVAL);
 }
 

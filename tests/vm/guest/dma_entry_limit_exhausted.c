@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+/*
+ * With vfio_iommu_type1.dma_entry_limit=64 (set through the module's
+ * writable parameter before the container is opened), dma_avail starts at
+ * 64, reaches 0 after 64 mappings, and the kernel refuses the 65th with
+ * -ENOSPC. The libvfiox-side refusal arrives with the DMA engine.
+ */
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "vmtest.h"
+
+#define PARAM "/sys/module/vfio_iommu_type1/parameters/dma_entry_limit"
+#define LIMIT 64
+
+static int set_limit(unsigned long v)
+{
+	FILE *f = fopen(PARAM, "w");
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = fprintf(f, "%lu\n", v) > 0;
+	return fclose(f) == 0 && ok ? 0 : -EIO;
+}
+
+static unsigned int avail(struct vfiox_container *c)
+{
+	struct vfiox_iommu_info info = { .sz = sizeof(info) };
+
+	CHECK_RET(vfiox_container_refresh(c), 0);
+	CHECK_RET(vfiox_container_iommu_info(c, &info), 0);
+	return info.dma_avail;
+}
+
+int main(void)
+{
+	unsigned long long old = vt_sysfs_ull(PARAM);
+	struct vfiox_container *c;
+	struct vfiox_group *g;
+	char *buf;
+	int i, ret = 0;
+
+	vt_init();
+	CHECK_RET(set_limit(LIMIT), 0);
+	CHECK_RET(vt_open(vt_env("VFIOX_EDU"), &c, &g, NULL), 0);
+	set_limit((unsigned long)old);
+	if (vt_failures)
+		return vt_done("dma_entry_limit_exhausted");
+	CHECK(avail(c) == LIMIT, "dma_avail %u at start", avail(c));
+	buf = mmap(NULL, (LIMIT + 1) * 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	for (i = 0; i <= LIMIT; i++) {
+		struct vfio_iommu_type1_dma_map m = {
+			.argsz = sizeof(m),
+			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+			.vaddr = (uintptr_t)(buf + i * 4096),
+			/* Gaps keep the entries apart. */
+			.iova = 0x1000000 + (uint64_t)i * 0x10000, .size = 4096,
+		};
+
+		ret = ioctl(vfiox_container_fd(c), VFIO_IOMMU_MAP_DMA, &m) ? -errno : 0;
+		if (ret)
+			break;
+	}
+	CHECK(i == LIMIT, "%d mappings succeeded, wanted %d", i, LIMIT);
+	CHECK(ret == -ENOSPC, "mapping %d gave %d, wanted -ENOSPC", i + 1, ret);
+	CHECK(avail(c) == 0, "dma_avail %u when exhausted", avail(c));
+	vfiox_container_close(c);
+	return vt_done("dma_entry_limit_exhausted");
+}

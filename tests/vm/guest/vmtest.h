@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers for the in-guest integration tests: each test is one small
+ * program run by the VM's init; it prints what it checked and exits 0 only
+ * when every check held. Device addresses come from the machine's config
+ * through the environment (VFIOX_EDU, VFIOX_NVME, ...).
+ */
+#ifndef VMTEST_H
+#define VMTEST_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/vfio.h>
+
+#include <vfiox.h>
+
+static int vt_failures;
+static char vt_log[65536];
+
+#define CHECK(cond, ...) do {						\
+	if (!(cond)) {							\
+		printf("  FAILED %s:%d: %s: ", __FILE__, __LINE__, #cond);	\
+		printf(__VA_ARGS__);					\
+		printf("\n");						\
+		vt_failures++;						\
+	}								\
+} while (0)
+
+#define CHECK_RET(expr, want) do {					\
+	int vt_r = (expr);						\
+	CHECK(vt_r == (want), "%s returned %d (%s), wanted %d", #expr,	\
+	      vt_r, strerror(vt_r < 0 ? -vt_r : 0), (want));		\
+} while (0)
+
+static void vt_log_cb(enum vfiox_log_level level, const char *msg, void *user)
+{
+	size_t used = strlen(vt_log);
+
+	(void)level;
+	(void)user;
+	printf("  libvfiox: %s\n", msg);
+	snprintf(vt_log + used, sizeof(vt_log) - used, "%s\n", msg);
+}
+
+static inline void vt_init(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	vfiox_set_log(vt_log_cb, VFIOX_LOG_INFO, NULL);
+}
+
+static inline void vt_log_clear(void)
+{
+	vt_log[0] = '\0';
+}
+
+static inline int vt_log_has(const char *needle)
+{
+	return strstr(vt_log, needle) != NULL;
+}
+
+static inline const char *vt_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (!v || !*v) {
+		printf("  FAILED: %s is not set by the machine config\n", name);
+		exit(1);
+	}
+	return v;
+}
+
+static inline unsigned long long vt_sysfs_ull(const char *path)
+{
+	unsigned long long v = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f || fscanf(f, "%lli", &v) != 1)
+		printf("  cannot read %s\n", path);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* Open container + group + device for a PCI address; 0 or negative errno. */
+static inline int vt_open(const char *bdf, struct vfiox_container **c,
+			  struct vfiox_group **g, struct vfiox_device **d)
+{
+	int ret = vfiox_container_open(NULL, c);
+
+	if (ret)
+		return ret;
+	ret = vfiox_group_open_pci(*c, bdf, g);
+	if (!ret && d)
+		ret = vfiox_device_open(*g, bdf, NULL, d);
+	if (ret)
+		vfiox_container_close(*c);
+	return ret;
+}
+
+static inline int vt_done(const char *name)
+{
+	printf("  %s: %s\n", name, vt_failures ? "failed" : "ok");
+	return vt_failures ? 1 : 0;
+}
+
+#endif
