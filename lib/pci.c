@@ -56,6 +56,14 @@ VFIOX_API int vfiox_pci_format_addr(const struct vfiox_pci_addr *addr,
 	return 0;
 }
 
+#if VFIOX_HAVE_LIBPCI
+static void pci_quiet(char *msg, ...)
+{
+	(void)msg;
+}
+
+#endif
+
 VFIOX_API int vfiox_pci_id_name(uint16_t vendor, uint16_t device, char *buf,
 				size_t len)
 {
@@ -69,8 +77,11 @@ VFIOX_API int vfiox_pci_id_name(uint16_t vendor, uint16_t device, char *buf,
 		return -ENOMEM;
 	/*
 	 * No pci_init(): names need only the ID database, and pci_init()
-	 * exit()s on machines without PCI access.
+	 * exit()s on machines without PCI access. Without it the callbacks
+	 * are NULL, and the hwdb fallback for unknown IDs calls debug().
 	 */
+	pa->warning = pci_quiet;
+	pa->debug = pci_quiet;
 	pci_lookup_name(pa, buf, (int)len, PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE,
 			vendor, device);
 	pci_cleanup(pa);
