@@ -14,6 +14,7 @@
 #include <vfiox/container.h>
 #include <vfiox/group.h>
 #include <vfiox/device.h>
+#include <vfiox/dma.h>
 #include <vfiox/resv.h>
 #include <vfiox/pci.h>
 

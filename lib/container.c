@@ -173,18 +173,20 @@ int vfiox_container_on_attach(struct vfiox_container *c)
 		c->iommu_type = type;
 	}
 	ret = vfiox_container_refresh(c);
-	if (ret && !c->groups)
-		c->iommu_type = 0; /* the kernel drops the IOMMU with the group */
+	if (!ret)
+		ret = vfiox_dma_rebuild(c);
 	return ret;
 }
 
 void vfiox_container_on_detach(struct vfiox_container *c)
 {
 	if (c->groups) {
-		vfiox_container_refresh(c);
+		if (!vfiox_container_refresh(c))
+			vfiox_dma_rebuild(c);
 		return;
 	}
 	/* The kernel tears the IOMMU down when its last group leaves. */
+	vfiox_dma_forget(c);
 	c->iommu_type = 0;
 	free(c->ranges);
 	c->ranges = NULL;
@@ -238,6 +240,11 @@ int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	ret = vfiox_dma_init(c);
+	if (ret) {
+		free(c);
+		return ret;
+	}
 	c->env.sys = sys;
 	c->fd = -1;
 	c->want_type = VFIOX_OPTS_HAS(opts, iommu_type) ? opts->iommu_type : 0;
@@ -265,6 +272,7 @@ int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
 err:
 	if (c->fd >= 0)
 		sys->close(c->fd);
+	vfiox_dma_fini(c);
 	free(c);
 	return ret;
 }
@@ -282,6 +290,7 @@ VFIOX_API void vfiox_container_close(struct vfiox_container *c)
 	while (c->groups)
 		vfiox_group_close(c->groups);
 	c->env.sys->close(c->fd);
+	vfiox_dma_fini(c);
 	free(c->ranges);
 	free(c);
 }

@@ -4,11 +4,14 @@
 #define VFIOX_INTERNAL_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/vfio.h>
 
 #include <vfiox.h>
+#include "dma_table.h"
+#include "iova.h"
 #include "sys.h"
 
 #define VFIOX_PATH_MAX 512
@@ -20,8 +23,20 @@ struct vfiox_env {
 	char sysfs_root[VFIOX_PATH_MAX];
 };
 
+/* The DMA engine's state, one per container (lib/dma.c). */
+struct vfiox_dma {
+	pthread_mutex_t lock;	/* serialises map/unmap/rebuild */
+	struct dma_table table;
+	struct iova_space space;
+	uint32_t entries_limit;	/* kernel entries we may use in total */
+	uint32_t entries_used;
+	uint64_t mapped_bytes;
+	uint64_t min_page;
+};
+
 struct vfiox_container {
 	struct vfiox_env env;
+	struct vfiox_dma dma;
 	int fd;
 	int want_type;		/* 0: type1v2, falling back to type1 */
 	int iommu_type;		/* 0 until the first group attaches */
@@ -71,6 +86,14 @@ int vfiox_region_read_info(struct vfiox_device *d, uint32_t index);
 
 /* Unlink and close every device of a group (used on group close). */
 void vfiox_device_close_all(struct vfiox_group *g);
+
+/* DMA engine life cycle (lib/dma.c). */
+int vfiox_dma_init(struct vfiox_container *c);
+void vfiox_dma_fini(struct vfiox_container *c);
+/* Recompute free IOVA space and limits after the IOMMU info changed. */
+int vfiox_dma_rebuild(struct vfiox_container *c);
+/* The last group left: the kernel dropped every mapping. */
+void vfiox_dma_forget(struct vfiox_container *c);
 
 /* Re-read IOMMU info after an attach or detach. */
 int vfiox_container_on_attach(struct vfiox_container *c);

@@ -114,6 +114,14 @@ static bool any_attached(void)
 	return false;
 }
 
+/* The last group left: type1 frees the IOMMU and every mapping. */
+static void drop_iommu(void)
+{
+	fk.iommu_type = 0;
+	fk.dma_avail += (uint32_t)fk.nr_maps;
+	fk.nr_maps = 0;
+}
+
 static int fake_close(int fd)
 {
 	struct fk_fd *f = get_fd(fd);
@@ -125,7 +133,7 @@ static int fake_close(int fd)
 		/* Releasing a group fd detaches it, as the kernel does. */
 		((struct fk_group *)f->obj)->attached = false;
 		if (!any_attached())
-			fk.iommu_type = 0;
+			drop_iommu();
 	}
 	f->kind = FK_FD_FREE;
 	return 0;
@@ -151,6 +159,90 @@ static int iommu_get_info(struct vfio_iommu_type1_info *info)
 	return 0;
 }
 
+/*
+ * Offset of IOMMU info cap @id, or 0. Silent on purpose (tests assert on
+ * the library's log) and tolerant of the malformed chains tests build.
+ */
+static uint32_t find_cap(uint16_t id)
+{
+	struct vfio_iommu_type1_info hdr;
+	struct vfio_info_cap_header h;
+	uint32_t off;
+	int n;
+
+	memcpy(&hdr, fk.iommu_info, sizeof(hdr));
+	for (off = hdr.cap_offset, n = 0; off && n < 64; off = h.next, n++) {
+		if (off % 4 || off + sizeof(h) > fk.iommu_info_len)
+			return 0;
+		memcpy(&h, fk.iommu_info + off, sizeof(h));
+		if (h.id == id)
+			return off;
+	}
+	return 0;
+}
+
+/* Patch the dma_avail cap (if present) with the live count. */
+static void sync_dma_avail(void)
+{
+	uint32_t off = find_cap(VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
+
+	if (off && off + 12 <= fk.iommu_info_len)
+		memcpy(fk.iommu_info + off + 8, &fk.dma_avail, sizeof(fk.dma_avail));
+}
+
+static bool in_ranges(uint64_t iova, uint64_t size)
+{
+	uint32_t off = find_cap(VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+	struct vfio_iommu_type1_info_cap_iova_range r;
+	struct vfio_iova_range e;
+	uint32_t i;
+
+	if (!off)
+		return true;
+	memcpy(&r, fk.iommu_info + off, sizeof(r));
+	for (i = 0; i < r.nr_iovas && i < 64; i++) {
+		memcpy(&e, fk.iommu_info + off + sizeof(r) + i * sizeof(e), sizeof(e));
+		if (iova >= e.start && iova + size - 1 <= e.end)
+			return true;
+	}
+	return false;
+}
+
+static int map_dma(struct vfio_iommu_type1_dma_map *m)
+{
+	int i;
+
+	fk.map_calls++;
+	if (m->argsz < sizeof(*m) || !m->size || (m->iova | m->size | m->vaddr) & 0xfff)
+		return -EINVAL;
+	if (!in_ranges(m->iova, m->size))
+		return -EINVAL;
+	for (i = 0; i < fk.nr_maps; i++)
+		if (m->iova < fk.maps[i].iova + fk.maps[i].size &&
+		    fk.maps[i].iova < m->iova + m->size)
+			return -EEXIST;
+	if (!fk.dma_avail || fk.nr_maps == FK_MAX_MAPS)
+		return -ENOSPC;
+	fk.maps[fk.nr_maps++] = (struct fk_map){ m->iova, m->size, m->vaddr };
+	fk.dma_avail--;
+	return 0;
+}
+
+static int unmap_dma(struct vfio_iommu_type1_dma_unmap *u)
+{
+	int i;
+
+	for (i = 0; i < fk.nr_maps; i++) {
+		if (fk.maps[i].iova == u->iova && fk.maps[i].size == u->size) {
+			fk.maps[i] = fk.maps[--fk.nr_maps];
+			fk.dma_avail++;
+			return 0;
+		}
+	}
+	u->size = 0;
+	return 0;
+}
+
 static int container_ioctl(unsigned long req, void *arg)
 {
 	switch (req) {
@@ -165,7 +257,12 @@ static int container_ioctl(unsigned long req, void *arg)
 		fk.iommu_type = (int)(long)arg;
 		return 0;
 	case VFIO_IOMMU_GET_INFO:
+		sync_dma_avail();
 		return iommu_get_info(arg);
+	case VFIO_IOMMU_MAP_DMA:
+		return fk.iommu_type ? map_dma(arg) : -EINVAL;
+	case VFIO_IOMMU_UNMAP_DMA:
+		return fk.iommu_type ? unmap_dma(arg) : -EINVAL;
 	default:
 		return -ENOTTY;
 	}
@@ -211,7 +308,7 @@ static int group_ioctl(struct fk_group *g, unsigned long req, void *arg)
 			return -EINVAL;
 		g->attached = false;
 		if (!any_attached())
-			fk.iommu_type = 0;
+			drop_iommu();
 		return 0;
 	case VFIO_GROUP_GET_DEVICE_FD:
 		if (!g->attached || !fk.iommu_type)

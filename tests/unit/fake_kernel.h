@@ -74,8 +74,19 @@ struct fk_fd {
 	void *obj;
 };
 
+#define FK_MAX_MAPS 4096
+
+struct fk_map {
+	uint64_t iova, size, vaddr;
+};
+
 struct fake_kernel {
 	int api_version;
+	/* Type1 DMA: live mappings and the count the dma_avail cap reports. */
+	int nr_maps;
+	struct fk_map maps[FK_MAX_MAPS];
+	uint32_t dma_avail;
+	unsigned long map_calls;
 	uint32_t extensions;	/* bit n: VFIO_CHECK_EXTENSION(n) answers 1 */
 	uint8_t iommu_info[4096];	/* vfio_iommu_type1_info + caps */
 	uint32_t iommu_info_len;

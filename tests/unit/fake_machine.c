@@ -73,6 +73,7 @@ void fk_info_add_dma_avail(uint32_t avail)
 
 	memcpy(&d, p, sizeof(d));
 	d.avail = avail;
+	fk.dma_avail = avail;
 	memcpy(p, &d, sizeof(d));
 }
 
@@ -128,6 +129,7 @@ void fk_reset(void)
 
 	memset(&fk, 0, sizeof(fk));
 	fk.api_version = VFIO_API_VERSION;
+	fk.dma_avail = 65535;
 	fk.extensions = 1u << VFIO_TYPE1_IOMMU | 1u << VFIO_TYPE1v2_IOMMU;
 	fk_info_begin(0x40201000ULL);
 	fk_info_add_migration(0x1000, 256 << 20);

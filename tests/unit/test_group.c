@@ -89,6 +89,7 @@ static void two_groups_share_one_container(void **state)
 	fk.nr_groups = 2;
 	fk.groups[1] = fk.groups[0];
 	fk.groups[1].nr = 9;
+	fk_add_file("/fake/sys/kernel/iommu_groups/9/reserved_regions", "");
 	assert_int_equal(vfiox_group_open(c, 7, &g7), 0);
 	assert_int_equal(vfiox_container_iova_ranges(c, r, 4), 2);
 	/* The second group shrinks the IOVA space: the info is read again. */

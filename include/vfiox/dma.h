@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef VFIOX_DMA_H
+#define VFIOX_DMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <vfiox/container.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * DMA mappings of a container. libvfiox picks IOVAs inside the container's
+ * IOVA ranges and outside every reserved region of every attached group
+ * (relaxable ones included), counts kernel mapping entries against
+ * dma_avail, and keeps a table for vaddr <-> IOVA lookups.
+ *
+ * Thread safety: map and unmap calls on one container may come from any
+ * number of threads (they serialise on a mutex); vfiox_dma_translate() and
+ * vfiox_dma_reverse() take no lock and never wait for a writer to finish,
+ * they only retry when a write landed while they were reading.
+ *
+ * Mappings live as long as a group is attached: when the last group
+ * detaches the kernel drops them all, and so does libvfiox.
+ */
+
+/**
+ * struct vfiox_dma_opts - constraints for one mapping.
+ * @sz: sizeof(struct vfiox_dma_opts)
+ * @align: minimum IOVA alignment (power of two), 0 for the default: the
+ *         largest IOMMU page size not larger than the buffer
+ * @iova_limit: highest IOVA the device can address (e.g. 0xfffffff for a
+ *              28-bit DMA mask), 0 for no limit; the whole mapping stays
+ *              at or below it
+ * @read_only: the device may only read the buffer
+ */
+struct vfiox_dma_opts {
+	size_t sz;
+	uint64_t align;
+	uint64_t iova_limit;
+	int read_only;
+};
+
+/**
+ * struct vfiox_dma_stats - what the DMA engine holds.
+ * @sz: sizeof(struct vfiox_dma_stats)
+ * @entries_avail: kernel mapping entries left (dma_avail as tracked)
+ * @entries_used: mappings made through libvfiox
+ * @mapped_bytes: their total size
+ */
+struct vfiox_dma_stats {
+	size_t sz;
+	uint32_t entries_avail;
+	uint32_t entries_used;
+	uint64_t mapped_bytes;
+};
+
+/**
+ * vfiox_dma_map() - map @len bytes at @vaddr at an IOVA libvfiox chooses.
+ * @opts: NULL or constraints
+ * @iova: receives the IOVA
+ *
+ * @vaddr and @len must be multiples of the smallest IOMMU page size.
+ * Return: 0; -EINVAL for zero, unaligned or overflowing arguments (no
+ * syscall made); -EEXIST if part of the buffer is already mapped; -ENOSPC
+ * when no kernel entries are left (before asking the kernel) or no IOVA
+ * space fits; -ENODEV with no group attached; the kernel's errno otherwise,
+ * with the IOVA returned to the allocator.
+ */
+VFIOX_API int vfiox_dma_map(struct vfiox_container *c, void *vaddr,
+			    size_t len, const struct vfiox_dma_opts *opts,
+			    uint64_t *iova);
+
+/**
+ * vfiox_dma_map_fixed() - map at a caller-chosen IOVA.
+ * Return: as vfiox_dma_map(); -EEXIST if the IOVA range overlaps a mapping;
+ * -EINVAL if it leaves the IOVA ranges or touches a reserved region.
+ */
+VFIOX_API int vfiox_dma_map_fixed(struct vfiox_container *c, void *vaddr,
+				  size_t len, uint64_t iova,
+				  const struct vfiox_dma_opts *opts);
+
+/**
+ * vfiox_dma_unmap_iova() - remove the mapping [@iova, @iova + @len).
+ * Return: 0; -ENOENT if nothing is mapped there; -EINVAL if the range is
+ * not exactly one mapping (type1 v2 cannot split one); the kernel's errno,
+ * with the table unchanged.
+ */
+VFIOX_API int vfiox_dma_unmap_iova(struct vfiox_container *c, uint64_t iova,
+				   size_t len);
+
+/** vfiox_dma_unmap_vaddr() - the same, naming the mapping by its buffer. */
+VFIOX_API int vfiox_dma_unmap_vaddr(struct vfiox_container *c, void *vaddr,
+				    size_t len);
+
+/**
+ * vfiox_dma_unmap_all() - remove every mapping made through libvfiox.
+ * Return: the number removed, or the first error (mappings not yet removed
+ * stay in the table).
+ */
+VFIOX_API int vfiox_dma_unmap_all(struct vfiox_container *c);
+
+/**
+ * vfiox_dma_translate() - IOVA of any byte inside a mapped buffer.
+ * Return: 0 with *@iova set, or -ENOENT. Lock-free; see the header comment.
+ */
+VFIOX_API int vfiox_dma_translate(const struct vfiox_container *c,
+				  const void *vaddr, uint64_t *iova);
+
+/** vfiox_dma_reverse() - the buffer address behind an IOVA; 0 or -ENOENT. */
+VFIOX_API int vfiox_dma_reverse(const struct vfiox_container *c, uint64_t iova,
+				void **vaddr);
+
+/** vfiox_dma_stats() - see struct vfiox_dma_stats. */
+VFIOX_API int vfiox_dma_stats(struct vfiox_container *c,
+			      struct vfiox_dma_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: MIT
+#define LOG_PREFIX "dma"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define MAX_HOLES_PER_GROUP 64
+
+int vfiox_dma_init(struct vfiox_container *c)
+{
+	struct vfiox_dma *dma = &c->dma;
+
+	dma_table_init(&dma->table);
+	iova_init(&dma->space);
+	dma->min_page = 4096;
+	return -pthread_mutex_init(&dma->lock, NULL);
+}
+
+void vfiox_dma_fini(struct vfiox_container *c)
+{
+	dma_table_destroy(&c->dma.table);
+	iova_destroy(&c->dma.space);
+	pthread_mutex_destroy(&c->dma.lock);
+}
+
+void vfiox_dma_forget(struct vfiox_container *c)
+{
+	struct vfiox_dma *dma = &c->dma;
+
+	pthread_mutex_lock(&dma->lock);
+	if (dma->entries_used)
+		pr_warn("last group detached: the kernel dropped %u mappings",
+			dma->entries_used);
+	dma_table_clear(&dma->table);
+	iova_destroy(&dma->space);
+	dma->entries_used = 0;
+	dma->entries_limit = 0;
+	dma->mapped_bytes = 0;
+	pthread_mutex_unlock(&dma->lock);
+}
+
+struct hole {
+	uint64_t start, end;
+};
+
+static int cmp_hole(const void *a, const void *b)
+{
+	const struct hole *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Every reserved region of every attached group, relaxable ones included. */
+static int collect_holes(struct vfiox_container *c, struct hole **out)
+{
+	struct vfiox_resv_region r[MAX_HOLES_PER_GROUP];
+	struct hole *h = NULL;
+	struct vfiox_group *g;
+	int n = 0, i, got;
+
+	for (g = c->groups; g; g = g->next) {
+		struct hole *nh;
+
+		got = vfiox_group_resv_regions(g, r, MAX_HOLES_PER_GROUP);
+		if (got < 0) {
+			free(h);
+			return got;
+		}
+		got = got > MAX_HOLES_PER_GROUP ? MAX_HOLES_PER_GROUP : got;
+		nh = realloc(h, (size_t)(n + got + 1) * sizeof(*h));
+		if (!nh) {
+			free(h);
+			return -ENOMEM;
+		}
+		h = nh;
+		for (i = 0; i < got; i++)
+			h[n++] = (struct hole){ r[i].start, r[i].end };
+	}
+	if (n)
+		qsort(h, (size_t)n, sizeof(*h), cmp_hole);
+	*out = h;
+	return n;
+}
+
+/* Add [start, end] minus the sorted holes to @space. */
+static int add_range(struct iova_space *space, uint64_t start, uint64_t end,
+		     const struct hole *h, int nh)
+{
+	uint64_t next = start;
+	int i, ret;
+
+	for (i = 0; i < nh && next <= end; i++) {
+		if (h[i].end < next || h[i].start > end)
+			continue;
+		if (h[i].start > next) {
+			ret = iova_add(space, next, h[i].start - 1);
+			if (ret)
+				return ret;
+		}
+		if (h[i].end >= end)
+			return 0;
+		next = h[i].end + 1;
+	}
+	return next <= end ? iova_add(space, next, end) : 0;
+}
+
+static int build_space(struct vfiox_container *c, struct iova_space *space,
+		       const struct hole *h, int nh)
+{
+	uint32_t i;
+	int ret = 0;
+
+	if (!c->info.nr_iova_ranges)
+		return add_range(space, 0, UINT64_MAX, h, nh);
+	for (i = 0; i < c->info.nr_iova_ranges && !ret; i++)
+		ret = add_range(space, c->ranges[i].start, c->ranges[i].end, h, nh);
+	return ret;
+}
+
+/* Take live mappings out of the new space; report those now in a hole. */
+static int carve_mappings(struct vfiox_dma *dma, struct iova_space *space)
+{
+	uint32_t i;
+
+	for (i = 0; i < dma->table.n; i++) {
+		const struct dma_entry *e = &dma->table.by_iova[i];
+		int ret = iova_reserve(space, e->iova, e->iova + e->len - 1);
+
+		if (ret == -EBUSY)
+			pr_warn("mapping [0x%llx, 0x%llx] now lies outside the usable IOVA space (a newly attached group reserves it); unmap it",
+				(unsigned long long)e->iova,
+				(unsigned long long)(e->iova + e->len - 1));
+		else if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int vfiox_dma_rebuild(struct vfiox_container *c)
+{
+	struct vfiox_dma *dma = &c->dma;
+	struct iova_space space;
+	struct hole *h = NULL;
+	int nh, ret;
+
+	nh = collect_holes(c, &h);
+	if (nh < 0)
+		return nh;
+	iova_init(&space);
+	pthread_mutex_lock(&dma->lock);
+	ret = build_space(c, &space, h, nh);
+	if (!ret)
+		ret = carve_mappings(dma, &space);
+	if (ret) {
+		iova_destroy(&space);
+	} else {
+		iova_destroy(&dma->space);
+		dma->space = space;
+		dma->min_page = c->info.pgsizes ? c->info.pgsizes & -c->info.pgsizes : 4096;
+		dma->entries_limit = c->info.has_dma_avail ?
+				     c->info.dma_avail + dma->entries_used : UINT32_MAX;
+	}
+	pthread_mutex_unlock(&dma->lock);
+	free(h);
+	return ret;
+}
+
+static int check_args(const struct vfiox_container *c, uint64_t va,
+		      uint64_t len, uint64_t iova, bool fixed)
+{
+	uint64_t page = c->dma.min_page;
+
+	if (!len || (va | len) & (page - 1) || va + len < va ||
+	    (fixed && (iova & (page - 1) || iova + len - 1 < iova))) {
+		pr_err("map of 0x%llx bytes at vaddr 0x%llx%s: zero, not %llu-byte aligned, or wrapping",
+		       (unsigned long long)len, (unsigned long long)va,
+		       fixed ? " (fixed IOVA)" : "", (unsigned long long)page);
+		return -EINVAL;
+	}
+	if (!c->iommu_type) {
+		pr_err("map: no group attached to the container");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/* Largest IOMMU page size that is not larger than the buffer. */
+static uint64_t default_align(const struct vfiox_container *c, uint64_t len)
+{
+	uint64_t sizes = c->info.pgsizes ? c->info.pgsizes : c->dma.min_page;
+	uint64_t best = c->dma.min_page;
+	int bit;
+
+	for (bit = 0; bit < 64; bit++)
+		if ((sizes >> bit & 1) && (1ULL << bit) <= len)
+			best = 1ULL << bit;
+	return best;
+}
+
+static int pick_iova(struct vfiox_container *c, uint64_t len,
+		     const struct vfiox_dma_opts *opts, uint64_t *iova)
+{
+	uint64_t align = default_align(c, len), limit = UINT64_MAX;
+	int ret;
+
+	if (VFIOX_OPTS_HAS(opts, align) && opts->align) {
+		if (opts->align & (opts->align - 1)) {
+			pr_err("map: alignment 0x%llx is not a power of two",
+			       (unsigned long long)opts->align);
+			return -EINVAL;
+		}
+		if (opts->align > align)
+			align = opts->align;
+	}
+	if (VFIOX_OPTS_HAS(opts, iova_limit) && opts->iova_limit)
+		limit = opts->iova_limit;
+	ret = iova_alloc(&c->dma.space, len, align, limit, iova);
+	if (ret == -ENOSPC)
+		pr_err("map: no free IOVA range of 0x%llx bytes (align 0x%llx) at or below 0x%llx",
+		       (unsigned long long)len, (unsigned long long)align,
+		       (unsigned long long)limit);
+	return ret;
+}
+
+static int claim_fixed(struct vfiox_container *c, uint64_t iova, uint64_t len)
+{
+	struct dma_entry e;
+	int ret = iova_reserve(&c->dma.space, iova, iova + len - 1);
+
+	if (ret != -EBUSY)
+		return ret;
+	if (dma_table_overlap_iova(&c->dma.table, iova, len, &e)) {
+		pr_err("map: IOVA [0x%llx, +0x%llx) overlaps the mapping at 0x%llx",
+		       (unsigned long long)iova, (unsigned long long)len,
+		       (unsigned long long)e.iova);
+		return -EEXIST;
+	}
+	pr_err("map: IOVA [0x%llx, +0x%llx) leaves the usable IOVA ranges or touches a reserved region",
+	       (unsigned long long)iova, (unsigned long long)len);
+	return -EINVAL;
+}
+
+static int kernel_map(struct vfiox_container *c, uint64_t va, uint64_t len,
+		      uint64_t iova, const struct vfiox_dma_opts *opts)
+{
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m),
+		.flags = VFIO_DMA_MAP_FLAG_READ,
+		.vaddr = va, .iova = iova, .size = len,
+	};
+	int ret;
+
+	if (!(VFIOX_OPTS_HAS(opts, read_only) && opts->read_only))
+		m.flags |= VFIO_DMA_MAP_FLAG_WRITE;
+	ret = c->env.sys->ioctl(c->fd, VFIO_IOMMU_MAP_DMA, &m);
+	if (ret < 0)
+		pr_err("VFIO_IOMMU_MAP_DMA vaddr 0x%llx iova 0x%llx size 0x%llx: %s",
+		       (unsigned long long)va, (unsigned long long)iova,
+		       (unsigned long long)len, ERRSTR(ret));
+	return ret < 0 ? ret : 0;
+}
+
+static int map_locked(struct vfiox_container *c, uint64_t va, uint64_t len,
+		      bool fixed, uint64_t *iova,
+		      const struct vfiox_dma_opts *opts)
+{
+	struct vfiox_dma *dma = &c->dma;
+	struct dma_entry e;
+	int ret;
+
+	if (dma->entries_used >= dma->entries_limit) {
+		pr_err("map: all %u kernel DMA entries are in use (dma_avail); unmap or pool buffers",
+		       dma->entries_used);
+		return -ENOSPC;
+	}
+	if (dma_table_overlap_va(&dma->table, va, len, &e)) {
+		pr_err("map: vaddr [0x%llx, +0x%llx) overlaps the mapping of 0x%llx",
+		       (unsigned long long)va, (unsigned long long)len,
+		       (unsigned long long)e.vaddr);
+		return -EEXIST;
+	}
+	ret = fixed ? claim_fixed(c, *iova, len) : pick_iova(c, len, opts, iova);
+	if (ret)
+		return ret;
+	e = (struct dma_entry){ va, *iova, len };
+	ret = kernel_map(c, va, len, *iova, opts);
+	if (!ret) {
+		ret = dma_table_insert(&dma->table, &e);
+		if (ret)
+			c->env.sys->ioctl(c->fd, VFIO_IOMMU_UNMAP_DMA,
+					  &(struct vfio_iommu_type1_dma_unmap){
+					  .argsz = sizeof(struct vfio_iommu_type1_dma_unmap),
+					  .iova = *iova, .size = len });
+	}
+	if (ret) {
+		/* Give the IOVA back: the table is exactly as before. */
+		iova_add(&dma->space, *iova, *iova + len - 1);
+		return ret;
+	}
+	dma->entries_used++;
+	dma->mapped_bytes += len;
+	return 0;
+}
+
+static int map_common(struct vfiox_container *c, void *vaddr, size_t len,
+		      bool fixed, uint64_t *iova,
+		      const struct vfiox_dma_opts *opts)
+{
+	int ret;
+
+	if (!c || !iova || (opts && opts->sz < sizeof(size_t)))
+		return -EINVAL;
+	ret = check_args(c, (uintptr_t)vaddr, len, *iova, fixed);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&c->dma.lock);
+	ret = map_locked(c, (uintptr_t)vaddr, len, fixed, iova, opts);
+	pthread_mutex_unlock(&c->dma.lock);
+	return ret;
+}
+
+VFIOX_API int vfiox_dma_map(struct vfiox_container *c, void *vaddr,
+			    size_t len, const struct vfiox_dma_opts *opts,
+			    uint64_t *iova)
+{
+	return map_common(c, vaddr, len, false, iova, opts);
+}
+
+VFIOX_API int vfiox_dma_map_fixed(struct vfiox_container *c, void *vaddr,
+				  size_t len, uint64_t iova,
+				  const struct vfiox_dma_opts *opts)
+{
+	return map_common(c, vaddr, len, true, &iova, opts);
+}
+
+static int unmap_entry(struct vfiox_container *c, const struct dma_entry *e)
+{
+	struct vfio_iommu_type1_dma_unmap u = {
+		.argsz = sizeof(u), .iova = e->iova, .size = e->len,
+	};
+	int ret;
+
+	ret = c->env.sys->ioctl(c->fd, VFIO_IOMMU_UNMAP_DMA, &u);
+	if (ret < 0) {
+		pr_err("VFIO_IOMMU_UNMAP_DMA iova 0x%llx size 0x%llx: %s",
+		       (unsigned long long)e->iova, (unsigned long long)e->len,
+		       ERRSTR(ret));
+		return ret;
+	}
+	if (u.size != e->len)
+		pr_warn("VFIO_IOMMU_UNMAP_DMA iova 0x%llx unmapped 0x%llx of 0x%llx bytes",
+			(unsigned long long)e->iova, (unsigned long long)u.size,
+			(unsigned long long)e->len);
+	dma_table_remove(&c->dma.table, e);
+	iova_add(&c->dma.space, e->iova, e->iova + e->len - 1);
+	c->dma.entries_used--;
+	c->dma.mapped_bytes -= e->len;
+	return 0;
+}
+
+static int unmap_range(struct vfiox_container *c, uint64_t start, size_t len,
+		       bool by_iova)
+{
+	struct vfiox_dma *dma;
+	struct dma_entry e;
+	bool found;
+	int ret;
+
+	if (!c || !len || start + len - 1 < start)
+		return -EINVAL;
+	dma = &c->dma;
+	pthread_mutex_lock(&dma->lock);
+	found = by_iova ? dma_table_overlap_iova(&dma->table, start, len, &e) :
+		dma_table_overlap_va(&dma->table, start, len, &e);
+	if (!found) {
+		ret = -ENOENT;
+		pr_err("unmap: nothing mapped at %s 0x%llx", by_iova ? "IOVA" : "vaddr",
+		       (unsigned long long)start);
+	} else if ((by_iova ? e.iova : e.vaddr) != start || e.len != len) {
+		ret = -EINVAL;
+		pr_err("unmap: [0x%llx, +0x%llx) is not exactly the mapping at IOVA 0x%llx (+0x%llx); type1 cannot split a mapping",
+		       (unsigned long long)start, (unsigned long long)len,
+		       (unsigned long long)e.iova, (unsigned long long)e.len);
+	} else {
+		ret = unmap_entry(c, &e);
+	}
+	pthread_mutex_unlock(&dma->lock);
+	return ret;
+}
+
+VFIOX_API int vfiox_dma_unmap_iova(struct vfiox_container *c, uint64_t iova,
+				   size_t len)
+{
+	return unmap_range(c, iova, len, true);
+}
+
+VFIOX_API int vfiox_dma_unmap_vaddr(struct vfiox_container *c, void *vaddr,
+				    size_t len)
+{
+	return unmap_range(c, (uintptr_t)vaddr, len, false);
+}
+
+VFIOX_API int vfiox_dma_unmap_all(struct vfiox_container *c)
+{
+	int n = 0, ret = 0;
+
+	if (!c)
+		return -EINVAL;
+	pthread_mutex_lock(&c->dma.lock);
+	while (c->dma.table.n && !ret) {
+		struct dma_entry e = c->dma.table.by_iova[c->dma.table.n - 1];
+
+		ret = unmap_entry(c, &e);
+		n += !ret;
+	}
+	pthread_mutex_unlock(&c->dma.lock);
+	return ret ? ret : n;
+}
+
+VFIOX_API int vfiox_dma_translate(const struct vfiox_container *c,
+				  const void *vaddr, uint64_t *iova)
+{
+	if (!c || !iova)
+		return -EINVAL;
+	return dma_table_translate(&c->dma.table, (uintptr_t)vaddr, iova);
+}
+
+VFIOX_API int vfiox_dma_reverse(const struct vfiox_container *c, uint64_t iova,
+				void **vaddr)
+{
+	uint64_t va;
+	int ret;
+
+	if (!c || !vaddr)
+		return -EINVAL;
+	ret = dma_table_reverse(&c->dma.table, iova, &va);
+	if (!ret)
+		*vaddr = (void *)(uintptr_t)va;
+	return ret;
+}
+
+VFIOX_API int vfiox_dma_stats(struct vfiox_container *c,
+			      struct vfiox_dma_stats *stats)
+{
+	if (!c || !stats || stats->sz < sizeof(*stats))
+		return -EINVAL;
+	pthread_mutex_lock(&c->dma.lock);
+	stats->entries_used = c->dma.entries_used;
+	stats->entries_avail = c->dma.entries_limit - c->dma.entries_used;
+	stats->mapped_bytes = c->dma.mapped_bytes;
+	pthread_mutex_unlock(&c->dma.lock);
+	return 0;
+}

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: MIT
+#define LOG_PREFIX "iova"
+#include <errno.h>
+#include <stdlib.h>
+
+#include "iova.h"
+
+struct iova_node {
+	uint64_t start, end;	/* inclusive */
+	uint64_t max_len;	/* largest (end - start) in the subtree */
+	uint64_t min_start;	/* leftmost start in the subtree */
+	uint32_t prio;
+	struct iova_node *l, *r;
+};
+
+static uint32_t next_prio(struct iova_space *s)
+{
+	/* xorshift64: cheap, deterministic per allocator. */
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 7;
+	s->rng ^= s->rng << 17;
+	return (uint32_t)(s->rng >> 32);
+}
+
+static void update(struct iova_node *n)
+{
+	uint64_t m = n->end - n->start;
+
+	if (n->l && n->l->max_len > m)
+		m = n->l->max_len;
+	if (n->r && n->r->max_len > m)
+		m = n->r->max_len;
+	n->max_len = m;
+	n->min_start = n->l ? n->l->min_start : n->start;
+}
+
+/* Split @t into keys < @key and keys >= @key. */
+static void split(struct iova_node *t, uint64_t key, struct iova_node **a,
+		  struct iova_node **b)
+{
+	if (!t) {
+		*a = *b = NULL;
+	} else if (t->start < key) {
+		split(t->r, key, &t->r, b);
+		update(t);
+		*a = t;
+	} else {
+		split(t->l, key, a, &t->l);
+		update(t);
+		*b = t;
+	}
+}
+
+static struct iova_node *merge(struct iova_node *a, struct iova_node *b)
+{
+	if (!a || !b)
+		return a ? a : b;
+	if (a->prio > b->prio) {
+		a->r = merge(a->r, b);
+		update(a);
+		return a;
+	}
+	b->l = merge(a, b->l);
+	update(b);
+	return b;
+}
+
+static struct iova_node *rightmost(struct iova_node *t)
+{
+	while (t && t->r)
+		t = t->r;
+	return t;
+}
+
+static struct iova_node *leftmost(struct iova_node *t)
+{
+	while (t && t->l)
+		t = t->l;
+	return t;
+}
+
+void iova_init(struct iova_space *s)
+{
+	s->root = NULL;
+	s->rng = 0x9e3779b97f4a7c15ULL;
+	s->free_bytes = 0;
+}
+
+static void free_tree(struct iova_node *t)
+{
+	if (!t)
+		return;
+	free_tree(t->l);
+	free_tree(t->r);
+	free(t);
+}
+
+void iova_destroy(struct iova_space *s)
+{
+	free_tree(s->root);
+	s->root = NULL;
+	s->free_bytes = 0;
+}
+
+static struct iova_node *new_node(struct iova_space *s, uint64_t start,
+				  uint64_t end)
+{
+	struct iova_node *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->start = start;
+	n->end = end;
+	n->prio = next_prio(s);
+	update(n);
+	return n;
+}
+
+int iova_add(struct iova_space *s, uint64_t start, uint64_t end)
+{
+	struct iova_node *lo, *hi, *prev, *next, *n;
+
+	if (end < start)
+		return -EINVAL;
+	split(s->root, start, &lo, &hi);
+	prev = rightmost(lo);
+	next = leftmost(hi);
+	if ((prev && prev->end >= start) || (next && next->start <= end)) {
+		s->root = merge(lo, hi);
+		return -EEXIST;
+	}
+	n = new_node(s, start, end);
+	if (!n) {
+		s->root = merge(lo, hi);
+		return -ENOMEM;
+	}
+	s->free_bytes += end - start + 1;
+	/* Absorb touching neighbours so free space stays maximal intervals. */
+	if (prev && prev->end + 1 == start) {
+		struct iova_node *p;
+
+		split(lo, prev->start, &lo, &p);
+		n->start = p->start;
+		free(p);
+		update(n);
+	}
+	if (next && end != UINT64_MAX && next->start == end + 1) {
+		struct iova_node *q;
+
+		split(hi, next->start + 1, &q, &hi);
+		n->end = q->end;
+		free(q);
+		update(n);
+	}
+	s->root = merge(merge(lo, n), hi);
+	return 0;
+}
+
+int iova_reserve(struct iova_space *s, uint64_t start, uint64_t end)
+{
+	struct iova_node *lo, *mid, *hi, *n, *left = NULL, *right = NULL;
+
+	if (end < start)
+		return -EINVAL;
+	split(s->root, start == UINT64_MAX ? start : start + 1, &lo, &hi);
+	n = rightmost(lo);
+	if (!n || n->end < end) {
+		s->root = merge(lo, hi);
+		return -EBUSY;
+	}
+	if (n->start < start && !(left = new_node(s, n->start, start - 1)))
+		goto nomem;
+	if (n->end > end && !(right = new_node(s, end + 1, n->end)))
+		goto nomem;
+	split(lo, n->start, &lo, &mid);
+	free(mid);
+	s->free_bytes -= end - start + 1;
+	s->root = merge(merge(merge(lo, left), right), hi);
+	return 0;
+nomem:
+	free(left);
+	s->root = merge(lo, hi);
+	return -ENOMEM;
+}
+
+static bool fits(const struct iova_node *n, uint64_t len, uint64_t align,
+		 uint64_t limit, uint64_t *at)
+{
+	uint64_t a = (n->start + align - 1) & ~(align - 1);
+
+	if (a < n->start || a > n->end || n->end - a < len - 1)
+		return false;
+	if (a > limit || limit - a < len - 1)
+		return false;
+	*at = a;
+	return true;
+}
+
+/* First fit in address order, pruning subtrees that cannot hold @len. */
+static struct iova_node *find(struct iova_node *t, uint64_t len,
+			      uint64_t align, uint64_t limit, uint64_t *at)
+{
+	struct iova_node *r;
+
+	if (!t || t->max_len < len - 1 || t->min_start > limit)
+		return NULL;
+	r = find(t->l, len, align, limit, at);
+	if (r)
+		return r;
+	if (fits(t, len, align, limit, at))
+		return t;
+	if (t->start > limit)
+		return NULL;
+	return find(t->r, len, align, limit, at);
+}
+
+int iova_alloc(struct iova_space *s, uint64_t len, uint64_t align,
+	       uint64_t limit, uint64_t *out)
+{
+	uint64_t at;
+
+	if (!len || !align || (align & (align - 1)))
+		return -EINVAL;
+	if (!find(s->root, len, align, limit, &at))
+		return -ENOSPC;
+	*out = at;
+	return iova_reserve(s, at, at + len - 1);
+}
+
+static uint64_t count(const struct iova_node *t)
+{
+	return t ? 1 + count(t->l) + count(t->r) : 0;
+}
+
+uint64_t iova_nr_intervals(const struct iova_space *s)
+{
+	return count(s->root);
+}

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: MIT
+/* The DMA engine against the fake kernel's type1. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <cmocka.h>
+
+#include "fake_kernel.h"
+
+#define MB (1ULL << 20)
+
+static struct vfiox_container *c;
+static struct vfiox_group *g;
+static uint8_t *mem;		/* 64 MiB, 2 MiB aligned */
+#define MEM_SIZE (64 * MB)
+
+static int setup(void **state)
+{
+	(void)state;
+	fk_reset();
+	fk_log_capture();
+	if (fk_container_open(&c))
+		return -1;
+	return vfiox_group_open(c, 7, &g);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	vfiox_container_close(c);
+	assert_int_equal(fk_open_fds(), 0);
+	return 0;
+}
+
+static int group_setup(void **state)
+{
+	void *p;
+
+	(void)state;
+	p = mmap(NULL, MEM_SIZE + 2 * MB, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	mem = (uint8_t *)(((uintptr_t)p + 2 * MB - 1) & ~(2 * MB - 1));
+	return 0;
+}
+
+static void map_picks_iova_and_translates(void **state)
+{
+	struct vfiox_dma_stats st = { .sz = sizeof(st) };
+	uint64_t a, b, iova;
+	void *va;
+
+	(void)state;
+	assert_int_equal(vfiox_dma_map(c, mem, 8192, NULL, &a), 0);
+	assert_int_equal(vfiox_dma_map(c, mem + 2 * MB, 2 * MB, NULL, &b), 0);
+	assert_int_equal(b % (2 * MB), 0);	/* large buffers get large pages */
+	assert_int_equal(vfiox_dma_translate(c, mem + 4100, &iova), 0);
+	assert_int_equal(iova, a + 4100);
+	assert_int_equal(vfiox_dma_translate(c, mem + 3 * MB - 1, &iova), 0);
+	assert_int_equal(iova, b + MB - 1);
+	assert_int_equal(vfiox_dma_translate(c, mem + 8192, &iova), -ENOENT);
+	assert_int_equal(vfiox_dma_reverse(c, b + 5, &va), 0);
+	assert_ptr_equal(va, mem + 2 * MB + 5);
+	assert_int_equal(vfiox_dma_reverse(c, 0xfee00000, &va), -ENOENT);
+	assert_int_equal(vfiox_dma_stats(c, &st), 0);
+	assert_int_equal(st.entries_used, 2);
+	assert_int_equal(st.entries_avail, 65533);
+	assert_int_equal(st.mapped_bytes, 8192 + 2 * MB);
+	assert_int_equal(fk.nr_maps, 2);
+}
+
+static void bad_arguments_make_no_syscall(void **state)
+{
+	unsigned long calls = fk.map_calls;
+	uint64_t iova;
+
+	(void)state;
+	assert_int_equal(vfiox_dma_map(c, mem, 0, NULL, &iova), -EINVAL);
+	assert_int_equal(vfiox_dma_map(c, mem + 1, 4096, NULL, &iova), -EINVAL);
+	assert_int_equal(vfiox_dma_map(c, mem, 4095, NULL, &iova), -EINVAL);
+	assert_int_equal(vfiox_dma_map_fixed(c, mem, 4096, 0x1001, NULL), -EINVAL);
+	assert_int_equal(vfiox_dma_map_fixed(c, mem, 8192, UINT64_MAX - 4095, NULL), -EINVAL);
+	assert_int_equal(vfiox_dma_map(c, (void *)(uintptr_t)(UINT64_MAX - 4095), 8192, NULL, &iova), -EINVAL);
+	assert_int_equal(vfiox_dma_unmap_iova(c, 0, 0), -EINVAL);
+	assert_int_equal(fk.map_calls, calls);
+	assert_true(fk_log_has("not 4096-byte aligned"));
+}
+
+static void map_outside_iova_ranges_is_rejected(void **state)
+{
+	unsigned long calls = fk.map_calls;
+
+	(void)state;
+	/* The MSI window between the two ranges, and past the aperture. */
+	assert_int_equal(vfiox_dma_map_fixed(c, mem, 4096, 0xfee00000, NULL), -EINVAL);
+	assert_int_equal(vfiox_dma_map_fixed(c, mem, 8192, 0xfedff000, NULL), -EINVAL);
+	assert_int_equal(vfiox_dma_map_fixed(c, mem, 4096, 0x8000000000ULL, NULL), -EINVAL);
+	assert_int_equal(fk.map_calls, calls);
+	assert_true(fk_log_has("leaves the usable IOVA ranges"));
+	assert_int_equal(vfiox_dma_map_fixed(c, mem, 4096, 0xfef00000, NULL), 0);
+}
+
+static void reserved_regions_are_never_allocated(void **state)
+{
+	uint64_t iova;
+	int i;
+
+	(void)state;
+	vfiox_container_close(c);
+	fk_reset();
+	/* The floppy workaround's relaxable region: VFIO's ranges ignore it. */
+	strcpy(fk.files[2].content, "0x0000000000000000 0x0000000000ffffff direct-relaxable\n"
+				    "0x00000000fee00000 0x00000000feefffff msi\n");
+	assert_int_equal(fk_container_open(&c), 0);
+	assert_int_equal(vfiox_group_open(c, 7, &g), 0);
+	for (i = 0; i < 64; i++) {
+		assert_int_equal(vfiox_dma_map(c, mem + i * 4096, 4096, NULL, &iova), 0);
+		assert_true(iova > 0xffffff);
+	}
+	assert_int_equal(vfiox_dma_map_fixed(c, mem + MB, 4096, 0x100000, NULL), -EINVAL);
+}
+
+static void failed_ioctl_gives_the_iova_back(void **state)
+{
+	struct vfiox_dma_stats st = { .sz = sizeof(st) };
+	uint64_t first, again;
+
+	(void)state;
+	fk.calls = 0;
+	fk.fail_only = "ioctl";
+	fk.fail_at = 1;
+	fk.fail_errno = ENOMEM;
+	assert_int_equal(vfiox_dma_map(c, mem, 4096, NULL, &first), -ENOMEM);
+	fk.fail_at = 0;
+	assert_int_equal(vfiox_dma_stats(c, &st), 0);
+	assert_int_equal(st.entries_used, 0);
+	assert_int_equal(vfiox_dma_translate(c, mem, &again), -ENOENT);
+	assert_int_equal(vfiox_dma_map(c, mem, 4096, NULL, &again), 0);
+	assert_int_equal(vfiox_dma_map(c, mem + 4096, 4096, NULL, &first), 0);
+	/* The failed attempt's IOVA went to the next map, not to a leak. */
+	assert_int_equal(first, again + 4096);
+}
+
+static void overlaps_are_eexist(void **state)
+{
+	uint64_t iova, other;
+
+	(void)state;
+	assert_int_equal(vfiox_dma_map(c, mem, 8192, NULL, &iova), 0);
+	assert_int_equal(vfiox_dma_map(c, mem + 4096, 8192, NULL, &other), -EEXIST);
+	assert_int_equal(vfiox_dma_map_fixed(c, mem + MB, 4096, iova + 4096, NULL), -EEXIST);
+	assert_true(fk_log_has("overlaps the mapping"));
+	assert_int_equal(fk.nr_maps, 1);
+}
+
+static void partial_unmap_is_einval(void **state)
+{
+	uint64_t iova;
+
+	(void)state;
+	assert_int_equal(vfiox_dma_map(c, mem, 8192, NULL, &iova), 0);
+	assert_int_equal(vfiox_dma_unmap_iova(c, iova, 4096), -EINVAL);
+	assert_int_equal(vfiox_dma_unmap_iova(c, iova + 4096, 4096), -EINVAL);
+	assert_true(fk_log_has("cannot split"));
+	assert_int_equal(vfiox_dma_unmap_iova(c, 0x40000000, 4096), -ENOENT);
+	assert_int_equal(fk.nr_maps, 1);
+	assert_int_equal(vfiox_dma_unmap_vaddr(c, mem, 8192), 0);
+	assert_int_equal(fk.nr_maps, 0);
+	assert_int_equal(vfiox_dma_translate(c, mem, &iova), -ENOENT);
+}
+
+static void dma_avail_runs_out_before_the_kernel(void **state)
+{
+	unsigned long calls;
+	uint64_t iova;
+	int i;
+
+	(void)state;
+	vfiox_container_close(c);
+	fk_reset();
+	fk.dma_avail = 3;
+	assert_int_equal(fk_container_open(&c), 0);
+	assert_int_equal(vfiox_group_open(c, 7, &g), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(vfiox_dma_map(c, mem + i * 4096, 4096, NULL, &iova), 0);
+	calls = fk.map_calls;
+	assert_int_equal(vfiox_dma_map(c, mem + 3 * 4096, 4096, NULL, &iova), -ENOSPC);
+	assert_int_equal(fk.map_calls, calls);
+	assert_true(fk_log_has("all 3 kernel DMA entries are in use"));
+	assert_int_equal(vfiox_dma_unmap_vaddr(c, mem, 4096), 0);
+	assert_int_equal(vfiox_dma_map(c, mem + 3 * 4096, 4096, NULL, &iova), 0);
+}
+
+static void narrow_dma_mask_is_honoured(void **state)
+{
+	struct vfiox_dma_opts o = { .sz = sizeof(o), .iova_limit = 0xfffffff };
+	uint64_t iova;
+	int i;
+
+	(void)state;
+	/* Push the low space full, then ask for 28-bit buffers. */
+	assert_int_equal(vfiox_dma_map(c, mem, 32 * MB, NULL, &iova), 0);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(vfiox_dma_map(c, mem + 32 * MB + i * 2 * MB, 2 * MB, &o, &iova), 0);
+		assert_true(iova + 2 * MB - 1 <= 0xfffffff);
+	}
+	o.iova_limit = 0x1ffffff;	/* 32 MiB: already used by the first map */
+	assert_int_equal(vfiox_dma_map(c, mem + 60 * MB, 2 * MB, &o, &iova), -ENOSPC);
+	assert_true(fk_log_has("at or below 0x1ffffff"));
+	o.align = 3;
+	assert_int_equal(vfiox_dma_map(c, mem + 60 * MB, 4096, &o, &iova), -EINVAL);
+}
+
+static void second_group_shrinking_space_reports_mappings(void **state)
+{
+	static const struct vfio_iova_range small[] = { { 0, 0xfffff } };
+	struct vfiox_group *g9;
+	uint64_t iova;
+
+	(void)state;
+	assert_int_equal(vfiox_dma_map_fixed(c, mem, 4096, 0x200000, NULL), 0);
+	fk.nr_groups = 2;
+	fk.groups[1] = fk.groups[0];
+	fk.groups[1].nr = 9;
+	fk.groups[1].attached = false;
+	fk_add_file("/fake/sys/kernel/iommu_groups/9/reserved_regions", "");
+	fk_info_begin(0x1000);
+	fk_info_add_dma_avail(fk.dma_avail);
+	fk_info_add_iova(small, 1);
+	assert_int_equal(vfiox_group_open(c, 9, &g9), 0);
+	assert_true(fk_log_has("mapping [0x200000, 0x200fff] now lies outside"));
+	assert_int_equal(vfiox_dma_map(c, mem + MB, 2 * MB, NULL, &iova), -ENOSPC);
+	assert_int_equal(vfiox_dma_map(c, mem + MB, 4096, NULL, &iova), 0);
+	assert_true(iova <= 0xfffff);
+}
+
+static void unmap_all_and_last_detach_forget(void **state)
+{
+	struct vfiox_dma_stats st = { .sz = sizeof(st) };
+	uint64_t iova;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		assert_int_equal(vfiox_dma_map(c, mem + i * 8192, 4096, NULL, &iova), 0);
+	assert_int_equal(vfiox_dma_unmap_all(c), 5);
+	assert_int_equal(fk.nr_maps, 0);
+	assert_int_equal(vfiox_dma_map(c, mem, 4096, NULL, &iova), 0);
+	vfiox_group_close(g);
+	assert_int_equal(vfiox_dma_stats(c, &st), 0);
+	assert_int_equal(st.entries_used, 0);
+	assert_int_equal(vfiox_dma_translate(c, mem, &iova), -ENOENT);
+	assert_int_equal(vfiox_dma_map(c, mem, 4096, NULL, &iova), -ENODEV);
+	assert_true(fk_log_has("the kernel dropped 1 mappings"));
+}
+
+struct worker {
+	int id;
+	int errors;
+};
+
+static void *map_translate_unmap(void *arg)
+{
+	struct worker *w = arg;
+	uint8_t *base = mem + (size_t)w->id * 8 * MB;
+	int round, i;
+
+	for (round = 0; round < 200; round++) {
+		uint64_t iova[16], t;
+
+		for (i = 0; i < 16; i++)
+			w->errors += vfiox_dma_map(c, base + i * 8192, 4096, NULL, &iova[i]) != 0;
+		for (i = 0; i < 16; i++)
+			w->errors += vfiox_dma_translate(c, base + i * 8192 + 7, &t) != 0 ||
+				     t != iova[i] + 7;
+		for (i = 0; i < 16; i++)
+			w->errors += vfiox_dma_unmap_iova(c, iova[i], 4096) != 0;
+	}
+	return NULL;
+}
+
+static void concurrent_map_translate_unmap_agree(void **state)
+{
+	struct vfiox_dma_stats st = { .sz = sizeof(st) };
+	struct worker w[4];
+	pthread_t th[4];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		w[i] = (struct worker){ i, 0 };
+		assert_int_equal(pthread_create(&th[i], NULL, map_translate_unmap, &w[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].errors, 0);
+	}
+	assert_int_equal(vfiox_dma_stats(c, &st), 0);
+	assert_int_equal(st.entries_used, 0);
+	assert_int_equal(fk.nr_maps, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(map_picks_iova_and_translates),
+		T(bad_arguments_make_no_syscall),
+		T(map_outside_iova_ranges_is_rejected),
+		T(reserved_regions_are_never_allocated),
+		T(failed_ioctl_gives_the_iova_back),
+		T(overlaps_are_eexist),
+		T(partial_unmap_is_einval),
+		T(dma_avail_runs_out_before_the_kernel),
+		T(narrow_dma_mask_is_honoured),
+		T(second_group_shrinking_space_reports_mappings),
+		T(unmap_all_and_last_detach_forget),
+		T(concurrent_map_translate_unmap_agree),
+#undef T
+	};
+
+	return cmocka_run_group_tests_name("dma", tests, group_setup, NULL);
+}

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: MIT
+/* The IOVA allocator, directly: merging, splitting, first fit, limits, and
+ * a randomised run checked against a page bitmap. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../lib/iova.h"
+
+#define PG 4096ULL
+
+static void add_merges_touching_intervals(void **state)
+{
+	struct iova_space s;
+
+	(void)state;
+	iova_init(&s);
+	assert_int_equal(iova_add(&s, 0x3000, 0x3fff), 0);
+	assert_int_equal(iova_add(&s, 0x1000, 0x1fff), 0);
+	assert_int_equal(iova_nr_intervals(&s), 2);
+	assert_int_equal(iova_add(&s, 0x2000, 0x2fff), 0);
+	assert_int_equal(iova_nr_intervals(&s), 1);
+	assert_int_equal(s.free_bytes, 0x3000);
+	assert_int_equal(iova_add(&s, 0x2800, 0x2fff), -EEXIST);
+	assert_int_equal(iova_add(&s, 0x0, 0x1000), -EEXIST);
+	assert_int_equal(iova_add(&s, 0xffffffffffff0000ULL, UINT64_MAX), 0);
+	iova_destroy(&s);
+}
+
+static void reserve_splits_and_refuses_busy(void **state)
+{
+	struct iova_space s;
+
+	(void)state;
+	iova_init(&s);
+	assert_int_equal(iova_add(&s, 0, 0xffff), 0);
+	assert_int_equal(iova_reserve(&s, 0x4000, 0x4fff), 0);
+	assert_int_equal(iova_nr_intervals(&s), 2);
+	assert_int_equal(iova_reserve(&s, 0x3000, 0x4fff), -EBUSY);
+	assert_int_equal(iova_reserve(&s, 0xf000, 0x10fff), -EBUSY);
+	assert_int_equal(iova_reserve(&s, 0, 0xfff), 0);
+	assert_int_equal(iova_reserve(&s, 0xf000, 0xffff), 0);
+	assert_int_equal(iova_nr_intervals(&s), 2);
+	assert_int_equal(s.free_bytes, 0x10000 - 0x3000);
+	iova_destroy(&s);
+}
+
+static void alloc_is_first_fit_aligned_and_limited(void **state)
+{
+	struct iova_space s;
+	uint64_t a;
+
+	(void)state;
+	iova_init(&s);
+	assert_int_equal(iova_add(&s, 0x1000, 0x5fffff), 0);
+	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &a), 0);
+	assert_int_equal(a, 0x1000);
+	assert_int_equal(iova_alloc(&s, 0x200000, 0x200000, UINT64_MAX, &a), 0);
+	assert_int_equal(a, 0x200000);
+	/* Below the 2 MiB block there is room, above the limit there is not. */
+	assert_int_equal(iova_alloc(&s, 0x100000, PG, 0x1fffff, &a), 0);
+	assert_true(a + 0x100000 - 1 <= 0x1fffff);
+	assert_int_equal(iova_alloc(&s, 0x200000, PG, 0x1fffff, &a), -ENOSPC);
+	assert_int_equal(iova_alloc(&s, PG, 3, UINT64_MAX, &a), -EINVAL);
+	assert_int_equal(iova_alloc(&s, 0, PG, UINT64_MAX, &a), -EINVAL);
+	iova_destroy(&s);
+}
+
+static void freed_space_is_reused(void **state)
+{
+	struct iova_space s;
+	uint64_t a, b;
+
+	(void)state;
+	iova_init(&s);
+	assert_int_equal(iova_add(&s, 0x10000, 0x1ffff), 0);
+	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &a), 0);
+	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
+	assert_int_equal(iova_add(&s, a, a + PG - 1), 0);
+	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
+	assert_int_equal(a, b);
+	iova_destroy(&s);
+}
+
+/* 20k random allocs and frees over 1024 pages, checked page by page. */
+static void random_run_matches_a_bitmap(void **state)
+{
+	enum { PAGES = 1024, LIVE = 256 };
+	static unsigned char used[PAGES];
+	uint64_t start[LIVE], len[LIVE];
+	struct iova_space s;
+	unsigned int seed = 1;
+	int i, j, nlive = 0;
+
+	(void)state;
+	memset(used, 0, sizeof(used));
+	iova_init(&s);
+	assert_int_equal(iova_add(&s, 0, PAGES * PG - 1), 0);
+	for (i = 0; i < 20000; i++) {
+		if (nlive < LIVE && (rand_r(&seed) % 3 || !nlive)) {
+			uint64_t n = 1 + rand_r(&seed) % 8, a;
+			uint64_t align = PG << (rand_r(&seed) % 3);
+			int ret = iova_alloc(&s, n * PG, align, UINT64_MAX, &a);
+
+			if (ret) {
+				assert_int_equal(ret, -ENOSPC);
+				continue;
+			}
+			assert_int_equal(a % align, 0);
+			for (j = 0; j < (int)n; j++) {
+				assert_int_equal(used[a / PG + j], 0);
+				used[a / PG + j] = 1;
+			}
+			start[nlive] = a;
+			len[nlive++] = n;
+		} else {
+			int k = rand_r(&seed) % nlive;
+
+			assert_int_equal(iova_add(&s, start[k], start[k] + len[k] * PG - 1), 0);
+			for (j = 0; j < (int)len[k]; j++)
+				used[start[k] / PG + j] = 0;
+			start[k] = start[--nlive];
+			len[k] = len[nlive];
+		}
+	}
+	for (i = 0, j = 0; i < PAGES; i++)
+		j += !used[i];
+	assert_int_equal(s.free_bytes, (uint64_t)j * PG);
+	iova_destroy(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(add_merges_touching_intervals),
+		cmocka_unit_test(reserve_splits_and_refuses_busy),
+		cmocka_unit_test(alloc_is_first_fit_aligned_and_limited),
+		cmocka_unit_test(freed_space_is_reused),
+		cmocka_unit_test(random_run_matches_a_bitmap),
+	};
+
+	return cmocka_run_group_tests_name("iova", tests, NULL, NULL);
+}
