@@ -15,6 +15,7 @@
 #include <vfiox/group.h>
 #include <vfiox/device.h>
 #include <vfiox/dma.h>
+#include <vfiox/pool.h>
 #include <vfiox/resv.h>
 #include <vfiox/pci.h>
 

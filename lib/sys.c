@@ -45,6 +45,11 @@ static int real_munmap(void *addr, size_t len)
 	return munmap(addr, len) ? -errno : 0;
 }
 
+static int real_madvise(void *addr, size_t len, int advice)
+{
+	return madvise(addr, len, advice) ? -errno : 0;
+}
+
 static ssize_t real_pread(int fd, void *buf, size_t len, off_t off)
 {
 	ssize_t n;
@@ -101,6 +106,7 @@ const struct vfiox_sys vfiox_sys_real = {
 	.ioctl = real_ioctl,
 	.mmap = real_mmap,
 	.munmap = real_munmap,
+	.madvise = real_madvise,
 	.pread = real_pread,
 	.pwrite = real_pwrite,
 	.eventfd = real_eventfd,

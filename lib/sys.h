@@ -20,6 +20,7 @@ struct vfiox_sys {
 	int (*mmap)(void **out, void *addr, size_t len, int prot, int flags,
 		    int fd, off_t off);
 	int (*munmap)(void *addr, size_t len);
+	int (*madvise)(void *addr, size_t len, int advice);
 	ssize_t (*pread)(int fd, void *buf, size_t len, off_t off);
 	ssize_t (*pwrite)(int fd, const void *buf, size_t len, off_t off);
 	int (*eventfd)(unsigned int initval, int flags);

@@ -435,6 +435,8 @@ static int fake_mmap(void **out, void *addr, size_t len, int prot, int flags,
 		return -errno;
 	if (fd < 0)
 		fk.live_mmaps++;
+	if (flags & MAP_HUGETLB)
+		fk.hugetlb_mmaps++;
 	*out = p;
 	return 0;
 }
@@ -445,6 +447,18 @@ static int fake_munmap(void *addr, size_t len)
 	if (munmap(addr, len))
 		return -errno;
 	fk.live_mmaps--;
+	return 0;
+}
+
+static int fake_madvise(void *addr, size_t len, int advice)
+{
+	int err;
+
+	(void)addr;
+	(void)len;
+	(void)advice;
+	if (inject("madvise", &err))
+		return err;
 	return 0;
 }
 
@@ -560,6 +574,7 @@ const struct vfiox_sys fake_sys = {
 	.ioctl = fake_ioctl,
 	.mmap = fake_mmap,
 	.munmap = fake_munmap,
+	.madvise = fake_madvise,
 	.pread = fake_pread,
 	.pwrite = fake_pwrite,
 	.eventfd = fake_eventfd,

@@ -97,6 +97,7 @@ struct fake_kernel {
 	struct fk_file files[FK_MAX_FILES];
 	struct fk_fd fds[FK_MAX_FDS];
 	int live_mmaps;
+	int hugetlb_mmaps;
 	/* Failure injection: the fail_at-th seam call (1-based) fails. */
 	unsigned long calls;
 	unsigned long fail_at;
