@@ -125,7 +125,7 @@ static int carve_mappings(struct vfiox_dma *dma, struct iova_space *space)
 	uint32_t i;
 
 	for (i = 0; i < dma->table.n; i++) {
-		const struct dma_entry *e = &dma->table.by_iova[i];
+		const struct dma_entry *e = &dma->table.by_iova->ents[i];
 		int ret = iova_reserve(space, e->iova, e->iova + e->len - 1);
 
 		if (ret == -EBUSY)
@@ -410,7 +410,7 @@ VFIOX_API int vfiox_dma_unmap_all(struct vfiox_container *c)
 		return -EINVAL;
 	pthread_mutex_lock(&c->dma.lock);
 	while (c->dma.table.n && !ret) {
-		struct dma_entry e = c->dma.table.by_iova[c->dma.table.n - 1];
+		struct dma_entry e = c->dma.table.by_iova->ents[c->dma.table.n - 1];
 
 		ret = unmap_entry(c, &e);
 		n += !ret;

@@ -14,15 +14,24 @@ void dma_table_init(struct dma_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+static void free_view(struct dma_view *v)
+{
+	if (!v)
+		return;
+	free(v->keys);
+	free(v->ents);
+	free(v);
+}
+
 void dma_table_destroy(struct dma_table *t)
 {
 	uint32_t i;
 
 	for (i = 0; i < t->nr_retired; i++)
-		free(t->retired[i]);
+		free_view(t->retired[i]);
 	free(t->retired);
-	free(t->by_va);
-	free(t->by_iova);
+	free_view(t->by_va);
+	free_view(t->by_iova);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -37,51 +46,59 @@ static void write_end(struct dma_table *t)
 	__atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELEASE);
 }
 
-static void copy_entry(struct dma_entry *dst, const struct dma_entry *src)
+/*
+ * Index of the last key <= @key, or -1. Branch-free halving: the loop
+ * runs log2(n) times whatever the data, and compiles to a conditional move.
+ */
+static long last_le(const uint64_t *keys, uint32_t n, uint64_t key)
 {
-	STORE(&dst->vaddr, LOAD(&src->vaddr));
-	STORE(&dst->iova, LOAD(&src->iova));
-	STORE(&dst->len, LOAD(&src->len));
+	const uint64_t *base = keys;
+	uint32_t len = n;
+
+	if (!n || LOAD(&keys[0]) > key)
+		return -1;
+	while (len > 1) {
+		uint32_t half = len / 2;
+
+		base = LOAD(&base[half]) <= key ? base + half : base;
+		len -= half;
+	}
+	return base - keys;
 }
 
-/* Index of the last entry whose key is <= @key, or -1. */
-static long last_le(const struct dma_entry *a, uint32_t n, uint64_t key,
-		    bool by_iova)
+static struct dma_view *new_view(uint32_t cap, const struct dma_view *old,
+				 uint32_t n)
 {
-	long lo = 0, hi = (long)n - 1, best = -1;
+	struct dma_view *v = calloc(1, sizeof(*v));
 
-	while (lo <= hi) {
-		long mid = lo + (hi - lo) / 2;
-		uint64_t k = by_iova ? LOAD(&a[mid].iova) : LOAD(&a[mid].vaddr);
-
-		if (k <= key) {
-			best = mid;
-			lo = mid + 1;
-		} else {
-			hi = mid - 1;
-		}
+	if (!v)
+		return NULL;
+	v->keys = malloc(cap * sizeof(*v->keys));
+	v->ents = malloc(cap * sizeof(*v->ents));
+	if (!v->keys || !v->ents) {
+		free_view(v);
+		return NULL;
 	}
-	return best;
+	if (n) {
+		memcpy(v->keys, old->keys, n * sizeof(*v->keys));
+		memcpy(v->ents, old->ents, n * sizeof(*v->ents));
+	}
+	return v;
 }
 
 static int grow(struct dma_table *t)
 {
 	uint32_t cap = t->cap ? t->cap * 2 : INITIAL_CAP;
-	struct dma_entry *va = malloc(cap * sizeof(*va));
-	struct dma_entry *io = malloc(cap * sizeof(*io));
+	struct dma_view *va = new_view(cap, t->by_va, t->n);
+	struct dma_view *io = new_view(cap, t->by_iova, t->n);
 	void **ret = realloc(t->retired, (t->nr_retired + 2) * sizeof(void *));
 
+	if (ret)
+		t->retired = ret;
 	if (!va || !io || !ret) {
-		free(va);
-		free(io);
-		if (ret)
-			t->retired = ret;
+		free_view(va);
+		free_view(io);
 		return -ENOMEM;
-	}
-	t->retired = ret;
-	if (t->n) {
-		memcpy(va, t->by_va, t->n * sizeof(*va));
-		memcpy(io, t->by_iova, t->n * sizeof(*io));
 	}
 	if (t->by_va) {
 		t->retired[t->nr_retired++] = t->by_va;
@@ -93,15 +110,25 @@ static int grow(struct dma_table *t)
 	return 0;
 }
 
-static void insert_sorted(struct dma_entry *a, uint32_t n,
-			  const struct dma_entry *e, bool by_iova)
+static void copy_slot(struct dma_view *v, uint32_t dst, uint32_t src)
 {
-	long pos = last_le(a, n, by_iova ? e->iova : e->vaddr, by_iova) + 1;
-	long i;
+	STORE(&v->keys[dst], LOAD(&v->keys[src]));
+	STORE(&v->ents[dst].vaddr, LOAD(&v->ents[src].vaddr));
+	STORE(&v->ents[dst].iova, LOAD(&v->ents[src].iova));
+	STORE(&v->ents[dst].len, LOAD(&v->ents[src].len));
+}
 
-	for (i = (long)n; i > pos; i--)
-		copy_entry(&a[i], &a[i - 1]);
-	copy_entry(&a[pos], e);
+static void insert_sorted(struct dma_view *v, uint32_t n,
+			  const struct dma_entry *e, uint64_t key)
+{
+	uint32_t pos = (uint32_t)(last_le(v->keys, n, key) + 1), i;
+
+	for (i = n; i > pos; i--)
+		copy_slot(v, i, i - 1);
+	STORE(&v->keys[pos], key);
+	STORE(&v->ents[pos].vaddr, e->vaddr);
+	STORE(&v->ents[pos].iova, e->iova);
+	STORE(&v->ents[pos].len, e->len);
 }
 
 int dma_table_insert(struct dma_table *t, const struct dma_entry *e)
@@ -112,9 +139,9 @@ int dma_table_insert(struct dma_table *t, const struct dma_entry *e)
 	if (t->n == t->cap)
 		ret = grow(t);
 	if (!ret) {
-		insert_sorted(t->by_va, t->n, e, false);
-		insert_sorted(t->by_iova, t->n, e, true);
-		/* Release: a reader that sees the new count sees arrays that
+		insert_sorted(t->by_va, t->n, e, e->vaddr);
+		insert_sorted(t->by_iova, t->n, e, e->iova);
+		/* Release: a reader that sees the new count sees views that
 		 * hold it (growth published them first). */
 		__atomic_store_n(&t->n, t->n + 1, __ATOMIC_RELEASE);
 	}
@@ -122,20 +149,19 @@ int dma_table_insert(struct dma_table *t, const struct dma_entry *e)
 	return ret;
 }
 
-static void remove_sorted(struct dma_entry *a, uint32_t n, uint64_t key,
-			  bool by_iova)
+static void remove_sorted(struct dma_view *v, uint32_t n, uint64_t key)
 {
-	long pos = last_le(a, n, key, by_iova), i;
+	uint32_t i;
 
-	for (i = pos; i + 1 < (long)n; i++)
-		copy_entry(&a[i], &a[i + 1]);
+	for (i = (uint32_t)last_le(v->keys, n, key); i + 1 < n; i++)
+		copy_slot(v, i, i + 1);
 }
 
 void dma_table_remove(struct dma_table *t, const struct dma_entry *e)
 {
 	write_begin(t);
-	remove_sorted(t->by_va, t->n, e->vaddr, false);
-	remove_sorted(t->by_iova, t->n, e->iova, true);
+	remove_sorted(t->by_va, t->n, e->vaddr);
+	remove_sorted(t->by_iova, t->n, e->iova);
 	STORE(&t->n, t->n - 1);
 	write_end(t);
 }
@@ -147,31 +173,27 @@ void dma_table_clear(struct dma_table *t)
 	write_end(t);
 }
 
-static bool overlap(const struct dma_entry *a, uint32_t n, uint64_t start,
-		    uint64_t len, bool by_iova, struct dma_entry *out)
+static bool overlap(const struct dma_view *v, uint32_t n, uint64_t start,
+		    uint64_t len, struct dma_entry *out)
 {
-	long i = last_le(a, n, start + len - 1, by_iova);
-	uint64_t k;
+	long i = v ? last_le(v->keys, n, start + len - 1) : -1;
 
-	if (i < 0)
+	if (i < 0 || v->keys[i] + v->ents[i].len - 1 < start)
 		return false;
-	k = by_iova ? a[i].iova : a[i].vaddr;
-	if (k + a[i].len - 1 < start)
-		return false;
-	*out = a[i];
+	*out = v->ents[i];
 	return true;
 }
 
 bool dma_table_overlap_va(const struct dma_table *t, uint64_t start,
 			  uint64_t len, struct dma_entry *out)
 {
-	return overlap(t->by_va, t->n, start, len, false, out);
+	return overlap(t->by_va, t->n, start, len, out);
 }
 
 bool dma_table_overlap_iova(const struct dma_table *t, uint64_t start,
 			    uint64_t len, struct dma_entry *out)
 {
-	return overlap(t->by_iova, t->n, start, len, true, out);
+	return overlap(t->by_iova, t->n, start, len, out);
 }
 
 /* Seqlock read: find the entry holding @key and give its other address. */
@@ -182,7 +204,7 @@ static int lookup(const struct dma_table *t, uint64_t key, bool by_iova,
 	int ret;
 
 	do {
-		const struct dma_entry *a;
+		const struct dma_view *v;
 		uint64_t base = 0, len = 0, other = 0;
 		uint32_t n;
 		long i;
@@ -190,15 +212,15 @@ static int lookup(const struct dma_table *t, uint64_t key, bool by_iova,
 		s = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
 		if (s & 1)
 			continue;
-		/* Count before array: the array loaded next holds >= n. */
+		/* Count before view: the view loaded next holds >= n. */
 		n = __atomic_load_n(&t->n, __ATOMIC_ACQUIRE);
-		a = __atomic_load_n(by_iova ? &t->by_iova : &t->by_va,
+		v = __atomic_load_n(by_iova ? &t->by_iova : &t->by_va,
 				    __ATOMIC_ACQUIRE);
-		i = a ? last_le(a, n, key, by_iova) : -1;
+		i = v ? last_le(v->keys, n, key) : -1;
 		if (i >= 0) {
-			base = by_iova ? LOAD(&a[i].iova) : LOAD(&a[i].vaddr);
-			other = by_iova ? LOAD(&a[i].vaddr) : LOAD(&a[i].iova);
-			len = LOAD(&a[i].len);
+			base = LOAD(&v->keys[i]);
+			other = by_iova ? LOAD(&v->ents[i].vaddr) : LOAD(&v->ents[i].iova);
+			len = LOAD(&v->ents[i].len);
 		}
 		ret = i >= 0 && key - base < len ? 0 : -ENOENT;
 		if (!ret)

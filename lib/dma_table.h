@@ -20,10 +20,19 @@ struct dma_entry {
 	uint64_t len;
 };
 
+/*
+ * One sorted view: the keys alone (dense, for the search) and the entries in
+ * the same order. Views are replaced whole on growth, by one pointer store.
+ */
+struct dma_view {
+	uint64_t *keys;
+	struct dma_entry *ents;
+};
+
 struct dma_table {
 	unsigned int seq;
-	struct dma_entry *by_va;
-	struct dma_entry *by_iova;
+	struct dma_view *by_va;
+	struct dma_view *by_iova;
 	uint32_t n;
 	uint32_t cap;
 	void **retired;

@@ -82,6 +82,7 @@ static struct iova_node *leftmost(struct iova_node *t)
 void iova_init(struct iova_space *s)
 {
 	s->root = NULL;
+	s->spare = NULL;
 	s->rng = 0x9e3779b97f4a7c15ULL;
 	s->free_bytes = 0;
 }
@@ -98,17 +99,35 @@ static void free_tree(struct iova_node *t)
 void iova_destroy(struct iova_space *s)
 {
 	free_tree(s->root);
+	while (s->spare) {
+		struct iova_node *n = s->spare;
+
+		s->spare = n->r;
+		free(n);
+	}
 	s->root = NULL;
 	s->free_bytes = 0;
+}
+
+/* Nodes churn on every alloc and free: recycle them instead of malloc. */
+static void put_node(struct iova_space *s, struct iova_node *n)
+{
+	n->r = s->spare;
+	s->spare = n;
 }
 
 static struct iova_node *new_node(struct iova_space *s, uint64_t start,
 				  uint64_t end)
 {
-	struct iova_node *n = calloc(1, sizeof(*n));
+	struct iova_node *n = s->spare;
 
+	if (n)
+		s->spare = n->r;
+	else
+		n = malloc(sizeof(*n));
 	if (!n)
 		return NULL;
+	n->l = n->r = NULL;
 	n->start = start;
 	n->end = end;
 	n->prio = next_prio(s);
@@ -141,7 +160,7 @@ int iova_add(struct iova_space *s, uint64_t start, uint64_t end)
 
 		split(lo, prev->start, &lo, &p);
 		n->start = p->start;
-		free(p);
+		put_node(s, p);
 		update(n);
 	}
 	if (next && end != UINT64_MAX && next->start == end + 1) {
@@ -149,7 +168,7 @@ int iova_add(struct iova_space *s, uint64_t start, uint64_t end)
 
 		split(hi, next->start + 1, &q, &hi);
 		n->end = q->end;
-		free(q);
+		put_node(s, q);
 		update(n);
 	}
 	s->root = merge(merge(lo, n), hi);
@@ -173,12 +192,13 @@ int iova_reserve(struct iova_space *s, uint64_t start, uint64_t end)
 	if (n->end > end && !(right = new_node(s, end + 1, n->end)))
 		goto nomem;
 	split(lo, n->start, &lo, &mid);
-	free(mid);
+	put_node(s, mid);
 	s->free_bytes -= end - start + 1;
 	s->root = merge(merge(merge(lo, left), right), hi);
 	return 0;
 nomem:
-	free(left);
+	if (left)
+		put_node(s, left);
 	s->root = merge(lo, hi);
 	return -ENOMEM;
 }

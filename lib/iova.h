@@ -15,6 +15,7 @@ struct iova_node;
 
 struct iova_space {
 	struct iova_node *root;
+	struct iova_node *spare;	/* freed nodes kept for reuse */
 	uint64_t rng;		/* treap priorities; per allocator, no globals */
 	uint64_t free_bytes;
 };

@@ -213,6 +213,8 @@ static int map_dma(struct vfio_iommu_type1_dma_map *m)
 	int i;
 
 	fk.map_calls++;
+	if (fk.fast_maps)
+		return 0;
 	if (m->argsz < sizeof(*m) || !m->size || (m->iova | m->size | m->vaddr) & 0xfff)
 		return -EINVAL;
 	if (!in_ranges(m->iova, m->size))
@@ -232,6 +234,8 @@ static int unmap_dma(struct vfio_iommu_type1_dma_unmap *u)
 {
 	int i;
 
+	if (fk.fast_maps)
+		return 0;
 	for (i = 0; i < fk.nr_maps; i++) {
 		if (fk.maps[i].iova == u->iova && fk.maps[i].size == u->size) {
 			fk.maps[i] = fk.maps[--fk.nr_maps];

@@ -87,6 +87,7 @@ struct fake_kernel {
 	struct fk_map maps[FK_MAX_MAPS];
 	uint32_t dma_avail;
 	unsigned long map_calls;
+	bool fast_maps;		/* benchmarks: accept every map, track nothing */
 	uint32_t extensions;	/* bit n: VFIO_CHECK_EXTENSION(n) answers 1 */
 	uint8_t iommu_info[4096];	/* vfio_iommu_type1_info + caps */
 	uint32_t iommu_info_len;

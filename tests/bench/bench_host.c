@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Host benchmarks against the fake kernel: vaddr -> IOVA translation with
+ * 1, 1k and 64k live mappings (one and two threads), and IOVA alloc+free
+ * with 100k live allocations. Prints one key=value line per figure: the
+ * median over batches of nanoseconds per operation.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "../unit/fake_kernel.h"
+#include "../../lib/iova.h"
+
+#define BATCHES 21
+#define LOOKUPS (1 << 20)
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+struct lookup_run {
+	struct vfiox_container *c;
+	const uintptr_t *addrs;
+	double result;
+};
+
+static void *lookup_thread(void *arg)
+{
+	struct lookup_run *r = arg;
+	double per[BATCHES];
+	uint64_t iova, sum = 0;
+	int b, i;
+
+	for (b = 0; b < BATCHES; b++) {
+		double t0 = now_ns();
+
+		for (i = 0; i < LOOKUPS; i++) {
+			vfiox_dma_translate(r->c, (const void *)r->addrs[i], &iova);
+			sum += iova;
+		}
+		per[b] = (now_ns() - t0) / LOOKUPS;
+	}
+	r->result = median(per, BATCHES) + (sum == 1 ? 1e-9 : 0);
+	return NULL;
+}
+
+static double bench_translate(int nmaps, int threads)
+{
+	size_t span = (size_t)nmaps * 8192;
+	struct lookup_run run[2];
+	struct vfiox_container *c;
+	struct vfiox_group *g;
+	pthread_t th[2];
+	uintptr_t *addrs;
+	uint8_t *base;
+	uint64_t iova;
+	int i;
+
+	fk_reset();
+	fk.fast_maps = true;
+	fk.dma_avail = 1u << 20;	/* room for 64k mappings */
+	vfiox_set_log(NULL, VFIOX_LOG_ERR, NULL);
+	if (fk_container_open(&c) || vfiox_group_open(c, 7, &g))
+		return -1;
+	/* Address space only: the fake kernel never touches the pages. */
+	base = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	for (i = 0; i < nmaps; i++)
+		if (vfiox_dma_map(c, base + (size_t)i * 8192, 4096, NULL, &iova))
+			return -1;
+	addrs = malloc(LOOKUPS * sizeof(*addrs));
+	srand(42);
+	for (i = 0; i < LOOKUPS; i++)
+		addrs[i] = (uintptr_t)base + (size_t)(rand() % nmaps) * 8192 + rand() % 4096;
+	for (i = 0; i < threads; i++) {
+		run[i] = (struct lookup_run){ c, addrs, 0 };
+		pthread_create(&th[i], NULL, lookup_thread, &run[i]);
+	}
+	for (i = 0; i < threads; i++)
+		pthread_join(th[i], NULL);
+	free(addrs);
+	munmap(base, span);
+	vfiox_container_close(c);
+	return threads == 2 ? (run[0].result + run[1].result) / 2 : run[0].result;
+}
+
+static double bench_iova(void)
+{
+	enum { LIVE = 100000, PAIRS = 100000 };
+	struct iova_space s;
+	double per[BATCHES];
+	uint64_t a;
+	int b, i;
+
+	iova_init(&s);
+	iova_add(&s, 0, (1ULL << 39) - 1);
+	/* 100k live allocations with gaps, so the tree has 100k intervals. */
+	for (i = 0; i < LIVE; i++) {
+		iova_alloc(&s, 8192, 4096, UINT64_MAX, &a);
+		iova_add(&s, a + 4096, a + 8191);
+	}
+	for (b = 0; b < BATCHES; b++) {
+		double t0 = now_ns();
+
+		for (i = 0; i < PAIRS; i++) {
+			iova_alloc(&s, 4096, 4096, UINT64_MAX, &a);
+			iova_add(&s, a, a + 4095);
+		}
+		per[b] = (now_ns() - t0) / PAIRS;
+	}
+	iova_destroy(&s);
+	return median(per, BATCHES);
+}
+
+int main(void)
+{
+	printf("translate_ns_1=%.1f\n", bench_translate(1, 1));
+	printf("translate_ns_1k=%.1f\n", bench_translate(1000, 1));
+	printf("translate_ns_64k=%.1f\n", bench_translate(65536, 1));
+	printf("translate_ns_64k_2threads=%.1f\n", bench_translate(65536, 2));
+	printf("iova_alloc_free_ns_100k=%.1f\n", bench_iova());
+	return 0;
+}
