@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+/*
+ * In-VM benchmark: libvfiox map+unmap of 4 KiB buffers against raw
+ * VFIO_IOMMU_MAP_DMA/UNMAP_DMA of the same buffers, alternating rounds,
+ * medians compared. Also the kernel entries 100k pool buffers take.
+ * Prints key=value lines.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <linux/vfio.h>
+
+#include <vfiox.h>
+
+#define N 1000
+#define ROUNDS 9
+#define RAW_BASE 0x4000000000ULL
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double raw_round(int fd, uint8_t *buf)
+{
+	double t0 = now_ns();
+	int i;
+
+	for (i = 0; i < N; i++) {
+		struct vfio_iommu_type1_dma_map m = {
+			.argsz = sizeof(m),
+			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+			.vaddr = (uintptr_t)(buf + (size_t)i * 4096),
+			.iova = RAW_BASE + (uint64_t)i * 4096, .size = 4096,
+		};
+
+		if (ioctl(fd, VFIO_IOMMU_MAP_DMA, &m))
+			return -1;
+	}
+	for (i = 0; i < N; i++) {
+		struct vfio_iommu_type1_dma_unmap u = {
+			.argsz = sizeof(u), .iova = RAW_BASE + (uint64_t)i * 4096,
+			.size = 4096,
+		};
+
+		if (ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &u))
+			return -1;
+	}
+	return now_ns() - t0;
+}
+
+static double lib_round(struct vfiox_container *c, uint8_t *buf)
+{
+	static uint64_t iova[N];
+	double t0 = now_ns();
+	int i;
+
+	for (i = 0; i < N; i++)
+		if (vfiox_dma_map(c, buf + (size_t)i * 4096, 4096, NULL, &iova[i]))
+			return -1;
+	for (i = 0; i < N; i++)
+		if (vfiox_dma_unmap_iova(c, iova[i], 4096))
+			return -1;
+	return now_ns() - t0;
+}
+
+static int pool_entries(struct vfiox_container *c)
+{
+	struct vfiox_dma_pool *p;
+	uint64_t iova;
+	void *va;
+	int i, n;
+
+	if (vfiox_dma_pool_new(c, NULL, &p))
+		return -1;
+	for (i = 0; i < 100000; i++)
+		if (vfiox_dma_alloc(p, 4096, &va, &iova))
+			break;
+	n = i == 100000 ? vfiox_dma_pool_chunks(p) : -1;
+	vfiox_dma_pool_free(p);
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	const char *bdf = argc > 1 ? argv[1] : "0000:00:04.0";
+	double raw[ROUNDS], lib[ROUNDS];
+	struct vfiox_container *c;
+	struct vfiox_group *g;
+	uint8_t *buf;
+	int r;
+
+	if (vfiox_container_open(NULL, &c) || vfiox_group_open_pci(c, bdf, &g)) {
+		fprintf(stderr, "bench: cannot open %s\n", bdf);
+		return 1;
+	}
+	buf = mmap(NULL, (size_t)N * 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	for (r = 0; r < ROUNDS; r++) {
+		raw[r] = raw_round(vfiox_container_fd(c), buf);
+		lib[r] = lib_round(c, buf);
+		if (raw[r] < 0 || lib[r] < 0) {
+			fprintf(stderr, "bench: a map or unmap failed\n");
+			return 1;
+		}
+	}
+	qsort(raw, ROUNDS, sizeof(double), cmp);
+	qsort(lib, ROUNDS, sizeof(double), cmp);
+	printf("raw_map_unmap_ns=%.0f\n", raw[ROUNDS / 2] / N);
+	printf("vfiox_map_unmap_ns=%.0f\n", lib[ROUNDS / 2] / N);
+	printf("map_unmap_overhead_ratio=%.3f\n", lib[ROUNDS / 2] / raw[ROUNDS / 2]);
+	printf("pool_kernel_entries_100k=%d\n", pool_entries(c));
+	vfiox_container_close(c);
+	return 0;
+}
