@@ -126,6 +126,13 @@ void fk_info_set_next(uint32_t cap_off, uint32_t next);
 
 /* Open a container on fake_sys with the default roots. */
 int fk_container_open(struct vfiox_container **out);
+/* fk_container_open() plus group 7 attached. */
+int fk_open_group7(struct vfiox_container **c, struct vfiox_group **g);
+/* Close @c; true when no fd and no mapping is left behind. */
+bool fk_close_clean(struct vfiox_container *c);
+
+/* Fail the @n-th call (1-based, counted from now) of seam op @op. */
+void fk_fail_nth(const char *op, unsigned long n, int err);
 
 /* Capture log lines for assertions. */
 void fk_log_capture(void);

@@ -160,6 +160,29 @@ int fk_container_open(struct vfiox_container **out)
 	return vfiox_container_open_sys(&opts, &fake_sys, out);
 }
 
+int fk_open_group7(struct vfiox_container **c, struct vfiox_group **g)
+{
+	int ret = fk_container_open(c);
+
+	if (!ret)
+		ret = vfiox_group_open(*c, 7, g);
+	return ret;
+}
+
+bool fk_close_clean(struct vfiox_container *c)
+{
+	vfiox_container_close(c);
+	return fk_open_fds() == 0 && fk.live_mmaps == 0;
+}
+
+void fk_fail_nth(const char *op, unsigned long n, int err)
+{
+	fk.calls = 0;
+	fk.fail_only = op;
+	fk.fail_at = n;
+	fk.fail_errno = err;
+}
+
 static char log_buf[16384];
 
 static void capture(enum vfiox_log_level level, const char *msg, void *user)

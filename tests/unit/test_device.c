@@ -20,17 +20,13 @@ static int setup(void **state)
 	(void)state;
 	fk_reset();
 	fk_log_capture();
-	if (fk_container_open(&c))
-		return -1;
-	return vfiox_group_open(c, 7, &g);
+	return fk_open_group7(&c, &g);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	vfiox_container_close(c);
-	assert_int_equal(fk_open_fds(), 0);
-	assert_int_equal(fk.live_mmaps, 0);
+	assert_true(fk_close_clean(c));
 	return 0;
 }
 
@@ -254,10 +250,7 @@ static void failed_irq_set_closes_new_eventfds(void **state)
 	int open0 = fk_open_fds(), fds[4];
 
 	(void)state;
-	fk.calls = 0;
-	fk.fail_only = "ioctl";
-	fk.fail_at = 1;
-	fk.fail_errno = EINVAL;
+	fk_fail_nth("ioctl", 1, EINVAL);
 	assert_int_equal(vfiox_irq_enable(d, VFIO_PCI_MSIX_IRQ_INDEX, 0, 4, fds), -EINVAL);
 	assert_int_equal(fk_open_fds(), open0);
 }

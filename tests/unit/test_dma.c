@@ -24,16 +24,13 @@ static int setup(void **state)
 	(void)state;
 	fk_reset();
 	fk_log_capture();
-	if (fk_container_open(&c))
-		return -1;
-	return vfiox_group_open(c, 7, &g);
+	return fk_open_group7(&c, &g);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	vfiox_container_close(c);
-	assert_int_equal(fk_open_fds(), 0);
+	assert_true(fk_close_clean(c));
 	return 0;
 }
 
@@ -132,10 +129,7 @@ static void failed_ioctl_gives_the_iova_back(void **state)
 	uint64_t first, again;
 
 	(void)state;
-	fk.calls = 0;
-	fk.fail_only = "ioctl";
-	fk.fail_at = 1;
-	fk.fail_errno = ENOMEM;
+	fk_fail_nth("ioctl", 1, ENOMEM);
 	assert_int_equal(vfiox_dma_map(c, mem, 4096, NULL, &first), -ENOMEM);
 	fk.fail_at = 0;
 	assert_int_equal(vfiox_dma_stats(c, &st), 0);

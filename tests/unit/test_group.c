@@ -112,11 +112,7 @@ static void failed_info_read_detaches_again(void **state)
 	struct vfiox_group *g;
 
 	(void)state;
-	fk.calls = 0;
-	fk.fail_only = "ioctl";
-	/* GET_STATUS, SET_CONTAINER, CHECK_EXTENSION, SET_IOMMU, GET_INFO */
-	fk.fail_at = 5;
-	fk.fail_errno = EFAULT;
+	fk_fail_nth("ioctl", 5, EFAULT);
 	assert_int_equal(vfiox_group_open(c, 7, &g), -EFAULT);
 	assert_false(fk.groups[0].attached);
 	assert_int_equal(fk.iommu_type, 0);

@@ -96,10 +96,7 @@ static void group_resv_regions_come_from_sysfs(void **state)
 	assert_int_equal(vfiox_group_resv_regions(g, r, 2), 1);
 	assert_int_equal(r[0].type, VFIOX_RESV_MSI);
 	assert_int_equal(r[0].group, 7);
-	fk.fail_only = "open";
-	fk.calls = 0;
-	fk.fail_at = 1;
-	fk.fail_errno = ENOMEM;
+	fk_fail_nth("open", 1, ENOMEM);
 	assert_int_equal(vfiox_group_resv_regions(g, r, 2), -ENOMEM);
 	vfiox_container_close(c);
 	assert_int_equal(fk_open_fds(), 0);

@@ -94,10 +94,7 @@ static void no_hugepages_falls_back(void **state)
 	void *va;
 
 	(void)state;
-	fk.calls = 0;
-	fk.fail_only = "mmap";
-	fk.fail_at = 1;
-	fk.fail_errno = ENOMEM;
+	fk_fail_nth("mmap", 1, ENOMEM);
 	assert_int_equal(vfiox_dma_alloc(p, 4096, &va, &iova), 0);
 	assert_int_equal((uintptr_t)va % (2 << 20), 0);
 	assert_int_equal(fk.hugetlb_mmaps, 0);
@@ -110,10 +107,7 @@ static void failed_chunk_map_leaks_nothing(void **state)
 	void *va;
 
 	(void)state;
-	fk.calls = 0;
-	fk.fail_only = "ioctl";
-	fk.fail_at = 1;
-	fk.fail_errno = ENOSPC;
+	fk_fail_nth("ioctl", 1, ENOSPC);
 	assert_int_equal(vfiox_dma_alloc(p, 4096, &va, &iova), -ENOSPC);
 	assert_int_equal(fk.live_mmaps, 0);
 	assert_int_equal(vfiox_dma_pool_chunks(p), 0);
