@@ -262,6 +262,27 @@ static int kernel_map(struct vfiox_container *c, uint64_t va, uint64_t len,
 	return ret < 0 ? ret : 0;
 }
 
+static int kernel_unmap(struct vfiox_container *c, const struct dma_entry *e)
+{
+	struct vfio_iommu_type1_dma_unmap u = {
+		.argsz = sizeof(u), .iova = e->iova, .size = e->len,
+	};
+	int ret;
+
+	ret = c->env.sys->ioctl(c->fd, VFIO_IOMMU_UNMAP_DMA, &u);
+	if (ret < 0) {
+		pr_err("VFIO_IOMMU_UNMAP_DMA iova 0x%llx size 0x%llx: %s",
+		       (unsigned long long)e->iova, (unsigned long long)e->len,
+		       ERRSTR(ret));
+		return ret;
+	}
+	if (u.size != e->len)
+		pr_warn("VFIO_IOMMU_UNMAP_DMA iova 0x%llx unmapped 0x%llx of 0x%llx bytes",
+			(unsigned long long)e->iova, (unsigned long long)u.size,
+			(unsigned long long)e->len);
+	return 0;
+}
+
 static int map_locked(struct vfiox_container *c, uint64_t va, uint64_t len,
 		      bool fixed, uint64_t *iova,
 		      const struct vfiox_dma_opts *opts)
@@ -289,10 +310,7 @@ static int map_locked(struct vfiox_container *c, uint64_t va, uint64_t len,
 	if (!ret) {
 		ret = dma_table_insert(&dma->table, &e);
 		if (ret)
-			c->env.sys->ioctl(c->fd, VFIO_IOMMU_UNMAP_DMA,
-					  &(struct vfio_iommu_type1_dma_unmap){
-					  .argsz = sizeof(struct vfio_iommu_type1_dma_unmap),
-					  .iova = *iova, .size = len });
+			kernel_unmap(c, &e);
 	}
 	if (ret) {
 		/* Give the IOVA back: the table is exactly as before. */
@@ -337,22 +355,10 @@ VFIOX_API int vfiox_dma_map_fixed(struct vfiox_container *c, void *vaddr,
 
 static int unmap_entry(struct vfiox_container *c, const struct dma_entry *e)
 {
-	struct vfio_iommu_type1_dma_unmap u = {
-		.argsz = sizeof(u), .iova = e->iova, .size = e->len,
-	};
-	int ret;
+	int ret = kernel_unmap(c, e);
 
-	ret = c->env.sys->ioctl(c->fd, VFIO_IOMMU_UNMAP_DMA, &u);
-	if (ret < 0) {
-		pr_err("VFIO_IOMMU_UNMAP_DMA iova 0x%llx size 0x%llx: %s",
-		       (unsigned long long)e->iova, (unsigned long long)e->len,
-		       ERRSTR(ret));
+	if (ret)
 		return ret;
-	}
-	if (u.size != e->len)
-		pr_warn("VFIO_IOMMU_UNMAP_DMA iova 0x%llx unmapped 0x%llx of 0x%llx bytes",
-			(unsigned long long)e->iova, (unsigned long long)u.size,
-			(unsigned long long)e->len);
 	dma_table_remove(&c->dma.table, e);
 	iova_add(&c->dma.space, e->iova, e->iova + e->len - 1);
 	c->dma.entries_used--;
