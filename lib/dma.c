@@ -122,10 +122,9 @@ static int build_space(struct vfiox_container *c, struct iova_space *space,
 /* Take live mappings out of the new space; report those now in a hole. */
 static int carve_mappings(struct vfiox_dma *dma, struct iova_space *space)
 {
-	uint32_t i;
+	const struct dma_entry *e;
 
-	for (i = 0; i < dma->table.n; i++) {
-		const struct dma_entry *e = &dma->table.by_iova->ents[i];
+	for (e = dma->table.entries; e; e = e->next) {
 		int ret = iova_reserve(space, e->iova, e->iova + e->len - 1);
 
 		if (ret == -EBUSY)
@@ -190,13 +189,10 @@ static int check_args(const struct vfiox_container *c, uint64_t va,
 static uint64_t default_align(const struct vfiox_container *c, uint64_t len)
 {
 	uint64_t sizes = c->info.pgsizes ? c->info.pgsizes : c->dma.min_page;
-	uint64_t best = c->dma.min_page;
-	int bit;
+	/* Every power of two up to the highest one in @len. */
+	uint64_t fit = sizes & ((2ULL << (63 - __builtin_clzll(len))) - 1);
 
-	for (bit = 0; bit < 64; bit++)
-		if ((sizes >> bit & 1) && (1ULL << bit) <= len)
-			best = 1ULL << bit;
-	return best;
+	return fit ? 1ULL << (63 - __builtin_clzll(fit)) : c->dma.min_page;
 }
 
 static int pick_iova(struct vfiox_container *c, uint64_t len,
@@ -226,15 +222,16 @@ static int pick_iova(struct vfiox_container *c, uint64_t len,
 
 static int claim_fixed(struct vfiox_container *c, uint64_t iova, uint64_t len)
 {
-	struct dma_entry e;
+	const struct dma_entry *e;
 	int ret = iova_reserve(&c->dma.space, iova, iova + len - 1);
 
 	if (ret != -EBUSY)
 		return ret;
-	if (dma_table_overlap_iova(&c->dma.table, iova, len, &e)) {
+	e = dma_table_find_iova(&c->dma.table, iova, len);
+	if (e) {
 		pr_err("map: IOVA [0x%llx, +0x%llx) overlaps the mapping at 0x%llx",
 		       (unsigned long long)iova, (unsigned long long)len,
-		       (unsigned long long)e.iova);
+		       (unsigned long long)e->iova);
 		return -EEXIST;
 	}
 	pr_err("map: IOVA [0x%llx, +0x%llx) leaves the usable IOVA ranges or touches a reserved region",
@@ -288,6 +285,7 @@ static int map_locked(struct vfiox_container *c, uint64_t va, uint64_t len,
 		      const struct vfiox_dma_opts *opts)
 {
 	struct vfiox_dma *dma = &c->dma;
+	const struct dma_entry *old;
 	struct dma_entry e;
 	int ret;
 
@@ -296,16 +294,17 @@ static int map_locked(struct vfiox_container *c, uint64_t va, uint64_t len,
 		       dma->entries_used);
 		return -ENOSPC;
 	}
-	if (dma_table_overlap_va(&dma->table, va, len, &e)) {
+	old = dma_table_find_va(&dma->table, va, len);
+	if (old) {
 		pr_err("map: vaddr [0x%llx, +0x%llx) overlaps the mapping of 0x%llx",
 		       (unsigned long long)va, (unsigned long long)len,
-		       (unsigned long long)e.vaddr);
+		       (unsigned long long)old->vaddr);
 		return -EEXIST;
 	}
 	ret = fixed ? claim_fixed(c, *iova, len) : pick_iova(c, len, opts, iova);
 	if (ret)
 		return ret;
-	e = (struct dma_entry){ va, *iova, len };
+	e = (struct dma_entry){ .vaddr = va, .iova = *iova, .len = len };
 	ret = kernel_map(c, va, len, *iova, opts);
 	if (!ret) {
 		ret = dma_table_insert(&dma->table, &e);
@@ -355,42 +354,42 @@ VFIOX_API int vfiox_dma_map_fixed(struct vfiox_container *c, void *vaddr,
 
 static int unmap_entry(struct vfiox_container *c, const struct dma_entry *e)
 {
+	uint64_t iova = e->iova, len = e->len;
 	int ret = kernel_unmap(c, e);
 
 	if (ret)
 		return ret;
 	dma_table_remove(&c->dma.table, e);
-	iova_add(&c->dma.space, e->iova, e->iova + e->len - 1);
+	iova_add(&c->dma.space, iova, iova + len - 1);
 	c->dma.entries_used--;
-	c->dma.mapped_bytes -= e->len;
+	c->dma.mapped_bytes -= len;
 	return 0;
 }
 
 static int unmap_range(struct vfiox_container *c, uint64_t start, size_t len,
 		       bool by_iova)
 {
+	const struct dma_entry *e;
 	struct vfiox_dma *dma;
-	struct dma_entry e;
-	bool found;
 	int ret;
 
 	if (!c || !len || start + len - 1 < start)
 		return -EINVAL;
 	dma = &c->dma;
 	pthread_mutex_lock(&dma->lock);
-	found = by_iova ? dma_table_overlap_iova(&dma->table, start, len, &e) :
-		dma_table_overlap_va(&dma->table, start, len, &e);
-	if (!found) {
+	e = by_iova ? dma_table_find_iova(&dma->table, start, len) :
+		dma_table_find_va(&dma->table, start, len);
+	if (!e) {
 		ret = -ENOENT;
 		pr_err("unmap: nothing mapped at %s 0x%llx", by_iova ? "IOVA" : "vaddr",
 		       (unsigned long long)start);
-	} else if ((by_iova ? e.iova : e.vaddr) != start || e.len != len) {
+	} else if ((by_iova ? e->iova : e->vaddr) != start || e->len != len) {
 		ret = -EINVAL;
 		pr_err("unmap: [0x%llx, +0x%llx) is not exactly the mapping at IOVA 0x%llx (+0x%llx); type1 cannot split a mapping",
 		       (unsigned long long)start, (unsigned long long)len,
-		       (unsigned long long)e.iova, (unsigned long long)e.len);
+		       (unsigned long long)e->iova, (unsigned long long)e->len);
 	} else {
-		ret = unmap_entry(c, &e);
+		ret = unmap_entry(c, e);
 	}
 	pthread_mutex_unlock(&dma->lock);
 	return ret;
@@ -415,10 +414,8 @@ VFIOX_API int vfiox_dma_unmap_all(struct vfiox_container *c)
 	if (!c)
 		return -EINVAL;
 	pthread_mutex_lock(&c->dma.lock);
-	while (c->dma.table.n && !ret) {
-		struct dma_entry e = c->dma.table.by_iova->ents[c->dma.table.n - 1];
-
-		ret = unmap_entry(c, &e);
+	while (c->dma.table.entries && !ret) {
+		ret = unmap_entry(c, c->dma.table.entries);
 		n += !ret;
 	}
 	pthread_mutex_unlock(&c->dma.lock);

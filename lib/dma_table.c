@@ -7,32 +7,62 @@
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
-#define INITIAL_CAP 64
+
+#define PAGE_SHIFT 12
+#define SLOT_BITS 9
+#define SLOTS (1u << SLOT_BITS)
+#define TOP_LEVEL 5		/* level 5 covers key bits 57..63 */
+#define BLOCK 1ULL		/* deltas are page aligned: bit 0 is free */
+
+struct radix_node {
+	uint64_t slot[SLOTS];		/* 0, child pointer or delta | BLOCK */
+	struct dma_entry *owner[SLOTS];	/* writer side: a block's entry */
+	struct radix_node *next_alloc;
+};
+
+static unsigned int shift_of(int level)
+{
+	return PAGE_SHIFT + SLOT_BITS * (unsigned int)level;
+}
+
+static unsigned int index_of(uint64_t key, int level)
+{
+	return (unsigned int)(key >> shift_of(level)) & (SLOTS - 1);
+}
+
+/* Does a root at @level cover @key? */
+static bool covers(int level, uint64_t key)
+{
+	return level >= TOP_LEVEL || !(key >> (shift_of(level) + SLOT_BITS));
+}
 
 void dma_table_init(struct dma_table *t)
 {
 	memset(t, 0, sizeof(*t));
-}
-
-static void free_view(struct dma_view *v)
-{
-	if (!v)
-		return;
-	free(v->keys);
-	free(v->ents);
-	free(v);
+	t->by_va.top = -1;
+	t->by_iova.top = -1;
 }
 
 void dma_table_destroy(struct dma_table *t)
 {
-	uint32_t i;
+	struct dma_entry *lists[] = { t->entries, t->spare };
+	unsigned int i;
 
-	for (i = 0; i < t->nr_retired; i++)
-		free_view(t->retired[i]);
-	free(t->retired);
-	free_view(t->by_va);
-	free_view(t->by_iova);
-	memset(t, 0, sizeof(*t));
+	for (i = 0; i < 2; i++) {
+		while (lists[i]) {
+			struct dma_entry *e = lists[i];
+
+			lists[i] = e->next;
+			free(e);
+		}
+	}
+	while (t->nodes) {
+		struct radix_node *n = t->nodes;
+
+		t->nodes = n->next_alloc;
+		free(n);
+	}
+	dma_table_init(t);
 }
 
 static void write_begin(struct dma_table *t)
@@ -46,198 +76,323 @@ static void write_end(struct dma_table *t)
 	__atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELEASE);
 }
 
-/*
- * Index of the last key <= @key, or -1. Branch-free halving: the loop
- * runs log2(n) times whatever the data, and compiles to a conditional move.
- */
-static long last_le(const uint64_t *keys, uint32_t n, uint64_t key)
+static struct radix_node *node_new(struct dma_table *t)
 {
-	const uint64_t *base = keys;
-	uint32_t len = n;
+	void *p;
 
-	if (!n || LOAD(&keys[0]) > key)
-		return -1;
-	while (len > 1) {
-		uint32_t half = len / 2;
-
-		base = LOAD(&base[half]) <= key ? base + half : base;
-		len -= half;
-	}
-	return base - keys;
+	if (posix_memalign(&p, 64, sizeof(struct radix_node)))
+		return NULL;
+	memset(p, 0, sizeof(struct radix_node));
+	((struct radix_node *)p)->next_alloc = t->nodes;
+	t->nodes = p;
+	return p;
 }
 
-static struct dma_view *new_view(uint32_t cap, const struct dma_view *old,
-				 uint32_t n)
+/* Make the root cover @last: a first root as low as it can be, else
+ * new roots above the old one, which becomes their slot 0. */
+static int grow(struct dma_table *t, struct radix *r, uint64_t last)
 {
-	struct dma_view *v = calloc(1, sizeof(*v));
+	int level = 0;
 
-	if (!v)
-		return NULL;
-	v->keys = malloc(cap * sizeof(*v->keys));
-	v->ents = malloc(cap * sizeof(*v->ents));
-	if (!v->keys || !v->ents) {
-		free_view(v);
-		return NULL;
-	}
-	if (n) {
-		memcpy(v->keys, old->keys, n * sizeof(*v->keys));
-		memcpy(v->ents, old->ents, n * sizeof(*v->ents));
-	}
-	return v;
-}
+	while (r->top < 0 && !covers(level, last))
+		level++;
+	while (r->top < 0 || !covers(r->top, last)) {
+		struct radix_node *n = node_new(t);
 
-static int grow(struct dma_table *t)
-{
-	uint32_t cap = t->cap ? t->cap * 2 : INITIAL_CAP;
-	struct dma_view *va = new_view(cap, t->by_va, t->n);
-	struct dma_view *io = new_view(cap, t->by_iova, t->n);
-	void **ret = realloc(t->retired, (t->nr_retired + 2) * sizeof(void *));
-
-	if (ret)
-		t->retired = ret;
-	if (!va || !io || !ret) {
-		free_view(va);
-		free_view(io);
-		return -ENOMEM;
+		if (!n)
+			return -ENOMEM;
+		n->slot[0] = (uintptr_t)r->root;
+		STORE(&r->root, n);
+		STORE(&r->top, r->top < 0 ? level : r->top + 1);
 	}
-	if (t->by_va) {
-		t->retired[t->nr_retired++] = t->by_va;
-		t->retired[t->nr_retired++] = t->by_iova;
-	}
-	__atomic_store_n(&t->by_va, va, __ATOMIC_RELEASE);
-	__atomic_store_n(&t->by_iova, io, __ATOMIC_RELEASE);
-	t->cap = cap;
 	return 0;
 }
 
-static void copy_slot(struct dma_view *v, uint32_t dst, uint32_t src)
+enum walk_op { WALK_SET, WALK_CLEAR, WALK_FIND };
+
+struct walk {
+	enum walk_op op;
+	struct dma_table *t;
+	uint64_t value;			/* WALK_SET */
+	struct dma_entry *entry;	/* WALK_SET: owner; WALK_FIND: found */
+};
+
+static int walk_range(struct walk *w, struct radix_node *n, int level,
+		      uint64_t lo, uint64_t last);
+
+/* Store a block, or descend into (a new) child. */
+static int visit_set(struct walk *w, struct radix_node *n, int level,
+		     uint64_t lo, uint64_t hi)
 {
-	STORE(&v->keys[dst], LOAD(&v->keys[src]));
-	STORE(&v->ents[dst].vaddr, LOAD(&v->ents[src].vaddr));
-	STORE(&v->ents[dst].iova, LOAD(&v->ents[src].iova));
-	STORE(&v->ents[dst].len, LOAD(&v->ents[src].len));
+	uint64_t mask = (1ULL << shift_of(level)) - 1;
+	unsigned int i = index_of(lo, level);
+	struct radix_node *child = (struct radix_node *)(uintptr_t)n->slot[i];
+	bool whole = !(lo & mask) && (hi & mask) == mask;
+
+	/* An existing child is filled, never replaced: nodes stay linked. */
+	if (!child && whole) {
+		n->owner[i] = w->entry;
+		STORE(&n->slot[i], w->value);
+		return 0;
+	}
+	if (!level)
+		return -EINVAL;		/* not page aligned */
+	if (!child) {
+		child = node_new(w->t);
+		if (!child)
+			return -ENOMEM;
+		STORE(&n->slot[i], (uintptr_t)child);
+	}
+	return walk_range(w, child, level - 1, lo, hi);
 }
 
-static void insert_sorted(struct dma_view *v, uint32_t n,
-			  const struct dma_entry *e, uint64_t key)
+/* One slot, of which [lo, hi] is in the walked range. >0: found. */
+static int visit(struct walk *w, struct radix_node *n, int level,
+		 uint64_t lo, uint64_t hi)
 {
-	uint32_t pos = (uint32_t)(last_le(v->keys, n, key) + 1), i;
+	unsigned int i = index_of(lo, level);
+	uint64_t v = n->slot[i];
 
-	for (i = n; i > pos; i--)
-		copy_slot(v, i, i - 1);
-	STORE(&v->keys[pos], key);
-	STORE(&v->ents[pos].vaddr, e->vaddr);
-	STORE(&v->ents[pos].iova, e->iova);
-	STORE(&v->ents[pos].len, e->len);
+	if (v & BLOCK) {
+		if (w->op == WALK_FIND)
+			w->entry = n->owner[i];
+		else if (w->op == WALK_CLEAR && n->owner[i] == w->entry)
+			STORE(&n->slot[i], 0);
+		return w->op == WALK_FIND ? 1 : w->op == WALK_SET ? -EEXIST : 0;
+	}
+	if (w->op == WALK_SET)
+		return visit_set(w, n, level, lo, hi);
+	if (v && level)
+		return walk_range(w, (struct radix_node *)(uintptr_t)v,
+				  level - 1, lo, hi);
+	return 0;
+}
+
+static int walk_range(struct walk *w, struct radix_node *n, int level,
+		      uint64_t lo, uint64_t last)
+{
+	uint64_t mask = (1ULL << shift_of(level)) - 1;
+
+	for (;;) {
+		uint64_t hi = (lo | mask) < last ? (lo | mask) : last;
+		int ret = visit(w, n, level, lo, hi);
+
+		if (ret || hi == last)
+			return ret;
+		lo = hi + 1;
+	}
+}
+
+/* The common end of a walk: page slots of one leaf, no recursion. */
+static int walk_leaf(struct walk *w, struct radix_node *n, uint64_t start,
+		     uint64_t last)
+{
+	unsigned int i = index_of(start, 0), end = index_of(last, 0);
+
+	for (; i <= end; i++) {
+		uint64_t v = n->slot[i];
+
+		if (w->op == WALK_FIND && v) {
+			w->entry = n->owner[i];
+			return 1;
+		}
+		if (w->op == WALK_SET && v)
+			return -EEXIST;
+		if (w->op == WALK_SET) {
+			n->owner[i] = w->entry;
+			STORE(&n->slot[i], w->value);
+		} else if (w->op == WALK_CLEAR && n->owner[i] == w->entry) {
+			STORE(&n->slot[i], 0);
+		}
+	}
+	return 0;
+}
+
+static int walk(struct walk *w, const struct radix *r, uint64_t start,
+		uint64_t len)
+{
+	uint64_t last = start + len - 1;
+	struct radix_node *n = r->root;
+	int level = r->top;
+
+	if (level < 0 || !covers(level, start))
+		return 0;
+	if (!covers(level, last))
+		last = (1ULL << (shift_of(level) + SLOT_BITS)) - 1;
+	/* Go straight down while the range sits in one child's span. */
+	while (level && start >> shift_of(level) == last >> shift_of(level)) {
+		uint64_t v = n->slot[index_of(start, level)];
+
+		if (!v || (v & BLOCK))
+			break;
+		n = (struct radix_node *)(uintptr_t)v;
+		level--;
+	}
+	return level ? walk_range(w, n, level, start, last) :
+		       walk_leaf(w, n, start, last);
+}
+
+static int set_range(struct dma_table *t, struct radix *r, uint64_t start,
+		     uint64_t len, uint64_t other, struct dma_entry *e)
+{
+	struct walk w = { WALK_SET, t, (other - start) | BLOCK, e };
+	int ret = grow(t, r, start + len - 1);
+
+	return ret ? ret : walk(&w, r, start, len);
+}
+
+/* Clear the blocks of @e in [start, start + len): other entries' stay. */
+static void clear_range(struct dma_table *t, struct radix *r, uint64_t start,
+			uint64_t len, struct dma_entry *e)
+{
+	struct walk w = { WALK_CLEAR, t, 0, e };
+
+	walk(&w, r, start, len);
+}
+
+static struct dma_entry *find(const struct dma_table *t, const struct radix *r,
+			      uint64_t start, uint64_t len)
+{
+	struct walk w = { WALK_FIND, (struct dma_table *)t, 0, NULL };
+
+	return walk(&w, r, start, len) > 0 ? w.entry : NULL;
+}
+
+/* Entries churn with every map and unmap: recycle them. */
+static struct dma_entry *entry_new(struct dma_table *t)
+{
+	struct dma_entry *e = t->spare;
+
+	if (!e)
+		return malloc(sizeof(*e));
+	t->spare = e->next;
+	return e;
+}
+
+static void entry_put(struct dma_table *t, struct dma_entry *e)
+{
+	e->next = t->spare;
+	t->spare = e;
 }
 
 int dma_table_insert(struct dma_table *t, const struct dma_entry *e)
 {
-	int ret = 0;
+	struct dma_entry *ne = entry_new(t);
+	int ret;
 
+	if (!ne)
+		return -ENOMEM;
+	*ne = (struct dma_entry){ e->vaddr, e->iova, e->len, NULL, t->entries };
 	write_begin(t);
-	if (t->n == t->cap)
-		ret = grow(t);
-	if (!ret) {
-		insert_sorted(t->by_va, t->n, e, e->vaddr);
-		insert_sorted(t->by_iova, t->n, e, e->iova);
-		/* Release: a reader that sees the new count sees views that
-		 * hold it (growth published them first). */
-		__atomic_store_n(&t->n, t->n + 1, __ATOMIC_RELEASE);
+	ret = set_range(t, &t->by_va, e->vaddr, e->len, e->iova, ne);
+	if (!ret)
+		ret = set_range(t, &t->by_iova, e->iova, e->len, e->vaddr, ne);
+	if (ret) {
+		clear_range(t, &t->by_va, e->vaddr, e->len, ne);
+		clear_range(t, &t->by_iova, e->iova, e->len, ne);
+		entry_put(t, ne);
+	} else {
+		if (t->entries)
+			t->entries->prev = ne;
+		t->entries = ne;
+		t->n++;
 	}
 	write_end(t);
 	return ret;
 }
 
-static void remove_sorted(struct dma_view *v, uint32_t n, uint64_t key)
+static void remove_entry(struct dma_table *t, struct dma_entry *e)
 {
-	uint32_t i;
-
-	for (i = (uint32_t)last_le(v->keys, n, key); i + 1 < n; i++)
-		copy_slot(v, i, i + 1);
+	clear_range(t, &t->by_va, e->vaddr, e->len, e);
+	clear_range(t, &t->by_iova, e->iova, e->len, e);
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		t->entries = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	t->n--;
+	entry_put(t, e);
 }
 
 void dma_table_remove(struct dma_table *t, const struct dma_entry *e)
 {
 	write_begin(t);
-	remove_sorted(t->by_va, t->n, e->vaddr);
-	remove_sorted(t->by_iova, t->n, e->iova);
-	STORE(&t->n, t->n - 1);
+	remove_entry(t, (struct dma_entry *)e);
 	write_end(t);
 }
 
 void dma_table_clear(struct dma_table *t)
 {
 	write_begin(t);
-	STORE(&t->n, 0);
+	while (t->entries)
+		remove_entry(t, t->entries);
 	write_end(t);
 }
 
-static bool overlap(const struct dma_view *v, uint32_t n, uint64_t start,
-		    uint64_t len, struct dma_entry *out)
+const struct dma_entry *dma_table_find_va(const struct dma_table *t,
+					  uint64_t start, uint64_t len)
 {
-	long i = v ? last_le(v->keys, n, start + len - 1) : -1;
-
-	if (i < 0 || v->keys[i] + v->ents[i].len - 1 < start)
-		return false;
-	*out = v->ents[i];
-	return true;
+	return len ? find(t, &t->by_va, start, len) : NULL;
 }
 
-bool dma_table_overlap_va(const struct dma_table *t, uint64_t start,
-			  uint64_t len, struct dma_entry *out)
+const struct dma_entry *dma_table_find_iova(const struct dma_table *t,
+					    uint64_t start, uint64_t len)
 {
-	return overlap(t->by_va, t->n, start, len, out);
+	return len ? find(t, &t->by_iova, start, len) : NULL;
 }
 
-bool dma_table_overlap_iova(const struct dma_table *t, uint64_t start,
-			    uint64_t len, struct dma_entry *out)
+/*
+ * Reader walk. Under a torn read the root and level may disagree; that is
+ * still safe: non-block values are only ever 0 or node pointers, nodes are
+ * never freed, the level only goes down, and the seqlock retries.
+ */
+static int radix_lookup(const struct radix *r, uint64_t key, uint64_t *out)
 {
-	return overlap(t->by_iova, t->n, start, len, out);
+	const struct radix_node *n = LOAD(&r->root);
+	int level = LOAD(&r->top);
+
+	if (!n || level < 0 || !covers(level, key))
+		return -ENOENT;
+	for (;;) {
+		uint64_t v = LOAD(&n->slot[index_of(key, level)]);
+
+		if (v & BLOCK) {
+			*out = key + (v - BLOCK);
+			return 0;
+		}
+		if (!v || !level)
+			return -ENOENT;
+		n = (const struct radix_node *)(uintptr_t)v;
+		level--;
+	}
 }
 
-/* Seqlock read: find the entry holding @key and give its other address. */
-static int lookup(const struct dma_table *t, uint64_t key, bool by_iova,
-		  uint64_t *out)
+static int lookup(const struct dma_table *t, const struct radix *r,
+		  uint64_t key, uint64_t *out)
 {
+	uint64_t v = 0;
 	unsigned int s;
 	int ret;
 
 	do {
-		const struct dma_view *v;
-		uint64_t base = 0, len = 0, other = 0;
-		uint32_t n;
-		long i;
-
 		s = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
-		if (s & 1)
-			continue;
-		/* Count before view: the view loaded next holds >= n. */
-		n = __atomic_load_n(&t->n, __ATOMIC_ACQUIRE);
-		v = __atomic_load_n(by_iova ? &t->by_iova : &t->by_va,
-				    __ATOMIC_ACQUIRE);
-		i = v ? last_le(v->keys, n, key) : -1;
-		if (i >= 0) {
-			base = LOAD(&v->keys[i]);
-			other = by_iova ? LOAD(&v->ents[i].vaddr) : LOAD(&v->ents[i].iova);
-			len = LOAD(&v->ents[i].len);
-		}
-		ret = i >= 0 && key - base < len ? 0 : -ENOENT;
-		if (!ret)
-			*out = other + (key - base);
+		ret = (s & 1) ? -EAGAIN : radix_lookup(r, key, &v);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	} while ((s & 1) || LOAD(&t->seq) != s);
+	if (!ret)
+		*out = v;
 	return ret;
 }
 
 int dma_table_translate(const struct dma_table *t, uint64_t vaddr,
 			uint64_t *iova)
 {
-	return lookup(t, vaddr, false, iova);
+	return lookup(t, &t->by_va, vaddr, iova);
 }
 
 int dma_table_reverse(const struct dma_table *t, uint64_t iova,
 		      uint64_t *vaddr)
 {
-	return lookup(t, iova, true, vaddr);
+	return lookup(t, &t->by_iova, iova, vaddr);
 }

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The DMA mapping table: two sorted arrays of the same entries, one by
- * vaddr and one by IOVA, behind a sequence lock. Writers (serialised by the
- * caller's mutex) make the sequence odd while they change the arrays;
- * readers never wait, they re-read when the sequence moved. Arrays replaced
- * on growth are kept until the table is destroyed, so a reader holding an
- * old pointer still reads valid memory; growth doubles, so they cost at most
- * as much as the live arrays.
+ * The DMA mapping table: two radix trees shaped like page tables, one keyed
+ * by vaddr and one by IOVA, behind a sequence lock. A slot holds nothing, a
+ * child node, or a block: the whole slot span belongs to one mapping and the
+ * slot stores the distance to the other address space, so a lookup is a
+ * handful of dependent loads and never touches the entry itself.
+ *
+ * Writers (serialised by the caller's mutex) make the sequence odd while
+ * they change slots; readers never wait, they retry when it moved. Nodes
+ * stay in the tree until the table is destroyed, so a reader holding a stale
+ * pointer still reads a node, and the footprint is the peak one.
  */
 #ifndef VFIOX_DMA_TABLE_H
 #define VFIOX_DMA_TABLE_H
@@ -18,39 +21,41 @@ struct dma_entry {
 	uint64_t vaddr;
 	uint64_t iova;
 	uint64_t len;
+	struct dma_entry *prev, *next;	/* writer side: every live entry */
 };
 
-/*
- * One sorted view: the keys alone (dense, for the search) and the entries in
- * the same order. Views are replaced whole on growth, by one pointer store.
- */
-struct dma_view {
-	uint64_t *keys;
-	struct dma_entry *ents;
+struct radix_node;
+
+struct radix {
+	struct radix_node *root;
+	int top;			/* level of the root; -1 when empty */
 };
 
 struct dma_table {
 	unsigned int seq;
-	struct dma_view *by_va;
-	struct dma_view *by_iova;
+	struct radix by_va;
+	struct radix by_iova;
+	struct dma_entry *entries;
+	struct dma_entry *spare;	/* removed entries kept for reuse */
 	uint32_t n;
-	uint32_t cap;
-	void **retired;
-	uint32_t nr_retired;
+	struct radix_node *nodes;	/* every node, for destroy */
 };
 
 void dma_table_init(struct dma_table *t);
 void dma_table_destroy(struct dma_table *t);
 
-/* Writer side (caller holds the DMA mutex). */
+/*
+ * Writer side (caller holds the DMA mutex). Insert copies the address
+ * fields of @e; remove takes a live entry, found with the calls below.
+ */
 int dma_table_insert(struct dma_table *t, const struct dma_entry *e);
 void dma_table_remove(struct dma_table *t, const struct dma_entry *e);
 void dma_table_clear(struct dma_table *t);
-/* An entry overlapping [start, start + len) by vaddr / by IOVA, if any. */
-bool dma_table_overlap_va(const struct dma_table *t, uint64_t start,
-			  uint64_t len, struct dma_entry *out);
-bool dma_table_overlap_iova(const struct dma_table *t, uint64_t start,
-			    uint64_t len, struct dma_entry *out);
+/* The lowest entry overlapping [start, start + len) by vaddr / by IOVA. */
+const struct dma_entry *dma_table_find_va(const struct dma_table *t,
+					  uint64_t start, uint64_t len);
+const struct dma_entry *dma_table_find_iova(const struct dma_table *t,
+					    uint64_t start, uint64_t len);
 
 /* Reader side: lock-free. 0 or -ENOENT. */
 int dma_table_translate(const struct dma_table *t, uint64_t vaddr,

@@ -72,13 +72,6 @@ static struct iova_node *rightmost(struct iova_node *t)
 	return t;
 }
 
-static struct iova_node *leftmost(struct iova_node *t)
-{
-	while (t && t->l)
-		t = t->l;
-	return t;
-}
-
 void iova_init(struct iova_space *s)
 {
 	s->root = NULL;
@@ -135,24 +128,70 @@ static struct iova_node *new_node(struct iova_space *s, uint64_t start,
 	return n;
 }
 
+/*
+ * Recompute the subtree facts on the path to the node starting at @key,
+ * after that node changed in place without changing the order.
+ */
+static void refresh_path(struct iova_node *t, uint64_t key)
+{
+	if (key < t->start)
+		refresh_path(t->l, key);
+	else if (key > t->start)
+		refresh_path(t->r, key);
+	update(t);
+}
+
+/* The intervals starting at or before @key and after it. */
+static void neighbours(struct iova_node *t, uint64_t key,
+		       struct iova_node **prev, struct iova_node **next)
+{
+	*prev = *next = NULL;
+	while (t) {
+		if (t->start <= key) {
+			*prev = t;
+			t = t->r;
+		} else {
+			*next = t;
+			t = t->l;
+		}
+	}
+}
+
+/* The common free: it touches one neighbour, which grows in place. */
+static bool add_by_growing(struct iova_space *s, uint64_t start, uint64_t end,
+			   struct iova_node *prev, struct iova_node *next)
+{
+	bool to_prev = prev && prev->end + 1 == start;
+	bool to_next = next && end != UINT64_MAX && next->start == end + 1;
+
+	if (to_prev == to_next)
+		return false;
+	if (to_prev) {
+		prev->end = end;
+		refresh_path(s->root, prev->start);
+	} else {
+		next->start = start;
+		refresh_path(s->root, start);
+	}
+	s->free_bytes += end - start + 1;
+	return true;
+}
+
 int iova_add(struct iova_space *s, uint64_t start, uint64_t end)
 {
 	struct iova_node *lo, *hi, *prev, *next, *n;
 
 	if (end < start)
 		return -EINVAL;
-	split(s->root, start, &lo, &hi);
-	prev = rightmost(lo);
-	next = leftmost(hi);
-	if ((prev && prev->end >= start) || (next && next->start <= end)) {
-		s->root = merge(lo, hi);
+	neighbours(s->root, start, &prev, &next);
+	if ((prev && prev->end >= start) || (next && next->start <= end))
 		return -EEXIST;
-	}
+	if (add_by_growing(s, start, end, prev, next))
+		return 0;
 	n = new_node(s, start, end);
-	if (!n) {
-		s->root = merge(lo, hi);
+	if (!n)
 		return -ENOMEM;
-	}
+	split(s->root, start, &lo, &hi);
 	s->free_bytes += end - start + 1;
 	/* Absorb touching neighbours so free space stays maximal intervals. */
 	if (prev && prev->end + 1 == start) {
@@ -237,14 +276,22 @@ static struct iova_node *find(struct iova_node *t, uint64_t len,
 int iova_alloc(struct iova_space *s, uint64_t len, uint64_t align,
 	       uint64_t limit, uint64_t *out)
 {
+	struct iova_node *n;
 	uint64_t at;
 
 	if (!len || !align || (align & (align - 1)))
 		return -EINVAL;
-	if (!find(s->root, len, align, limit, &at))
+	n = find(s->root, len, align, limit, &at);
+	if (!n)
 		return -ENOSPC;
 	*out = at;
-	return iova_reserve(s, at, at + len - 1);
+	if (at != n->start || n->end - n->start == len - 1)
+		return iova_reserve(s, at, at + len - 1);
+	/* The common case: the interval shrinks from its start, in place. */
+	n->start += len;
+	refresh_path(s->root, n->start);
+	s->free_bytes -= len;
+	return 0;
 }
 
 static uint64_t count(const struct iova_node *t)
