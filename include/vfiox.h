@@ -18,5 +18,6 @@
 #include <vfiox/pool.h>
 #include <vfiox/resv.h>
 #include <vfiox/pci.h>
+#include <vfiox/p2p.h>
 
 #endif

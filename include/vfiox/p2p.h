@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef VFIOX_P2P_H
+#define VFIOX_P2P_H
+
+#include <stdint.h>
+#include <vfiox/device.h>
+#include <vfiox/dma.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Peer-to-peer DMA: part of a device region (a PCI BAR) mapped into a
+ * container, the device's own or another one, so that another device can
+ * DMA into it. The region is mmapped through vfiox_region_mmap() and the
+ * mapping is an ordinary DMA mapping of that range: it shows in
+ * vfiox_dma_translate() and vfiox_dma_stats() and is removed with
+ * vfiox_p2p_unmap() or vfiox_dma_unmap_iova().
+ *
+ * Lifetime: on a stock kernel the IOMMU keeps the mapping after the owning
+ * device is closed, so DMA may reach memory that now belongs to someone
+ * else; unmap before closing the device. With the kernel-patches/ series
+ * the kernel removes it from every container when the device is released;
+ * vfiox_p2p_revocable() tells which kernel this is.
+ */
+
+/**
+ * vfiox_p2p_map() - map [@offset, @offset + @len) of region @index of @d
+ * into @c at an IOVA libvfiox chooses.
+ * @opts, @iova: as vfiox_dma_map()
+ *
+ * The range must lie inside one mmap-able area of the region (the sparse
+ * areas, or the whole region without a sparse capability), page aligned.
+ * Return: 0; -EINVAL (bad index or range, with a message naming the
+ * areas); -ENOTSUP when the region cannot be mmapped; as vfiox_dma_map()
+ * otherwise. On a patched kernel with strict_devmem, memory that is not a
+ * vfio device's is refused by the kernel with -EPERM.
+ */
+VFIOX_API int vfiox_p2p_map(struct vfiox_container *c, struct vfiox_device *d,
+			    uint32_t index, uint64_t offset, uint64_t len,
+			    const struct vfiox_dma_opts *opts, uint64_t *iova);
+
+/** vfiox_p2p_map_fixed() - as vfiox_p2p_map(), at IOVA @iova. */
+VFIOX_API int vfiox_p2p_map_fixed(struct vfiox_container *c,
+				  struct vfiox_device *d, uint32_t index,
+				  uint64_t offset, uint64_t len, uint64_t iova,
+				  const struct vfiox_dma_opts *opts);
+
+/** vfiox_p2p_unmap() - remove a P2P mapping; as vfiox_dma_unmap_iova(). */
+VFIOX_API int vfiox_p2p_unmap(struct vfiox_container *c, uint64_t iova,
+			      uint64_t len);
+
+/**
+ * vfiox_p2p_revocable() - does the kernel remove P2P mappings when their
+ * device is released (the kernel-patches/ series)?
+ * Return: 1 yes, 0 no (stock kernel), negative errno on failure.
+ */
+VFIOX_API int vfiox_p2p_revocable(struct vfiox_container *c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Peer-to-peer DMA across containers, and what happens to the mapping when
+ * the device that owns the memory is released. Container A holds edu,
+ * container B holds ivshmem-plain; B's BAR 2 is mapped into A with
+ * vfiox_p2p_map() and edu DMA-writes into it through the IOMMU; the bytes
+ * are read back through the BAR mmap. Then B is closed:
+ *   stock modules:   the mapping is still in A (the hazard the series fixes)
+ *   patched modules: the kernel removed it and gave the entry back
+ * Also: a PFNMAP range that is no vfio device's (sysfs resource2 of
+ * ivshmem) is refused with EPERM on patched (strict_devmem=Y), accepted
+ * with strict_devmem=N and on stock.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vmtest.h"
+
+#define EDU_BUF 0x40000
+#define EDU_LIMIT 0xfffffffULL
+#define LEN 2048
+#define PARAM "/sys/module/vfio_iommu_type1/parameters/strict_devmem"
+
+static volatile uint8_t *edu_bar;
+static int edu_efd;
+
+static int edu_dma(uint64_t src, uint64_t dst, uint64_t cmd)
+{
+	struct pollfd pfd = { .fd = edu_efd, .events = POLLIN };
+	uint64_t n;
+
+	*(volatile uint64_t *)(edu_bar + 0x80) = src;
+	*(volatile uint64_t *)(edu_bar + 0x88) = dst;
+	*(volatile uint64_t *)(edu_bar + 0x90) = LEN;
+	*(volatile uint64_t *)(edu_bar + 0x98) = 0x1 | 0x4 | cmd;
+	if (poll(&pfd, 1, 5000) != 1 || read(edu_efd, &n, sizeof(n)) != sizeof(n))
+		return -ETIMEDOUT;
+	*(volatile uint32_t *)(edu_bar + 0x64) = *(volatile uint32_t *)(edu_bar + 0x24);
+	return 0;
+}
+
+static int open_edu(struct vfiox_container **c, struct vfiox_device **d)
+{
+	struct vfiox_group *g;
+	uint16_t cmd = 0;
+	void *bar = NULL;
+	int ret = vt_open(vt_env("VFIOX_EDU"), c, &g, d);
+
+	if (!ret)
+		ret = vfiox_region_read(*d, VFIO_PCI_CONFIG_REGION_INDEX, 4, &cmd, 2);
+	cmd |= 0x6;
+	if (!ret)
+		ret = vfiox_region_write(*d, VFIO_PCI_CONFIG_REGION_INDEX, 4, &cmd, 2);
+	if (!ret)
+		ret = vfiox_irq_enable(*d, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &edu_efd);
+	if (!ret)
+		ret = vfiox_region_mmap(*d, VFIO_PCI_BAR0_REGION_INDEX, &bar);
+	edu_bar = bar;
+	return ret;
+}
+
+static uint32_t dma_avail(struct vfiox_container *c)
+{
+	struct vfiox_iommu_info info = { .sz = sizeof(info) };
+
+	if (vfiox_container_refresh(c) || vfiox_container_iommu_info(c, &info))
+		return 0;
+	return info.dma_avail;
+}
+
+/* Is anything mapped at [iova, +len) in the kernel? Unmaps it if so. */
+static uint64_t kernel_unmap(struct vfiox_container *c, uint64_t iova,
+			     uint64_t len)
+{
+	struct vfio_iommu_type1_dma_unmap u = {
+		.argsz = sizeof(u), .iova = iova, .size = len,
+	};
+
+	if (ioctl(vfiox_container_fd(c), VFIO_IOMMU_UNMAP_DMA, &u))
+		return UINT64_MAX;
+	return u.size;
+}
+
+static void strict_devmem(struct vfiox_container *a, int patched)
+{
+	char path[128];
+	uint64_t iova;
+	void *p;
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource2",
+		 vt_env("VFIOX_IVSHMEM"));
+	fd = open(path, O_RDWR);
+	p = fd < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(p != MAP_FAILED, "mmap of %s: %s", path, strerror(errno));
+	if (p == MAP_FAILED)
+		return;
+	ret = vfiox_dma_map(a, p, 4096, NULL, &iova);
+	CHECK(ret == (patched ? -EPERM : 0), "map of a sysfs resource mmap: %d", ret);
+	if (!ret)
+		vfiox_dma_unmap_iova(a, iova, 4096);
+	if (patched) {
+		FILE *f = fopen(PARAM, "w");
+
+		CHECK(f && fputs("N", f) >= 0 && !fclose(f), "cannot clear %s", PARAM);
+		ret = vfiox_dma_map(a, p, 4096, NULL, &iova);
+		CHECK(ret == 0, "with strict_devmem=N the map is accepted: %d", ret);
+		if (!ret)
+			vfiox_dma_unmap_iova(a, iova, 4096);
+		f = fopen(PARAM, "w");
+		CHECK(f && fputs("Y", f) >= 0 && !fclose(f), "cannot set %s", PARAM);
+	}
+	munmap(p, 4096);
+	close(fd);
+}
+
+int main(void)
+{
+	struct vfiox_dma_opts lim = { .sz = sizeof(lim), .iova_limit = EDU_LIMIT };
+	const char *mods = getenv("VFIOX_MODULES");
+	int patched = mods && !strcmp(mods, "patched");
+	struct vfiox_container *a, *b;
+	struct vfiox_device *edu, *shm;
+	struct vfiox_dma_pool_opts po = { .sz = sizeof(po), .iova_limit = EDU_LIMIT };
+	struct vfiox_dma_pool *pool;
+	struct vfiox_group *g;
+	uint64_t src_iova, bar_iova;
+	uint32_t avail_before, avail_after;
+	uint8_t *src, *bar2;
+	int i;
+
+	vt_init();
+	CHECK_RET(open_edu(&a, &edu), 0);
+	CHECK_RET(vfiox_p2p_revocable(a), patched);
+	printf("  modules: %s, revocation %s\n", patched ? "patched" : "stock",
+	       vfiox_p2p_revocable(a) == 1 ? "available" : "absent");
+	strict_devmem(a, patched);
+
+	CHECK_RET(vt_open(vt_env("VFIOX_IVSHMEM"), &b, &g, &shm), 0);
+	CHECK_RET(vfiox_dma_pool_new(a, &po, &pool), 0);
+	CHECK_RET(vfiox_dma_alloc(pool, LEN, (void **)&src, &src_iova), 0);
+	CHECK_RET(vfiox_region_mmap(shm, VFIO_PCI_BAR2_REGION_INDEX, (void **)&bar2), 0);
+	CHECK_RET(vfiox_p2p_map(a, shm, VFIO_PCI_BAR2_REGION_INDEX, 1 << 20, 4096, &lim,
+				&bar_iova), -EINVAL);	/* past the 1 MiB BAR */
+	avail_before = dma_avail(a);
+	CHECK_RET(vfiox_p2p_map(a, shm, VFIO_PCI_BAR2_REGION_INDEX, 0, 4096, &lim,
+				&bar_iova), 0);
+	CHECK(dma_avail(a) == avail_before - 1, "the P2P map took one entry");
+
+	/* Real P2P DMA: RAM -> edu -> ivshmem BAR, through A's IOMMU domain. */
+	for (i = 0; i < LEN; i++) {
+		src[i] = (uint8_t)(i * 13 + 1);
+		bar2[i] = 0;
+	}
+	CHECK_RET(edu_dma(src_iova, EDU_BUF, 0), 0);
+	CHECK_RET(edu_dma(EDU_BUF, bar_iova, 0x2), 0);
+	CHECK(!memcmp(src, bar2, LEN), "edu's DMA into the ivshmem BAR arrived");
+	printf("  edu wrote %d bytes into ivshmem BAR 2 at IOVA 0x%llx\n", LEN,
+	       (unsigned long long)bar_iova);
+
+	/* Release the owner of the mapped memory. */
+	vfiox_container_close(b);
+	avail_after = dma_avail(a);
+	if (patched) {
+		CHECK(avail_after == avail_before, "entry given back: %u of %u",
+		      avail_after, avail_before);
+		CHECK(kernel_unmap(a, bar_iova, 4096) == 0,
+		      "the kernel removed the mapping of the released BAR");
+	} else {
+		CHECK(avail_after == avail_before - 1, "stock keeps the entry");
+		CHECK(kernel_unmap(a, bar_iova, 4096) == 4096,
+		      "stock keeps the stale mapping (the hazard)");
+	}
+	vfiox_dma_pool_free(pool);
+	vfiox_container_close(a);
+	return vt_failures ? 1 : 0;
+}
