@@ -4,8 +4,8 @@
  * them. They must equal the series' include/uapi/linux/vfio.h; the
  * `patches` suite of tests/run compiles both and compares every one.
  */
-#ifndef VFIOX_UAPI_EXT_H
-#define VFIOX_UAPI_EXT_H
+#ifndef LIBVFIOX_UAPI_EXT_H
+#define LIBVFIOX_UAPI_EXT_H
 
 #include <linux/vfio.h>
 
