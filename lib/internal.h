@@ -84,6 +84,12 @@ int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
 /* VFIO_DEVICE_GET_REGION_INFO for one index, caps parsed, into d->regions. */
 int vfiox_region_read_info(struct vfiox_device *d, uint32_t index);
 
+/* The mmap-able areas of @r: its sparse areas, or @whole set to all of
+ * it when it has no sparse capability. Returns how many. */
+uint32_t vfiox_region_areas(const struct vfiox_region *r,
+			    struct vfiox_sparse_area *whole,
+			    const struct vfiox_sparse_area **areas);
+
 /* Unlink and close every device of a group (used on group close). */
 void vfiox_device_close_all(struct vfiox_group *g);
 

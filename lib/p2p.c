@@ -10,19 +10,15 @@
 static int region_vaddr(struct vfiox_device *d, uint32_t index, uint64_t off,
 			uint64_t len, void **vaddr)
 {
-	const struct vfiox_region *r;
-	struct vfiox_sparse_area whole;
 	const struct vfiox_sparse_area *areas;
+	struct vfiox_sparse_area whole;
 	uint32_t n, i;
 	void *base;
 	int ret = vfiox_region_mmap(d, index, &base);
 
 	if (ret)
 		return ret;
-	r = &d->regions[index];
-	whole = (struct vfiox_sparse_area){ 0, r->info.size };
-	areas = r->info.nr_sparse ? r->sparse : &whole;
-	n = r->info.nr_sparse ? r->info.nr_sparse : 1;
+	n = vfiox_region_areas(&d->regions[index], &whole, &areas);
 	for (i = 0; i < n; i++) {
 		if (len && off >= areas[i].offset && off - areas[i].offset < areas[i].size &&
 		    len <= areas[i].size - (off - areas[i].offset)) {

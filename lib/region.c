@@ -211,13 +211,22 @@ VFIOX_API int vfiox_region_write(struct vfiox_device *d, uint32_t index,
 	return 0;
 }
 
+uint32_t vfiox_region_areas(const struct vfiox_region *r,
+			    struct vfiox_sparse_area *whole,
+			    const struct vfiox_sparse_area **areas)
+{
+	*whole = (struct vfiox_sparse_area){ 0, r->info.size };
+	*areas = r->info.nr_sparse ? r->sparse : whole;
+	return r->info.nr_sparse ? r->info.nr_sparse : 1;
+}
+
 static int map_areas(struct vfiox_device *d, struct vfiox_region *r,
 		     uint8_t *base)
 {
 	const struct vfiox_sys *sys = d->group->container->env.sys;
-	struct vfiox_sparse_area whole = { 0, r->info.size };
-	const struct vfiox_sparse_area *areas = r->info.nr_sparse ? r->sparse : &whole;
-	uint32_t n = r->info.nr_sparse ? r->info.nr_sparse : 1, i;
+	const struct vfiox_sparse_area *areas;
+	struct vfiox_sparse_area whole;
+	uint32_t n = vfiox_region_areas(r, &whole, &areas), i;
 	int prot = 0;
 
 	if (r->info.flags & VFIO_REGION_INFO_FLAG_READ)
