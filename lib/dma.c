@@ -280,12 +280,27 @@ static int kernel_unmap(struct vfiox_container *c, const struct dma_entry *e)
 	return 0;
 }
 
+static void report_va_overlap(struct vfiox_dma *dma, uint64_t va, uint64_t len)
+{
+	const struct dma_entry *old = dma_table_find_va(&dma->table, va, len);
+
+	pr_err("map: vaddr [0x%llx, +0x%llx) overlaps the mapping of 0x%llx",
+	       (unsigned long long)va, (unsigned long long)len,
+	       old ? (unsigned long long)old->vaddr : 0ULL);
+}
+
+/*
+ * The table entry goes in before the kernel is asked: inserting is also the
+ * overlap check, one walk instead of two on the hot path. A translate racing
+ * with this map may see the IOVA a moment early; it is only valid for the
+ * caller once the map returned, as before.
+ */
 static int map_locked(struct vfiox_container *c, uint64_t va, uint64_t len,
 		      bool fixed, uint64_t *iova,
 		      const struct vfiox_dma_opts *opts)
 {
 	struct vfiox_dma *dma = &c->dma;
-	const struct dma_entry *old;
+	const struct dma_entry *live;
 	struct dma_entry e;
 	int ret;
 
@@ -294,22 +309,17 @@ static int map_locked(struct vfiox_container *c, uint64_t va, uint64_t len,
 		       dma->entries_used);
 		return -ENOSPC;
 	}
-	old = dma_table_find_va(&dma->table, va, len);
-	if (old) {
-		pr_err("map: vaddr [0x%llx, +0x%llx) overlaps the mapping of 0x%llx",
-		       (unsigned long long)va, (unsigned long long)len,
-		       (unsigned long long)old->vaddr);
-		return -EEXIST;
-	}
 	ret = fixed ? claim_fixed(c, *iova, len) : pick_iova(c, len, opts, iova);
 	if (ret)
 		return ret;
 	e = (struct dma_entry){ .vaddr = va, .iova = *iova, .len = len };
-	ret = kernel_map(c, va, len, *iova, opts);
+	ret = dma_table_insert(&dma->table, &e, &live);
+	if (ret == -EEXIST)
+		report_va_overlap(dma, va, len);
 	if (!ret) {
-		ret = dma_table_insert(&dma->table, &e);
+		ret = kernel_map(c, va, len, *iova, opts);
 		if (ret)
-			kernel_unmap(c, &e);
+			dma_table_remove(&dma->table, live);
 	}
 	if (ret) {
 		/* Give the IOVA back: the table is exactly as before. */

@@ -12,6 +12,7 @@
 #define SLOT_BITS 9
 #define SLOTS (1u << SLOT_BITS)
 #define TOP_LEVEL 5		/* level 5 covers key bits 57..63 */
+#define LEAF_SPAN_SHIFT (PAGE_SHIFT + SLOT_BITS)
 #define BLOCK 1ULL		/* deltas are page aligned: bit 0 is free */
 
 struct radix_node {
@@ -208,13 +209,29 @@ static int walk_leaf(struct walk *w, struct radix_node *n, uint64_t start,
 	return 0;
 }
 
-static int walk(struct walk *w, const struct radix *r, uint64_t start,
-		uint64_t len)
+/*
+ * Writer-side shortcut: maps and unmaps cluster (pools, queues, consecutive
+ * buffers), so the leaf of the last walk usually holds the next range too.
+ * A leaf, once linked, is never unlinked or replaced before destroy.
+ */
+static struct radix_node *cached_leaf(const struct radix *r, uint64_t start,
+				      uint64_t last)
+{
+	uint64_t key = start >> LEAF_SPAN_SHIFT;
+
+	return r->leaf && r->leaf_key == key && last >> LEAF_SPAN_SHIFT == key ?
+	       r->leaf : NULL;
+}
+
+static int walk(struct walk *w, struct radix *r, uint64_t start, uint64_t len)
 {
 	uint64_t last = start + len - 1;
-	struct radix_node *n = r->root;
+	struct radix_node *n = cached_leaf(r, start, last);
 	int level = r->top;
 
+	if (n)
+		return walk_leaf(w, n, start, last);
+	n = r->root;
 	if (level < 0 || !covers(level, start))
 		return 0;
 	if (!covers(level, last))
@@ -228,8 +245,11 @@ static int walk(struct walk *w, const struct radix *r, uint64_t start,
 		n = (struct radix_node *)(uintptr_t)v;
 		level--;
 	}
-	return level ? walk_range(w, n, level, start, last) :
-		       walk_leaf(w, n, start, last);
+	if (level)
+		return walk_range(w, n, level, start, last);
+	r->leaf = n;
+	r->leaf_key = start >> LEAF_SPAN_SHIFT;
+	return walk_leaf(w, n, start, last);
 }
 
 static int set_range(struct dma_table *t, struct radix *r, uint64_t start,
@@ -250,10 +270,10 @@ static void clear_range(struct dma_table *t, struct radix *r, uint64_t start,
 	walk(&w, r, start, len);
 }
 
-static struct dma_entry *find(const struct dma_table *t, const struct radix *r,
+static struct dma_entry *find(struct dma_table *t, struct radix *r,
 			      uint64_t start, uint64_t len)
 {
-	struct walk w = { WALK_FIND, (struct dma_table *)t, 0, NULL };
+	struct walk w = { WALK_FIND, t, 0, NULL };
 
 	return walk(&w, r, start, len) > 0 ? w.entry : NULL;
 }
@@ -275,7 +295,8 @@ static void entry_put(struct dma_table *t, struct dma_entry *e)
 	t->spare = e;
 }
 
-int dma_table_insert(struct dma_table *t, const struct dma_entry *e)
+int dma_table_insert(struct dma_table *t, const struct dma_entry *e,
+		     const struct dma_entry **out)
 {
 	struct dma_entry *ne = entry_new(t);
 	int ret;
@@ -296,6 +317,8 @@ int dma_table_insert(struct dma_table *t, const struct dma_entry *e)
 			t->entries->prev = ne;
 		t->entries = ne;
 		t->n++;
+		if (out)
+			*out = ne;
 	}
 	write_end(t);
 	return ret;
@@ -330,13 +353,13 @@ void dma_table_clear(struct dma_table *t)
 	write_end(t);
 }
 
-const struct dma_entry *dma_table_find_va(const struct dma_table *t,
+const struct dma_entry *dma_table_find_va(struct dma_table *t,
 					  uint64_t start, uint64_t len)
 {
 	return len ? find(t, &t->by_va, start, len) : NULL;
 }
 
-const struct dma_entry *dma_table_find_iova(const struct dma_table *t,
+const struct dma_entry *dma_table_find_iova(struct dma_table *t,
 					    uint64_t start, uint64_t len)
 {
 	return len ? find(t, &t->by_iova, start, len) : NULL;

@@ -29,6 +29,8 @@ struct radix_node;
 struct radix {
 	struct radix_node *root;
 	int top;			/* level of the root; -1 when empty */
+	struct radix_node *leaf;	/* writer side: last leaf walked */
+	uint64_t leaf_key;		/* its key >> (12 + 9) */
 };
 
 struct dma_table {
@@ -46,15 +48,17 @@ void dma_table_destroy(struct dma_table *t);
 
 /*
  * Writer side (caller holds the DMA mutex). Insert copies the address
- * fields of @e; remove takes a live entry, found with the calls below.
+ * fields of @e and, when @out is given, returns the live entry; -EEXIST
+ * when either range overlaps a live entry. Remove takes a live entry.
  */
-int dma_table_insert(struct dma_table *t, const struct dma_entry *e);
+int dma_table_insert(struct dma_table *t, const struct dma_entry *e,
+		     const struct dma_entry **out);
 void dma_table_remove(struct dma_table *t, const struct dma_entry *e);
 void dma_table_clear(struct dma_table *t);
 /* The lowest entry overlapping [start, start + len) by vaddr / by IOVA. */
-const struct dma_entry *dma_table_find_va(const struct dma_table *t,
+const struct dma_entry *dma_table_find_va(struct dma_table *t,
 					  uint64_t start, uint64_t len);
-const struct dma_entry *dma_table_find_iova(const struct dma_table *t,
+const struct dma_entry *dma_table_find_iova(struct dma_table *t,
 					    uint64_t start, uint64_t len);
 
 /* Reader side: lock-free. 0 or -ENOENT. */

@@ -47,7 +47,7 @@ static void unaligned_giant_mapping_translates_everywhere(void **state)
 
 	(void)state;
 	dma_table_init(&t);
-	assert_int_equal(dma_table_insert(&t, &e), 0);
+	assert_int_equal(dma_table_insert(&t, &e, NULL), 0);
 	for (i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
 		assert_int_equal(xlate(&t, e.vaddr + off[i]), e.iova + off[i]);
 		assert_int_equal(rev(&t, e.iova + off[i]), e.vaddr + off[i]);
@@ -69,8 +69,8 @@ static void top_of_the_address_space(void **state)
 
 	(void)state;
 	dma_table_init(&t);
-	assert_int_equal(dma_table_insert(&t, &lo), 0);
-	assert_int_equal(dma_table_insert(&t, &hi), 0);	/* grows the roots */
+	assert_int_equal(dma_table_insert(&t, &lo, NULL), 0);
+	assert_int_equal(dma_table_insert(&t, &hi, NULL), 0);	/* grows the roots */
 	assert_int_equal(rev(&t, UINT64_MAX), 0x1000 + MIB - 1);
 	assert_int_equal(rev(&t, 0x42), lo.vaddr + 0x42);
 	assert_int_equal(xlate(&t, lo.vaddr + 7), 7);
@@ -89,8 +89,8 @@ static void failed_insert_leaves_table_as_before(void **state)
 
 	(void)state;
 	dma_table_init(&t);
-	assert_int_equal(dma_table_insert(&t, &a), 0);
-	assert_int_equal(dma_table_insert(&t, &b), -EEXIST);
+	assert_int_equal(dma_table_insert(&t, &a, NULL), 0);
+	assert_int_equal(dma_table_insert(&t, &b, NULL), -EEXIST);
 	assert_int_equal(t.n, 1);
 	assert_int_equal(xlate(&t, b.vaddr), UINT64_MAX);
 	assert_int_equal(xlate(&t, b.vaddr + MIB), UINT64_MAX);
@@ -114,11 +114,11 @@ static void churn_reuses_nodes(void **state)
 	(void)state;
 	dma_table_init(&t);
 	for (i = 0; i < 1000; i++) {
-		assert_int_equal(dma_table_insert(&t, &small), 0);
+		assert_int_equal(dma_table_insert(&t, &small, NULL), 0);
 		if (i == 0)
 			first_nodes = t.nodes;
 		dma_table_remove(&t, dma_table_find_va(&t, small.vaddr, PG));
-		assert_int_equal(dma_table_insert(&t, &big), 0);
+		assert_int_equal(dma_table_insert(&t, &big, NULL), 0);
 		assert_int_equal(xlate(&t, big.vaddr + MIB + 5), big.iova + MIB + 5);
 		e = dma_table_find_iova(&t, big.iova + 3 * PG, PG);
 		assert_non_null(e);
@@ -181,7 +181,7 @@ static void random_run_matches_model(void **state)
 			struct dma_entry e = ent((uint64_t)(rand() % SPAN_PAGES) * PG,
 						 (uint64_t)(rand() % SPAN_PAGES) * PG,
 						 pages * PG);
-			int ret = dma_table_insert(&t, &e);
+			int ret = dma_table_insert(&t, &e, NULL);
 
 			assert_int_equal(ret, model_overlaps(&e) ? -EEXIST : 0);
 			if (!ret)
