@@ -12,5 +12,41 @@
 #define VFIOX_ID_BASE			0x5600
 #define VFIOX_BASE			(VFIO_BASE + 64)
 #define VFIOX_DMA_DEVMEM_LIFETIME	(VFIOX_ID_BASE + 1)
+#define VFIOX_EVENTS			(VFIOX_ID_BASE + 2)
+
+/* Container ioctl: name the netlink socket the container's events go to. */
+struct vfiox_iommu_events_watch {
+	__u32	argsz;
+	__u32	flags;
+	__s32	sock_fd;	/* -1: stop */
+	__u32	portid;		/* out */
+	__u64	cookie;		/* echoed in VFIOX_EVENT_ATTR_COOKIE */
+};
+
+#define VFIOX_IOMMU_EVENTS_WATCH	_IO(VFIO_TYPE, VFIOX_BASE + 0)
+
+/* The generic netlink family of the events. */
+#define VFIOX_GENL_NAME			"vfiox"
+#define VFIOX_GENL_VERSION		1
+#define VFIOX_GENL_MCGRP_ADMIN		"admin"
+
+enum vfiox_event_cmd {
+	VFIOX_EVENT_UNSPEC,
+	VFIOX_EVENT_DMA_REVOKED,
+};
+
+enum vfiox_event_attr {
+	VFIOX_EVENT_ATTR_UNSPEC,
+	VFIOX_EVENT_ATTR_PAD,
+	VFIOX_EVENT_ATTR_DEVICE,	/* string */
+	VFIOX_EVENT_ATTR_IOVA,		/* u64 */
+	VFIOX_EVENT_ATTR_SIZE,		/* u64 */
+	VFIOX_EVENT_ATTR_OWNER_UID,	/* u32 */
+	VFIOX_EVENT_ATTR_OWNER_PID,	/* u32 */
+	VFIOX_EVENT_ATTR_COOKIE,	/* u64 */
+	__VFIOX_EVENT_ATTR_MAX,
+};
+
+#define VFIOX_EVENT_ATTR_MAX		(__VFIOX_EVENT_ATTR_MAX - 1)
 
 #endif
