@@ -19,5 +19,6 @@
 #include <vfiox/resv.h>
 #include <vfiox/pci.h>
 #include <vfiox/p2p.h>
+#include <vfiox/events.h>
 
 #endif

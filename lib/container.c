@@ -287,6 +287,8 @@ VFIOX_API void vfiox_container_close(struct vfiox_container *c)
 {
 	if (!c)
 		return;
+	if (c->events)
+		vfiox_events_forget(c->events, c);
 	while (c->groups)
 		vfiox_group_close(c->groups);
 	c->env.sys->close(c->fd);

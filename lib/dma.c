@@ -20,6 +20,7 @@ int vfiox_dma_init(struct vfiox_container *c)
 
 void vfiox_dma_fini(struct vfiox_container *c)
 {
+	vfiox_p2p_free_all_locked(c);
 	dma_table_destroy(&c->dma.table);
 	iova_destroy(&c->dma.space);
 	pthread_mutex_destroy(&c->dma.lock);
@@ -35,6 +36,7 @@ void vfiox_dma_forget(struct vfiox_container *c)
 			dma->entries_used);
 	dma_table_clear(&dma->table);
 	iova_destroy(&dma->space);
+	vfiox_p2p_free_all_locked(c);
 	dma->entries_used = 0;
 	dma->entries_limit = 0;
 	dma->mapped_bytes = 0;
@@ -328,6 +330,8 @@ static int map_locked(struct vfiox_container *c, uint64_t va, uint64_t len,
 	}
 	dma->entries_used++;
 	dma->mapped_bytes += len;
+	if (c->p2p)
+		vfiox_p2p_purge_revoked_locked(c, *iova, len);
 	return 0;
 }
 
@@ -362,17 +366,36 @@ VFIOX_API int vfiox_dma_map_fixed(struct vfiox_container *c, void *vaddr,
 	return map_common(c, vaddr, len, true, &iova, opts);
 }
 
-static int unmap_entry(struct vfiox_container *c, const struct dma_entry *e)
+/* The kernel no longer has @e: forget it and give its IOVA back. */
+static void drop_entry(struct vfiox_container *c, const struct dma_entry *e)
 {
 	uint64_t iova = e->iova, len = e->len;
-	int ret = kernel_unmap(c, e);
 
-	if (ret)
-		return ret;
 	dma_table_remove(&c->dma.table, e);
 	iova_add(&c->dma.space, iova, iova + len - 1);
 	c->dma.entries_used--;
 	c->dma.mapped_bytes -= len;
+	if (c->p2p)
+		vfiox_p2p_forget_locked(c, iova);
+}
+
+static int unmap_entry(struct vfiox_container *c, const struct dma_entry *e)
+{
+	int ret = kernel_unmap(c, e);
+
+	if (!ret)
+		drop_entry(c, e);
+	return ret;
+}
+
+int vfiox_dma_drop_locked(struct vfiox_container *c, uint64_t iova,
+			  uint64_t len)
+{
+	const struct dma_entry *e = dma_table_find_iova(&c->dma.table, iova, len);
+
+	if (!e || e->iova != iova || e->len != len)
+		return -ENOENT;
+	drop_entry(c, e);
 	return 0;
 }
 

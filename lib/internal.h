@@ -43,6 +43,13 @@ struct vfiox_container {
 	struct vfiox_iommu_info info;
 	struct vfiox_iova_range *ranges;
 	struct vfiox_group *groups;
+	struct p2p_record *p2p;		/* P2P mappings, under dma.lock */
+	struct vfiox_events *events;	/* the source watching it, or NULL */
+};
+
+struct p2p_record {
+	struct p2p_record *next;
+	struct vfiox_p2p_mapping m;
 };
 
 struct vfiox_group {
@@ -100,6 +107,32 @@ void vfiox_dma_fini(struct vfiox_container *c);
 int vfiox_dma_rebuild(struct vfiox_container *c);
 /* The last group left: the kernel dropped every mapping. */
 void vfiox_dma_forget(struct vfiox_container *c);
+
+/* Drop the mapping at exactly [iova, iova + len) from libvfiox's books
+ * only: the kernel already removed it. 0 or -ENOENT. Holds dma.lock. */
+int vfiox_dma_drop_locked(struct vfiox_container *c, uint64_t iova,
+			  uint64_t len);
+
+/* P2P records (lib/p2p.c); the _locked ones run under dma.lock. */
+void vfiox_p2p_forget_locked(struct vfiox_container *c, uint64_t iova);
+/* A new mapping reuses [iova, +len): revoked records there are history. */
+void vfiox_p2p_purge_revoked_locked(struct vfiox_container *c, uint64_t iova,
+				    uint64_t len);
+void vfiox_p2p_free_all_locked(struct vfiox_container *c);
+/* The kernel revoked @device's mapping at [iova, +len): 1 if it was ours
+ * and is now dropped and marked revoked, 0 if not (already unmapped). */
+int vfiox_p2p_revoke(struct vfiox_container *c, const char *device,
+		     uint64_t iova, uint64_t len);
+
+/* The event source (lib/events.c) forgets a container being closed. */
+void vfiox_events_forget(struct vfiox_events *ev, struct vfiox_container *c);
+/* An event source on an already connected socket @fd (vfiox_events_open()
+ * uses it; the unit tests feed such a source by hand), and the handler
+ * every received message goes through. */
+struct nl_msg;
+int vfiox_events_new(int family, int fd, vfiox_event_fn fn, void *arg,
+		     struct vfiox_events **out);
+int vfiox_events_handle_msg(struct vfiox_events *ev, struct nl_msg *msg);
 
 /* Re-read IOMMU info after an attach or detach. */
 int vfiox_container_on_attach(struct vfiox_container *c);

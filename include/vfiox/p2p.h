@@ -22,7 +22,9 @@ extern "C" {
  * device is closed, so DMA may reach memory that now belongs to someone
  * else; unmap before closing the device. With the kernel-patches/ series
  * the kernel removes it from every container when the device is released;
- * vfiox_p2p_revocable() tells which kernel this is.
+ * vfiox_p2p_revocable() tells which kernel this is, and an event source
+ * (vfiox/events.h) watching the container drops the mapping from libvfiox's
+ * table too and marks it VFIOX_P2P_REVOKED in vfiox_p2p_list().
  */
 
 /**
@@ -47,9 +49,43 @@ VFIOX_API int vfiox_p2p_map_fixed(struct vfiox_container *c,
 				  uint64_t offset, uint64_t len, uint64_t iova,
 				  const struct vfiox_dma_opts *opts);
 
-/** vfiox_p2p_unmap() - remove a P2P mapping; as vfiox_dma_unmap_iova(). */
+/**
+ * vfiox_p2p_unmap() - remove the P2P mapping at [@iova, @iova + @len).
+ *
+ * A mapping the kernel already revoked (see vfiox/events.h) only leaves
+ * the list: its IOVA went back to the allocator when the event arrived.
+ * Return: 0; -ENOENT when no P2P mapping starts at @iova; -EINVAL when
+ * @len is not its length; as vfiox_dma_unmap_iova() otherwise.
+ */
 VFIOX_API int vfiox_p2p_unmap(struct vfiox_container *c, uint64_t iova,
 			      uint64_t len);
+
+#define VFIOX_P2P_REVOKED	(1u << 0)	/* the kernel removed it */
+
+/**
+ * struct vfiox_p2p_mapping - one P2P mapping of a container.
+ * @device: the device whose region is mapped (its name, a PCI address)
+ * @index, @offset, @len: the mapped part of the region
+ * @iova: where the container maps it
+ * @flags: VFIOX_P2P_REVOKED
+ */
+struct vfiox_p2p_mapping {
+	char device[64];
+	uint32_t index;
+	uint32_t flags;
+	uint64_t offset;
+	uint64_t len;
+	uint64_t iova;
+};
+
+/**
+ * vfiox_p2p_list() - the P2P mappings of @c, newest first.
+ * @out: room for @n entries (may be NULL when @n is 0)
+ * Return: the number of P2P mappings (may exceed @n: call again with a
+ * larger array), or -EINVAL.
+ */
+VFIOX_API int vfiox_p2p_list(struct vfiox_container *c,
+			     struct vfiox_p2p_mapping *out, uint32_t n);
 
 /**
  * vfiox_p2p_revocable() - does the kernel remove P2P mappings when their

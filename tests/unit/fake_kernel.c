@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include "fake_kernel.h"
+#include "../../lib/uapi_ext.h"
 
 struct fake_kernel fk;
 
@@ -247,14 +248,38 @@ static int unmap_dma(struct vfio_iommu_type1_dma_unmap *u)
 	return 0;
 }
 
+static int check_extension(unsigned long ext)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(fk.private_exts) / sizeof(fk.private_exts[0]); i++)
+		if (fk.private_exts[i] && fk.private_exts[i] == ext)
+			return 1;
+	return ext < 32 && (fk.extensions >> ext) & 1;
+}
+
+static int events_watch(struct vfiox_iommu_events_watch *w)
+{
+	if (!check_extension(VFIOX_EVENTS))
+		return -ENOTTY;
+	if (w->argsz < sizeof(*w) || w->flags || w->sock_fd < -1)
+		return -EINVAL;
+	fk.watch_calls++;
+	fk.watch_fd = w->sock_fd;
+	fk.watch_cookie = w->cookie;
+	w->portid = w->sock_fd < 0 ? 0 : 4242;
+	return 0;
+}
+
 static int container_ioctl(unsigned long req, void *arg)
 {
 	switch (req) {
 	case VFIO_GET_API_VERSION:
 		return fk.api_version;
 	case VFIO_CHECK_EXTENSION:
-		return (unsigned long)arg < 32 &&
-		       (fk.extensions >> (unsigned long)arg) & 1;
+		return check_extension((unsigned long)arg);
+	case VFIOX_IOMMU_EVENTS_WATCH:
+		return fk.iommu_type ? events_watch(arg) : -EINVAL;
 	case VFIO_SET_IOMMU:
 		if (!any_attached() || fk.iommu_type)
 			return -EINVAL;

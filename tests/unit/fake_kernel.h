@@ -89,6 +89,11 @@ struct fake_kernel {
 	unsigned long map_calls;
 	bool fast_maps;		/* benchmarks: accept every map, track nothing */
 	uint32_t extensions;	/* bit n: VFIO_CHECK_EXTENSION(n) answers 1 */
+	unsigned int private_exts[4];	/* these VFIOX_* extensions answer 1 */
+	/* VFIOX_IOMMU_EVENTS_WATCH: calls, and the last fd and cookie. */
+	int watch_calls;
+	int watch_fd;
+	uint64_t watch_cookie;
 	uint8_t iommu_info[4096];	/* vfio_iommu_type1_info + caps */
 	uint32_t iommu_info_len;
 	int iommu_type;
