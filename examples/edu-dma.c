@@ -6,7 +6,14 @@
  * eventfd. edu can only address 28 bits, so the pool is told so and every
  * IOVA it hands out is checked against that limit.
  *
- * Usage: edu-dma [BDF]   (default 0000:00:06.0)
+ * With --p2p SHM_BDF it then copies the pattern peer-to-peer: an
+ * ivshmem-plain device, opened in a second container, has its BAR 2
+ * mapped into edu's container with vfiox_p2p_map(); edu DMA-writes into
+ * it and the bytes are read back through the BAR mmap. On a kernel with
+ * the kernel-patches/ series it also watches edu's container and shows
+ * the revocation event when the ivshmem device is closed.
+ *
+ * Usage: edu-dma [BDF] [--p2p SHM_BDF]   (default 0000:00:06.0)
  */
 #include <errno.h>
 #include <poll.h>
@@ -102,16 +109,92 @@ static int setup(struct edu *e, const char *bdf)
 	return 0;
 }
 
+static void on_event(const struct vfiox_event *ev, void *arg)
+{
+	(void)arg;
+	printf("edu-dma: event: %s released, its mapping at IOVA 0x%llx (+0x%llx) was revoked%s\n",
+	       ev->device, (unsigned long long)ev->iova,
+	       (unsigned long long)ev->len,
+	       ev->dropped_mapping ? "; libvfiox dropped it" : "");
+}
+
+/* Watch edu's container when the kernel can tell us about revocations. */
+static struct vfiox_events *watch(struct edu *e)
+{
+	struct vfiox_events *ev;
+
+	if (vfiox_p2p_revocable(e->c) != 1) {
+		printf("edu-dma: stock kernel: a P2P mapping outlives its device, unmap it first\n");
+		return NULL;
+	}
+	if (vfiox_events_open(NULL, on_event, NULL, &ev))
+		return NULL;
+	if (vfiox_events_watch(ev, e->c)) {
+		vfiox_events_close(ev);
+		return NULL;
+	}
+	return ev;
+}
+
+static int p2p_copy(struct edu *e, const char *shm_bdf, const uint8_t *src,
+		    uint64_t src_iova)
+{
+	struct vfiox_dma_opts lim = { .sz = sizeof(lim), .iova_limit = EDU_DMA_LIMIT };
+	struct vfiox_events *ev = watch(e);
+	struct vfiox_container *c = NULL;
+	struct vfiox_group *g;
+	struct vfiox_device *shm;
+	uint64_t bar_iova;
+	uint8_t *bar2;
+	int ret;
+
+	ret = vfiox_container_open(NULL, &c);
+	if (!ret && (ret = vfiox_group_open_pci(c, shm_bdf, &g)) == 0)
+		ret = vfiox_device_open(g, shm_bdf, NULL, &shm);
+	if (!ret)
+		ret = vfiox_region_mmap(shm, VFIO_PCI_BAR2_REGION_INDEX, (void **)&bar2);
+	if (!ret)
+		ret = vfiox_p2p_map(e->c, shm, VFIO_PCI_BAR2_REGION_INDEX, 0, 4096,
+				    &lim, &bar_iova);
+	if (!ret) {
+		memset(bar2, 0, LEN);
+		ret = dma(e, src_iova, EDU_BUF, 0);
+	}
+	if (!ret)
+		ret = dma(e, EDU_BUF, bar_iova, EDU_CMD_TO_RAM);
+	if (!ret && memcmp(src, bar2, LEN))
+		ret = -EIO;
+	if (!ret)
+		printf("edu-dma: p2p: edu wrote %d bytes into %s BAR 2 at IOVA 0x%llx: match\n",
+		       LEN, shm_bdf, (unsigned long long)bar_iova);
+	else
+		fprintf(stderr, "edu-dma: p2p copy to %s: %s\n", shm_bdf, strerror(-ret));
+	if (!ret && !ev)
+		ret = vfiox_p2p_unmap(e->c, bar_iova, 4096);
+	if (c)
+		vfiox_container_close(c);
+	if (ev && !ret && vfiox_events_wait(ev, 5000) != 1) {
+		fprintf(stderr, "edu-dma: no revocation event within 5 s\n");
+		ret = -ETIMEDOUT;
+	}
+	vfiox_events_close(ev);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct vfiox_dma_pool_opts po = { .sz = sizeof(po), .iova_limit = EDU_DMA_LIMIT };
-	const char *bdf = argc > 1 ? argv[1] : "0000:00:06.0";
+	const char *bdf = argc > 1 && argv[1][0] != '-' ? argv[1] : "0000:00:06.0";
+	const char *shm_bdf = NULL;
 	struct vfiox_dma_pool *pool;
 	uint64_t src_iova, dst_iova;
 	uint8_t *src, *dst;
 	struct edu e = { 0 };
 	int ret, i;
 
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--p2p") && i + 1 < argc)
+			shm_bdf = argv[++i];
 	ret = setup(&e, bdf);
 	if (ret) {
 		fprintf(stderr, "edu-dma: cannot open %s: %s\n", bdf, strerror(-ret));
@@ -145,6 +228,8 @@ int main(int argc, char **argv)
 	if (!ret)
 		printf("edu-dma: %d bytes copied to the device and back through the IOMMU: match\n",
 		       LEN);
+	if (!ret && shm_bdf)
+		ret = p2p_copy(&e, shm_bdf, src, src_iova);
 	vfiox_dma_pool_free(pool);
 	vfiox_container_close(e.c);
 	return ret ? 1 : 0;
