@@ -114,6 +114,27 @@ static int read_iommu_info(struct vfiox_container *c, struct parsed_info *p)
 	return ret;
 }
 
+int vfiox_container_read_dma_avail(struct vfiox_container *c, uint32_t *avail)
+{
+	struct parsed_info p = { 0 };
+	int ret;
+
+	if (!c->iommu_type) {
+		pr_err("no group attached, the IOMMU has no dma_avail yet");
+		return -ENODEV;
+	}
+	ret = read_iommu_info(c, &p);
+	free(p.ranges);
+	if (ret)
+		return ret;
+	if (!p.info.has_dma_avail) {
+		pr_err("the kernel does not report dma_avail (VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL)");
+		return -ENOTSUP;
+	}
+	*avail = p.info.dma_avail;
+	return 0;
+}
+
 VFIOX_API int vfiox_container_refresh(struct vfiox_container *c)
 {
 	struct parsed_info p = { 0 };

@@ -489,3 +489,24 @@ VFIOX_API int vfiox_dma_stats(struct vfiox_container *c,
 	pthread_mutex_unlock(&c->dma.lock);
 	return 0;
 }
+
+VFIOX_API int vfiox_dma_avail_check(struct vfiox_container *c,
+				    uint32_t *kernel, uint32_t *ours)
+{
+	int ret;
+
+	if (!c || !kernel || !ours)
+		return -EINVAL;
+	/* Under the lock: no map of ours lands between the two reads. */
+	pthread_mutex_lock(&c->dma.lock);
+	ret = vfiox_container_read_dma_avail(c, kernel);
+	*ours = c->dma.entries_limit - c->dma.entries_used;
+	pthread_mutex_unlock(&c->dma.lock);
+	if (ret)
+		return ret;
+	if (*kernel == *ours)
+		return 0;
+	pr_warn("dma_avail: the kernel has %u mapping entries left, libvfiox counts %u: another user of this container fd, or a revoked mapping libvfiox has not heard of",
+		*kernel, *ours);
+	return 1;
+}

@@ -134,6 +134,9 @@ int vfiox_events_new(int family, int fd, vfiox_event_fn fn, void *arg,
 		     struct vfiox_events **out);
 int vfiox_events_handle_msg(struct vfiox_events *ev, struct nl_msg *msg);
 
+/* The kernel's dma_avail now, without touching the container's info. */
+int vfiox_container_read_dma_avail(struct vfiox_container *c, uint32_t *avail);
+
 /* Re-read IOMMU info after an attach or detach. */
 int vfiox_container_on_attach(struct vfiox_container *c);
 void vfiox_container_on_detach(struct vfiox_container *c);

@@ -116,6 +116,19 @@ VFIOX_API int vfiox_dma_reverse(const struct vfiox_container *c, uint64_t iova,
 VFIOX_API int vfiox_dma_stats(struct vfiox_container *c,
 			      struct vfiox_dma_stats *stats);
 
+/**
+ * vfiox_dma_avail_check() - re-read the kernel's dma_avail and compare it
+ * with libvfiox's own count of entries left (seed 003's validation).
+ * @kernel: the kernel's dma_avail now
+ * @ours: the entries libvfiox believes are left
+ * A mismatch means someone else maps through the same container fd, or a
+ * mapping the kernel revoked that libvfiox has not heard of; it is logged.
+ * Return: 0 when they agree, 1 when they differ, -ENOTSUP when the kernel
+ * does not report dma_avail, -ENODEV without a group, or a negative errno.
+ */
+VFIOX_API int vfiox_dma_avail_check(struct vfiox_container *c,
+				    uint32_t *kernel, uint32_t *ours);
+
 #ifdef __cplusplus
 }
 #endif

@@ -190,6 +190,34 @@ static void dma_avail_runs_out_before_the_kernel(void **state)
 	assert_int_equal(vfiox_dma_map(c, mem + 3 * 4096, 4096, NULL, &iova), 0);
 }
 
+static void dma_avail_check_compares_with_the_kernel(void **state)
+{
+	uint32_t kernel = 0, ours = 0;
+	uint64_t iova;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++)
+		assert_int_equal(vfiox_dma_map(c, mem + i * 4096, 4096, NULL, &iova), 0);
+	assert_int_equal(vfiox_dma_avail_check(c, &kernel, &ours), 0);
+	assert_int_equal(kernel, 65532);
+	assert_int_equal(ours, 65532);
+	/* Another user of the container fd takes two entries. */
+	fk.dma_avail -= 2;
+	assert_int_equal(vfiox_dma_avail_check(c, &kernel, &ours), 1);
+	assert_int_equal(kernel, 65530);
+	assert_int_equal(ours, 65532);
+	assert_true(fk_log_has("the kernel has 65530 mapping entries left, libvfiox counts 65532"));
+	fk_fail_nth("ioctl", 1, EFAULT);
+	assert_int_equal(vfiox_dma_avail_check(c, &kernel, &ours), -EFAULT);
+	fk.fail_at = 0;
+	assert_int_equal(vfiox_dma_avail_check(c, NULL, &ours), -EINVAL);
+	/* A kernel without the dma_avail capability. */
+	fk_info_begin(0x1000);
+	assert_int_equal(vfiox_dma_avail_check(c, &kernel, &ours), -ENOTSUP);
+	assert_true(fk_log_has("does not report dma_avail"));
+}
+
 static void narrow_dma_mask_is_honoured(void **state)
 {
 	struct vfiox_dma_opts o = { .sz = sizeof(o), .iova_limit = 0xfffffff };
@@ -311,6 +339,7 @@ int main(void)
 		T(overlaps_are_eexist),
 		T(partial_unmap_is_einval),
 		T(dma_avail_runs_out_before_the_kernel),
+		T(dma_avail_check_compares_with_the_kernel),
 		T(narrow_dma_mask_is_honoured),
 		T(second_group_shrinking_space_reports_mappings),
 		T(unmap_all_and_last_detach_forget),

@@ -4,7 +4,9 @@
  * writable parameter before the container is opened): libvfiox refuses the
  * 65th mapping itself with -ENOSPC and a message saying how many entries
  * are in use, before asking the kernel; a raw ioctl then shows the kernel
- * would have refused it too, and dma_avail reads 0.
+ * would have refused it too, and dma_avail reads 0. vfiox_dma_avail_check()
+ * agrees with the kernel, then sees the entry a raw unmap (another user of
+ * the container fd) gave back.
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -39,6 +41,8 @@ int main(void)
 	unsigned long long old = vt_sysfs_ull(PARAM);
 	struct vfiox_container *c;
 	struct vfiox_group *g;
+	uint32_t kernel = 99, ours = 99;
+	uint64_t first = 0;
 	char *buf;
 	int i, ret = 0;
 
@@ -55,6 +59,8 @@ int main(void)
 		uint64_t iova;
 
 		ret = vfiox_dma_map(c, buf + i * 4096, 4096, NULL, &iova);
+		if (!i)
+			first = iova;
 	}
 	CHECK(ret == 0 && i == LIMIT, "mapping %d gave %d", i, ret);
 	vt_log_clear();
@@ -74,6 +80,19 @@ int main(void)
 		CHECK(ret == -ENOSPC, "the kernel said %d to a 65th entry", ret);
 	}
 	CHECK(avail(c) == 0, "dma_avail %u when exhausted", avail(c));
+	CHECK_RET(vfiox_dma_avail_check(c, &kernel, &ours), 0);
+	CHECK(kernel == 0 && ours == 0, "kernel %u, libvfiox %u", kernel, ours);
+	{
+		struct vfio_iommu_type1_dma_unmap u = {
+			.argsz = sizeof(u), .iova = first, .size = 4096,
+		};
+
+		CHECK(!ioctl(vfiox_container_fd(c), VFIO_IOMMU_UNMAP_DMA, &u),
+		      "raw unmap: %s", strerror(errno));
+	}
+	CHECK_RET(vfiox_dma_avail_check(c, &kernel, &ours), 1);
+	CHECK(kernel == 1 && ours == 0, "after a raw unmap: kernel %u, libvfiox %u",
+	      kernel, ours);
 	vfiox_container_close(c);
 	return vt_done("dma_entry_limit_exhausted");
 }
