@@ -308,18 +308,20 @@ static void bad_arguments(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(revocation_drops_the_mapping_and_frees_its_iova, setup, teardown),
-		cmocka_unit_test_setup_teardown(spoofed_sender_is_dropped, setup, teardown),
-		cmocka_unit_test_setup_teardown(malformed_messages_are_dropped, setup, teardown),
-		cmocka_unit_test_setup_teardown(late_event_spares_a_newer_mapping, setup, teardown),
-		cmocka_unit_test_setup_teardown(p2p_unmap_checks_the_record, setup, teardown),
-		cmocka_unit_test_setup_teardown(dma_unmap_of_a_p2p_mapping_forgets_the_record, setup, teardown),
-		cmocka_unit_test_setup_teardown(watch_needs_the_extension, setup, teardown),
-		cmocka_unit_test_setup_teardown(watch_names_the_socket_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(failed_watch_leaves_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(closing_the_container_stops_the_watch, setup, teardown),
-		cmocka_unit_test_setup_teardown(bad_arguments, setup, teardown),
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(revocation_drops_the_mapping_and_frees_its_iova),
+		T(spoofed_sender_is_dropped),
+		T(malformed_messages_are_dropped),
+		T(late_event_spares_a_newer_mapping),
+		T(p2p_unmap_checks_the_record),
+		T(dma_unmap_of_a_p2p_mapping_forgets_the_record),
+		T(watch_needs_the_extension),
+		T(watch_names_the_socket_once),
+		T(failed_watch_leaves_nothing),
+		T(closing_the_container_stops_the_watch),
+		T(bad_arguments),
+#undef T
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("events", tests, NULL, NULL);
 }
