@@ -399,32 +399,44 @@ int vfiox_dma_drop_locked(struct vfiox_container *c, uint64_t iova,
 	return 0;
 }
 
+static int unmap_range_locked(struct vfiox_container *c, uint64_t start,
+			      uint64_t len, bool by_iova)
+{
+	struct vfiox_dma *dma = &c->dma;
+	const struct dma_entry *e;
+
+	e = by_iova ? dma_table_find_iova(&dma->table, start, len) :
+		dma_table_find_va(&dma->table, start, len);
+	if (!e) {
+		pr_err("unmap: nothing mapped at %s 0x%llx", by_iova ? "IOVA" : "vaddr",
+		       (unsigned long long)start);
+		return -ENOENT;
+	}
+	if ((by_iova ? e->iova : e->vaddr) != start || e->len != len) {
+		pr_err("unmap: [0x%llx, +0x%llx) is not exactly the mapping at IOVA 0x%llx (+0x%llx); type1 cannot split a mapping",
+		       (unsigned long long)start, (unsigned long long)len,
+		       (unsigned long long)e->iova, (unsigned long long)e->len);
+		return -EINVAL;
+	}
+	return unmap_entry(c, e);
+}
+
+int vfiox_dma_unmap_iova_locked(struct vfiox_container *c, uint64_t iova,
+				uint64_t len)
+{
+	return unmap_range_locked(c, iova, len, true);
+}
+
 static int unmap_range(struct vfiox_container *c, uint64_t start, size_t len,
 		       bool by_iova)
 {
-	const struct dma_entry *e;
-	struct vfiox_dma *dma;
 	int ret;
 
 	if (!c || !len || start + len - 1 < start)
 		return -EINVAL;
-	dma = &c->dma;
-	pthread_mutex_lock(&dma->lock);
-	e = by_iova ? dma_table_find_iova(&dma->table, start, len) :
-		dma_table_find_va(&dma->table, start, len);
-	if (!e) {
-		ret = -ENOENT;
-		pr_err("unmap: nothing mapped at %s 0x%llx", by_iova ? "IOVA" : "vaddr",
-		       (unsigned long long)start);
-	} else if ((by_iova ? e->iova : e->vaddr) != start || e->len != len) {
-		ret = -EINVAL;
-		pr_err("unmap: [0x%llx, +0x%llx) is not exactly the mapping at IOVA 0x%llx (+0x%llx); type1 cannot split a mapping",
-		       (unsigned long long)start, (unsigned long long)len,
-		       (unsigned long long)e->iova, (unsigned long long)e->len);
-	} else {
-		ret = unmap_entry(c, e);
-	}
-	pthread_mutex_unlock(&dma->lock);
+	pthread_mutex_lock(&c->dma.lock);
+	ret = unmap_range_locked(c, start, len, by_iova);
+	pthread_mutex_unlock(&c->dma.lock);
 	return ret;
 }
 

@@ -113,6 +113,10 @@ void vfiox_dma_forget(struct vfiox_container *c);
 int vfiox_dma_drop_locked(struct vfiox_container *c, uint64_t iova,
 			  uint64_t len);
 
+/* vfiox_dma_unmap_iova() for a caller that holds dma.lock. */
+int vfiox_dma_unmap_iova_locked(struct vfiox_container *c, uint64_t iova,
+				uint64_t len);
+
 /* P2P records (lib/p2p.c); the _locked ones run under dma.lock. */
 void vfiox_p2p_forget_locked(struct vfiox_container *c, uint64_t iova);
 /* A new mapping reuses [iova, +len): revoked records there are history. */

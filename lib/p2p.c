@@ -171,36 +171,44 @@ int vfiox_p2p_revoke(struct vfiox_container *c, const char *device,
 	return ret;
 }
 
-VFIOX_API int vfiox_p2p_unmap(struct vfiox_container *c, uint64_t iova,
-			      uint64_t len)
+/* One lock for the lookup and the unmap: nothing can slip in between. */
+static int p2p_unmap_locked(struct vfiox_container *c, uint64_t iova,
+			    uint64_t len)
 {
-	struct p2p_record **pp;
-	uint64_t have;
-	bool live;
+	struct p2p_record **pp = find_record(c, iova, false);
+	bool live = pp;
 
-	if (!c)
-		return -EINVAL;
-	pthread_mutex_lock(&c->dma.lock);
-	pp = find_record(c, iova, false);
-	live = pp;
 	if (!pp)
 		pp = find_record(c, iova, true);
-	have = pp ? (*pp)->m.len : 0;
-	if (pp && !live && have == len)
-		unlink_record(pp);
-	pthread_mutex_unlock(&c->dma.lock);
 	if (!pp) {
 		pr_err("p2p unmap: no P2P mapping starts at IOVA 0x%llx",
 		       (unsigned long long)iova);
 		return -ENOENT;
 	}
-	if (have != len) {
+	if ((*pp)->m.len != len) {
 		pr_err("p2p unmap: the P2P mapping at IOVA 0x%llx is 0x%llx bytes, not 0x%llx",
-		       (unsigned long long)iova, (unsigned long long)have,
+		       (unsigned long long)iova, (unsigned long long)(*pp)->m.len,
 		       (unsigned long long)len);
 		return -EINVAL;
 	}
-	return live ? vfiox_dma_unmap_iova(c, iova, len) : 0;
+	/* A live one's record goes with its DMA entry (drop_entry). */
+	if (live)
+		return vfiox_dma_unmap_iova_locked(c, iova, len);
+	unlink_record(pp);
+	return 0;
+}
+
+VFIOX_API int vfiox_p2p_unmap(struct vfiox_container *c, uint64_t iova,
+			      uint64_t len)
+{
+	int ret;
+
+	if (!c)
+		return -EINVAL;
+	pthread_mutex_lock(&c->dma.lock);
+	ret = p2p_unmap_locked(c, iova, len);
+	pthread_mutex_unlock(&c->dma.lock);
+	return ret;
 }
 
 VFIOX_API int vfiox_p2p_list(struct vfiox_container *c,
