@@ -14,6 +14,33 @@
 #define VFIOX_DMA_DEVMEM_LIFETIME	(VFIOX_ID_BASE + 1)
 #define VFIOX_EVENTS			(VFIOX_ID_BASE + 2)
 
+/* IOMMU info capability: every attached group's reserved regions. */
+#define VFIOX_IOMMU_TYPE1_INFO_CAP_RESV_REGIONS	(VFIOX_ID_BASE + 3)
+
+#define VFIOX_IOMMU_RESV_UNKNOWN		0
+#define VFIOX_IOMMU_RESV_DIRECT			1
+#define VFIOX_IOMMU_RESV_DIRECT_RELAXABLE	2
+#define VFIOX_IOMMU_RESV_RESERVED		3
+#define VFIOX_IOMMU_RESV_MSI			4
+
+struct vfiox_iommu_resv_region {
+	__u64	start;
+	__u64	end;		/* inclusive */
+	__u32	type;		/* VFIOX_IOMMU_RESV_* */
+	__u32	group;
+	__u32	flags;
+#define VFIOX_IOMMU_RESV_MAPPABLE	(1 << 0)	/* not an IOVA hole */
+	__u32	reserved;
+};
+
+/* Version 1; entries are entry_size apart (later versions grow them). */
+struct vfiox_iommu_type1_info_cap_resv_regions {
+	struct vfio_info_cap_header header;
+	__u32	nr_regions;
+	__u32	entry_size;
+	struct vfiox_iommu_resv_region regions[];
+};
+
 /* Container ioctl: name the netlink socket the container's events go to. */
 struct vfiox_iommu_events_watch {
 	__u32	argsz;
