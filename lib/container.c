@@ -7,11 +7,36 @@
 #include <string.h>
 
 #include "internal.h"
+#include "uapi_ext.h"
 
 struct parsed_info {
 	struct vfiox_iommu_info info;
 	struct vfiox_iova_range *ranges;
+	struct vfiox_resv_region *resv;
+	uint32_t nr_resv;
 };
+
+static void free_parsed(struct parsed_info *p)
+{
+	free(p->ranges);
+	free(p->resv);
+}
+
+static int parse_resv_cap(const struct vfiox_cap *cap, struct parsed_info *p)
+{
+	int n = vfiox_resv_parse_cap(cap->data, cap->len, NULL, 0);
+
+	if (n < 0)
+		return n;
+	free(p->resv);
+	p->resv = calloc(n ? (size_t)n : 1, sizeof(*p->resv));
+	if (!p->resv)
+		return -ENOMEM;
+	vfiox_resv_parse_cap(cap->data, cap->len, p->resv, (size_t)n);
+	p->nr_resv = (uint32_t)n;
+	p->info.has_resv_regions = true;
+	return 0;
+}
 
 static int parse_iova_cap(const struct vfiox_cap *cap, struct parsed_info *p)
 {
@@ -58,6 +83,8 @@ static int parse_iommu_cap(const struct vfiox_cap *cap, void *arg)
 	switch (cap->id) {
 	case VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE:
 		return parse_iova_cap(cap, p);
+	case VFIOX_IOMMU_TYPE1_INFO_CAP_RESV_REGIONS:
+		return parse_resv_cap(cap, p);
 	case VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: {
 		struct vfio_iommu_type1_info_cap_migration m;
 
@@ -124,7 +151,7 @@ int vfiox_container_read_dma_avail(struct vfiox_container *c, uint32_t *avail)
 		return -ENODEV;
 	}
 	ret = read_iommu_info(c, &p);
-	free(p.ranges);
+	free_parsed(&p);
 	if (ret)
 		return ret;
 	if (!p.info.has_dma_avail) {
@@ -148,11 +175,14 @@ VFIOX_API int vfiox_container_refresh(struct vfiox_container *c)
 	}
 	ret = read_iommu_info(c, &p);
 	if (ret) {
-		free(p.ranges);
+		free_parsed(&p);
 		return ret;
 	}
 	free(c->ranges);
+	free(c->resv);
 	c->ranges = p.ranges;
+	c->resv = p.resv;
+	c->nr_resv = p.nr_resv;
 	c->info = p.info;
 	return 0;
 }
@@ -210,7 +240,10 @@ void vfiox_container_on_detach(struct vfiox_container *c)
 	vfiox_dma_forget(c);
 	c->iommu_type = 0;
 	free(c->ranges);
+	free(c->resv);
 	c->ranges = NULL;
+	c->resv = NULL;
+	c->nr_resv = 0;
 	memset(&c->info, 0, sizeof(c->info));
 }
 
@@ -269,6 +302,8 @@ int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
 	c->env.sys = sys;
 	c->fd = -1;
 	c->want_type = VFIOX_OPTS_HAS(opts, iommu_type) ? opts->iommu_type : 0;
+	c->allow_relaxable = VFIOX_OPTS_HAS(opts, allow_relaxable) &&
+			     opts->allow_relaxable;
 	ret = set_root(c->env.dev_root,
 		       VFIOX_OPTS_HAS(opts, dev_root) ? opts->dev_root : NULL,
 		       "/dev/vfio");
@@ -315,6 +350,7 @@ VFIOX_API void vfiox_container_close(struct vfiox_container *c)
 	c->env.sys->close(c->fd);
 	vfiox_dma_fini(c);
 	free(c->ranges);
+	free(c->resv);
 	free(c);
 }
 

@@ -6,8 +6,6 @@
 
 #include "internal.h"
 
-#define MAX_HOLES_PER_GROUP 64
-
 int vfiox_dma_init(struct vfiox_container *c)
 {
 	struct vfiox_dma *dma = &c->dma;
@@ -23,6 +21,7 @@ void vfiox_dma_fini(struct vfiox_container *c)
 	vfiox_p2p_free_all_locked(c);
 	dma_table_destroy(&c->dma.table);
 	iova_destroy(&c->dma.space);
+	free(c->dma.relaxable);
 	pthread_mutex_destroy(&c->dma.lock);
 }
 
@@ -37,58 +36,61 @@ void vfiox_dma_forget(struct vfiox_container *c)
 	dma_table_clear(&dma->table);
 	iova_destroy(&dma->space);
 	vfiox_p2p_free_all_locked(c);
+	free(dma->relaxable);
+	dma->relaxable = NULL;
+	dma->nr_relaxable = 0;
 	dma->entries_used = 0;
 	dma->entries_limit = 0;
 	dma->mapped_bytes = 0;
 	pthread_mutex_unlock(&dma->lock);
 }
 
-struct hole {
-	uint64_t start, end;
-};
-
-static int cmp_hole(const void *a, const void *b)
+static int cmp_start(const void *a, const void *b)
 {
-	const struct hole *x = a, *y = b;
+	const struct vfiox_resv_region *x = a, *y = b;
 
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* Every reserved region of every attached group, relaxable ones included. */
-static int collect_holes(struct vfiox_container *c, struct hole **out)
+/*
+ * The reserved regions of every attached group, sorted by start, split into
+ * IOVA holes (*@holes) and the direct-relaxable ones (*@relaxable), which are
+ * holes too unless the caller allowed them. Both arrays are malloc'ed.
+ */
+static int collect_holes(struct vfiox_container *c,
+			 struct vfiox_resv_region **holes, int *nr_holes,
+			 struct vfiox_resv_region **relaxable, int *nr_relaxable)
 {
-	struct vfiox_resv_region r[MAX_HOLES_PER_GROUP];
-	struct hole *h = NULL;
-	struct vfiox_group *g;
-	int n = 0, i, got;
+	struct vfiox_resv_region *all, *rlx;
+	int n, i, nh = 0, nr = 0;
 
-	for (g = c->groups; g; g = g->next) {
-		struct hole *nh;
-
-		got = vfiox_group_resv_regions(g, r, MAX_HOLES_PER_GROUP);
-		if (got < 0) {
-			free(h);
-			return got;
-		}
-		got = got > MAX_HOLES_PER_GROUP ? MAX_HOLES_PER_GROUP : got;
-		nh = realloc(h, (size_t)(n + got + 1) * sizeof(*h));
-		if (!nh) {
-			free(h);
-			return -ENOMEM;
-		}
-		h = nh;
-		for (i = 0; i < got; i++)
-			h[n++] = (struct hole){ r[i].start, r[i].end };
+	n = vfiox_resv_collect(c, -1, &all);
+	if (n < 0)
+		return n;
+	rlx = malloc((n ? (size_t)n : 1) * sizeof(*rlx));
+	if (!rlx) {
+		free(all);
+		return -ENOMEM;
 	}
-	if (n)
-		qsort(h, (size_t)n, sizeof(*h), cmp_hole);
-	*out = h;
-	return n;
+	qsort(all, (size_t)n, sizeof(*all), cmp_start);
+	for (i = 0; i < n; i++) {
+		bool is_relaxable = all[i].type == VFIOX_RESV_DIRECT_RELAXABLE;
+
+		if (is_relaxable)
+			rlx[nr++] = all[i];
+		if (!is_relaxable || !c->allow_relaxable)
+			all[nh++] = all[i];
+	}
+	*holes = all;
+	*nr_holes = nh;
+	*relaxable = rlx;
+	*nr_relaxable = nr;
+	return 0;
 }
 
 /* Add [start, end] minus the sorted holes to @space. */
 static int add_range(struct iova_space *space, uint64_t start, uint64_t end,
-		     const struct hole *h, int nh)
+		     const struct vfiox_resv_region *h, int nh)
 {
 	uint64_t next = start;
 	int i, ret;
@@ -109,7 +111,7 @@ static int add_range(struct iova_space *space, uint64_t start, uint64_t end,
 }
 
 static int build_space(struct vfiox_container *c, struct iova_space *space,
-		       const struct hole *h, int nh)
+		       const struct vfiox_resv_region *h, int nh)
 {
 	uint32_t i;
 	int ret = 0;
@@ -142,13 +144,13 @@ static int carve_mappings(struct vfiox_dma *dma, struct iova_space *space)
 int vfiox_dma_rebuild(struct vfiox_container *c)
 {
 	struct vfiox_dma *dma = &c->dma;
+	struct vfiox_resv_region *h, *rlx;
 	struct iova_space space;
-	struct hole *h = NULL;
-	int nh, ret;
+	int nh, nr, ret;
 
-	nh = collect_holes(c, &h);
-	if (nh < 0)
-		return nh;
+	ret = collect_holes(c, &h, &nh, &rlx, &nr);
+	if (ret)
+		return ret;
 	iova_init(&space);
 	pthread_mutex_lock(&dma->lock);
 	ret = build_space(c, &space, h, nh);
@@ -156,9 +158,13 @@ int vfiox_dma_rebuild(struct vfiox_container *c)
 		ret = carve_mappings(dma, &space);
 	if (ret) {
 		iova_destroy(&space);
+		free(rlx);
 	} else {
 		iova_destroy(&dma->space);
 		dma->space = space;
+		free(dma->relaxable);
+		dma->relaxable = rlx;
+		dma->nr_relaxable = nr;
 		dma->min_page = c->info.pgsizes ? c->info.pgsizes & -c->info.pgsizes : 4096;
 		dma->entries_limit = c->info.has_dma_avail ?
 				     c->info.dma_avail + dma->entries_used : UINT32_MAX;
@@ -222,13 +228,35 @@ static int pick_iova(struct vfiox_container *c, uint64_t len,
 	return ret;
 }
 
+/* The first relaxable region that [iova, +len) touches, or NULL. */
+static const struct vfiox_resv_region *
+find_relaxable(const struct vfiox_dma *dma, uint64_t iova, uint64_t len)
+{
+	int i;
+
+	for (i = 0; i < dma->nr_relaxable; i++)
+		if (dma->relaxable[i].start <= iova + len - 1 &&
+		    dma->relaxable[i].end >= iova)
+			return &dma->relaxable[i];
+	return NULL;
+}
+
 static int claim_fixed(struct vfiox_container *c, uint64_t iova, uint64_t len)
 {
+	const struct vfiox_resv_region *r;
 	const struct dma_entry *e;
 	int ret = iova_reserve(&c->dma.space, iova, iova + len - 1);
 
 	if (ret != -EBUSY)
 		return ret;
+	r = c->allow_relaxable ? NULL : find_relaxable(&c->dma, iova, len);
+	if (r) {
+		pr_err("map: IOVA [0x%llx, +0x%llx) overlaps direct-relaxable region [0x%llx, 0x%llx] of group %d, which a device may still DMA to; open the container with allow_relaxable to map there",
+		       (unsigned long long)iova, (unsigned long long)len,
+		       (unsigned long long)r->start,
+		       (unsigned long long)r->end, r->group);
+		return -EPERM;
+	}
 	e = dma_table_find_iova(&c->dma.table, iova, len);
 	if (e) {
 		pr_err("map: IOVA [0x%llx, +0x%llx) overlaps the mapping at 0x%llx",
@@ -364,6 +392,94 @@ VFIOX_API int vfiox_dma_map_fixed(struct vfiox_container *c, void *vaddr,
 				  const struct vfiox_dma_opts *opts)
 {
 	return map_common(c, vaddr, len, true, &iova, opts);
+}
+
+/* Relaxable regions rounded out to @page and merged; returns the count. */
+static int identity_ranges(const struct vfiox_dma *dma,
+			   struct vfiox_iova_range *out, size_t max)
+{
+	uint64_t page = dma->min_page;
+	struct vfiox_iova_range cur = { 0 };
+	int i, n = 0;
+
+	for (i = 0; i < dma->nr_relaxable; i++) {
+		uint64_t start = dma->relaxable[i].start & ~(page - 1);
+		uint64_t end = dma->relaxable[i].end | (page - 1);
+
+		if (n && (cur.end == UINT64_MAX || start <= cur.end + 1)) {
+			if (end > cur.end)
+				cur.end = end;
+		} else {
+			cur = (struct vfiox_iova_range){ start, end };
+			n++;
+		}
+		if ((size_t)n <= max)
+			out[n - 1] = cur;
+	}
+	return n;
+}
+
+VFIOX_API int vfiox_dma_identity_regions(struct vfiox_container *c,
+					 struct vfiox_iova_range *out,
+					 size_t max)
+{
+	int n;
+
+	if (!c || (!out && max))
+		return -EINVAL;
+	if (!c->iommu_type) {
+		pr_err("identity_regions: no group attached to the container");
+		return -ENODEV;
+	}
+	pthread_mutex_lock(&c->dma.lock);
+	n = identity_ranges(&c->dma, out, max);
+	pthread_mutex_unlock(&c->dma.lock);
+	return n;
+}
+
+/* Is @r exactly one of the identity ranges? */
+static bool is_identity_range(struct vfiox_container *c,
+			      const struct vfiox_iova_range *r)
+{
+	struct vfiox_iova_range *all;
+	bool found = false;
+	int n, i;
+
+	pthread_mutex_lock(&c->dma.lock);
+	n = identity_ranges(&c->dma, NULL, 0);
+	all = malloc((n ? (size_t)n : 1) * sizeof(*all));
+	if (all)
+		identity_ranges(&c->dma, all, (size_t)n);
+	pthread_mutex_unlock(&c->dma.lock);
+	for (i = 0; all && i < n && !found; i++)
+		found = all[i].start == r->start && all[i].end == r->end;
+	free(all);
+	return found;
+}
+
+VFIOX_API int vfiox_dma_map_identity(struct vfiox_container *c,
+				     const struct vfiox_iova_range *r,
+				     void *vaddr,
+				     const struct vfiox_dma_opts *opts)
+{
+	uint64_t iova;
+
+	if (!c || !r || r->end < r->start || r->end - r->start == UINT64_MAX) {
+		pr_err("map_identity: NULL argument or inverted range");
+		return -EINVAL;
+	}
+	if (!c->allow_relaxable) {
+		pr_err("map_identity: [0x%llx, 0x%llx] is direct-relaxable; open the container with allow_relaxable first",
+		       (unsigned long long)r->start, (unsigned long long)r->end);
+		return -EPERM;
+	}
+	if (!is_identity_range(c, r)) {
+		pr_err("map_identity: [0x%llx, 0x%llx] is not one of vfiox_dma_identity_regions()",
+		       (unsigned long long)r->start, (unsigned long long)r->end);
+		return -EINVAL;
+	}
+	iova = r->start;
+	return map_common(c, vaddr, r->end - r->start + 1, true, &iova, opts);
 }
 
 /* The kernel no longer has @e: forget it and give its IOVA back. */

@@ -32,6 +32,8 @@ struct vfiox_dma {
 	uint32_t entries_used;
 	uint64_t mapped_bytes;
 	uint64_t min_page;
+	struct vfiox_resv_region *relaxable;	/* sorted by start */
+	int nr_relaxable;
 };
 
 struct vfiox_container {
@@ -42,6 +44,9 @@ struct vfiox_container {
 	int iommu_type;		/* 0 until the first group attaches */
 	struct vfiox_iommu_info info;
 	struct vfiox_iova_range *ranges;
+	struct vfiox_resv_region *resv;	/* from the capability, if any */
+	uint32_t nr_resv;
+	bool allow_relaxable;
 	struct vfiox_group *groups;
 	struct p2p_record *p2p;		/* P2P mappings, under dma.lock */
 	struct vfiox_events *events;	/* the source watching it, or NULL */
@@ -138,6 +143,11 @@ int vfiox_events_new(int family, int fd, vfiox_event_fn fn, void *arg,
 		     struct vfiox_events **out);
 int vfiox_events_handle_msg(struct vfiox_events *ev, struct nl_msg *msg);
 
+/* Reserved regions of group @nr, or of every group if @nr < 0, from the
+ * capability or sysfs, sorted as vfiox_container_resv_regions(); *@out is
+ * malloc'ed. Returns their number or negative errno. */
+int vfiox_resv_collect(struct vfiox_container *c, int nr,
+		       struct vfiox_resv_region **out);
 /* The kernel's dma_avail now, without touching the container's info. */
 int vfiox_container_read_dma_avail(struct vfiox_container *c, uint32_t *avail);
 

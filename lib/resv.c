@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "uapi_ext.h"
 
 #define LINE_MAX_LEN 256
 #define RESV_FILE_MAX 65536
@@ -101,31 +102,212 @@ VFIOX_API int vfiox_resv_parse(const char *text, size_t len, int group,
 	return n;
 }
 
+static const enum vfiox_resv_type cap_types[] = {
+	[VFIOX_IOMMU_RESV_DIRECT] = VFIOX_RESV_DIRECT,
+	[VFIOX_IOMMU_RESV_DIRECT_RELAXABLE] = VFIOX_RESV_DIRECT_RELAXABLE,
+	[VFIOX_IOMMU_RESV_RESERVED] = VFIOX_RESV_RESERVED,
+	[VFIOX_IOMMU_RESV_MSI] = VFIOX_RESV_MSI,
+};
+
+/* One capability entry; unknown types are kept and named by number. */
+static int cap_entry(const uint8_t *p, uint32_t i, bool store,
+		     struct vfiox_resv_region *r)
+{
+	struct vfiox_iommu_resv_region e;
+
+	memcpy(&e, p, sizeof(e));
+	if (e.end < e.start || e.group > INT_MAX) {
+		pr_err("reserved regions capability entry %u: [0x%llx, 0x%llx] group %u is inverted or out of range",
+		       i, (unsigned long long)e.start,
+		       (unsigned long long)e.end, e.group);
+		return -EPROTO;
+	}
+	if (!store)
+		return 0;
+	*r = (struct vfiox_resv_region){ .start = e.start, .end = e.end,
+					 .group = (int)e.group };
+	if (e.type < sizeof(cap_types) / sizeof(cap_types[0]) && cap_types[e.type]) {
+		r->type = cap_types[e.type];
+		strcpy(r->type_name, type_names[r->type]);
+		return 0;
+	}
+	snprintf(r->type_name, sizeof(r->type_name), "type-%u", e.type);
+	pr_warn("group %u: reserved region [0x%llx, 0x%llx] has unknown type %u",
+		e.group, (unsigned long long)e.start,
+		(unsigned long long)e.end, e.type);
+	return 0;
+}
+
+VFIOX_API int vfiox_resv_parse_cap(const void *cap, size_t len,
+				   struct vfiox_resv_region *out, size_t max)
+{
+	struct vfiox_iommu_type1_info_cap_resv_regions hdr;
+	const uint8_t *body = cap;
+	uint32_t i;
+
+	if (!cap || (!out && max))
+		return -EINVAL;
+	if (len < sizeof(hdr)) {
+		pr_err("reserved regions capability truncated (%zu bytes)", len);
+		return -EPROTO;
+	}
+	memcpy(&hdr, cap, sizeof(hdr));
+	if (hdr.entry_size < sizeof(struct vfiox_iommu_resv_region) ||
+	    hdr.nr_regions > (len - sizeof(hdr)) / hdr.entry_size ||
+	    hdr.nr_regions > INT_MAX) {
+		pr_err("reserved regions capability: %u entries of %u bytes do not fit in %zu bytes",
+		       hdr.nr_regions, hdr.entry_size, len);
+		return -EPROTO;
+	}
+	for (i = 0; i < hdr.nr_regions; i++)
+		if (cap_entry(body + sizeof(hdr) + (size_t)i * hdr.entry_size,
+			      i, i < max, &out[i]))
+			return -EPROTO;
+	return (int)hdr.nr_regions;
+}
+
+/* The group's sysfs reserved_regions file, malloc'ed; returns its length. */
+static ssize_t read_sysfs(struct vfiox_group *g, char **text)
+{
+	const struct vfiox_env *env = &g->container->env;
+	char path[VFIOX_PATH_MAX + 64];
+	ssize_t n;
+
+	*text = malloc(RESV_FILE_MAX);
+	if (!*text)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/reserved_regions",
+		 env->sysfs_root, g->nr);
+	n = vfiox_sys_read_file(env->sys, path, *text, RESV_FILE_MAX);
+	if (n < 0) {
+		pr_err("group %d: reading %s: %s", g->nr, path, ERRSTR((int)n));
+		free(*text);
+		*text = NULL;
+	}
+	return n;
+}
+
+static int cmp_region(const void *a, const void *b)
+{
+	const struct vfiox_resv_region *x = a, *y = b;
+
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
+	return strcmp(x->type_name, y->type_name);
+}
+
+/* Lines in @text: an upper bound on the regions it holds. */
+static size_t count_lines(const char *text, size_t len)
+{
+	size_t n = 1;
+	const char *p = text, *end = text + len;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+/* Append the sysfs regions of @g to *@all (holding *@n). */
+static int append_sysfs(struct vfiox_group *g, struct vfiox_resv_region **all,
+			int *n)
+{
+	struct vfiox_resv_region *grown;
+	size_t lines;
+	ssize_t len;
+	char *text;
+	int got;
+
+	len = read_sysfs(g, &text);
+	if (len < 0)
+		return (int)len;
+	lines = count_lines(text, (size_t)len);
+	grown = realloc(*all, (*n + lines) * sizeof(**all));
+	if (!grown) {
+		free(text);
+		return -ENOMEM;
+	}
+	*all = grown;
+	got = vfiox_resv_parse(text, (size_t)len, g->nr, grown + *n, lines);
+	free(text);
+	if (got < 0)
+		return got;
+	*n += got;
+	return 0;
+}
+
+/* Regions of group @nr (every group if @nr < 0), sorted, malloc'ed. */
+int vfiox_resv_collect(struct vfiox_container *c, int nr,
+		       struct vfiox_resv_region **out)
+{
+	struct vfiox_resv_region *all = NULL;
+	struct vfiox_group *g;
+	uint32_t i;
+	int n = 0, ret = 0;
+
+	if (c->info.has_resv_regions) {
+		all = malloc((c->nr_resv ? c->nr_resv : 1) * sizeof(*all));
+		if (!all)
+			return -ENOMEM;
+		for (i = 0; i < c->nr_resv; i++)
+			if (nr < 0 || c->resv[i].group == nr)
+				all[n++] = c->resv[i];
+	} else {
+		for (g = c->groups; g && !ret; g = g->next)
+			if (nr < 0 || g->nr == nr)
+				ret = append_sysfs(g, &all, &n);
+	}
+	if (ret) {
+		free(all);
+		return ret;
+	}
+	if (n)
+		qsort(all, (size_t)n, sizeof(*all), cmp_region);
+	*out = all;
+	return n;
+}
+
+/* Copy up to @max of the @n collected regions to @out; frees @all. */
+static int copy_out(struct vfiox_resv_region *all, int n,
+		    struct vfiox_resv_region *out, size_t max)
+{
+	if (n > 0 && max)
+		memcpy(out, all, ((size_t)n < max ? (size_t)n : max) * sizeof(*out));
+	free(all);
+	return n;
+}
+
 VFIOX_API int vfiox_group_resv_regions(struct vfiox_group *g,
 				       struct vfiox_resv_region *out,
 				       size_t max)
 {
-	const struct vfiox_env *env;
-	char path[VFIOX_PATH_MAX + 64];
-	char *text;
-	ssize_t n;
-	int ret;
+	struct vfiox_resv_region *all = NULL;
+	int n;
 
-	if (!g)
+	if (!g || (!out && max))
 		return -EINVAL;
-	env = &g->container->env;
-	text = malloc(RESV_FILE_MAX);
-	if (!text)
-		return -ENOMEM;
-	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/reserved_regions",
-		 env->sysfs_root, g->nr);
-	n = vfiox_sys_read_file(env->sys, path, text, RESV_FILE_MAX);
-	if (n < 0) {
-		pr_err("group %d: reading %s: %s", g->nr, path, ERRSTR((int)n));
-		free(text);
-		return (int)n;
+	n = vfiox_resv_collect(g->container, g->nr, &all);
+	return copy_out(all, n, out, max);
+}
+
+VFIOX_API int vfiox_container_resv_regions(struct vfiox_container *c,
+					   struct vfiox_resv_region *out,
+					   size_t max)
+{
+	struct vfiox_resv_region *all = NULL;
+	int n;
+
+	if (!c || (!out && max))
+		return -EINVAL;
+	if (!c->iommu_type) {
+		pr_err("resv_regions: no group attached to the container");
+		return -ENODEV;
 	}
-	ret = vfiox_resv_parse(text, (size_t)n, g->nr, out, max);
-	free(text);
-	return ret;
+	n = vfiox_resv_collect(c, -1, &all);
+	return copy_out(all, n, out, max);
 }

@@ -31,12 +31,18 @@ struct vfiox_container;
  * @sysfs_root: sysfs mount point; NULL: /sys
  * @iommu_type: VFIO_TYPE1v2_IOMMU, VFIO_TYPE1_IOMMU, or 0 to prefer type1v2
  *              and fall back to type1
+ * @allow_relaxable: let the IOVA allocator and fixed maps use
+ *                   direct-relaxable reserved regions, which the kernel leaves
+ *                   mappable though a device may still DMA there; false keeps
+ *                   every reserved region out (needed by
+ *                   vfiox_dma_map_identity())
  */
 struct vfiox_container_opts {
 	size_t sz;
 	const char *dev_root;
 	const char *sysfs_root;
 	int iommu_type;
+	bool allow_relaxable;
 };
 
 /**
@@ -58,6 +64,9 @@ struct vfiox_iova_range {
  *                 @max_dirty_bitmap_size are valid
  * @has_dma_avail: cap 3 present; @dma_avail is the kernel's count of
  *                 mappings still allowed when the info was read
+ * @has_resv_regions: the reserved regions capability of the libvfiox kernel
+ *                    series is present; vfiox_container_resv_regions() uses it
+ *                    instead of sysfs
  */
 struct vfiox_iommu_info {
 	size_t sz;
@@ -69,6 +78,7 @@ struct vfiox_iommu_info {
 	uint64_t max_dirty_bitmap_size;
 	bool has_dma_avail;
 	uint32_t dma_avail;
+	bool has_resv_regions;
 };
 
 /**

@@ -75,11 +75,41 @@ VFIOX_API int vfiox_dma_map(struct vfiox_container *c, void *vaddr,
 /**
  * vfiox_dma_map_fixed() - map at a caller-chosen IOVA.
  * Return: as vfiox_dma_map(); -EEXIST if the IOVA range overlaps a mapping;
- * -EINVAL if it leaves the IOVA ranges or touches a reserved region.
+ * -EPERM if it touches a direct-relaxable region and the container was not
+ * opened with allow_relaxable (the message names the region and its group);
+ * -EINVAL if it leaves the IOVA ranges or touches another reserved region.
  */
 VFIOX_API int vfiox_dma_map_fixed(struct vfiox_container *c, void *vaddr,
 				  size_t len, uint64_t iova,
 				  const struct vfiox_dma_opts *opts);
+
+/**
+ * vfiox_dma_identity_regions() - what a VMM identity-maps for its guest.
+ * @out: array for up to @max ranges (may be NULL when @max is 0)
+ *
+ * The direct-relaxable regions of every attached group (RMRRs, the floppy
+ * window), rounded out to the IOMMU page size and merged, sorted by start.
+ * A device may still DMA to them, so a VMM that gives its guest memory at
+ * the same addresses maps that memory there with vfiox_dma_map_identity().
+ * Return: the number of ranges (may exceed @max), -ENODEV with no group
+ * attached, or -EINVAL.
+ */
+VFIOX_API int vfiox_dma_identity_regions(struct vfiox_container *c,
+					 struct vfiox_iova_range *out,
+					 size_t max);
+
+/**
+ * vfiox_dma_map_identity() - map @vaddr at IOVA == @r->start, for the
+ * @r->end - @r->start + 1 bytes of one range of vfiox_dma_identity_regions().
+ * The container must have been opened with allow_relaxable.
+ * Return: as vfiox_dma_map_fixed(); -EPERM without allow_relaxable; -EINVAL
+ * if @r is not one of those ranges; the kernel's errno when it refuses the
+ * region (strict_relaxable of the libvfiox kernel series).
+ */
+VFIOX_API int vfiox_dma_map_identity(struct vfiox_container *c,
+				     const struct vfiox_iova_range *r,
+				     void *vaddr,
+				     const struct vfiox_dma_opts *opts);
 
 /**
  * vfiox_dma_unmap_iova() - remove the mapping [@iova, @iova + @len).

@@ -50,12 +50,42 @@ VFIOX_API int vfiox_resv_parse(const char *text, size_t len, int group,
 			       struct vfiox_resv_region *out, size_t max);
 
 /**
- * vfiox_group_resv_regions() - reserved regions of @g, read from sysfs.
- * Return: as vfiox_resv_parse(), or the errno of the sysfs read.
+ * vfiox_resv_parse_cap() - parse the reserved regions capability of
+ * VFIO_IOMMU_GET_INFO (the libvfiox kernel series, version 1 or later).
+ * @cap: the capability, header included
+ * @len: bytes available to it
+ * @out: array for up to @max entries (may be NULL when @max is 0)
+ *
+ * A type this libvfiox does not know is kept as VFIOX_RESV_UNKNOWN with
+ * @type_name "type-<number>".
+ * Return: number of regions (may exceed @max), -EINVAL on bad arguments, or
+ * -EPROTO when the capability is truncated or an entry is inverted.
+ */
+VFIOX_API int vfiox_resv_parse_cap(const void *cap, size_t len,
+				   struct vfiox_resv_region *out, size_t max);
+
+/**
+ * vfiox_group_resv_regions() - reserved regions of @g.
+ *
+ * Taken from the container's reserved regions capability when the kernel
+ * has it (vfiox_iommu_info.has_resv_regions), else parsed from the group's
+ * sysfs reserved_regions file; both give the same entries in the same order
+ * (by start, then end, then type).
+ * Return: number of regions (may exceed @max), or negative errno.
  */
 VFIOX_API int vfiox_group_resv_regions(struct vfiox_group *g,
 				       struct vfiox_resv_region *out,
 				       size_t max);
+
+/**
+ * vfiox_container_resv_regions() - reserved regions of every group attached
+ * to @c, sorted by group, then as vfiox_group_resv_regions().
+ * Return: number of regions (may exceed @max), -ENODEV while no group is
+ * attached, or negative errno.
+ */
+VFIOX_API int vfiox_container_resv_regions(struct vfiox_container *c,
+					   struct vfiox_resv_region *out,
+					   size_t max);
 
 /** vfiox_resv_type_name() - "direct", "direct-relaxable", ... or "unknown". */
 VFIOX_API const char *vfiox_resv_type_name(enum vfiox_resv_type type);

@@ -12,6 +12,7 @@
 #include <linux/vfio.h>
 
 #include "../../lib/internal.h"
+#include "../../lib/uapi_ext.h"
 
 #define FK_MAX_GROUPS 4
 #define FK_MAX_DEVS 4
@@ -94,6 +95,7 @@ struct fake_kernel {
 	int watch_calls;
 	int watch_fd;
 	uint64_t watch_cookie;
+	bool allow_relaxable;	/* fk_container_open() opts */
 	uint8_t iommu_info[4096];	/* vfio_iommu_type1_info + caps */
 	uint32_t iommu_info_len;
 	int iommu_type;
@@ -126,6 +128,9 @@ void fk_info_begin(uint64_t pgsizes);
 void fk_info_add_iova(const struct vfio_iova_range *r, uint32_t n);
 void fk_info_add_dma_avail(uint32_t avail);
 void fk_info_add_migration(uint64_t pgsizes, uint64_t max_bitmap);
+/* The series' reserved regions cap: @n entries, @entry_size bytes apart. */
+void fk_info_add_resv(const struct vfiox_iommu_resv_region *r, uint32_t n,
+		      uint32_t entry_size);
 /* Raw access for malformed chains: set a cap's next field. */
 void fk_info_set_next(uint32_t cap_off, uint32_t next);
 

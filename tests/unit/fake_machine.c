@@ -77,6 +77,22 @@ void fk_info_add_dma_avail(uint32_t avail)
 	memcpy(p, &d, sizeof(d));
 }
 
+void fk_info_add_resv(const struct vfiox_iommu_resv_region *r, uint32_t n,
+		      uint32_t entry_size)
+{
+	struct vfiox_iommu_type1_info_cap_resv_regions hdr;
+	uint8_t *p = add_cap(VFIOX_IOMMU_TYPE1_INFO_CAP_RESV_REGIONS,
+			     sizeof(hdr) + n * entry_size);
+	uint32_t i;
+
+	memcpy(&hdr, p, sizeof(hdr));
+	hdr.nr_regions = n;
+	hdr.entry_size = entry_size;
+	memcpy(p, &hdr, sizeof(hdr));
+	for (i = 0; i < n; i++)
+		memcpy(p + sizeof(hdr) + i * entry_size, &r[i], sizeof(*r));
+}
+
 void fk_info_add_migration(uint64_t pgsizes, uint64_t max_bitmap)
 {
 	struct vfio_iommu_type1_info_cap_migration m;
@@ -155,6 +171,7 @@ int fk_container_open(struct vfiox_container **out)
 		.sz = sizeof(opts),
 		.dev_root = "/fake/dev/vfio",
 		.sysfs_root = "/fake/sys",
+		.allow_relaxable = fk.allow_relaxable,
 	};
 
 	return vfiox_container_open_sys(&opts, &fake_sys, out);
