@@ -124,8 +124,9 @@ static void print_iommu(const struct opts *o, struct vfiox_container *c)
 	n = n > 64 ? 64 : n;
 	if (o->json) {
 		printf(",\"iommu\":{\"type\":%d,\"pgsizes\":\"0x%llx\",\"dma_avail\":%u,"
-		       "\"iova_ranges\":[", info.iommu_type,
-		       (unsigned long long)info.pgsizes, info.dma_avail);
+		       "\"resv_source\":\"%s\",\"iova_ranges\":[", info.iommu_type,
+		       (unsigned long long)info.pgsizes, info.dma_avail,
+		       info.has_resv_regions ? "capability" : "sysfs");
 		for (i = 0; i < n; i++)
 			printf("%s{\"start\":\"0x%llx\",\"end\":\"0x%llx\"}", i ? "," : "",
 			       (unsigned long long)r[i].start, (unsigned long long)r[i].end);
@@ -136,6 +137,8 @@ static void print_iommu(const struct opts *o, struct vfiox_container *c)
 	       (unsigned long long)info.pgsizes);
 	if (info.has_dma_avail)
 		printf(", dma_avail %u", info.dma_avail);
+	printf(", reserved regions from %s",
+	       info.has_resv_regions ? "the kernel's capability" : "sysfs");
 	printf("\n  iova ranges:");
 	for (i = 0; i < n; i++)
 		printf(" [0x%llx-0x%llx]", (unsigned long long)r[i].start,
@@ -155,14 +158,15 @@ static void print_resv(const struct opts *o, struct vfiox_group *g)
 		bool relax = r[i].type == VFIOX_RESV_DIRECT_RELAXABLE;
 
 		if (o->json)
-			printf("%s{\"start\":\"0x%llx\",\"end\":\"0x%llx\",\"type\":\"%s\"}",
+			printf("%s{\"start\":\"0x%llx\",\"end\":\"0x%llx\",\"type\":\"%s\",\"relaxable\":%s}",
 			       i ? "," : "", (unsigned long long)r[i].start,
-			       (unsigned long long)r[i].end, r[i].type_name);
+			       (unsigned long long)r[i].end, r[i].type_name,
+			       relax ? "true" : "false");
 		else
 			printf("  reserved: [0x%llx-0x%llx] %s%s\n",
 			       (unsigned long long)r[i].start,
 			       (unsigned long long)r[i].end, r[i].type_name,
-			       relax ? " (RELAXABLE: VFIO ignores it)" : "");
+			       relax ? " (RELAXABLE: the kernel lets it be mapped; libvfiox avoids it)" : "");
 	}
 	if (o->json)
 		printf("]");

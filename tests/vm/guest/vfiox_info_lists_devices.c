@@ -23,6 +23,8 @@ static int run(const char *cmd, char *out, size_t len)
 int main(void)
 {
 	static char out[1 << 16];
+	const char *mods = getenv("VFIOX_MODULES");
+	bool patched = mods && !strcmp(mods, "patched");
 	int st;
 
 	vt_init();
@@ -34,6 +36,12 @@ int main(void)
 	      "SMBus and its driver missing");
 	CHECK(strstr(out, "region 2: size 0x100000 rwm") != NULL,
 	      "ivshmem BAR2 missing");
+	CHECK(strstr(out, "  reserved: [0xfee00000-0xfeefffff] msi\n") != NULL,
+	      "the MSI reserved region is missing");
+	CHECK(strstr(out, patched ? "reserved regions from the kernel's capability" :
+		     "reserved regions from sysfs") != NULL,
+	      "the reserved regions' source is not the %s one",
+	      patched ? "capability" : "sysfs");
 	st = run("vfiox-info --json", out, sizeof(out));
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "vfiox-info --json status 0x%x", st);
 	CHECK(strncmp(out, "{\"vfio\":true,\"groups\":[", 23) == 0, "JSON head: %.40s", out);
