@@ -12,7 +12,10 @@
  *   group with the region cannot join a container mapping over it either;
  * - patched: the kernel logs the ignored region once per group;
  * - vfiox_dma_map_identity() maps the region at IOVA == address;
- * - dma_avail validation agrees after 1000 maps and unmaps.
+ * - dma_avail validation agrees after 1000 maps and unmaps;
+ * - each IOMMU's own hole is typed: amd-iommu's HyperTransport range
+ *   "reserved", virtio-iommu's MSI window "msi" (QEMU 7.2's q35 lets
+ *   virtio-iommu report no other region).
  * 00:1f.3 is moved from i801_smbus to vfio-pci for the test and back.
  */
 #include <fcntl.h>
@@ -103,6 +106,34 @@ static void regions_match_sysfs(struct vfiox_container *c, struct vfiox_group *g
 	read_text(path, sysfs, sizeof(sysfs));
 	CHECK(strcmp(sysfs, ours) == 0, "sysfs:\n%slibvfiox:\n%s", sysfs, ours);
 	CHECK_RET(vfiox_container_resv_regions(c, NULL, 0), n);
+}
+
+/* Each IOMMU's own kind of hole, as libvfiox types it. */
+static void machine_hole_is_typed(struct vfiox_group *g, const char *machine)
+{
+	static const struct {
+		const char *machine;
+		uint64_t start, end;
+		enum vfiox_resv_type type;
+	} want[] = {
+		{ "intel-iommu", 0x0, 0xffffff, VFIOX_RESV_DIRECT_RELAXABLE },
+		{ "amd-iommu", 0xfd00000000ULL, 0xffffffffffULL, VFIOX_RESV_RESERVED },
+		{ "virtio-iommu", 0xfee00000, 0xfeefffff, VFIOX_RESV_MSI },
+	};
+	struct vfiox_resv_region r[32];
+	int n = vfiox_group_resv_regions(g, r, 32), i, w;
+	bool found = false;
+
+	for (w = 0; w < 3 && strcmp(want[w].machine, machine); w++)
+		;
+	CHECK(w < 3, "no expectation for machine %s", machine);
+	for (i = 0; w < 3 && i < n && i < 32; i++)
+		found |= r[i].start == want[w].start && r[i].end == want[w].end &&
+			 r[i].type == want[w].type;
+	CHECK(found, "%s: region [0x%llx, 0x%llx] of type %s missing", machine,
+	      w < 3 ? (unsigned long long)want[w].start : 0ULL,
+	      w < 3 ? (unsigned long long)want[w].end : 0ULL,
+	      w < 3 ? vfiox_resv_type_name(want[w].type) : "?");
 }
 
 static void allocator_stays_above_16m(struct vfiox_container *c, uint8_t *mem)
@@ -244,6 +275,7 @@ int main(void)
 		return vt_done("resv_relaxable_regions");
 	}
 	regions_match_sysfs(c, g);
+	machine_hole_is_typed(g, vt_env("VFIOX_MACHINE"));
 	n = vfiox_dma_identity_regions(c, NULL, 0);
 	/* The floppy region exists on Intel only; a missing one there fails. */
 	CHECK(n == (intel ? 1 : 0), "%d relaxable ranges on %s", n,
