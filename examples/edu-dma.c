@@ -81,7 +81,7 @@ static int dma(struct edu *e, uint64_t src, uint64_t dst, uint64_t cmd)
 
 static int setup(struct edu *e, const char *bdf)
 {
-	uint16_t cmd;
+	uint16_t cmd = 0;
 	void *bar;
 	int ret;
 

@@ -138,7 +138,7 @@ int main(int argc, char **argv)
 	struct vfiox_group *g;
 	struct nvme n;
 	uint64_t cap;
-	uint16_t cmd;
+	uint16_t cmd = 0;
 	void *bar;
 	int ret;
 

@@ -283,7 +283,7 @@ int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
 			     const struct vfiox_sys *sys,
 			     struct vfiox_container **out)
 {
-	char path[VFIOX_PATH_MAX];
+	char path[VFIOX_PATH_MAX + 8];	/* dev_root + "/vfio" */
 	struct vfiox_container *c;
 	int ret;
 

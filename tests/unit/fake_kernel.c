@@ -388,7 +388,8 @@ static int set_irqs(struct fk_device *d, struct vfio_irq_set *s)
 		return -EINVAL;
 	if (s->count && s->start + s->count > d->irqs[s->index].count)
 		return -EINVAL;
-	d->last_set = *s;
+	d->last_set = (struct fk_irq_set_hdr){ s->argsz, s->flags, s->index,
+						s->start, s->count };
 	memcpy(d->last_fds, s->data, (n < 8 ? n : 8) * sizeof(int32_t));
 	return 0;
 }

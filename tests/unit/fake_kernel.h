@@ -38,6 +38,11 @@ struct fk_irq {
 	uint32_t count;
 };
 
+/* The fixed part of struct vfio_irq_set (whose data[] cannot be embedded). */
+struct fk_irq_set_hdr {
+	uint32_t argsz, flags, index, start, count;
+};
+
 struct fk_device {
 	char name[64];
 	char token[64];		/* the VF token it requires, "" for none */
@@ -48,7 +53,7 @@ struct fk_device {
 	uint32_t nr_irqs;
 	struct fk_irq irqs[FK_MAX_IRQS];
 	int resets;
-	struct vfio_irq_set last_set;	/* header of the last SET_IRQS */
+	struct fk_irq_set_hdr last_set;	/* header of the last SET_IRQS */
 	int32_t last_fds[8];
 };
 
