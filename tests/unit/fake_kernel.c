@@ -21,6 +21,7 @@ static bool inject(const char *name, int *err)
 	fk.calls++;
 	if (fk.fail_at && fk.calls == fk.fail_at) {
 		*err = -fk.fail_errno;
+		fk.injected = name;
 		return true;
 	}
 	return false;

@@ -115,6 +115,7 @@ struct fake_kernel {
 	unsigned long calls;
 	unsigned long fail_at;
 	int fail_errno;
+	const char *injected;	/* name of the call that was failed */
 	/* Filter: count only calls whose name matches (NULL: every call). */
 	const char *fail_only;
 };

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: MIT
+/* vfiox_pci_parse_addr() over arbitrary strings (up to 4 KiB). */
+#include <stdlib.h>
+
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct vfiox_pci_addr a;
+	char buf[16];
+	char *s;
+
+	fuzz_init();
+	if (size > 4096)
+		return 0;
+	s = malloc(size + 1);
+	if (!s)
+		return 0;
+	memcpy(s, data, size);
+	s[size] = '\0';
+	if (vfiox_pci_parse_addr(s, &a) == 0 &&
+	    vfiox_pci_format_addr(&a, buf, sizeof(buf)) != 0)
+		abort();	/* a parsed address must print */
+	free(s);
+	return 0;
+}

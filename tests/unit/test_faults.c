@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Generated fault injection. Every public operation in the table below is
+ * first run clean to count the seam calls it makes (open, ioctl, mmap,
+ * eventfd, sysfs reads, ...); then, for each of those calls and each errno
+ * seen in practice, a fresh machine is brought to the operation's starting
+ * state, that one call fails, and the test proves:
+ * - the operation returns the injected error;
+ * - nothing leaked: open fds, live mmaps, kernel mappings, libvfiox's DMA
+ *   accounting and its free IOVA space are as before the operation;
+ * - the object is still usable: the same operation, run again without a
+ *   failure, succeeds (and, for a map, picks the same IOVA as a clean run).
+ * Heap leaks are LeakSanitizer's job: the sanitize suite runs this too.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <cmocka.h>
+
+#include "fake_kernel.h"
+
+static const int errnos[] = { ENOMEM, EINTR, EFAULT, ENOSPC, EBUSY, ENODEV };
+
+/* What an operation works on; set up fresh for every case. */
+struct world {
+	struct vfiox_container *c;
+	struct vfiox_group *g;
+	struct vfiox_device *d;
+	struct vfiox_dma_pool *pool;
+	uint64_t iova;		/* the mapping of unmap's set-up, or map's result */
+	void *out;		/* mmap / alloc results */
+	int fds[2];
+};
+
+static uint8_t *buf;		/* 4 MiB, mapped by the DMA cases */
+
+struct op {
+	const char *name;
+	int (*setup)(struct world *w);	/* bring the world to the start */
+	int (*run)(struct world *w);	/* the public operation under test */
+	void (*undo)(struct world *w);	/* after a success, before cleanup */
+	const char *optional;	/* a call whose failure it may work around */
+};
+
+static int setup_none(struct world *w) { (void)w; return 0; }
+static int setup_container(struct world *w) { return fk_container_open(&w->c); }
+
+static int setup_group(struct world *w)
+{
+	int ret = setup_container(w);
+
+	return ret ? ret : vfiox_group_open(w->c, 7, &w->g);
+}
+
+static int setup_device(struct world *w)
+{
+	int ret = setup_group(w);
+
+	return ret ? ret : vfiox_device_open(w->g, "0000:00:03.0", NULL, &w->d);
+}
+
+static int setup_mapping(struct world *w)
+{
+	int ret = setup_group(w);
+
+	return ret ? ret : vfiox_dma_map(w->c, buf, 2 << 20, NULL, &w->iova);
+}
+
+static int setup_pool(struct world *w)
+{
+	int ret = setup_group(w);
+
+	return ret ? ret : vfiox_dma_pool_new(w->c, NULL, &w->pool);
+}
+
+static int run_container_open(struct world *w) { return fk_container_open(&w->c); }
+static int run_group_open(struct world *w) { return vfiox_group_open(w->c, 7, &w->g); }
+static int run_refresh(struct world *w) { return vfiox_container_refresh(w->c); }
+
+static int run_device_open(struct world *w)
+{
+	return vfiox_device_open(w->g, "0000:00:03.0", NULL, &w->d);
+}
+
+static int run_region_mmap(struct world *w) { return vfiox_region_mmap(w->d, 0, &w->out); }
+
+static int run_region_read(struct world *w)
+{
+	uint32_t id;
+	int ret = vfiox_region_read(w->d, VFIO_PCI_CONFIG_REGION_INDEX, 0, &id, 4);
+
+	return ret < 0 ? ret : 0;
+}
+
+static int run_region_write(struct world *w)
+{
+	uint16_t cmd = 6;
+	int ret = vfiox_region_write(w->d, VFIO_PCI_CONFIG_REGION_INDEX, 4, &cmd, 2);
+
+	return ret < 0 ? ret : 0;
+}
+
+static int run_irq_enable(struct world *w)
+{
+	return vfiox_irq_enable(w->d, VFIO_PCI_MSIX_IRQ_INDEX, 0, 2, w->fds);
+}
+
+static int run_reset(struct world *w) { return vfiox_device_reset(w->d); }
+
+static int run_dma_map(struct world *w)
+{
+	return vfiox_dma_map(w->c, buf, 2 << 20, NULL, &w->iova);
+}
+
+static int run_dma_unmap(struct world *w)
+{
+	return vfiox_dma_unmap_iova(w->c, w->iova, 2 << 20);
+}
+
+static int run_pool_alloc(struct world *w)
+{
+	return vfiox_dma_alloc(w->pool, 4096, &w->out, &w->iova);
+}
+
+static int run_resv(struct world *w)
+{
+	struct vfiox_resv_region r[4];
+	int ret = vfiox_container_resv_regions(w->c, r, 4);
+
+	return ret < 0 ? ret : 0;
+}
+
+static int run_avail_check(struct world *w)
+{
+	uint32_t kernel, ours;
+	int ret = vfiox_dma_avail_check(w->c, &kernel, &ours);
+
+	return ret < 0 ? ret : 0;
+}
+
+static void undo_container_open(struct world *w) { (void)w; }
+static void undo_region_mmap(struct world *w) { vfiox_region_munmap(w->d, 0); }
+static void undo_irq_enable(struct world *w) { vfiox_irq_disable(w->d, VFIO_PCI_MSIX_IRQ_INDEX); }
+static void undo_dma_map(struct world *w) { vfiox_dma_unmap_iova(w->c, w->iova, 2 << 20); }
+static void undo_dma_unmap(struct world *w)
+{
+	vfiox_dma_map(w->c, buf, 2 << 20, NULL, &w->iova);
+}
+static void undo_pool_alloc(struct world *w) { vfiox_dma_free(w->pool, w->out); }
+static void undo_group_open(struct world *w) { vfiox_group_close(w->g); w->g = NULL; }
+static void undo_device_open(struct world *w) { vfiox_device_close(w->d); w->d = NULL; }
+static void undo_nothing(struct world *w) { (void)w; }
+
+static const struct op ops[] = {
+	{ "container_open", setup_none, run_container_open, undo_container_open, NULL },
+	{ "group_open", setup_container, run_group_open, undo_group_open, NULL },
+	{ "container_refresh", setup_group, run_refresh, undo_nothing, NULL },
+	{ "device_open", setup_group, run_device_open, undo_device_open, NULL },
+	{ "region_mmap", setup_device, run_region_mmap, undo_region_mmap, NULL },
+	{ "region_read", setup_device, run_region_read, undo_nothing, NULL },
+	{ "region_write", setup_device, run_region_write, undo_nothing, NULL },
+	{ "irq_enable", setup_device, run_irq_enable, undo_irq_enable, NULL },
+	{ "device_reset", setup_device, run_reset, undo_nothing, NULL },
+	{ "dma_map", setup_group, run_dma_map, undo_dma_map, NULL },
+	{ "dma_unmap", setup_mapping, run_dma_unmap, undo_dma_unmap, NULL },
+	/* A failed hugetlb mmap falls back to 4 KiB pages. */
+	{ "pool_alloc", setup_pool, run_pool_alloc, undo_pool_alloc, "mmap" },
+	{ "container_resv_regions", setup_group, run_resv, undo_nothing, NULL },
+	{ "dma_avail_check", setup_group, run_avail_check, undo_nothing, NULL },
+};
+
+/* Everything a failed operation must leave as it was. */
+struct snapshot {
+	int fds, mmaps, kernel_maps;
+	struct vfiox_dma_stats st;
+	uint64_t free_bytes;
+};
+
+static struct snapshot snap(const struct world *w)
+{
+	struct snapshot s = { fk_open_fds(), fk.live_mmaps, fk.nr_maps,
+			      { .sz = sizeof(s.st) }, 0 };
+
+	if (w->c) {
+		vfiox_dma_stats(w->c, &s.st);
+		s.free_bytes = w->c->dma.space.free_bytes;
+	}
+	return s;
+}
+
+static void teardown_world(struct world *w)
+{
+	if (w->pool)
+		vfiox_dma_pool_free(w->pool);
+	if (w->c)
+		assert_true(fk_close_clean(w->c));
+	assert_int_equal(fk_open_fds(), 0);
+	assert_int_equal(fk.live_mmaps, 0);
+}
+
+/* Seam calls @op makes from its starting state, and its clean result. */
+static unsigned long count_calls(const struct op *op, struct world *clean)
+{
+	unsigned long before;
+
+	fk_reset();
+	fk_log_capture();
+	memset(clean, 0, sizeof(*clean));
+	assert_int_equal(op->setup(clean), 0);
+	before = fk.calls;
+	assert_int_equal(op->run(clean), 0);
+	return fk.calls - before;
+}
+
+static void one_case(const struct op *op, unsigned long n, int err,
+		     const struct world *clean)
+{
+	struct world w = { 0 };
+	struct snapshot before, after;
+	int ret;
+
+	fk_reset();
+	fk_log_capture();
+	assert_int_equal(op->setup(&w), 0);
+	before = snap(&w);
+	fk.fail_at = fk.calls + n;
+	fk.fail_errno = err;
+	fk.injected = NULL;
+	ret = op->run(&w);
+	fk.fail_at = 0;
+	if (!ret && op->optional && fk.injected && !strcmp(fk.injected, op->optional)) {
+		op->undo(&w);
+		teardown_world(&w);
+		return;
+	}
+	if (ret != -err)
+		fail_msg("%s: seam call %lu failing with %s returned %d", op->name,
+			 n, strerror(err), ret);
+	if (op->run == run_container_open) {
+		/* Nothing to leave usable: nothing may stay open. */
+		assert_int_equal(fk_open_fds(), 0);
+		return;
+	}
+	after = snap(&w);
+	if (memcmp(&before, &after, sizeof(before)))
+		fail_msg("%s: seam call %lu failing with %s changed fds %d->%d, mmaps %d->%d, kernel maps %d->%d, entries %u->%u, free IOVA %llu->%llu",
+			 op->name, n, strerror(err), before.fds, after.fds,
+			 before.mmaps, after.mmaps, before.kernel_maps, after.kernel_maps,
+			 before.st.entries_used, after.st.entries_used,
+			 (unsigned long long)before.free_bytes,
+			 (unsigned long long)after.free_bytes);
+	/* Still usable: the same operation now succeeds, as it did clean. */
+	if (op->run(&w))
+		fail_msg("%s: unusable after seam call %lu failed with %s", op->name,
+			 n, strerror(err));
+	if (op->run == run_dma_map)
+		assert_int_equal(w.iova, clean->iova);
+	op->undo(&w);
+	teardown_world(&w);
+}
+
+static void every_seam_failure_of_every_operation(void **state)
+{
+	unsigned long calls, n, cases = 0;
+	struct world clean;
+	size_t i, e;
+
+	(void)state;
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		calls = count_calls(&ops[i], &clean);
+		ops[i].undo(&clean);
+		teardown_world(&clean);
+		if (!calls && ops[i].run != run_dma_unmap)
+			fail_msg("%s makes no seam call: nothing to inject", ops[i].name);
+		for (n = 1; n <= calls; n++)
+			for (e = 0; e < sizeof(errnos) / sizeof(errnos[0]); e++, cases++)
+				one_case(&ops[i], n, errnos[e], &clean);
+	}
+	printf("fault injection: %lu cases over %zu operations\n", cases,
+	       sizeof(ops) / sizeof(ops[0]));
+	assert_true(cases > 100);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	buf = mmap(NULL, 4 << 20, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return buf == MAP_FAILED;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	return munmap(buf, 4 << 20);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_seam_failure_of_every_operation),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
