@@ -548,8 +548,11 @@ static int unmap_range(struct vfiox_container *c, uint64_t start, size_t len,
 {
 	int ret;
 
-	if (!c || !len || start + len - 1 < start)
+	if (!c || !len || start + len - 1 < start) {
+		pr_err("unmap: NULL container, or %s range [0x%llx, +0x%zx) empty or wrapping",
+		       by_iova ? "IOVA" : "vaddr", (unsigned long long)start, len);
 		return -EINVAL;
+	}
 	pthread_mutex_lock(&c->dma.lock);
 	ret = unmap_range_locked(c, start, len, by_iova);
 	pthread_mutex_unlock(&c->dma.lock);
