@@ -360,7 +360,8 @@ static int region_info(struct fk_device *d, struct vfio_region_info *ri)
 	struct fk_region *r;
 	uint32_t need;
 
-	if (ri->argsz < sizeof(*ri) || ri->index >= d->nr_regions)
+	if (ri->argsz < sizeof(*ri) || ri->index >= d->nr_regions ||
+	    ri->index >= FK_MAX_REGIONS)
 		return -EINVAL;
 	r = &d->regions[ri->index];
 	if (r->info_errno)
@@ -385,7 +386,8 @@ static int set_irqs(struct fk_device *d, struct vfio_irq_set *s)
 {
 	uint32_t n = (s->flags & VFIO_IRQ_SET_DATA_EVENTFD) ? s->count : 0;
 
-	if (s->argsz < sizeof(*s) + n * sizeof(int32_t) || s->index >= d->nr_irqs)
+	if (s->argsz < sizeof(*s) + n * sizeof(int32_t) || s->index >= d->nr_irqs ||
+	    s->index >= FK_MAX_IRQS)
 		return -EINVAL;
 	if (s->count && s->start + s->count > d->irqs[s->index].count)
 		return -EINVAL;
@@ -411,7 +413,8 @@ static int device_ioctl(struct fk_device *d, unsigned long req, void *arg)
 	case VFIO_DEVICE_GET_REGION_INFO:
 		return region_info(d, arg);
 	case VFIO_DEVICE_GET_IRQ_INFO:
-		if (ii->argsz < sizeof(*ii) || ii->index >= d->nr_irqs)
+		if (ii->argsz < sizeof(*ii) || ii->index >= d->nr_irqs ||
+		    ii->index >= FK_MAX_IRQS)
 			return -EINVAL;
 		if (d->irqs[ii->index].info_errno)
 			return -d->irqs[ii->index].info_errno;
@@ -517,7 +520,8 @@ static ssize_t rw(int fd, void *buf, size_t len, off_t off, bool write)
 	d = f->obj;
 	idx = (uint64_t)off >> FK_REGION_SHIFT;
 	inner = (uint64_t)off & ((1ull << FK_REGION_SHIFT) - 1);
-	if (idx >= d->nr_regions || inner + len > d->regions[idx].size)
+	if (idx >= d->nr_regions || idx >= FK_MAX_REGIONS ||
+	    inner + len > d->regions[idx].size)
 		return -EINVAL;
 	if (inner + len > sizeof(d->regions[idx].data))
 		return (ssize_t)len;

@@ -2,8 +2,8 @@
 /*
  * Print what the real kernel hands libvfiox, as fuzzing seeds: the raw
  * VFIO_IOMMU_GET_INFO buffer (and its reserved-regions capability on
- * patched modules), every VFIO_DEVICE_GET_REGION_INFO buffer of the NVMe
- * with a CMB and of ivshmem, every group's sysfs reserved_regions, and the
+ * patched modules), the VFIO_DEVICE_GET_INFO and every
+ * VFIO_DEVICE_GET_REGION_INFO buffer of the NVMe with a CMB and of ivshmem, every group's sysfs reserved_regions, and the
  * PCI device names. One line each: "VFIOX-SEED <target> <name> <hex>";
  * tests/fuzz/harvest-seeds turns a console log into tests/fuzz/corpus/.
  * It fails when the kernel gives any of them no bytes.
@@ -74,6 +74,7 @@ static void dump_regions(const char *bdf)
 	struct vfiox_device *d;
 	char name[64];
 	uint32_t i;
+	size_t n;
 
 	if (vt_open(bdf, &c, &g, &d)) {
 		CHECK(0, "open %s", bdf);
@@ -81,9 +82,12 @@ static void dump_regions(const char *bdf)
 	}
 	if (!strcmp(bdf, vt_env("VFIOX_NVME_CMB")))
 		dump_iommu_info(c);
+	n = info_ioctl(vfiox_device_fd(d), VFIO_DEVICE_GET_INFO, buf, sizeof(buf), 0);
+	CHECK(n >= sizeof(struct vfio_device_info), "%s: GET_INFO gave %zu bytes", bdf, n);
+	seed("device_info", bdf, buf, n < 64 ? n : 64);
 	for (i = 0; i < VFIO_PCI_NUM_REGIONS; i++) {
-		size_t n = info_ioctl(vfiox_device_fd(d), VFIO_DEVICE_GET_REGION_INFO,
-				      buf, sizeof(buf), i);
+		n = info_ioctl(vfiox_device_fd(d), VFIO_DEVICE_GET_REGION_INFO,
+			       buf, sizeof(buf), i);
 
 		snprintf(name, sizeof(name), "%s-region%u", bdf, i);
 		if (n)
