@@ -20,5 +20,6 @@
 #include <vfiox/pci.h>
 #include <vfiox/p2p.h>
 #include <vfiox/events.h>
+#include <vfiox/uevent.h>
 
 #endif

@@ -150,7 +150,7 @@ static int msg_in(struct nl_msg *msg, void *arg)
 	return vfiox_events_handle_msg(arg, msg);
 }
 
-static int nl_to_errno(int nlerr)
+int vfiox_nl_errno(int nlerr)
 {
 	switch (-nlerr) {
 	case NLE_PERM:
@@ -176,7 +176,7 @@ static int join_admin(struct nl_sock *sk)
 		pr_err("cannot join the '%s' group of every container's events: %s%s",
 		       VFIOX_GENL_MCGRP_ADMIN, nl_geterror(ret),
 		       ret == -NLE_PERM ? " (needs CAP_NET_ADMIN)" : "");
-	return ret < 0 ? nl_to_errno(ret) : 0;
+	return ret < 0 ? vfiox_nl_errno(ret) : 0;
 }
 
 static int connect_socket(const struct vfiox_events_opts *opts,
@@ -212,7 +212,7 @@ static int connect_socket(const struct vfiox_events_opts *opts,
 	*out = sk;
 	return 0;
 err:
-	ret = nl_to_errno(ret);
+	ret = vfiox_nl_errno(ret);
 err_errno:
 	nl_socket_free(sk);
 	return ret;
@@ -386,7 +386,7 @@ static int drain(struct vfiox_events *ev)
 		return -ENOBUFS;
 	}
 	pr_err("reading events: %s", nl_geterror(ret));
-	return nl_to_errno(ret);
+	return vfiox_nl_errno(ret);
 }
 
 VFIOX_API int vfiox_events_dispatch(struct vfiox_events *ev)

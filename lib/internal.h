@@ -23,11 +23,16 @@ struct vfiox_env {
 	char sysfs_root[VFIOX_PATH_MAX];
 };
 
+/* Freed single-page IOVAs kept out of the allocator for the next map. */
+#define VFIOX_IOVA_CACHE 64
+
 /* The DMA engine's state, one per container (lib/dma.c). */
 struct vfiox_dma {
 	pthread_mutex_t lock;	/* serialises map/unmap/rebuild */
 	struct dma_table table;
 	struct iova_space space;
+	uint64_t iova_cache[VFIOX_IOVA_CACHE];	/* min_page-sized, LIFO */
+	uint32_t nr_cached;
 	uint32_t entries_limit;	/* kernel entries we may use in total */
 	uint32_t entries_used;
 	uint64_t mapped_bytes;
@@ -148,6 +153,13 @@ int vfiox_events_handle_msg(struct vfiox_events *ev, struct nl_msg *msg);
  * malloc'ed. Returns their number or negative errno. */
 int vfiox_resv_collect(struct vfiox_container *c, int nr,
 		       struct vfiox_resv_region **out);
+/* A libnl error (negative NLE_*) as a negative errno (lib/events.c). */
+int vfiox_nl_errno(int nlerr);
+/* A received uevent from port @sender: delivered to @fn (1) only when the
+ * kernel sent it and it parses, else dropped and counted (0). */
+struct vfiox_uevent_monitor;
+int vfiox_uevent_handle(struct vfiox_uevent_monitor *m, const void *buf,
+			size_t len, uint32_t sender, vfiox_uevent_fn fn, void *arg);
 /* The kernel's dma_avail now, without touching the container's info. */
 int vfiox_container_read_dma_avail(struct vfiox_container *c, uint32_t *avail);
 
