@@ -41,6 +41,68 @@ VFIOX_API int vfiox_pci_format_addr(const struct vfiox_pci_addr *addr,
 VFIOX_API int vfiox_pci_id_name(uint16_t vendor, uint16_t device, char *buf,
 				size_t len);
 
+/* Capabilities of a device, read from its config space (struct vfiox_pci_dev). */
+#define VFIOX_PCI_CAP_PASID	(1u << 0)
+#define VFIOX_PCI_CAP_ATS	(1u << 1)
+#define VFIOX_PCI_CAP_PRI	(1u << 2)
+#define VFIOX_PCI_CAP_SRIOV	(1u << 3)
+
+/**
+ * struct vfiox_pci_dev - one PCI device as libpci and sysfs see it.
+ * @addr: its address; @bdf the same as "DDDD:BB:DD.F"
+ * @vendor, @device, @subsys_vendor, @subsys_device: IDs
+ * @class: base class << 16 | subclass << 8 | programming interface
+ * @name: "Vendor Device" from the PCI ID database (hex IDs if unknown)
+ * @driver: the bound driver, "" when none
+ * @iommu_group: its IOMMU group, -1 when it has none
+ * @caps: VFIOX_PCI_CAP_* found in its (extended) capability list
+ */
+struct vfiox_pci_dev {
+	struct vfiox_pci_addr addr;
+	char bdf[16];
+	uint16_t vendor, device, subsys_vendor, subsys_device;
+	uint32_t class;
+	char name[128];
+	char driver[64];
+	int iommu_group;
+	uint32_t caps;
+};
+
+/**
+ * struct vfiox_pci_match - which devices vfiox_pci_find() returns; every
+ * criterion given must hold.
+ * @sz: sizeof(struct vfiox_pci_match)
+ * @addr: exactly this address, or NULL
+ * @id: "vvvv:dddd" in hex, either half may be "*", or NULL
+ * @class, @class_mask: (device class & @class_mask) == @class; mask 0: any
+ * @sysfs_root: sysfs mount point; NULL: /sys
+ */
+struct vfiox_pci_match {
+	size_t sz;
+	const char *addr;
+	const char *id;
+	uint32_t class, class_mask;
+	const char *sysfs_root;
+};
+
+/**
+ * vfiox_pci_parse_id() - parse "vvvv:dddd" (hex, 1-4 digits each); "*"
+ * for either half stores -1, which matches any ID.
+ * Return: 0, or -EINVAL with a log line.
+ */
+VFIOX_API int vfiox_pci_parse_id(const char *str, int32_t *vendor,
+				 int32_t *device);
+
+/**
+ * vfiox_pci_find() - scan the PCI devices through libpci.
+ * @m: criteria, or NULL for every device
+ * @out: array for up to @max devices, in bus order (NULL when @max is 0)
+ * Return: the number of matching devices (may exceed @max); -EINVAL for bad
+ * criteria; -ENODEV without PCI sysfs; -ENOTSUP without libpci.
+ */
+VFIOX_API int vfiox_pci_find(const struct vfiox_pci_match *m,
+			     struct vfiox_pci_dev *out, size_t max);
+
 #ifdef __cplusplus
 }
 #endif
