@@ -21,5 +21,6 @@
 #include <vfiox/p2p.h>
 #include <vfiox/events.h>
 #include <vfiox/uevent.h>
+#include <vfiox/bind.h>
 
 #endif

@@ -153,6 +153,9 @@ int vfiox_events_handle_msg(struct vfiox_events *ev, struct nl_msg *msg);
  * malloc'ed. Returns their number or negative errno. */
 int vfiox_resv_collect(struct vfiox_container *c, int nr,
 		       struct vfiox_resv_region **out);
+/* vfiox_pci_bind() on a given syscall seam (the unit tests' fake). */
+int vfiox_pci_bind_sys(const struct vfiox_sys *sys, const char *bdf,
+		       const struct vfiox_bind_opts *opts, struct vfiox_binding **out);
 /* A libnl error (negative NLE_*) as a negative errno (lib/events.c). */
 int vfiox_nl_errno(int nlerr);
 /* A received uevent from port @sender: delivered to @fn (1) only when the

@@ -158,3 +158,19 @@ int vfiox_sys_link_name(const struct vfiox_sys *sys, const char *path,
 	strcpy(buf, base);
 	return 0;
 }
+
+int vfiox_sys_write_file(const struct vfiox_sys *sys, const char *path,
+			 const char *text)
+{
+	size_t len = strlen(text);
+	ssize_t n;
+	int fd = sys->open(path, O_WRONLY);
+
+	if (fd < 0)
+		return fd;
+	n = sys->pwrite(fd, text, len, 0);
+	sys->close(fd);
+	if (n < 0)
+		return (int)n;
+	return (size_t)n == len ? 0 : -EIO;
+}

@@ -37,6 +37,10 @@ extern const struct vfiox_sys vfiox_sys_real;
 ssize_t vfiox_sys_read_file(const struct vfiox_sys *sys, const char *path,
 			    char *buf, size_t len);
 
+/* Write @text to a sysfs attribute in one write; 0 or a negative errno. */
+int vfiox_sys_write_file(const struct vfiox_sys *sys, const char *path,
+			 const char *text);
+
 /* Last path component of a symlink target, e.g. a driver name. */
 int vfiox_sys_link_name(const struct vfiox_sys *sys, const char *path,
 			char *buf, size_t len);

@@ -31,29 +31,6 @@
 
 static bool patched;
 
-static void write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY);
-
-	if (fd < 0 || write(fd, text, strlen(text)) < 0)
-		printf("  write %s to %s: %s\n", text, path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-}
-
-/* Move @bdf to @driver ("" restores the kernel's choice). */
-static void rebind(const char *bdf, const char *driver)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
-	write_file(path, *driver ? driver : "\n");
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
-	if (access(path, F_OK) == 0)
-		write_file(path, bdf);
-	write_file("/sys/bus/pci/drivers_probe", bdf);
-}
-
 static size_t read_text(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY);
@@ -268,10 +245,10 @@ int main(void)
 	mem = mmap(NULL, 16 * MB, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	CHECK(mem != MAP_FAILED, "mmap 16 MiB");
-	rebind(SMBUS, "vfio-pci");
+	vt_rebind(SMBUS, "vfio-pci");
 	if (open_lpc(false, &c, &g)) {
 		CHECK(0, "open the LPC group (is %s on vfio-pci?)", SMBUS);
-		rebind(SMBUS, "");
+		vt_rebind(SMBUS, "");
 		return vt_done("resv_relaxable_regions");
 	}
 	regions_match_sysfs(c, g);
@@ -293,12 +270,12 @@ int main(void)
 		      warn, count_kmsg(warn));
 	}
 	if (n == 1 && patched) {
-		write_file(STRICT_PARAM, "Y");
+		vt_write_file(STRICT_PARAM, "Y");
 		opt_in_map(true, mem);
 		strict_refuses_the_attach(mem);
-		write_file(STRICT_PARAM, "N");
+		vt_write_file(STRICT_PARAM, "N");
 	}
-	rebind(SMBUS, "");
+	vt_rebind(SMBUS, "");
 	munmap(mem, 16 * MB);
 	return vt_done("resv_relaxable_regions");
 }

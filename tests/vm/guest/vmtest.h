@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/vfio.h>
 
 #include <vfiox.h>
@@ -97,6 +98,39 @@ static inline int vt_open(const char *bdf, struct vfiox_container **c,
 	if (ret)
 		vfiox_container_close(*c);
 	return ret;
+}
+
+static inline void vt_write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(text, f) < 0 || fclose(f))
+		printf("  write '%s' to %s failed\n", text, path);
+}
+
+/* Move @bdf to @driver by hand ("" leaves it to the kernel's choice). */
+static inline void vt_rebind(const char *bdf, const char *driver)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
+	vt_write_file(path, *driver ? driver : "\n");
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+	if (access(path, F_OK) == 0)
+		vt_write_file(path, bdf);
+	vt_write_file("/sys/bus/pci/drivers_probe", bdf);
+}
+
+/* The driver @bdf is on, "" for none. */
+static inline const char *vt_driver(const char *bdf, char *buf, size_t len)
+{
+	char path[160];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, buf, len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	return strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
 }
 
 static inline int vt_done(const char *name)

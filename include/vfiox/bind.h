@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef VFIOX_BIND_H
+#define VFIOX_BIND_H
+/*
+ * Binding PCI devices to vfio-pci (or another driver) through
+ * driver_override, and giving them back. A binding remembers the driver
+ * each device had; unbinding restores it. Binding waits for the group's
+ * /dev/vfio/N node through a uevent monitor, not by polling.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <vfiox/log.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * struct vfiox_bind_opts - how to bind.
+ * @sz: sizeof(struct vfiox_bind_opts)
+ * @driver: NULL: "vfio-pci"
+ * @whole_group: bind every device of the IOMMU group (bridges excepted),
+ *               as VFIO needs for a viable group
+ * @timeout_ms: how long to wait for the group node; 0: 5000
+ * @sysfs_root: NULL: /sys
+ * @dev_root: directory of the group nodes; NULL: /dev/vfio
+ */
+struct vfiox_bind_opts {
+	size_t sz;
+	const char *driver;
+	bool whole_group;
+	int timeout_ms;
+	const char *sysfs_root;
+	const char *dev_root;
+};
+
+struct vfiox_binding;
+
+/**
+ * vfiox_pci_bind() - bind @bdf (or its whole group) to the driver.
+ * @out: receives the binding; pass it to vfiox_pci_unbind() to restore
+ *
+ * A device already on the driver is left alone (and left there on unbind).
+ * On any failure the devices bound so far are given back.
+ * Return: 0; -EINVAL for a bad address or options; -ENODEV if the device or
+ * its IOMMU group does not exist; -ETIMEDOUT if the group node did not
+ * appear in time (the log lists the uevents seen); the errno of the sysfs
+ * write that failed otherwise.
+ */
+VFIOX_API int vfiox_pci_bind(const char *bdf, const struct vfiox_bind_opts *opts,
+			     struct vfiox_binding **out);
+
+/**
+ * vfiox_pci_unbind() - give every device back to the driver it had (none
+ * stays unbound), clear driver_override, and free @b.
+ * Return: 0, or the first error (every device is still tried).
+ */
+VFIOX_API int vfiox_pci_unbind(struct vfiox_binding *b);
+
+/** vfiox_binding_group() - the IOMMU group number of the binding. */
+VFIOX_API int vfiox_binding_group(const struct vfiox_binding *b);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
