@@ -343,3 +343,49 @@ VFIOX_API int vfiox_binding_group(const struct vfiox_binding *b)
 {
 	return b ? b->group : -EINVAL;
 }
+
+VFIOX_API int vfiox_binding_forget(struct vfiox_binding *b)
+{
+	if (!b)
+		return -EINVAL;
+	free(b);
+	return 0;
+}
+
+int vfiox_pci_release_sys(const struct vfiox_sys *sys, const char *bdf,
+			  const struct vfiox_bind_opts *opts, char *driver, size_t len)
+{
+	struct vfiox_pci_addr addr;
+	struct vfiox_binding *b;
+	char path[VFIOX_PATH_MAX + 128], now[64];
+	int ret;
+
+	if ((opts && opts->sz < sizeof(size_t)) || vfiox_pci_parse_addr(bdf, &addr) ||
+	    (driver && !len))
+		return -EINVAL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->sys = sys;
+	ret = init_binding(b, opts);
+	if (!ret) {
+		vfiox_pci_format_addr(&addr, b->devs[0].bdf, sizeof(b->devs[0].bdf));
+		ret = current_driver(b, b->devs[0].bdf, now, sizeof(now));
+	}
+	if (!ret)
+		ret = dev_path(b, b->devs[0].bdf, "driver_override", path, sizeof(path));
+	if (!ret)
+		ret = write_attr(b, path, "\n", b->devs[0].bdf);
+	if (!ret)
+		ret = reprobe(b, b->devs[0].bdf, now);
+	if (!ret && driver)
+		ret = current_driver(b, b->devs[0].bdf, driver, len);
+	free(b);
+	return ret == -ENOENT ? -ENODEV : ret;
+}
+
+VFIOX_API int vfiox_pci_release(const char *bdf, const struct vfiox_bind_opts *opts,
+				char *driver, size_t len)
+{
+	return vfiox_pci_release_sys(&vfiox_sys_real, bdf, opts, driver, len);
+}

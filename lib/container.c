@@ -336,7 +336,12 @@ err:
 VFIOX_API int vfiox_container_open(const struct vfiox_container_opts *opts,
 				   struct vfiox_container **out)
 {
-	return vfiox_container_open_sys(opts, &vfiox_sys_real, out);
+	int ret = vfiox_container_open_sys(opts, &vfiox_sys_real, out);
+
+	/* Real fds can be polled: device requests get their thread. */
+	if (!ret)
+		(*out)->req_thread = true;
+	return ret;
 }
 
 VFIOX_API void vfiox_container_close(struct vfiox_container *c)
@@ -347,6 +352,7 @@ VFIOX_API void vfiox_container_close(struct vfiox_container *c)
 		vfiox_events_forget(c->events, c);
 	while (c->groups)
 		vfiox_group_close(c->groups);
+	vfiox_req_stop(c);
 	c->env.sys->close(c->fd);
 	vfiox_dma_fini(c);
 	free(c->ranges);

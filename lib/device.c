@@ -186,6 +186,9 @@ VFIOX_API int vfiox_device_open(struct vfiox_group *g, const char *name,
 		return -ENOMEM;
 	d->group = g;
 	strcpy(d->name, name);
+	d->req_fd = -1;
+	d->req_fn = VFIOX_OPTS_HAS(opts, req_fn) ? opts->req_fn : NULL;
+	d->req_arg = VFIOX_OPTS_HAS(opts, req_arg) ? opts->req_arg : NULL;
 	d->fd = get_device_fd(d, token);
 	if (d->fd < 0) {
 		ret = d->fd;
@@ -193,7 +196,12 @@ VFIOX_API int vfiox_device_open(struct vfiox_group *g, const char *name,
 		return ret;
 	}
 	ret = read_all_info(d);
+	if (!ret)
+		ret = vfiox_req_watch(d);
 	if (ret) {
+		vfiox_req_unwatch(d);
+		if (d->irqs && d->req_fd >= 0)
+			vfiox_irq_disable(d, VFIO_PCI_REQ_IRQ_INDEX);
 		g->container->env.sys->close(d->fd);
 		free_device(d);
 		return ret;
@@ -211,6 +219,7 @@ VFIOX_API void vfiox_device_close(struct vfiox_device *d)
 
 	if (!d)
 		return;
+	vfiox_req_unwatch(d);
 	for (pp = &d->group->devices; *pp != d; pp = &(*pp)->next)
 		;
 	*pp = d->next;
@@ -220,8 +229,14 @@ VFIOX_API void vfiox_device_close(struct vfiox_device *d)
 	for (i = 0; i < d->info.num_irqs; i++)
 		if (d->irqs[i].enabled)
 			vfiox_irq_disable(d, i);
-	d->group->container->env.sys->close(d->fd);
+	if (!d->released)
+		d->group->container->env.sys->close(d->fd);
 	free_device(d);
+}
+
+VFIOX_API int vfiox_device_released(const struct vfiox_device *d)
+{
+	return d ? d->released : -EINVAL;
 }
 
 void vfiox_device_close_all(struct vfiox_group *g)
@@ -269,6 +284,8 @@ VFIOX_API int vfiox_device_reset(struct vfiox_device *d)
 
 	if (!d)
 		return -EINVAL;
+	if (d->released)
+		return vfiox_device_check_live(d);
 	if (!(d->info.flags & VFIO_DEVICE_FLAGS_RESET)) {
 		pr_err("%s: device does not advertise reset", d->name);
 		return -ENOTSUP;

@@ -55,6 +55,8 @@ struct vfiox_container {
 	struct vfiox_group *groups;
 	struct p2p_record *p2p;		/* P2P mappings, under dma.lock */
 	struct vfiox_events *events;	/* the source watching it, or NULL */
+	struct vfiox_req_watch *req;	/* device request thread, or NULL */
+	bool req_thread;	/* may start it (not on the fake kernel) */
 };
 
 struct p2p_record {
@@ -87,12 +89,25 @@ struct vfiox_device {
 	struct vfiox_group *group;
 	struct vfiox_device *next;
 	char name[64];
-	int fd;
+	int fd;			/* -1 once released */
+	int req_fd;		/* the device request eventfd, or -1 */
+	vfiox_req_fn req_fn;
+	void *req_arg;
+	bool released;		/* given back on the kernel's request */
 	struct vfiox_device_info info;
 	struct vfiox_region *regions;
 	struct vfiox_irq *irqs;
 };
 
+/* Device requests (lib/req.c): listen for @d's request (when it has a
+ * request IRQ); forget it (waits if its handler runs on another thread);
+ * stop the container's thread; and what the thread does per request. */
+int vfiox_req_watch(struct vfiox_device *d);
+void vfiox_req_unwatch(struct vfiox_device *d);
+void vfiox_req_stop(struct vfiox_container *c);
+void vfiox_req_handle(struct vfiox_device *d);
+/* Calls on a released device: -ENODEV with a log line, else 0. */
+int vfiox_device_check_live(const struct vfiox_device *d);
 /* Internal constructors: the public ones call these with vfiox_sys_real. */
 int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
 			     const struct vfiox_sys *sys,
@@ -156,6 +171,8 @@ int vfiox_resv_collect(struct vfiox_container *c, int nr,
 /* vfiox_pci_bind() on a given syscall seam (the unit tests' fake). */
 int vfiox_pci_bind_sys(const struct vfiox_sys *sys, const char *bdf,
 		       const struct vfiox_bind_opts *opts, struct vfiox_binding **out);
+int vfiox_pci_release_sys(const struct vfiox_sys *sys, const char *bdf,
+			  const struct vfiox_bind_opts *opts, char *driver, size_t len);
 /* A libnl error (negative NLE_*) as a negative errno (lib/events.c). */
 int vfiox_nl_errno(int nlerr);
 /* A received uevent from port @sender: delivered to @fn (1) only when the

@@ -91,6 +91,8 @@ VFIOX_API int vfiox_irq_enable(struct vfiox_device *d, uint32_t index,
 	uint32_t i;
 	int ret;
 
+	if (d && d->released)
+		return vfiox_device_check_live(d);
 	irq = fds ? check_range(d, index, start, count) : NULL;
 	if (!irq)
 		return -EINVAL;
@@ -128,6 +130,8 @@ VFIOX_API int vfiox_irq_set_eventfds(struct vfiox_device *d, uint32_t index,
 	struct vfiox_irq *irq;
 	int ret;
 
+	if (d && d->released)
+		return vfiox_device_check_live(d);
 	irq = fds ? check_range(d, index, start, count) : NULL;
 	if (!irq)
 		return -EINVAL;
@@ -145,8 +149,9 @@ VFIOX_API int vfiox_irq_disable(struct vfiox_device *d, uint32_t index)
 
 	if (!irq)
 		return -EINVAL;
-	ret = set_irqs(d, index, VFIO_IRQ_SET_DATA_NONE |
-		       VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+	/* A released device's IRQs went with its fd. */
+	ret = d->released ? 0 : set_irqs(d, index, VFIO_IRQ_SET_DATA_NONE |
+					 VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
 	/* Whatever the kernel said, our eventfds must not leak. */
 	close_fds(d->group->container->env.sys, irq->owned_fds, irq->nr_owned);
 	free(irq->owned_fds);
@@ -163,6 +168,8 @@ static int mask_action(struct vfiox_device *d, uint32_t index, uint32_t vector,
 
 	if (!irq)
 		return -EINVAL;
+	if (d->released)
+		return vfiox_device_check_live(d);
 	if (!(irq->info.flags & VFIO_IRQ_INFO_MASKABLE) ||
 	    vector >= irq->info.count) {
 		pr_err("%s: IRQ index %u vector %u is not maskable (count %u)",

@@ -175,6 +175,8 @@ VFIOX_API int vfiox_region_read(struct vfiox_device *d, uint32_t index,
 	struct vfiox_region *r;
 	ssize_t n;
 
+	if (d && d->released)
+		return vfiox_device_check_live(d);
 	r = buf ? check_access(d, index, off, len, VFIO_REGION_INFO_FLAG_READ,
 			       "read") : NULL;
 	if (!r)
@@ -196,6 +198,8 @@ VFIOX_API int vfiox_region_write(struct vfiox_device *d, uint32_t index,
 	struct vfiox_region *r;
 	ssize_t n;
 
+	if (d && d->released)
+		return vfiox_device_check_live(d);
 	r = buf ? check_access(d, index, off, len, VFIO_REGION_INFO_FLAG_WRITE,
 			       "write") : NULL;
 	if (!r)
@@ -263,6 +267,8 @@ VFIOX_API int vfiox_region_mmap(struct vfiox_device *d, uint32_t index,
 
 	if (!d || !out)
 		return -EINVAL;
+	if (d->released)
+		return vfiox_device_check_live(d);
 	r = get_region(d, index);
 	if (!r)
 		return -EINVAL;

@@ -57,6 +57,22 @@ VFIOX_API int vfiox_pci_bind(const char *bdf, const struct vfiox_bind_opts *opts
  */
 VFIOX_API int vfiox_pci_unbind(struct vfiox_binding *b);
 
+/**
+ * vfiox_binding_forget() - free @b and leave its devices where they are
+ * (for tools that bind and exit). Return: 0 or -EINVAL.
+ */
+VFIOX_API int vfiox_binding_forget(struct vfiox_binding *b);
+
+/**
+ * vfiox_pci_release() - take @bdf off its driver, clear driver_override and
+ * let the kernel probe it, so that its own choice of driver (if any) takes
+ * it; for giving back a device bound by another process.
+ * @driver: receives the driver it ended on, "" for none (may be NULL)
+ * Return: 0, -EINVAL, -ENODEV, or the errno of the sysfs write.
+ */
+VFIOX_API int vfiox_pci_release(const char *bdf, const struct vfiox_bind_opts *opts,
+				char *driver, size_t len);
+
 /** vfiox_binding_group() - the IOMMU group number of the binding. */
 VFIOX_API int vfiox_binding_group(const struct vfiox_binding *b);
 

@@ -19,15 +19,35 @@ extern "C" {
  */
 struct vfiox_device;
 
+struct vfiox_device;
+
+/*
+ * The device request: when its device is unbound from vfio-pci or
+ * unplugged, the kernel asks userspace to give it back and waits until
+ * every reference is gone. libvfiox listens for it on a thread of its own
+ * (one per container, started with the first device that can be asked)
+ * and calls the device's handler there. The handler should stop using the
+ * device and close it with vfiox_device_close(). Without a handler,
+ * libvfiox releases the device itself: its regions' mappings become
+ * inaccessible (PROT_NONE, so stray accesses fault), its fd is closed,
+ * and every later call on it returns -ENODEV until it is closed.
+ */
+typedef void (*vfiox_req_fn)(struct vfiox_device *d, void *arg);
+
 /**
  * struct vfiox_device_opts - how to open a device.
  * @sz: sizeof(struct vfiox_device_opts)
  * @vf_token: VF token UUID string ("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx") for
  *            SR-IOV PFs/VFs bound to vfio-pci, or NULL
+ * @req_fn: called on libvfiox's thread when the kernel asks for the device
+ *          back, or NULL for the default release (see above)
+ * @req_arg: passed to @req_fn
  */
 struct vfiox_device_opts {
 	size_t sz;
 	const char *vf_token;
+	vfiox_req_fn req_fn;
+	void *req_arg;
 };
 
 /**
@@ -104,6 +124,9 @@ VFIOX_API int vfiox_device_open(struct vfiox_group *g, const char *name,
 
 /** vfiox_device_close() - see the header comment. @d may be NULL. */
 VFIOX_API void vfiox_device_close(struct vfiox_device *d);
+
+/** vfiox_device_released() - 1 once libvfiox gave the device back, else 0. */
+VFIOX_API int vfiox_device_released(const struct vfiox_device *d);
 
 /** vfiox_device_fd() - the device fd (still owned by the device). */
 VFIOX_API int vfiox_device_fd(const struct vfiox_device *d);

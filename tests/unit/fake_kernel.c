@@ -463,11 +463,12 @@ static int fake_mmap(void **out, void *addr, size_t len, int prot, int flags,
 		return err;
 	if (fd >= 0 && (!get_fd(fd) || !(flags & MAP_FIXED)))
 		return -EINVAL;
-	p = mmap(addr, len, prot, (fd >= 0 ? MAP_FIXED : 0) | MAP_PRIVATE | MAP_ANONYMOUS,
-		 -1, 0);
+	p = mmap(addr, len, prot, (fd >= 0 ? MAP_FIXED : flags & MAP_FIXED) | MAP_PRIVATE |
+		 MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
-	if (fd < 0)
+	/* MAP_FIXED over an anonymous mapping replaces it: no new one. */
+	if (fd < 0 && !(flags & MAP_FIXED))
 		fk.live_mmaps++;
 	if (flags & MAP_HUGETLB)
 		fk.hugetlb_mmaps++;
