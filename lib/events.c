@@ -15,8 +15,6 @@
 #include "uapi_ext.h"
 
 #if VFIOX_HAVE_LIBNL
-#include <poll.h>
-#include <time.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
@@ -408,38 +406,16 @@ VFIOX_API int vfiox_events_dispatch(struct vfiox_events *ev)
 	return ret;
 }
 
-static int64_t now_ms(void)
+static int dispatch_events(void *ev)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return vfiox_events_dispatch(ev);
 }
 
 VFIOX_API int vfiox_events_wait(struct vfiox_events *ev, int timeout_ms)
 {
-	int64_t end = now_ms() + timeout_ms;
-	int ret;
-
 	if (!ev || !ev->sk || timeout_ms < -1)
 		return -EINVAL;
-	for (;;) {
-		int left = timeout_ms < 0 ? -1 : (int)(end - now_ms());
-		struct pollfd p = { .fd = ev->fd, .events = POLLIN };
-
-		if (timeout_ms >= 0 && left < 0)
-			left = 0;
-		ret = poll(&p, 1, left);
-		if (ret < 0 && errno != EINTR)
-			return -errno;
-		if (ret > 0) {
-			ret = vfiox_events_dispatch(ev);
-			if (ret)
-				return ret;
-		}
-		if (timeout_ms >= 0 && now_ms() >= end)
-			return -ETIMEDOUT;
-	}
+	return vfiox_wait_fd(ev->fd, timeout_ms, dispatch_events, ev);
 }
 
 #else /* !VFIOX_HAVE_LIBNL */

@@ -2,7 +2,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -173,4 +175,36 @@ int vfiox_sys_write_file(const struct vfiox_sys *sys, const char *path,
 	if (n < 0)
 		return (int)n;
 	return (size_t)n == len ? 0 : -EIO;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int vfiox_wait_fd(int fd, int timeout_ms, int (*dispatch)(void *ctx), void *ctx)
+{
+	int64_t end = now_ms() + timeout_ms;
+
+	for (;;) {
+		int64_t left = timeout_ms < 0 ? -1 : end - now_ms();
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int ret;
+
+		if (timeout_ms >= 0 && left < 0)
+			left = 0;
+		ret = poll(&p, 1, (int)left);
+		if (ret < 0 && errno != EINTR)
+			return -errno;
+		if (ret > 0) {
+			ret = dispatch(ctx);
+			if (ret)
+				return ret;
+		}
+		if (timeout_ms >= 0 && now_ms() >= end)
+			return -ETIMEDOUT;
+	}
 }

@@ -41,6 +41,14 @@ ssize_t vfiox_sys_read_file(const struct vfiox_sys *sys, const char *path,
 int vfiox_sys_write_file(const struct vfiox_sys *sys, const char *path,
 			 const char *text);
 
+/*
+ * Poll @fd and call @dispatch(@ctx) whenever it is readable, until dispatch
+ * returns non-zero (returned) or @timeout_ms passed (-1: no limit; then
+ * -ETIMEDOUT). The event sources' wait calls; not a VFIO call, so it does
+ * not go through the seam.
+ */
+int vfiox_wait_fd(int fd, int timeout_ms, int (*dispatch)(void *ctx), void *ctx);
+
 /* Last path component of a symlink target, e.g. a driver name. */
 int vfiox_sys_link_name(const struct vfiox_sys *sys, const char *path,
 			char *buf, size_t len);

@@ -146,8 +146,6 @@ VFIOX_API int vfiox_uevent_parse(const void *buf, size_t len,
 }
 
 #if VFIOX_HAVE_LIBNL
-#include <poll.h>
-#include <time.h>
 #include <netlink/netlink.h>
 #include <linux/netlink.h>
 
@@ -251,37 +249,27 @@ VFIOX_API int vfiox_uevent_dispatch(struct vfiox_uevent_monitor *m,
 	}
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
+struct dispatch_ctx {
+	struct vfiox_uevent_monitor *m;
+	vfiox_uevent_fn fn;
+	void *arg;
+};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+static int dispatch_uevents(void *ctx)
+{
+	struct dispatch_ctx *d = ctx;
+
+	return vfiox_uevent_dispatch(d->m, d->fn, d->arg);
 }
 
 VFIOX_API int vfiox_uevent_wait(struct vfiox_uevent_monitor *m, int timeout_ms,
 				vfiox_uevent_fn fn, void *arg)
 {
-	int64_t end = now_ms() + timeout_ms;
+	struct dispatch_ctx ctx = { m, fn, arg };
 
 	if (!m || !fn || timeout_ms < -1)
 		return -EINVAL;
-	for (;;) {
-		int64_t left = timeout_ms < 0 ? -1 : end - now_ms();
-		struct pollfd p = { .fd = m->fd, .events = POLLIN };
-		int ret;
-
-		if (timeout_ms >= 0 && left <= 0)
-			return -ETIMEDOUT;
-		ret = poll(&p, 1, (int)left);
-		if (ret < 0 && errno != EINTR)
-			return -errno;
-		if (ret > 0) {
-			ret = vfiox_uevent_dispatch(m, fn, arg);
-			if (ret)
-				return ret;
-		}
-	}
+	return vfiox_wait_fd(m->fd, timeout_ms, dispatch_uevents, &ctx);
 }
 
 #else /* !VFIOX_HAVE_LIBNL */

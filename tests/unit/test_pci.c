@@ -93,25 +93,23 @@ static void add_device(const char *dev, uint16_t vendor, uint16_t device,
 
 static int setup(void **state)
 {
+	static const char *const dirs[] = {
+		"bus", "bus/pci", "bus/pci/devices", "bus/pci/drivers", "kernel",
+		"kernel/iommu_groups",
+	};
 	char path[128];
+	size_t i;
 
 	(void)state;
 	fk_log_capture();
 	snprintf(root, sizeof(root), "/tmp/vfiox-pci-XXXXXX");
 	if (!mkdtemp(root))
 		return -1;
-	snprintf(path, sizeof(path), "%s/bus", root);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/bus/pci", root);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/bus/pci/devices", root);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/bus/pci/drivers", root);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/kernel", root);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/kernel/iommu_groups", root);
-	mkdir(path, 0755);
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
+		if (mkdir(path, 0755))
+			return -1;
+	}
 	/* NVMe with SR-IOV on vfio-pci, edu unbound, an Intel NIC with ATS. */
 	add_device("0000:00:04.0", 0x1b36, 0x0010, 0x010802, 0x10, "vfio-pci", 3);
 	add_device("0000:00:06.0", 0x1234, 0x11e8, 0x00ff00, 0, NULL, 5);

@@ -46,15 +46,15 @@ static int raw_uevents(void)
 static void print_seeds(int fd)
 {
 	static char buf[8192];
+	char name[16];
 	ssize_t n;
-	int i = 0, k;
+	int i = 0;
 
-	while (fd >= 0 && (n = recv(fd, buf, sizeof(buf), 0)) > 0) {
-		/* The harness's first byte: 0, from the kernel. */
-		printf("VFIOX-SEED uevent bind%d 00", i++);
-		for (k = 0; k < n; k++)
-			printf("%02x", (unsigned char)buf[k]);
-		printf("\n");
+	/* The harness's first byte: 0, from the kernel's port. */
+	while (fd >= 0 && (n = recv(fd, buf + 1, sizeof(buf) - 1, 0)) > 0) {
+		buf[0] = 0;
+		snprintf(name, sizeof(name), "bind%d", i++);
+		vt_seed("uevent", name, buf, (size_t)n + 1);
 	}
 }
 

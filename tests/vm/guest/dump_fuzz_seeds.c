@@ -16,17 +16,6 @@
 #include "vmtest.h"
 #include "../../../lib/uapi_ext.h"
 
-static void seed(const char *target, const char *name, const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	size_t i;
-
-	printf("VFIOX-SEED %s %s ", target, name);
-	for (i = 0; i < len; i++)
-		printf("%02x", b[i]);
-	printf("\n");
-}
-
 /* An info ioctl with a buffer large enough for any chain seen here. */
 static size_t info_ioctl(int fd, unsigned long req, void *buf, size_t len,
 			 uint32_t index)
@@ -46,7 +35,7 @@ static int dump_cap(const struct vfiox_cap *cap, void *arg)
 {
 	(void)arg;
 	if (cap->id == VFIOX_IOMMU_TYPE1_INFO_CAP_RESV_REGIONS)
-		seed("resv_cap", "kernel", cap->data, cap->len);
+		vt_seed("resv_cap", "kernel", cap->data, cap->len);
 	return 0;
 }
 
@@ -60,7 +49,7 @@ static void dump_iommu_info(struct vfiox_container *c)
 	CHECK(n >= sizeof(info), "GET_INFO gave %zu bytes", n);
 	if (n < sizeof(info))
 		return;
-	seed("iommu_info", "nvme", buf, n);
+	vt_seed("iommu_info", "nvme", buf, n);
 	memcpy(&info, buf, sizeof(info));
 	if (info.flags & VFIO_IOMMU_INFO_CAPS)
 		vfiox_cap_walk(buf, n, sizeof(info), info.cap_offset, dump_cap, NULL);
@@ -84,14 +73,14 @@ static void dump_regions(const char *bdf)
 		dump_iommu_info(c);
 	n = info_ioctl(vfiox_device_fd(d), VFIO_DEVICE_GET_INFO, buf, sizeof(buf), 0);
 	CHECK(n >= sizeof(struct vfio_device_info), "%s: GET_INFO gave %zu bytes", bdf, n);
-	seed("device_info", bdf, buf, n < 64 ? n : 64);
+	vt_seed("device_info", bdf, buf, n < 64 ? n : 64);
 	for (i = 0; i < VFIO_PCI_NUM_REGIONS; i++) {
 		n = info_ioctl(vfiox_device_fd(d), VFIO_DEVICE_GET_REGION_INFO,
 			       buf, sizeof(buf), i);
 
 		snprintf(name, sizeof(name), "%s-region%u", bdf, i);
 		if (n)
-			seed("region_info", name, buf, n);
+			vt_seed("region_info", name, buf, n);
 		else if (i == VFIO_PCI_BAR0_REGION_INDEX)
 			CHECK(0, "%s: no BAR 0 info", bdf);
 	}
@@ -120,7 +109,7 @@ static void dump_sysfs(void)
 		if (n <= 0)
 			continue;
 		snprintf(name, sizeof(name), "group%.32s", de->d_name);
-		seed("resv_sysfs", name, text, (size_t)n);
+		vt_seed("resv_sysfs", name, text, (size_t)n);
 		groups++;
 	}
 	if (dir)
@@ -137,7 +126,7 @@ static void dump_pci_names(void)
 	while (dir && (de = readdir(dir))) {
 		if (de->d_name[0] == '.')
 			continue;
-		seed("pci_addr", de->d_name, de->d_name, strlen(de->d_name));
+		vt_seed("pci_addr", de->d_name, de->d_name, strlen(de->d_name));
 		n++;
 	}
 	if (dir)

@@ -108,6 +108,19 @@ static inline void vt_write_file(const char *path, const char *text)
 		printf("  write '%s' to %s failed\n", text, path);
 }
 
+/* A fuzzing seed for tests/fuzz/harvest-seeds: "VFIOX-SEED target name hex". */
+static inline void vt_seed(const char *target, const char *name, const void *p,
+			   size_t len)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	printf("VFIOX-SEED %s %s ", target, name);
+	for (i = 0; i < len; i++)
+		printf("%02x", b[i]);
+	printf("\n");
+}
+
 /* Move @bdf to @driver by hand ("" leaves it to the kernel's choice). */
 static inline void vt_rebind(const char *bdf, const char *driver)
 {
