@@ -35,7 +35,6 @@ void vfiox_dma_forget(struct vfiox_container *c)
 			dma->entries_used);
 	dma_table_clear(&dma->table);
 	iova_destroy(&dma->space);
-	dma->nr_cached = 0;
 	vfiox_p2p_free_all_locked(c);
 	free(dma->relaxable);
 	dma->relaxable = NULL;
@@ -162,8 +161,7 @@ int vfiox_dma_rebuild(struct vfiox_container *c)
 		free(rlx);
 	} else {
 		iova_destroy(&dma->space);
-		dma->space = space;	/* cached IOVAs are free in it */
-		dma->nr_cached = 0;
+		dma->space = space;
 		free(dma->relaxable);
 		dma->relaxable = rlx;
 		dma->nr_relaxable = nr;
@@ -205,33 +203,6 @@ static uint64_t default_align(const struct vfiox_container *c, uint64_t len)
 	return fit ? 1ULL << (63 - __builtin_clzll(fit)) : c->dma.min_page;
 }
 
-/*
- * Single-page maps and unmaps are the hot path of drivers (queues, bounce
- * buffers): a freed page-sized IOVA is kept in a small LIFO and handed to
- * the next page-sized map without touching the allocator's tree. Cached
- * IOVAs count as allocated until flushed back.
- */
-static void give_back(struct vfiox_dma *dma, uint64_t iova, uint64_t len)
-{
-	if (len == dma->min_page && dma->nr_cached < VFIOX_IOVA_CACHE)
-		dma->iova_cache[dma->nr_cached++] = iova;
-	else
-		iova_add(&dma->space, iova, iova + len - 1);
-}
-
-/* Return every cached IOVA to the allocator; true if there were any. */
-static bool flush_cache(struct vfiox_dma *dma)
-{
-	bool any = dma->nr_cached > 0;
-
-	while (dma->nr_cached) {
-		uint64_t iova = dma->iova_cache[--dma->nr_cached];
-
-		iova_add(&dma->space, iova, iova + dma->min_page - 1);
-	}
-	return any;
-}
-
 static int pick_iova(struct vfiox_container *c, uint64_t len,
 		     const struct vfiox_dma_opts *opts, uint64_t *iova)
 {
@@ -249,14 +220,7 @@ static int pick_iova(struct vfiox_container *c, uint64_t len,
 	}
 	if (VFIOX_OPTS_HAS(opts, iova_limit) && opts->iova_limit)
 		limit = opts->iova_limit;
-	if (len == c->dma.min_page && align == len && limit == UINT64_MAX &&
-	    c->dma.nr_cached) {
-		*iova = c->dma.iova_cache[--c->dma.nr_cached];
-		return 0;
-	}
 	ret = iova_alloc(&c->dma.space, len, align, limit, iova);
-	if (ret == -ENOSPC && flush_cache(&c->dma))
-		ret = iova_alloc(&c->dma.space, len, align, limit, iova);
 	if (ret == -ENOSPC)
 		pr_err("map: no free IOVA range of 0x%llx bytes (align 0x%llx) at or below 0x%llx",
 		       (unsigned long long)len, (unsigned long long)align,
@@ -283,8 +247,6 @@ static int claim_fixed(struct vfiox_container *c, uint64_t iova, uint64_t len)
 	const struct dma_entry *e;
 	int ret = iova_reserve(&c->dma.space, iova, iova + len - 1);
 
-	if (ret == -EBUSY && flush_cache(&c->dma))
-		ret = iova_reserve(&c->dma.space, iova, iova + len - 1);
 	if (ret != -EBUSY)
 		return ret;
 	r = c->allow_relaxable ? NULL : find_relaxable(&c->dma, iova, len);
@@ -391,7 +353,7 @@ static int map_locked(struct vfiox_container *c, uint64_t va, uint64_t len,
 	}
 	if (ret) {
 		/* Give the IOVA back: the table is exactly as before. */
-		give_back(dma, *iova, len);
+		iova_add(&dma->space, *iova, *iova + len - 1);
 		return ret;
 	}
 	dma->entries_used++;
@@ -526,7 +488,7 @@ static void drop_entry(struct vfiox_container *c, const struct dma_entry *e)
 	uint64_t iova = e->iova, len = e->len;
 
 	dma_table_remove(&c->dma.table, e);
-	give_back(&c->dma, iova, len);
+	iova_add(&c->dma.space, iova, iova + len - 1);
 	c->dma.entries_used--;
 	c->dma.mapped_bytes -= len;
 	if (c->p2p)

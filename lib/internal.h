@@ -23,16 +23,11 @@ struct vfiox_env {
 	char sysfs_root[VFIOX_PATH_MAX];
 };
 
-/* Freed single-page IOVAs kept out of the allocator for the next map. */
-#define VFIOX_IOVA_CACHE 64
-
 /* The DMA engine's state, one per container (lib/dma.c). */
 struct vfiox_dma {
 	pthread_mutex_t lock;	/* serialises map/unmap/rebuild */
 	struct dma_table table;
 	struct iova_space space;
-	uint64_t iova_cache[VFIOX_IOVA_CACHE];	/* min_page-sized, LIFO */
-	uint32_t nr_cached;
 	uint32_t entries_limit;	/* kernel entries we may use in total */
 	uint32_t entries_used;
 	uint64_t mapped_bytes;

@@ -239,34 +239,6 @@ static void narrow_dma_mask_is_honoured(void **state)
 	assert_int_equal(vfiox_dma_map(c, mem + 60 * MB, 4096, &o, &iova), -EINVAL);
 }
 
-/* Freed pages wait in a small cache; a fixed or limited map flushes it. */
-static void freed_pages_are_reused_and_flushed_when_needed(void **state)
-{
-	struct vfiox_dma_opts low = { .sz = sizeof(low), .iova_limit = 0x1fff };
-	uint64_t a, b, again;
-
-	(void)state;
-	assert_int_equal(vfiox_dma_map(c, mem, 4096, NULL, &a), 0);
-	assert_int_equal(vfiox_dma_map(c, mem + 4096, 4096, NULL, &b), 0);
-	assert_int_equal(a, 0);
-	assert_int_equal(vfiox_dma_unmap_iova(c, a, 4096), 0);
-	assert_int_equal(vfiox_dma_unmap_iova(c, b, 4096), 0);
-	/* Last freed, first reused. */
-	assert_int_equal(vfiox_dma_map(c, mem + 8192, 4096, NULL, &again), 0);
-	assert_int_equal(again, b);
-	/* IOVA 0 sits in the cache; a fixed map there still gets it. */
-	assert_int_equal(vfiox_dma_map_fixed(c, mem + 12288, 4096, 0, NULL), 0);
-	assert_int_equal(vfiox_dma_unmap_iova(c, 0, 4096), 0);
-	/* Only cached pages are below the limit: the map still finds one. */
-	assert_int_equal(vfiox_dma_map(c, mem + 16384, 4096, &low, &again), 0);
-	assert_true(again <= 0x1000);
-	/* Two pages at once: the tree must have them back, merged. */
-	assert_int_equal(vfiox_dma_unmap_iova(c, again, 4096), 0);
-	assert_int_equal(vfiox_dma_unmap_iova(c, b, 4096), 0);
-	assert_int_equal(vfiox_dma_map(c, mem + 2 * MB, 8192, &low, &again), 0);
-	assert_int_equal(again, 0);
-}
-
 static void second_group_shrinking_space_reports_mappings(void **state)
 {
 	static const struct vfio_iova_range small[] = { { 0, 0xfffff } };
@@ -370,7 +342,6 @@ int main(void)
 		T(dma_avail_runs_out_before_the_kernel),
 		T(dma_avail_check_compares_with_the_kernel),
 		T(narrow_dma_mask_is_honoured),
-		T(freed_pages_are_reused_and_flushed_when_needed),
 		T(second_group_shrinking_space_reports_mappings),
 		T(unmap_all_and_last_detach_forget),
 		T(concurrent_map_translate_unmap_agree),
