@@ -14,30 +14,10 @@
 
 #include "../unit/fake_kernel.h"
 #include "../../lib/iova.h"
+#include "bench.h"
 
 #define BATCHES 21
 #define LOOKUPS (1 << 20)
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
 
 struct lookup_run {
 	struct vfiox_container *c;

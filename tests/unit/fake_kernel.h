@@ -144,6 +144,9 @@ void fk_info_set_next(uint32_t cap_off, uint32_t next);
 int fk_container_open(struct vfiox_container **out);
 /* fk_container_open() plus group 7 attached. */
 int fk_open_group7(struct vfiox_container **c, struct vfiox_group **g);
+/* The usual test start: a fresh default machine, the log captured, and
+ * fk_open_group7(). */
+int fk_fresh_group7(struct vfiox_container **c, struct vfiox_group **g);
 /* Close @c; true when no fd and no mapping is left behind. */
 bool fk_close_clean(struct vfiox_container *c);
 

@@ -186,6 +186,13 @@ int fk_open_group7(struct vfiox_container **c, struct vfiox_group **g)
 	return ret;
 }
 
+int fk_fresh_group7(struct vfiox_container **c, struct vfiox_group **g)
+{
+	fk_reset();
+	fk_log_capture();
+	return fk_open_group7(c, g);
+}
+
 bool fk_close_clean(struct vfiox_container *c)
 {
 	vfiox_container_close(c);

@@ -22,9 +22,7 @@ static uint8_t *mem;		/* 64 MiB, 2 MiB aligned */
 static int setup(void **state)
 {
 	(void)state;
-	fk_reset();
-	fk_log_capture();
-	return fk_open_group7(&c, &g);
+	return fk_fresh_group7(&c, &g);
 }
 
 static int teardown(void **state)

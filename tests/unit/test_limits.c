@@ -23,9 +23,7 @@ static char bdf_4k[4097];
 static int setup(void **state)
 {
 	(void)state;
-	fk_reset();
-	fk_log_capture();
-	if (fk_open_group7(&c, &g))
+	if (fk_fresh_group7(&c, &g))
 		return -1;
 	memset(bdf_4k, '0', sizeof(bdf_4k) - 1);
 	return vfiox_device_open(g, "0000:00:03.0", NULL, &d);

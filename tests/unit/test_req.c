@@ -22,9 +22,7 @@ static struct vfiox_group *g;
 static int setup(void **state)
 {
 	(void)state;
-	fk_reset();
-	fk_log_capture();
-	return fk_open_group7(&c, &g);
+	return fk_fresh_group7(&c, &g);
 }
 
 static int teardown(void **state)

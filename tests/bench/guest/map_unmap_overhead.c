@@ -18,25 +18,12 @@
 
 #include <vfiox.h>
 
+#include "../bench.h"
+
 #define N 1000
 #define ROUNDS 31
 
 static uint64_t iova[N];
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static double raw_round(int fd, uint8_t *buf)
 {
@@ -99,7 +86,7 @@ static int pool_entries(struct vfiox_container *c)
 int main(int argc, char **argv)
 {
 	const char *bdf = argc > 1 ? argv[1] : "0000:00:04.0";
-	double raw[ROUNDS], lib[ROUNDS];
+	double raw[ROUNDS], lib[ROUNDS], raw_ns, lib_ns;
 	struct vfiox_container *c;
 	struct vfiox_group *g;
 	uint8_t *buf;
@@ -124,11 +111,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	qsort(raw, ROUNDS, sizeof(double), cmp);
-	qsort(lib, ROUNDS, sizeof(double), cmp);
-	printf("raw_map_unmap_ns=%.0f\n", raw[ROUNDS / 2] / N);
-	printf("vfiox_map_unmap_ns=%.0f\n", lib[ROUNDS / 2] / N);
-	printf("map_unmap_overhead_ratio=%.3f\n", lib[ROUNDS / 2] / raw[ROUNDS / 2]);
+	raw_ns = median(raw, ROUNDS);
+	lib_ns = median(lib, ROUNDS);
+	printf("raw_map_unmap_ns=%.0f\n", raw_ns / N);
+	printf("vfiox_map_unmap_ns=%.0f\n", lib_ns / N);
+	printf("map_unmap_overhead_ratio=%.3f\n", lib_ns / raw_ns);
 	printf("pool_kernel_entries_100k=%d\n", pool_entries(c));
 	vfiox_container_close(c);
 	return 0;
