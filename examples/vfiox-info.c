@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * vfiox-info: lspci for VFIO. Lists every IOMMU group with its devices,
- * their names and drivers; for groups bound to vfio-pci it opens them and
+ * their names, drivers and PASID/ATS/PRI/SR-IOV capabilities; for groups bound to vfio-pci it opens them and
  * prints the IOMMU info, reserved regions, regions and IRQs. --json prints
  * the same as one JSON object.
  */
@@ -28,6 +28,7 @@ struct member {
 	char bdf[256];
 	char driver[64];
 	unsigned int vendor, device;
+	uint32_t caps;		/* VFIOX_PCI_CAP_* */
 };
 
 static bool first_item = true;
@@ -71,6 +72,32 @@ static void read_driver(const struct opts *o, const char *bdf, char *buf, size_t
 	snprintf(buf, len, "%.63s", strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
 }
 
+/* PASID, ATS, PRI and SR-IOV, from config space through libpci. */
+static uint32_t read_caps(const struct opts *o, const char *bdf)
+{
+	struct vfiox_pci_match m = { .sz = sizeof(m), .addr = bdf,
+				     .sysfs_root = o->sysfs_root };
+	struct vfiox_pci_dev dev;
+
+	return vfiox_pci_find(&m, &dev, 1) == 1 ? dev.caps : 0;
+}
+
+static const char *caps_text(uint32_t caps, char *buf, size_t len)
+{
+	static const struct { uint32_t bit; const char *name; } names[] = {
+		{ VFIOX_PCI_CAP_PASID, "PASID" }, { VFIOX_PCI_CAP_ATS, "ATS" },
+		{ VFIOX_PCI_CAP_PRI, "PRI" }, { VFIOX_PCI_CAP_SRIOV, "SR-IOV" },
+	};
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (caps & names[i].bit)
+			used += snprintf(buf + used, len - used, "%s%s", used ? " " : "",
+					 names[i].name);
+	return buf;
+}
+
 static int list_members(const struct opts *o, int nr, struct member *m)
 {
 	char path[1024];
@@ -89,6 +116,7 @@ static int list_members(const struct opts *o, int nr, struct member *m)
 		read_driver(o, m[n].bdf, m[n].driver, sizeof(m[n].driver));
 		read_hex_attr(o, m[n].bdf, "vendor", &m[n].vendor);
 		read_hex_attr(o, m[n].bdf, "device", &m[n].device);
+		m[n].caps = read_caps(o, m[n].bdf);
 		n++;
 	}
 	closedir(dir);
@@ -97,18 +125,19 @@ static int list_members(const struct opts *o, int nr, struct member *m)
 
 static void print_member(const struct opts *o, const struct member *m)
 {
-	char name[256];
+	char name[256], caps[64];
 
 	if (vfiox_pci_id_name((uint16_t)m->vendor, (uint16_t)m->device, name, sizeof(name)))
 		snprintf(name, sizeof(name), "%04x:%04x", m->vendor, m->device);
+	caps_text(m->caps, caps, sizeof(caps));
 	if (o->json) {
 		json_sep();
 		printf("{\"bdf\":\"%s\",\"vendor\":\"0x%04x\",\"device\":\"0x%04x\","
-		       "\"name\":\"%s\",\"driver\":\"%s\"}",
-		       m->bdf, m->vendor, m->device, name, m->driver);
+		       "\"name\":\"%s\",\"driver\":\"%s\",\"caps\":\"%s\"}",
+		       m->bdf, m->vendor, m->device, name, m->driver, caps);
 	} else {
-		printf("  %s [%04x:%04x] %s (driver %s)\n", m->bdf, m->vendor,
-		       m->device, name, m->driver);
+		printf("  %s [%04x:%04x] %s (driver %s)%s%s\n", m->bdf, m->vendor,
+		       m->device, name, m->driver, caps[0] ? " caps: " : "", caps);
 	}
 }
 

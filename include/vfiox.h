@@ -22,5 +22,6 @@
 #include <vfiox/events.h>
 #include <vfiox/uevent.h>
 #include <vfiox/bind.h>
+#include <vfiox/sriov.h>
 
 #endif

@@ -11,19 +11,6 @@
 /* More indexes than any VFIO bus driver defines: treat as corruption. */
 #define MAX_INDEXES 256
 
-static bool is_uuid(const char *s)
-{
-	int i;
-
-	for (i = 0; i < 36; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-
-		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-			return false;
-	}
-	return s[36] == '\0';
-}
-
 static int check_name(const char *name, const char *token)
 {
 	size_t len = name ? strlen(name) : 0;
@@ -40,7 +27,7 @@ static int check_name(const char *name, const char *token)
 			return -EINVAL;
 		}
 	}
-	if (token && !is_uuid(token)) {
+	if (token && vfiox_parse_uuid(token, NULL)) {
 		pr_err("%s: VF token is not a UUID", name);
 		return -EINVAL;
 	}
@@ -155,7 +142,17 @@ static int get_device_fd(struct vfiox_device *d, const char *token)
 	else
 		snprintf(arg, sizeof(arg), "%s", d->name);
 	fd = sys->ioctl(d->group->fd, VFIO_GROUP_GET_DEVICE_FD, arg);
-	if (fd < 0)
+	if (fd == -EACCES && token)
+		pr_err("group %d: %s refused the VF token: it is not the one set on the PF",
+		       d->group->nr, d->name);
+	else if (fd == -EACCES)
+		pr_err("group %d: %s needs a VF token (vfiox_device_opts.vf_token): it is "
+		       "a VF whose PF is on vfio-pci, or a PF whose VFs are in use",
+		       d->group->nr, d->name);
+	else if (fd == -EINVAL && token)
+		pr_err("group %d: %s takes no VF token: it is no PF, nor a VF whose PF is "
+		       "on vfio-pci", d->group->nr, d->name);
+	else if (fd < 0)
 		pr_err("group %d: VFIO_GROUP_GET_DEVICE_FD(%s%s): %s",
 		       d->group->nr, d->name, token ? ", with VF token" : "",
 		       ERRSTR(fd));

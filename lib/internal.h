@@ -168,6 +168,16 @@ int vfiox_pci_bind_sys(const struct vfiox_sys *sys, const char *bdf,
 		       const struct vfiox_bind_opts *opts, struct vfiox_binding **out);
 int vfiox_pci_release_sys(const struct vfiox_sys *sys, const char *bdf,
 			  const struct vfiox_bind_opts *opts, char *driver, size_t len);
+/* The SR-IOV calls on a given seam (lib/sriov.c). */
+int vfiox_pci_sriov_enable_sys(const struct vfiox_sys *sys, const char *bdf, int nr,
+			       const struct vfiox_bind_opts *opts);
+int vfiox_pci_sriov_disable_sys(const struct vfiox_sys *sys, const char *bdf,
+				const struct vfiox_bind_opts *opts);
+int vfiox_pci_sriov_vf_sys(const struct vfiox_sys *sys, const char *bdf, int index,
+			   char *out, size_t len, const struct vfiox_bind_opts *opts);
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" into 16 bytes (@out may be NULL
+ * to only check it); 0 or -EINVAL. */
+int vfiox_parse_uuid(const char *s, uint8_t out[16]);
 /* A libnl error (negative NLE_*) as a negative errno (lib/events.c). */
 int vfiox_nl_errno(int nlerr);
 /* A received uevent from port @sender: delivered to @fn (1) only when the

@@ -19,8 +19,6 @@ extern "C" {
  */
 struct vfiox_device;
 
-struct vfiox_device;
-
 /*
  * The device request: when its device is unbound from vfio-pci or
  * unplugged, the kernel asks userspace to give it back and waits until

@@ -67,6 +67,11 @@ static struct fk_file *find_file(const char *path)
 	return NULL;
 }
 
+struct fk_file *fk_file(const char *path)
+{
+	return find_file(path);
+}
+
 void fk_add_file(const char *path, const char *content)
 {
 	struct fk_file *f = &fk.files[fk.nr_files++];
@@ -397,6 +402,18 @@ static int set_irqs(struct fk_device *d, struct vfio_irq_set *s)
 	return 0;
 }
 
+/* The PCI VF token feature, the only one vfio-pci has for every PF. */
+static int feature(struct fk_device *d, struct vfio_device_feature *f)
+{
+	if (f->argsz < sizeof(*f) + 16 ||
+	    f->flags != (VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_PCI_VF_TOKEN))
+		return -EINVAL;
+	if (!d->sriov_pf)
+		return -ENOTTY;
+	memcpy(d->vf_token, f->data, 16);
+	return 0;
+}
+
 static int device_ioctl(struct fk_device *d, unsigned long req, void *arg)
 {
 	struct vfio_device_info *di = arg;
@@ -426,6 +443,8 @@ static int device_ioctl(struct fk_device *d, unsigned long req, void *arg)
 	case VFIO_DEVICE_RESET:
 		d->resets++;
 		return 0;
+	case VFIO_DEVICE_FEATURE:
+		return feature(d, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -506,6 +525,17 @@ static ssize_t rw(int fd, void *buf, size_t len, off_t off, bool write)
 
 	if (!f)
 		return -EBADF;
+	if (f->kind == FK_FD_FILE && write) {
+		struct fk_file *file = f->obj;
+
+		if (file->write_errno)
+			return -file->write_errno;
+		if (off || len >= sizeof(file->content))
+			return -EINVAL;
+		memcpy(file->content, buf, len);
+		file->content[len] = '\0';
+		return (ssize_t)len;
+	}
 	if (f->kind == FK_FD_FILE && !write) {
 		const char *c = ((struct fk_file *)f->obj)->content;
 		size_t clen = strlen(c);

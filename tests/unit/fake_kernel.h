@@ -47,6 +47,8 @@ struct fk_device {
 	char name[64];
 	char token[64];		/* the VF token it requires, "" for none */
 	char got_token[64];	/* the token it was last given */
+	bool sriov_pf;		/* takes VFIO_DEVICE_FEATURE_PCI_VF_TOKEN */
+	uint8_t vf_token[16];	/* the token it was set, as the kernel keeps it */
 	uint32_t flags;
 	uint32_t nr_regions;
 	struct fk_region regions[FK_MAX_REGIONS];
@@ -70,6 +72,7 @@ struct fk_file {
 	char path[256];
 	char content[1024];
 	char link[256];		/* non-empty: a symlink to this target */
+	int write_errno;	/* non-zero: writes fail so; else they replace content */
 };
 
 enum fk_fd_kind { FK_FD_FREE, FK_FD_CONTAINER, FK_FD_GROUP, FK_FD_DEVICE,
@@ -128,6 +131,8 @@ void fk_reset(void);
 int fk_open_fds(void);
 void fk_add_file(const char *path, const char *content);
 void fk_add_link(const char *path, const char *target);
+/* The file (or link) at @path, NULL if there is none. */
+struct fk_file *fk_file(const char *path);
 
 /* Build IOMMU info: fixed part then each cap in the order given. */
 void fk_info_begin(uint64_t pgsizes);

@@ -81,6 +81,7 @@ static void failed_write_is_reported(void **state)
 	for (i = 0; i < fk.nr_files; i++)
 		if (strstr(fk.files[i].path, "0000:00:03.0/driver") && fk.files[i].link[0])
 			strcpy(fk.files[i].link, "../../../../bus/pci/drivers/nvme");
+	fk_file("/fake/sys/bus/pci/devices/0000:00:03.0/driver_override")->write_errno = EINVAL;
 	assert_int_equal(vfiox_pci_bind_sys(&fake_sys, "00:03.0", &opts, &b), -EINVAL);
 	assert_true(fk_log_has("writing 'vfio-pci' to /fake/sys/bus/pci/devices/0000:00:03.0/driver_override"));
 	assert_int_equal(fk_open_fds(), 0);
