@@ -41,6 +41,32 @@ struct vfiox_iommu_type1_info_cap_resv_regions {
 	struct vfiox_iommu_resv_region regions[];
 };
 
+/* Device ioctls: bind the calling process's mm under a PASID (SVM). */
+#define VFIOX_SVM			(VFIOX_ID_BASE + 4)
+#define VFIOX_DEVICE_FLAGS_SVM		(1U << 31)
+
+struct vfiox_device_svm {
+	__u32	argsz;
+	__u32	flags;
+#define VFIOX_SVM_PASID_RELEASE_FLUSHED	(1 << 0)
+#define VFIOX_SVM_PASID_RELEASE_CLEAN	(1 << 1)
+	__u32	pasid;
+};
+
+#define VFIOX_DEVICE_SVM_BIND		_IO(VFIO_TYPE, VFIOX_BASE + 1)
+#define VFIOX_DEVICE_SVM_UNBIND		_IO(VFIO_TYPE, VFIOX_BASE + 2)
+
+/* Container ioctl: I/O page faults instead of pinning. */
+#define VFIOX_IOPF			(VFIOX_ID_BASE + 5)
+#define VFIOX_DMA_MAP_FLAG_IOPF		(1U << 31)
+
+struct vfiox_iommu_iopf {
+	__u32	argsz;
+	__u32	flags;
+};
+
+#define VFIOX_IOMMU_ENABLE_IOPF		_IO(VFIO_TYPE, VFIOX_BASE + 3)
+
 /* Container ioctl: name the netlink socket the container's events go to. */
 struct vfiox_iommu_events_watch {
 	__u32	argsz;
