@@ -181,6 +181,26 @@ VFIOX_API int vfiox_group_open_pci(struct vfiox_container *c, const char *bdf,
 	return nr < 0 ? nr : vfiox_group_open(c, nr, out);
 }
 
+/*
+ * When the last device of a group leaves vfio-pci (an unbind answered by
+ * the device request), the kernel takes the group out of its container
+ * itself; its EINVAL for our unset then is no news.
+ */
+static void detach(struct vfiox_group *g)
+{
+	const struct vfiox_sys *sys = g->container->env.sys;
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	int ret = sys->ioctl(g->fd, VFIO_GROUP_UNSET_CONTAINER, NULL);
+
+	if (ret == -EINVAL && sys->ioctl(g->fd, VFIO_GROUP_GET_STATUS, &st) == 0 &&
+	    !(st.flags & VFIO_GROUP_FLAGS_CONTAINER_SET)) {
+		pr_debug("group %d: the kernel had already detached it", g->nr);
+		return;
+	}
+	if (ret < 0)
+		pr_warn("group %d: VFIO_GROUP_UNSET_CONTAINER: %s", g->nr, ERRSTR(ret));
+}
+
 VFIOX_API void vfiox_group_close(struct vfiox_group *g)
 {
 	struct vfiox_container *c;
@@ -191,10 +211,7 @@ VFIOX_API void vfiox_group_close(struct vfiox_group *g)
 	c = g->container;
 	vfiox_device_close_all(g);
 	unlink_group(g);
-	ret = c->env.sys->ioctl(g->fd, VFIO_GROUP_UNSET_CONTAINER, NULL);
-	if (ret < 0)
-		pr_warn("group %d: VFIO_GROUP_UNSET_CONTAINER: %s", g->nr,
-			ERRSTR(ret));
+	detach(g);
 	vfiox_container_on_detach(c);
 	c->env.sys->close(g->fd);
 	free(g);

@@ -121,6 +121,22 @@ static void failed_info_read_detaches_again(void **state)
 	assert_int_equal(vfiox_group_open(c, 7, &g), 0);
 }
 
+/* The kernel detached the group when its devices left: no warning. */
+static void close_after_kernel_detach_is_quiet(void **state)
+{
+	struct vfiox_group *g;
+
+	(void)state;
+	assert_int_equal(vfiox_group_open(c, 7, &g), 0);
+	fk.groups[0].attached = false;
+	vfiox_group_close(g);
+	assert_false(fk_log_has("UNSET_CONTAINER"));
+	assert_int_equal(vfiox_group_open(c, 7, &g), 0);
+	fk_fail_nth("ioctl", 1, EIO);
+	vfiox_group_close(g);
+	assert_true(fk_log_has("group 7: VFIO_GROUP_UNSET_CONTAINER: Input/output error"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +146,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(double_open_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(two_groups_share_one_container, setup, teardown),
 		cmocka_unit_test_setup_teardown(failed_info_read_detaches_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(close_after_kernel_detach_is_quiet, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("group", tests, NULL, NULL);
