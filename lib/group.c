@@ -204,7 +204,6 @@ static void detach(struct vfiox_group *g)
 VFIOX_API void vfiox_group_close(struct vfiox_group *g)
 {
 	struct vfiox_container *c;
-	int ret;
 
 	if (!g)
 		return;
