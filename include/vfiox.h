@@ -23,5 +23,7 @@
 #include <vfiox/uevent.h>
 #include <vfiox/bind.h>
 #include <vfiox/sriov.h>
+#include <vfiox/svm.h>
+#include <vfiox/iopf.h>
 
 #endif

@@ -118,6 +118,7 @@ static void free_device(struct vfiox_device *d)
 			free(d->regions[i].sparse);
 	free(d->regions);
 	free(d->irqs);
+	free(d->pasids);	/* the kernel drops the bonds with the fd */
 	free(d);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "uapi_ext.h"
 
 int vfiox_dma_init(struct vfiox_container *c)
 {
@@ -281,6 +282,8 @@ static int kernel_map(struct vfiox_container *c, uint64_t va, uint64_t len,
 
 	if (!(VFIOX_OPTS_HAS(opts, read_only) && opts->read_only))
 		m.flags |= VFIO_DMA_MAP_FLAG_WRITE;
+	if (c->dma.iopf)
+		m.flags |= VFIOX_DMA_MAP_FLAG_IOPF;
 	ret = c->env.sys->ioctl(c->fd, VFIO_IOMMU_MAP_DMA, &m);
 	if (ret < 0)
 		pr_err("VFIO_IOMMU_MAP_DMA vaddr 0x%llx iova 0x%llx size 0x%llx: %s",

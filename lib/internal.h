@@ -34,6 +34,7 @@ struct vfiox_dma {
 	uint64_t min_page;
 	struct vfiox_resv_region *relaxable;	/* sorted by start */
 	int nr_relaxable;
+	bool iopf;		/* IOPF mode: maps carry VFIOX_DMA_MAP_FLAG_IOPF */
 };
 
 struct vfiox_container {
@@ -52,6 +53,7 @@ struct vfiox_container {
 	struct vfiox_events *events;	/* the source watching it, or NULL */
 	struct vfiox_req_watch *req;	/* device request thread, or NULL */
 	bool req_thread;	/* may start it (not on the fake kernel) */
+	int iopf_refused;	/* errno of the last refused IOPF enable, or 0 */
 };
 
 struct p2p_record {
@@ -89,6 +91,9 @@ struct vfiox_device {
 	vfiox_req_fn req_fn;
 	void *req_arg;
 	bool released;		/* given back on the kernel's request */
+	uint32_t *pasids;	/* SVM bonds made through libvfiox */
+	uint32_t nr_pasids;
+	int svm_refused;	/* errno of the last refused SVM bind, or 0 */
 	struct vfiox_device_info info;
 	struct vfiox_region *regions;
 	struct vfiox_irq *irqs;
@@ -175,6 +180,10 @@ int vfiox_pci_sriov_disable_sys(const struct vfiox_sys *sys, const char *bdf,
 				const struct vfiox_bind_opts *opts);
 int vfiox_pci_sriov_vf_sys(const struct vfiox_sys *sys, const char *bdf, int index,
 			   char *out, size_t len, const struct vfiox_bind_opts *opts);
+/* VFIOX_PCI_CAP_* of a device through libpci (lib/pci.c): 0, or negative
+ * when unknown (no libpci, not PCI, not found). */
+int vfiox_pci_caps(const struct vfiox_env *env, const char *bdf, uint32_t *caps);
+int vfiox_device_pci_caps(const struct vfiox_device *d, uint32_t *caps);
 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" into 16 bytes (@out may be NULL
  * to only check it); 0 or -EINVAL. */
 int vfiox_parse_uuid(const char *s, uint8_t out[16]);

@@ -389,3 +389,23 @@ VFIOX_API int vfiox_pci_find(const struct vfiox_pci_match *m,
 	return -ENOTSUP;
 }
 #endif
+
+int vfiox_pci_caps(const struct vfiox_env *env, const char *bdf, uint32_t *caps)
+{
+	struct vfiox_pci_match m = { .sz = sizeof(m), .addr = bdf,
+				     .sysfs_root = env->sysfs_root };
+	struct vfiox_pci_dev dev;
+	int n = vfiox_pci_find(&m, &dev, 1);
+
+	if (n != 1)
+		return n < 0 ? n : -ENODEV;
+	*caps = dev.caps;
+	return 0;
+}
+
+int vfiox_device_pci_caps(const struct vfiox_device *d, uint32_t *caps)
+{
+	if (!(d->info.flags & VFIO_DEVICE_FLAGS_PCI))
+		return -ENODEV;
+	return vfiox_pci_caps(&d->group->container->env, d->name, caps);
+}

@@ -136,6 +136,8 @@ static int fake_close(int fd)
 	/* close() is not failed on purpose: the kernel always frees the fd. */
 	if (!f)
 		return -EBADF;
+	if (f->kind == FK_FD_DEVICE)	/* the last fd: every SVM bond goes */
+		((struct fk_device *)f->obj)->pasid = 0;
 	if (f->kind == FK_FD_GROUP) {
 		/* Releasing a group fd detaches it, as the kernel does. */
 		((struct fk_group *)f->obj)->attached = false;
@@ -226,13 +228,16 @@ static int map_dma(struct vfio_iommu_type1_dma_map *m)
 		return -EINVAL;
 	if (!in_ranges(m->iova, m->size))
 		return -EINVAL;
+	/* IOPF mode wants its flag on every map, pinned mode refuses it. */
+	if (!!(m->flags & VFIOX_DMA_MAP_FLAG_IOPF) != fk.iopf)
+		return -EINVAL;
 	for (i = 0; i < fk.nr_maps; i++)
 		if (m->iova < fk.maps[i].iova + fk.maps[i].size &&
 		    fk.maps[i].iova < m->iova + m->size)
 			return -EEXIST;
 	if (!fk.dma_avail || fk.nr_maps == FK_MAX_MAPS)
 		return -ENOSPC;
-	fk.maps[fk.nr_maps++] = (struct fk_map){ m->iova, m->size, m->vaddr };
+	fk.maps[fk.nr_maps++] = (struct fk_map){ m->iova, m->size, m->vaddr, m->flags };
 	fk.dma_avail--;
 	return 0;
 }
@@ -264,6 +269,20 @@ static int check_extension(unsigned long ext)
 	return ext < 32 && (fk.extensions >> ext) & 1;
 }
 
+static int enable_iopf(struct vfiox_iommu_iopf *req)
+{
+	if (!check_extension(VFIOX_IOPF))
+		return -ENOTTY;
+	if (req->argsz < sizeof(*req) || req->flags)
+		return -EINVAL;
+	if (fk.nr_maps)
+		return -EBUSY;
+	if (fk.iopf_errno)
+		return -fk.iopf_errno;
+	fk.iopf = true;
+	return 0;
+}
+
 static int events_watch(struct vfiox_iommu_events_watch *w)
 {
 	if (!check_extension(VFIOX_EVENTS))
@@ -286,6 +305,8 @@ static int container_ioctl(unsigned long req, void *arg)
 		return check_extension((unsigned long)arg);
 	case VFIOX_IOMMU_EVENTS_WATCH:
 		return fk.iommu_type ? events_watch(arg) : -EINVAL;
+	case VFIOX_IOMMU_ENABLE_IOPF:
+		return fk.iommu_type ? enable_iopf(arg) : -EINVAL;
 	case VFIO_SET_IOMMU:
 		if (!any_attached() || fk.iommu_type)
 			return -EINVAL;
@@ -414,6 +435,35 @@ static int feature(struct fk_device *d, struct vfio_device_feature *f)
 	return 0;
 }
 
+/* SVM as the series' kernel does it, for one process: one bond per device. */
+static int svm(struct fk_device *d, unsigned long req, struct vfiox_device_svm *s)
+{
+	if (!check_extension(VFIOX_SVM))
+		return -ENOTTY;
+	if (s->argsz < sizeof(*s))
+		return -EINVAL;
+	if (req == VFIOX_DEVICE_SVM_UNBIND) {
+		if (s->flags != VFIOX_SVM_PASID_RELEASE_FLUSHED &&
+		    s->flags != VFIOX_SVM_PASID_RELEASE_CLEAN)
+			return -EINVAL;
+		if (!d->pasid || s->pasid != d->pasid)
+			return -ENOENT;
+		d->pasid = 0;
+		d->unbinds++;
+		d->last_unbind_flags = s->flags;
+		return 0;
+	}
+	if (s->flags)
+		return -EINVAL;
+	if (d->svm_errno)
+		return -d->svm_errno;
+	if (!d->pasid)
+		d->pasid = ++fk.next_pasid;
+	s->pasid = d->pasid;
+	d->binds++;
+	return 0;
+}
+
 static int device_ioctl(struct fk_device *d, unsigned long req, void *arg)
 {
 	struct vfio_device_info *di = arg;
@@ -445,6 +495,9 @@ static int device_ioctl(struct fk_device *d, unsigned long req, void *arg)
 		return 0;
 	case VFIO_DEVICE_FEATURE:
 		return feature(d, arg);
+	case VFIOX_DEVICE_SVM_BIND:
+	case VFIOX_DEVICE_SVM_UNBIND:
+		return svm(d, req, arg);
 	default:
 		return -ENOTTY;
 	}

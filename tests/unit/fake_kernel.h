@@ -48,6 +48,10 @@ struct fk_device {
 	char token[64];		/* the VF token it requires, "" for none */
 	char got_token[64];	/* the token it was last given */
 	bool sriov_pf;		/* takes VFIO_DEVICE_FEATURE_PCI_VF_TOKEN */
+	int svm_errno;		/* non-zero: SVM bind fails so (the IOMMU refused) */
+	uint32_t pasid;		/* the bond's PASID, 0 for none */
+	int binds, unbinds;	/* SVM ioctls that succeeded */
+	uint32_t last_unbind_flags;
 	uint8_t vf_token[16];	/* the token it was set, as the kernel keeps it */
 	uint32_t flags;
 	uint32_t nr_regions;
@@ -87,6 +91,7 @@ struct fk_fd {
 
 struct fk_map {
 	uint64_t iova, size, vaddr;
+	uint32_t flags;
 };
 
 struct fake_kernel {
@@ -97,6 +102,10 @@ struct fake_kernel {
 	uint32_t dma_avail;
 	unsigned long map_calls;
 	bool fast_maps;		/* benchmarks: accept every map, track nothing */
+	/* VFIOX_IOMMU_ENABLE_IOPF: the mode, and the errno it fails with */
+	bool iopf;
+	int iopf_errno;
+	uint32_t next_pasid;	/* SVM binds hand out PASIDs from here */
 	uint32_t extensions;	/* bit n: VFIO_CHECK_EXTENSION(n) answers 1 */
 	unsigned int private_exts[4];	/* these VFIOX_* extensions answer 1 */
 	/* VFIOX_IOMMU_EVENTS_WATCH: calls, and the last fd and cookie. */

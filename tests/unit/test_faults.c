@@ -64,6 +64,20 @@ static int setup_device(struct world *w)
 	return ret ? ret : vfiox_device_open(w->g, "0000:00:03.0", NULL, &w->d);
 }
 
+/* The series' kernel, with a PASID-capable device. */
+static int setup_svm_device(struct world *w)
+{
+	fk.private_exts[0] = VFIOX_SVM;
+	fk.groups[0].devs[0].flags |= VFIOX_DEVICE_FLAGS_SVM;
+	return setup_device(w);
+}
+
+static int setup_iopf_group(struct world *w)
+{
+	fk.private_exts[0] = VFIOX_IOPF;
+	return setup_group(w);
+}
+
 static int setup_mapping(struct world *w)
 {
 	int ret = setup_group(w);
@@ -112,6 +126,17 @@ static int run_irq_enable(struct world *w)
 
 static int run_reset(struct world *w) { return vfiox_device_reset(w->d); }
 
+static int run_svm_bind(struct world *w)
+{
+	uint32_t pasid;
+	int ret = vfiox_svm_bind(w->d, &pasid);
+
+	w->iova = pasid;
+	return ret;
+}
+
+static int run_iopf_enable(struct world *w) { return vfiox_container_enable_iopf(w->c); }
+
 static int run_dma_map(struct world *w)
 {
 	return vfiox_dma_map(w->c, buf, 2 << 20, NULL, &w->iova);
@@ -156,6 +181,11 @@ static void undo_group_open(struct world *w) { vfiox_group_close(w->g); w->g = N
 static void undo_device_open(struct world *w) { vfiox_device_close(w->d); w->d = NULL; }
 static void undo_nothing(struct world *w) { (void)w; }
 
+static void undo_svm_bind(struct world *w)
+{
+	vfiox_svm_unbind(w->d, (uint32_t)w->iova, VFIOX_PASID_CLEAN);
+}
+
 static const struct op ops[] = {
 	{ "container_open", setup_none, run_container_open, undo_container_open, NULL },
 	{ "group_open", setup_container, run_group_open, undo_group_open, NULL },
@@ -172,6 +202,9 @@ static const struct op ops[] = {
 	{ "pool_alloc", setup_pool, run_pool_alloc, undo_pool_alloc, "mmap" },
 	{ "container_resv_regions", setup_group, run_resv, undo_nothing, NULL },
 	{ "dma_avail_check", setup_group, run_avail_check, undo_nothing, NULL },
+	/* Without the group's size (sysfs) the kernel decides alone. */
+	{ "svm_bind", setup_svm_device, run_svm_bind, undo_svm_bind, "list_dir" },
+	{ "iopf_enable", setup_iopf_group, run_iopf_enable, undo_nothing, NULL },
 };
 
 /* Everything a failed operation must leave as it was. */

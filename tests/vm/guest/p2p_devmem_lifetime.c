@@ -24,42 +24,14 @@
 #define LEN 2048
 #define PARAM "/sys/module/vfio_iommu_type1/parameters/strict_devmem"
 
-static volatile uint8_t *edu_bar;
-static int edu_efd;
-
-static int edu_dma(uint64_t src, uint64_t dst, uint64_t cmd)
-{
-	struct pollfd pfd = { .fd = edu_efd, .events = POLLIN };
-	uint64_t n;
-
-	*(volatile uint64_t *)(edu_bar + 0x80) = src;
-	*(volatile uint64_t *)(edu_bar + 0x88) = dst;
-	*(volatile uint64_t *)(edu_bar + 0x90) = LEN;
-	*(volatile uint64_t *)(edu_bar + 0x98) = 0x1 | 0x4 | cmd;
-	if (poll(&pfd, 1, 5000) != 1 || read(edu_efd, &n, sizeof(n)) != sizeof(n))
-		return -ETIMEDOUT;
-	*(volatile uint32_t *)(edu_bar + 0x64) = *(volatile uint32_t *)(edu_bar + 0x24);
-	return 0;
-}
+static struct vt_edu edu_dev;
 
 static int open_edu(struct vfiox_container **c, struct vfiox_device **d)
 {
 	struct vfiox_group *g;
-	uint16_t cmd = 0;
-	void *bar = NULL;
 	int ret = vt_open(vt_env("VFIOX_EDU"), c, &g, d);
 
-	if (!ret)
-		ret = vfiox_region_read(*d, VFIO_PCI_CONFIG_REGION_INDEX, 4, &cmd, 2);
-	cmd |= 0x6;
-	if (!ret)
-		ret = vfiox_region_write(*d, VFIO_PCI_CONFIG_REGION_INDEX, 4, &cmd, 2);
-	if (!ret)
-		ret = vfiox_irq_enable(*d, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &edu_efd);
-	if (!ret)
-		ret = vfiox_region_mmap(*d, VFIO_PCI_BAR0_REGION_INDEX, &bar);
-	edu_bar = bar;
-	return ret;
+	return ret ? ret : vt_edu_setup(*d, &edu_dev);
 }
 
 static uint32_t dma_avail(struct vfiox_container *c)
@@ -155,8 +127,8 @@ int main(void)
 		src[i] = (uint8_t)(i * 13 + 1);
 		bar2[i] = 0;
 	}
-	CHECK_RET(edu_dma(src_iova, EDU_BUF, 0), 0);
-	CHECK_RET(edu_dma(EDU_BUF, bar_iova, 0x2), 0);
+	CHECK_RET(vt_edu_dma(&edu_dev, src_iova, EDU_BUF, LEN, 0), 0);
+	CHECK_RET(vt_edu_dma(&edu_dev, EDU_BUF, bar_iova, LEN, VT_EDU_TO_RAM), 0);
 	CHECK(!memcmp(src, bar2, LEN), "edu's DMA into the ivshmem BAR arrived");
 	printf("  edu wrote %d bytes into ivshmem BAR 2 at IOVA 0x%llx\n", LEN,
 	       (unsigned long long)bar_iova);

@@ -191,26 +191,6 @@ static void strict_refuses_the_attach(uint8_t *mem)
 	vfiox_container_close(c);
 }
 
-static int count_kmsg(const char *needle)
-{
-	static char line[2048];
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK), n = 0;
-	ssize_t len;
-
-	while (fd >= 0) {
-		len = read(fd, line, sizeof(line) - 1);
-		if (len < 0 && errno == EPIPE)
-			continue;	/* overwritten records; read on */
-		if (len <= 0)
-			break;
-		line[len] = '\0';
-		n += strstr(line, needle) != NULL;
-	}
-	if (fd >= 0)
-		close(fd);
-	return n;
-}
-
 static void dma_avail_agrees_after_churn(struct vfiox_container *c, uint8_t *mem)
 {
 	uint32_t kernel = 0, ours = 1;
@@ -266,8 +246,8 @@ int main(void)
 	if (n == 1) {
 		opt_in_map(false, mem);
 		/* Opened three times by now: the kernel warned once, if at all. */
-		CHECK(count_kmsg(warn) == (patched ? 1 : 0), "'%s' logged %d times",
-		      warn, count_kmsg(warn));
+		CHECK(vt_count_kmsg(warn) == (patched ? 1 : 0), "'%s' logged %d times",
+		      warn, vt_count_kmsg(warn));
 	}
 	if (n == 1 && patched) {
 		vt_write_file(STRICT_PARAM, "Y");

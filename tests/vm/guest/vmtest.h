@@ -9,6 +9,8 @@
 #define VMTEST_H
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +146,70 @@ static inline const char *vt_driver(const char *bdf, char *buf, size_t len)
 	n = readlink(path, buf, len - 1);
 	buf[n > 0 ? n : 0] = '\0';
 	return strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
+}
+
+/* Lines in the kernel log (/dev/kmsg, from boot on) that hold @needle. */
+static inline int vt_count_kmsg(const char *needle)
+{
+	static char line[2048];
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK), n = 0;
+	ssize_t len;
+
+	while (fd >= 0) {
+		len = read(fd, line, sizeof(line) - 1);
+		if (len < 0 && errno == EPIPE)
+			continue;	/* overwritten records; read on */
+		if (len <= 0)
+			break;
+		line[len] = '\0';
+		n += strstr(line, needle) != NULL;
+	}
+	if (fd >= 0)
+		close(fd);
+	return n;
+}
+
+/* edu ready for DMA: bus mastering on, MSI on an eventfd, BAR 0 mapped. */
+struct vt_edu {
+	volatile uint8_t *bar;
+	int efd;
+};
+
+#define VT_EDU_TO_RAM 0x2	/* DMA command: from edu's buffer to memory */
+
+/* Set up @d (edu, opened) for vt_edu_dma(); 0 or negative errno. */
+static inline int vt_edu_setup(struct vfiox_device *d, struct vt_edu *e)
+{
+	uint16_t cmd = 0;
+	void *bar = NULL;
+	int ret = vfiox_region_read(d, VFIO_PCI_CONFIG_REGION_INDEX, 4, &cmd, 2);
+
+	cmd |= 0x6;	/* memory space and bus master */
+	if (!ret)
+		ret = vfiox_region_write(d, VFIO_PCI_CONFIG_REGION_INDEX, 4, &cmd, 2);
+	if (!ret)
+		ret = vfiox_irq_enable(d, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &e->efd);
+	if (!ret)
+		ret = vfiox_region_mmap(d, VFIO_PCI_BAR0_REGION_INDEX, &bar);
+	e->bar = bar;
+	return ret < 0 ? ret : 0;
+}
+
+/* One edu DMA of @len bytes, waited for on its MSI (5 s at most). */
+static inline int vt_edu_dma(struct vt_edu *e, uint64_t src, uint64_t dst,
+			     uint64_t len, uint64_t cmd)
+{
+	struct pollfd pfd = { .fd = e->efd, .events = POLLIN };
+	uint64_t n;
+
+	*(volatile uint64_t *)(e->bar + 0x80) = src;
+	*(volatile uint64_t *)(e->bar + 0x88) = dst;
+	*(volatile uint64_t *)(e->bar + 0x90) = len;
+	*(volatile uint64_t *)(e->bar + 0x98) = 0x1 | 0x4 | cmd;
+	if (poll(&pfd, 1, 5000) != 1 || read(e->efd, &n, sizeof(n)) != sizeof(n))
+		return -ETIMEDOUT;
+	*(volatile uint32_t *)(e->bar + 0x64) = *(volatile uint32_t *)(e->bar + 0x24);
+	return 0;
 }
 
 static inline int vt_done(const char *name)
