@@ -41,23 +41,22 @@ int vfiox_parse_uuid(const char *s, uint8_t out[16])
 
 VFIOX_API int vfiox_device_set_vf_token(struct vfiox_device *pf, const char *uuid)
 {
-	struct {
-		struct vfio_device_feature hdr;
-		uint8_t uuid[16];
-	} feat = { .hdr = { .argsz = sizeof(feat),
-			    .flags = VFIO_DEVICE_FEATURE_SET |
-				     VFIO_DEVICE_FEATURE_PCI_VF_TOKEN } };
+	/* The header, then the 16 bytes of the UUID as its data[]. */
+	uint64_t buf[(sizeof(struct vfio_device_feature) + 16 + 7) / 8] = { 0 };
+	struct vfio_device_feature *feat = (struct vfio_device_feature *)buf;
 	int ret;
 
 	if (!pf)
 		return -EINVAL;
 	if (pf->released)
 		return vfiox_device_check_live(pf);
-	if (vfiox_parse_uuid(uuid, feat.uuid)) {
+	if (vfiox_parse_uuid(uuid, feat->data)) {
 		pr_err("%s: VF token '%.40s' is not a UUID", pf->name, uuid ? uuid : "(null)");
 		return -EINVAL;
 	}
-	ret = pf->group->container->env.sys->ioctl(pf->fd, VFIO_DEVICE_FEATURE, &feat);
+	feat->argsz = sizeof(*feat) + 16;
+	feat->flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_PCI_VF_TOKEN;
+	ret = pf->group->container->env.sys->ioctl(pf->fd, VFIO_DEVICE_FEATURE, feat);
 	if (ret == -ENOTTY)
 		pr_err("%s: cannot take a VF token: not an SR-IOV PF on vfio-pci", pf->name);
 	else if (ret < 0)
