@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * vfiox_pci_bind()/vfiox_pci_unbind() on the real kernel:
- * - edu, taken off every driver first: bind puts it on vfio-pci, and its
- *   /dev/vfio/N (gone while it was unbound) is there when bind returns,
- *   found through the uevent monitor; it opens; unbind leaves it on no
- *   driver with driver_override cleared, as it found it;
+ * - edu, then the NVMe, each taken off every driver first: bind puts it on
+ *   vfio-pci, and its /dev/vfio/N (gone while it was unbound) is there
+ *   when bind returns, found through the uevent monitor; it opens; unbind
+ *   leaves it on no driver with driver_override cleared, as it found it;
  * - the ICH9 SMBus, whole group: 00:1f.3 moves from i801_smbus to vfio-pci
  *   while 00:1f.0 and 00:1f.2 (already there) stay; unbind gives 00:1f.3
  *   back to i801_smbus.
@@ -66,36 +66,38 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void edu_cycle(const char *edu)
+/* @bdf from no driver to vfio-pci and back; the first prints its seeds. */
+static void device_cycle(const char *bdf, bool seeds)
 {
 	struct vfiox_container *c;
 	struct vfiox_binding *b;
 	struct vfiox_group *g;
 	char drv[128], path[96], ovr[64] = "";
-	int group, raw = raw_uevents();
+	int group, raw = seeds ? raw_uevents() : -1;
 	double t;
 
-	vt_rebind(edu, "");
-	CHECK(!strcmp(vt_driver(edu, drv, sizeof(drv)), ""), "edu still on %s", drv);
+	vt_rebind(bdf, "");
+	CHECK(!strcmp(vt_driver(bdf, drv, sizeof(drv)), ""), "%s still on %s", bdf, drv);
 	t = now_s();
-	CHECK_RET(vfiox_pci_bind(edu, NULL, &b), 0);
+	CHECK_RET(vfiox_pci_bind(bdf, NULL, &b), 0);
 	if (vt_failures)
 		return;
 	t = now_s() - t;
 	group = vfiox_binding_group(b);
-	printf("  bound %s (group %d) in %.3f s\n", edu, group, t);
+	printf("  bound %s (group %d) in %.3f s\n", bdf, group, t);
 	print_seeds(raw);
-	close(raw);
-	CHECK(!strcmp(vt_driver(edu, drv, sizeof(drv)), "vfio-pci"), "edu on '%s'", drv);
+	if (raw >= 0)
+		close(raw);
+	CHECK(!strcmp(vt_driver(bdf, drv, sizeof(drv)), "vfio-pci"), "%s on '%s'", bdf, drv);
 	CHECK(node_exists(group), "no /dev/vfio/%d after bind returned", group);
 	CHECK(t < 3.0, "bind took %.1f s", t);
-	if (vt_open(edu, &c, &g, NULL) == 0)
+	if (vt_open(bdf, &c, &g, NULL) == 0)
 		vfiox_container_close(c);
 	else
-		CHECK(0, "edu does not open after the bind");
+		CHECK(0, "%s does not open after the bind", bdf);
 	CHECK_RET(vfiox_pci_unbind(b), 0);
-	CHECK(!strcmp(vt_driver(edu, drv, sizeof(drv)), ""), "edu left on '%s'", drv);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", edu);
+	CHECK(!strcmp(vt_driver(bdf, drv, sizeof(drv)), ""), "%s left on '%s'", bdf, drv);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
 	{
 		FILE *f = fopen(path, "r");
 
@@ -129,11 +131,13 @@ static void smbus_group_cycle(void)
 
 int main(void)
 {
-	const char *edu = vt_env("VFIOX_EDU");
+	const char *edu = vt_env("VFIOX_EDU"), *nvme = vt_env("VFIOX_NVME");
 
 	vt_init();
-	edu_cycle(edu);
+	device_cycle(edu, true);
 	vt_rebind(edu, "vfio-pci");	/* as /init left it, for the next tests */
+	device_cycle(nvme, false);
+	vt_rebind(nvme, "vfio-pci");
 	smbus_group_cycle();
 	return vt_done("bind_unbind_cycle");
 }
