@@ -184,20 +184,24 @@ VFIOX_API int vfiox_group_open_pci(struct vfiox_container *c, const char *bdf,
 /*
  * When the last device of a group leaves vfio-pci (an unbind answered by
  * the device request), the kernel takes the group out of its container
- * itself; its EINVAL for our unset then is no news.
+ * itself and forgets its IOMMU group: our unset gets EINVAL, and the
+ * status ENODEV (or no container). That is no news.
  */
+static bool detached_by_kernel(struct vfiox_group *g)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	int ret = g->container->env.sys->ioctl(g->fd, VFIO_GROUP_GET_STATUS, &st);
+
+	return ret == -ENODEV || (!ret && !(st.flags & VFIO_GROUP_FLAGS_CONTAINER_SET));
+}
+
 static void detach(struct vfiox_group *g)
 {
-	const struct vfiox_sys *sys = g->container->env.sys;
-	struct vfio_group_status st = { .argsz = sizeof(st) };
-	int ret = sys->ioctl(g->fd, VFIO_GROUP_UNSET_CONTAINER, NULL);
+	int ret = g->container->env.sys->ioctl(g->fd, VFIO_GROUP_UNSET_CONTAINER, NULL);
 
-	if (ret == -EINVAL && sys->ioctl(g->fd, VFIO_GROUP_GET_STATUS, &st) == 0 &&
-	    !(st.flags & VFIO_GROUP_FLAGS_CONTAINER_SET)) {
+	if (ret == -EINVAL && detached_by_kernel(g))
 		pr_debug("group %d: the kernel had already detached it", g->nr);
-		return;
-	}
-	if (ret < 0)
+	else if (ret < 0)
 		pr_warn("group %d: VFIO_GROUP_UNSET_CONTAINER: %s", g->nr, ERRSTR(ret));
 }
 
