@@ -161,6 +161,27 @@ int fk_open_group7(struct vfiox_container **c, struct vfiox_group **g);
 /* The usual test start: a fresh default machine, the log captured, and
  * fk_open_group7(). */
 int fk_fresh_group7(struct vfiox_container **c, struct vfiox_group **g);
+/*
+ * The usual cmocka fixture (include cmocka.h first): static c and g, a
+ * setup giving fk_fresh_group7(), a teardown asserting fk_close_clean().
+ */
+#define FK_GROUP7_FIXTURE					\
+	static struct vfiox_container *c;			\
+	static struct vfiox_group *g;				\
+								\
+	static int setup(void **state)				\
+	{							\
+		(void)state;					\
+		return fk_fresh_group7(&c, &g);			\
+	}							\
+								\
+	static int teardown(void **state)			\
+	{							\
+		(void)state;					\
+		assert_true(fk_close_clean(c));			\
+		return 0;					\
+	}
+
 /* Close @c; true when no fd and no mapping is left behind. */
 bool fk_close_clean(struct vfiox_container *c);
 

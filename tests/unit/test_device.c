@@ -12,21 +12,7 @@
 #define DEV "0000:00:03.0"
 #define TOKEN "2ab74924-c335-45f4-9b16-8569e5b08258"
 
-static struct vfiox_container *c;
-static struct vfiox_group *g;
-
-static int setup(void **state)
-{
-	(void)state;
-	return fk_fresh_group7(&c, &g);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	assert_true(fk_close_clean(c));
-	return 0;
-}
+FK_GROUP7_FIXTURE
 
 static struct vfiox_device *open_dev(void)
 {

@@ -14,23 +14,10 @@
 
 #define MB (1ULL << 20)
 
-static struct vfiox_container *c;
-static struct vfiox_group *g;
+FK_GROUP7_FIXTURE
+
 static uint8_t *mem;		/* 64 MiB, 2 MiB aligned */
 #define MEM_SIZE (64 * MB)
-
-static int setup(void **state)
-{
-	(void)state;
-	return fk_fresh_group7(&c, &g);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	assert_true(fk_close_clean(c));
-	return 0;
-}
 
 static int group_setup(void **state)
 {

@@ -16,21 +16,7 @@
 
 #include "fake_kernel.h"
 
-static struct vfiox_container *c;
-static struct vfiox_group *g;
-
-static int setup(void **state)
-{
-	(void)state;
-	return fk_fresh_group7(&c, &g);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	assert_true(fk_close_clean(c));
-	return 0;
-}
+FK_GROUP7_FIXTURE
 
 static void open_enables_the_request_irq(void **state)
 {
