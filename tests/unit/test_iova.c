@@ -86,7 +86,28 @@ static void freed_space_is_reused(void **state)
 	iova_destroy(&s);
 }
 
-/* 20k random allocs and frees over 1024 pages, checked page by page. */
+/* The lowest @n free pages aligned to @align pages below @limit, or -1. */
+static int64_t bitmap_first_fit(const unsigned char *used, int pages, int n,
+				int align, uint64_t limit)
+{
+	int p, j;
+
+	for (p = 0; p + n <= pages; p += align) {
+		if ((uint64_t)(p + n) * PG - 1 > limit)
+			return -1;
+		for (j = 0; j < n && !used[p + j]; j++)
+			;
+		if (j == n)
+			return p;
+	}
+	return -1;
+}
+
+/*
+ * 20k random allocs and frees over 1024 pages, checked page by page: each
+ * alloc must return exactly the bitmap's first fit, and -ENOSPC only when
+ * there is none.
+ */
 static void random_run_matches_a_bitmap(void **state)
 {
 	enum { PAGES = 1024, LIVE = 256 };
@@ -104,13 +125,18 @@ static void random_run_matches_a_bitmap(void **state)
 		if (nlive < LIVE && (rand_r(&seed) % 3 || !nlive)) {
 			uint64_t n = 1 + rand_r(&seed) % 8, a;
 			uint64_t align = PG << (rand_r(&seed) % 3);
-			int ret = iova_alloc(&s, n * PG, align, UINT64_MAX, &a);
+			uint64_t limit = rand_r(&seed) % 4 ? UINT64_MAX :
+					 (uint64_t)(rand_r(&seed) % PAGES) * PG + PG - 1;
+			int64_t want = bitmap_first_fit(used, PAGES, (int)n,
+							(int)(align / PG), limit);
+			int ret = iova_alloc(&s, n * PG, align, limit, &a);
 
-			if (ret) {
+			if (want < 0) {
 				assert_int_equal(ret, -ENOSPC);
 				continue;
 			}
-			assert_int_equal(a % align, 0);
+			assert_int_equal(ret, 0);
+			assert_int_equal(a, (uint64_t)want * PG);
 			for (j = 0; j < (int)n; j++) {
 				assert_int_equal(used[a / PG + j], 0);
 				used[a / PG + j] = 1;
