@@ -141,17 +141,58 @@ static void refresh_path(struct iova_node *t, uint64_t key)
 	update(t);
 }
 
-/* The intervals starting at or before @key and after it. */
-static void neighbours(struct iova_node *t, uint64_t key,
-		       struct iova_node **prev, struct iova_node **next)
+/*
+ * The hot paths (alloc from the front of an interval, free next to one)
+ * descend once, remember the way down, and refresh it bottom-up without
+ * recursion. A treap deeper than this is vanishingly unlikely; should it
+ * happen, the path is marked lost and refresh_path() walks it again.
+ */
+#define PATH_DEPTH 96
+
+struct path {
+	struct iova_node *node[PATH_DEPTH];
+	int n;			/* -1: lost */
+};
+
+static void path_push(struct path *p, struct iova_node *t)
+{
+	if (p->n >= 0 && p->n < PATH_DEPTH)
+		p->node[p->n++] = t;
+	else
+		p->n = -1;
+}
+
+/* Refresh the first @k nodes of @p, the way down to the node at @key. */
+static void refresh(struct iova_space *s, const struct path *p, int k,
+		    uint64_t key)
+{
+	if (p->n < 0) {
+		refresh_path(s->root, key);
+		return;
+	}
+	while (k--)
+		update(p->node[k]);
+}
+
+/*
+ * The intervals starting at or before @key and after it, with the way
+ * down in @p and their depths in it (the count of nodes down to each).
+ */
+static void neighbours(struct iova_node *t, uint64_t key, struct path *p,
+		       struct iova_node **prev, int *prev_k,
+		       struct iova_node **next, int *next_k)
 {
 	*prev = *next = NULL;
+	p->n = 0;
 	while (t) {
+		path_push(p, t);
 		if (t->start <= key) {
 			*prev = t;
+			*prev_k = p->n;
 			t = t->r;
 		} else {
 			*next = t;
+			*next_k = p->n;
 			t = t->l;
 		}
 	}
@@ -159,7 +200,8 @@ static void neighbours(struct iova_node *t, uint64_t key,
 
 /* The common free: it touches one neighbour, which grows in place. */
 static bool add_by_growing(struct iova_space *s, uint64_t start, uint64_t end,
-			   struct iova_node *prev, struct iova_node *next)
+			   const struct path *p, struct iova_node *prev,
+			   int prev_k, struct iova_node *next, int next_k)
 {
 	bool to_prev = prev && prev->end + 1 == start;
 	bool to_next = next && end != UINT64_MAX && next->start == end + 1;
@@ -168,10 +210,10 @@ static bool add_by_growing(struct iova_space *s, uint64_t start, uint64_t end,
 		return false;
 	if (to_prev) {
 		prev->end = end;
-		refresh_path(s->root, prev->start);
+		refresh(s, p, prev_k, prev->start);
 	} else {
 		next->start = start;
-		refresh_path(s->root, start);
+		refresh(s, p, next_k, start);
 	}
 	s->free_bytes += end - start + 1;
 	return true;
@@ -180,13 +222,15 @@ static bool add_by_growing(struct iova_space *s, uint64_t start, uint64_t end,
 int iova_add(struct iova_space *s, uint64_t start, uint64_t end)
 {
 	struct iova_node *lo, *hi, *prev, *next, *n;
+	int prev_k = 0, next_k = 0;
+	struct path p;
 
 	if (end < start)
 		return -EINVAL;
-	neighbours(s->root, start, &prev, &next);
+	neighbours(s->root, start, &p, &prev, &prev_k, &next, &next_k);
 	if ((prev && prev->end >= start) || (next && next->start <= end))
 		return -EEXIST;
-	if (add_by_growing(s, start, end, prev, next))
+	if (add_by_growing(s, start, end, &p, prev, prev_k, next, next_k))
 		return 0;
 	n = new_node(s, start, end);
 	if (!n)
@@ -273,15 +317,42 @@ static struct iova_node *find(struct iova_node *t, uint64_t len,
 	return find(t->r, len, align, limit, at);
 }
 
+/*
+ * The first interval in address order that is at least @len long, with
+ * the way down in @p. Exact subtree maxima make this one descent.
+ */
+static struct iova_node *first_long_enough(struct iova_node *t, uint64_t len,
+					   struct path *p)
+{
+	p->n = 0;
+	while (t && t->max_len >= len - 1) {
+		path_push(p, t);
+		if (t->l && t->l->max_len >= len - 1)
+			t = t->l;
+		else if (t->end - t->start >= len - 1)
+			return t;
+		else
+			t = t->r;
+	}
+	return NULL;
+}
+
 int iova_alloc(struct iova_space *s, uint64_t len, uint64_t align,
 	       uint64_t limit, uint64_t *out)
 {
 	struct iova_node *n;
+	struct path p;
 	uint64_t at;
 
 	if (!len || !align || (align & (align - 1)))
 		return -EINVAL;
-	n = find(s->root, len, align, limit, &at);
+	/* Every interval before this one is too short, so if it suits the
+	 * alignment and limit it is the first fit; else search in full. */
+	n = first_long_enough(s->root, len, &p);
+	if (n && !fits(n, len, align, limit, &at)) {
+		n = find(s->root, len, align, limit, &at);
+		p.n = -1;
+	}
 	if (!n)
 		return -ENOSPC;
 	*out = at;
@@ -289,7 +360,7 @@ int iova_alloc(struct iova_space *s, uint64_t len, uint64_t align,
 		return iova_reserve(s, at, at + len - 1);
 	/* The common case: the interval shrinks from its start, in place. */
 	n->start += len;
-	refresh_path(s->root, n->start);
+	refresh(s, &p, p.n, n->start);
 	s->free_bytes -= len;
 	return 0;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The IOVA allocator, directly: merging, splitting, first fit, limits, and
- * a randomised run checked against a page bitmap. */
+ * randomised runs checked against a page bitmap, one of them on a treap
+ * degenerated into a list. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -108,7 +109,7 @@ static int64_t bitmap_first_fit(const unsigned char *used, int pages, int n,
  * alloc must return exactly the bitmap's first fit, and -ENOSPC only when
  * there is none.
  */
-static void random_run_matches_a_bitmap(void **state)
+static void random_run(uint64_t rng)
 {
 	enum { PAGES = 1024, LIVE = 256 };
 	static unsigned char used[PAGES];
@@ -117,9 +118,9 @@ static void random_run_matches_a_bitmap(void **state)
 	unsigned int seed = 1;
 	int i, j, nlive = 0;
 
-	(void)state;
 	memset(used, 0, sizeof(used));
 	iova_init(&s);
+	s.rng = rng;
 	assert_int_equal(iova_add(&s, 0, PAGES * PG - 1), 0);
 	for (i = 0; i < 20000; i++) {
 		if (nlive < LIVE && (rand_r(&seed) % 3 || !nlive)) {
@@ -159,6 +160,49 @@ static void random_run_matches_a_bitmap(void **state)
 	iova_destroy(&s);
 }
 
+static void random_run_matches_a_bitmap(void **state)
+{
+	(void)state;
+	random_run(0x9e3779b97f4a7c15ULL);
+}
+
+/*
+ * All priorities zero: the treap degenerates into a list of a hundred or
+ * more intervals, deeper than the path the hot paths remember, so every
+ * alloc and free takes the fallback refresh. Results must not change.
+ */
+static void degenerate_treap_matches_a_bitmap(void **state)
+{
+	(void)state;
+	random_run(0);
+}
+
+/*
+ * The same on a chain of 200 one-page intervals, 0, 3, 6, ... (inserted in
+ * order with zero priorities, each becomes the root): freeing page 1 grows
+ * the deepest one to two pages, and only a correct refresh of that deep
+ * path lets the next two-page alloc find it.
+ */
+static void deep_grow_is_seen_by_the_next_alloc(void **state)
+{
+	struct iova_space s;
+	uint64_t a;
+	int i;
+
+	(void)state;
+	iova_init(&s);
+	s.rng = 0;
+	for (i = 0; i < 200; i++)
+		assert_int_equal(iova_add(&s, i * 3 * PG, i * 3 * PG + PG - 1), 0);
+	assert_int_equal(iova_alloc(&s, 2 * PG, PG, UINT64_MAX, &a), -ENOSPC);
+	assert_int_equal(iova_add(&s, PG, 2 * PG - 1), 0);
+	assert_int_equal(iova_nr_intervals(&s), 200);
+	assert_int_equal(iova_alloc(&s, 2 * PG, PG, UINT64_MAX, &a), 0);
+	assert_int_equal(a, 0);
+	assert_int_equal(iova_alloc(&s, 2 * PG, PG, UINT64_MAX, &a), -ENOSPC);
+	iova_destroy(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +211,8 @@ int main(void)
 		cmocka_unit_test(alloc_is_first_fit_aligned_and_limited),
 		cmocka_unit_test(freed_space_is_reused),
 		cmocka_unit_test(random_run_matches_a_bitmap),
+		cmocka_unit_test(degenerate_treap_matches_a_bitmap),
+		cmocka_unit_test(deep_grow_is_seen_by_the_next_alloc),
 	};
 
 	return cmocka_run_group_tests_name("iova", tests, NULL, NULL);
