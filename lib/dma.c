@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hot.h"
 #include "internal.h"
 #include "uapi_ext.h"
 
@@ -175,8 +176,9 @@ int vfiox_dma_rebuild(struct vfiox_container *c)
 	return ret;
 }
 
-static int check_args(const struct vfiox_container *c, uint64_t va,
-		      uint64_t len, uint64_t iova, bool fixed)
+VFIOX_INLINE int
+check_args(const struct vfiox_container *c, uint64_t va, uint64_t len,
+	   uint64_t iova, bool fixed)
 {
 	uint64_t page = c->dma.min_page;
 
@@ -270,8 +272,9 @@ static int claim_fixed(struct vfiox_container *c, uint64_t iova, uint64_t len)
 	return -EINVAL;
 }
 
-static int kernel_map(struct vfiox_container *c, uint64_t va, uint64_t len,
-		      uint64_t iova, const struct vfiox_dma_opts *opts)
+VFIOX_INLINE int
+kernel_map(struct vfiox_container *c, uint64_t va, uint64_t len, uint64_t iova,
+	   const struct vfiox_dma_opts *opts)
 {
 	struct vfio_iommu_type1_dma_map m = {
 		.argsz = sizeof(m),
@@ -292,7 +295,8 @@ static int kernel_map(struct vfiox_container *c, uint64_t va, uint64_t len,
 	return ret < 0 ? ret : 0;
 }
 
-static int kernel_unmap(struct vfiox_container *c, const struct dma_entry *e)
+VFIOX_INLINE int
+kernel_unmap(struct vfiox_container *c, const struct dma_entry *e)
 {
 	struct vfio_iommu_type1_dma_unmap u = {
 		.argsz = sizeof(u), .iova = e->iova, .size = e->len,
@@ -327,10 +331,12 @@ static void report_va_overlap(struct vfiox_dma *dma, uint64_t va, uint64_t len)
  * overlap check, one walk instead of two on the hot path. A translate racing
  * with this map may see the IOVA a moment early; it is only valid for the
  * caller once the map returned, as before.
+ * Like the rest of the map and unmap paths, it is inlined into the public
+ * calls (hot.h says why).
  */
-static int map_locked(struct vfiox_container *c, uint64_t va, uint64_t len,
-		      bool fixed, uint64_t *iova,
-		      const struct vfiox_dma_opts *opts)
+VFIOX_INLINE int
+map_locked(struct vfiox_container *c, uint64_t va, uint64_t len, bool fixed,
+	   uint64_t *iova, const struct vfiox_dma_opts *opts)
 {
 	struct vfiox_dma *dma = &c->dma;
 	const struct dma_entry *live;
@@ -366,9 +372,9 @@ static int map_locked(struct vfiox_container *c, uint64_t va, uint64_t len,
 	return 0;
 }
 
-static int map_common(struct vfiox_container *c, void *vaddr, size_t len,
-		      bool fixed, uint64_t *iova,
-		      const struct vfiox_dma_opts *opts)
+VFIOX_INLINE int
+map_common(struct vfiox_container *c, void *vaddr, size_t len, bool fixed,
+	   uint64_t *iova, const struct vfiox_dma_opts *opts)
 {
 	int ret;
 
@@ -383,7 +389,7 @@ static int map_common(struct vfiox_container *c, void *vaddr, size_t len,
 	return ret;
 }
 
-VFIOX_API int vfiox_dma_map(struct vfiox_container *c, void *vaddr,
+VFIOX_API VFIOX_HOT int vfiox_dma_map(struct vfiox_container *c, void *vaddr,
 			    size_t len, const struct vfiox_dma_opts *opts,
 			    uint64_t *iova)
 {
@@ -486,7 +492,8 @@ VFIOX_API int vfiox_dma_map_identity(struct vfiox_container *c,
 }
 
 /* The kernel no longer has @e: forget it and give its IOVA back. */
-static void drop_entry(struct vfiox_container *c, const struct dma_entry *e)
+VFIOX_INLINE void
+drop_entry(struct vfiox_container *c, const struct dma_entry *e)
 {
 	uint64_t iova = e->iova, len = e->len;
 
@@ -498,7 +505,8 @@ static void drop_entry(struct vfiox_container *c, const struct dma_entry *e)
 		vfiox_p2p_forget_locked(c, iova);
 }
 
-static int unmap_entry(struct vfiox_container *c, const struct dma_entry *e)
+VFIOX_INLINE int
+unmap_entry(struct vfiox_container *c, const struct dma_entry *e)
 {
 	int ret = kernel_unmap(c, e);
 
@@ -518,8 +526,9 @@ int vfiox_dma_drop_locked(struct vfiox_container *c, uint64_t iova,
 	return 0;
 }
 
-static int unmap_range_locked(struct vfiox_container *c, uint64_t start,
-			      uint64_t len, bool by_iova)
+VFIOX_INLINE int
+unmap_range_locked(struct vfiox_container *c, uint64_t start, uint64_t len,
+		   bool by_iova)
 {
 	struct vfiox_dma *dma = &c->dma;
 	const struct dma_entry *e;
@@ -546,8 +555,8 @@ int vfiox_dma_unmap_iova_locked(struct vfiox_container *c, uint64_t iova,
 	return unmap_range_locked(c, iova, len, true);
 }
 
-static int unmap_range(struct vfiox_container *c, uint64_t start, size_t len,
-		       bool by_iova)
+VFIOX_INLINE int
+unmap_range(struct vfiox_container *c, uint64_t start, size_t len, bool by_iova)
 {
 	int ret;
 
@@ -562,13 +571,13 @@ static int unmap_range(struct vfiox_container *c, uint64_t start, size_t len,
 	return ret;
 }
 
-VFIOX_API int vfiox_dma_unmap_iova(struct vfiox_container *c, uint64_t iova,
+VFIOX_API VFIOX_HOT int vfiox_dma_unmap_iova(struct vfiox_container *c, uint64_t iova,
 				   size_t len)
 {
 	return unmap_range(c, iova, len, true);
 }
 
-VFIOX_API int vfiox_dma_unmap_vaddr(struct vfiox_container *c, void *vaddr,
+VFIOX_API VFIOX_HOT int vfiox_dma_unmap_vaddr(struct vfiox_container *c, void *vaddr,
 				    size_t len)
 {
 	return unmap_range(c, (uintptr_t)vaddr, len, false);
@@ -589,7 +598,7 @@ VFIOX_API int vfiox_dma_unmap_all(struct vfiox_container *c)
 	return ret ? ret : n;
 }
 
-VFIOX_API int vfiox_dma_translate(const struct vfiox_container *c,
+VFIOX_API VFIOX_HOT int vfiox_dma_translate(const struct vfiox_container *c,
 				  const void *vaddr, uint64_t *iova)
 {
 	if (!c || !iova)
@@ -597,7 +606,7 @@ VFIOX_API int vfiox_dma_translate(const struct vfiox_container *c,
 	return dma_table_translate(&c->dma.table, (uintptr_t)vaddr, iova);
 }
 
-VFIOX_API int vfiox_dma_reverse(const struct vfiox_container *c, uint64_t iova,
+VFIOX_API VFIOX_HOT int vfiox_dma_reverse(const struct vfiox_container *c, uint64_t iova,
 				void **vaddr)
 {
 	uint64_t va;

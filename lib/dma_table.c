@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dma_table.h"
+#include "hot.h"
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
@@ -184,25 +185,32 @@ static int walk_range(struct walk *w, struct radix_node *n, int level,
 	}
 }
 
-/* The common end of a walk: page slots of one leaf, no recursion. */
-static int walk_leaf(struct walk *w, struct radix_node *n, uint64_t start,
-		     uint64_t last)
+/*
+ * The common end of a walk: page slots of one leaf, no recursion. Inlined
+ * with a constant op, each caller gets its own short loop.
+ */
+VFIOX_INLINE int
+walk_leaf(struct walk *w, struct radix_node *n, uint64_t start, uint64_t last)
 {
+	/* Locals, so the slot stores cannot make the loop reload them. */
+	const enum walk_op op = w->op;
+	const uint64_t value = w->value;
+	struct dma_entry *const e = w->entry;
 	unsigned int i = index_of(start, 0), end = index_of(last, 0);
 
 	for (; i <= end; i++) {
 		uint64_t v = n->slot[i];
 
-		if (w->op == WALK_FIND && v) {
+		if (op == WALK_FIND && v) {
 			w->entry = n->owner[i];
 			return 1;
 		}
-		if (w->op == WALK_SET && v)
+		if (op == WALK_SET && v)
 			return -EEXIST;
-		if (w->op == WALK_SET) {
-			n->owner[i] = w->entry;
-			STORE(&n->slot[i], w->value);
-		} else if (w->op == WALK_CLEAR && n->owner[i] == w->entry) {
+		if (op == WALK_SET) {
+			n->owner[i] = e;
+			STORE(&n->slot[i], value);
+		} else if (op == WALK_CLEAR && n->owner[i] == e) {
 			STORE(&n->slot[i], 0);
 		}
 	}
@@ -223,15 +231,13 @@ static struct radix_node *cached_leaf(const struct radix *r, uint64_t start,
 	       r->leaf : NULL;
 }
 
-static int walk(struct walk *w, struct radix *r, uint64_t start, uint64_t len)
+/* A walk that does not stay in the cached leaf: down from the root. */
+static __attribute__((noinline)) int walk_tree(struct walk *w, struct radix *r,
+					       uint64_t start, uint64_t last)
 {
-	uint64_t last = start + len - 1;
-	struct radix_node *n = cached_leaf(r, start, last);
+	struct radix_node *n = r->root;
 	int level = r->top;
 
-	if (n)
-		return walk_leaf(w, n, start, last);
-	n = r->root;
 	if (level < 0 || !covers(level, start))
 		return 0;
 	if (!covers(level, last))
@@ -252,26 +258,47 @@ static int walk(struct walk *w, struct radix *r, uint64_t start, uint64_t len)
 	return walk_leaf(w, n, start, last);
 }
 
-static int set_range(struct dma_table *t, struct radix *r, uint64_t start,
-		     uint64_t len, uint64_t other, struct dma_entry *e)
+VFIOX_INLINE int
+walk(struct walk *w, struct radix *r, uint64_t start, uint64_t len)
+{
+	uint64_t last = start + len - 1;
+	struct radix_node *n = cached_leaf(r, start, last);
+
+	return n ? walk_leaf(w, n, start, last) : walk_tree(w, r, start, last);
+}
+
+/*
+ * The writer helpers below are inlined into the few entry points, so a map
+ * or unmap costs one call into the table (hot.h says why). A cached leaf
+ * is linked under the root, so the root covers it already.
+ */
+VFIOX_INLINE int
+set_range(struct dma_table *t, struct radix *r, uint64_t start, uint64_t len,
+	  uint64_t other, struct dma_entry *e)
 {
 	struct walk w = { WALK_SET, t, (other - start) | BLOCK, e };
-	int ret = grow(t, r, start + len - 1);
+	uint64_t last = start + len - 1;
+	struct radix_node *n = cached_leaf(r, start, last);
+	int ret;
 
-	return ret ? ret : walk(&w, r, start, len);
+	if (n)
+		return walk_leaf(&w, n, start, last);
+	ret = grow(t, r, last);
+	return ret ? ret : walk_tree(&w, r, start, last);
 }
 
 /* Clear the blocks of @e in [start, start + len): other entries' stay. */
-static void clear_range(struct dma_table *t, struct radix *r, uint64_t start,
-			uint64_t len, struct dma_entry *e)
+VFIOX_INLINE void
+clear_range(struct dma_table *t, struct radix *r, uint64_t start, uint64_t len,
+	    struct dma_entry *e)
 {
 	struct walk w = { WALK_CLEAR, t, 0, e };
 
 	walk(&w, r, start, len);
 }
 
-static struct dma_entry *find(struct dma_table *t, struct radix *r,
-			      uint64_t start, uint64_t len)
+VFIOX_INLINE struct dma_entry *
+find(struct dma_table *t, struct radix *r, uint64_t start, uint64_t len)
 {
 	struct walk w = { WALK_FIND, t, 0, NULL };
 
@@ -295,7 +322,7 @@ static void entry_put(struct dma_table *t, struct dma_entry *e)
 	t->spare = e;
 }
 
-int dma_table_insert(struct dma_table *t, const struct dma_entry *e,
+VFIOX_HOT int dma_table_insert(struct dma_table *t, const struct dma_entry *e,
 		     const struct dma_entry **out)
 {
 	struct dma_entry *ne = entry_new(t);
@@ -324,7 +351,8 @@ int dma_table_insert(struct dma_table *t, const struct dma_entry *e,
 	return ret;
 }
 
-static void remove_entry(struct dma_table *t, struct dma_entry *e)
+VFIOX_INLINE void
+remove_entry(struct dma_table *t, struct dma_entry *e)
 {
 	clear_range(t, &t->by_va, e->vaddr, e->len, e);
 	clear_range(t, &t->by_iova, e->iova, e->len, e);
@@ -338,7 +366,7 @@ static void remove_entry(struct dma_table *t, struct dma_entry *e)
 	entry_put(t, e);
 }
 
-void dma_table_remove(struct dma_table *t, const struct dma_entry *e)
+VFIOX_HOT void dma_table_remove(struct dma_table *t, const struct dma_entry *e)
 {
 	write_begin(t);
 	remove_entry(t, (struct dma_entry *)e);
@@ -353,13 +381,13 @@ void dma_table_clear(struct dma_table *t)
 	write_end(t);
 }
 
-const struct dma_entry *dma_table_find_va(struct dma_table *t,
+VFIOX_HOT const struct dma_entry *dma_table_find_va(struct dma_table *t,
 					  uint64_t start, uint64_t len)
 {
 	return len ? find(t, &t->by_va, start, len) : NULL;
 }
 
-const struct dma_entry *dma_table_find_iova(struct dma_table *t,
+VFIOX_HOT const struct dma_entry *dma_table_find_iova(struct dma_table *t,
 					    uint64_t start, uint64_t len)
 {
 	return len ? find(t, &t->by_iova, start, len) : NULL;
@@ -408,13 +436,13 @@ static int lookup(const struct dma_table *t, const struct radix *r,
 	return ret;
 }
 
-int dma_table_translate(const struct dma_table *t, uint64_t vaddr,
+VFIOX_HOT int dma_table_translate(const struct dma_table *t, uint64_t vaddr,
 			uint64_t *iova)
 {
 	return lookup(t, &t->by_va, vaddr, iova);
 }
 
-int dma_table_reverse(const struct dma_table *t, uint64_t iova,
+VFIOX_HOT int dma_table_reverse(const struct dma_table *t, uint64_t iova,
 		      uint64_t *vaddr)
 {
 	return lookup(t, &t->by_iova, iova, vaddr);

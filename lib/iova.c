@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "hot.h"
 #include "iova.h"
 
 struct iova_node {
@@ -22,16 +23,24 @@ static uint32_t next_prio(struct iova_space *s)
 	return (uint32_t)(s->rng >> 32);
 }
 
-static void update(struct iova_node *n)
+/*
+ * Recompute @n's subtree facts from its children; did they change?
+ * Inlined: it runs on every level of every walk (hot.h).
+ */
+VFIOX_INLINE bool update(struct iova_node *n)
 {
 	uint64_t m = n->end - n->start;
+	uint64_t min = n->l ? n->l->min_start : n->start;
+	bool changed;
 
 	if (n->l && n->l->max_len > m)
 		m = n->l->max_len;
 	if (n->r && n->r->max_len > m)
 		m = n->r->max_len;
+	changed = n->max_len != m || n->min_start != min;
 	n->max_len = m;
-	n->min_start = n->l ? n->l->min_start : n->start;
+	n->min_start = min;
+	return changed;
 }
 
 /* Split @t into keys < @key and keys >= @key. */
@@ -162,16 +171,19 @@ static void path_push(struct path *p, struct iova_node *t)
 		p->n = -1;
 }
 
-/* Refresh the first @k nodes of @p, the way down to the node at @key. */
-static void refresh(struct iova_space *s, const struct path *p, int k,
-		    uint64_t key)
+/*
+ * Refresh the first @k nodes of @p, the way down to the node at @key.
+ * A node whose facts did not change leaves its ancestors' as they were.
+ */
+VFIOX_INLINE void
+refresh(struct iova_space *s, const struct path *p, int k, uint64_t key)
 {
 	if (p->n < 0) {
 		refresh_path(s->root, key);
 		return;
 	}
-	while (k--)
-		update(p->node[k]);
+	while (k-- && update(p->node[k]))
+		;
 }
 
 /*
@@ -219,7 +231,7 @@ static bool add_by_growing(struct iova_space *s, uint64_t start, uint64_t end,
 	return true;
 }
 
-int iova_add(struct iova_space *s, uint64_t start, uint64_t end)
+VFIOX_HOT int iova_add(struct iova_space *s, uint64_t start, uint64_t end)
 {
 	struct iova_node *lo, *hi, *prev, *next, *n;
 	int prev_k = 0, next_k = 0;
@@ -337,7 +349,7 @@ static struct iova_node *first_long_enough(struct iova_node *t, uint64_t len,
 	return NULL;
 }
 
-int iova_alloc(struct iova_space *s, uint64_t len, uint64_t align,
+VFIOX_HOT int iova_alloc(struct iova_space *s, uint64_t len, uint64_t align,
 	       uint64_t limit, uint64_t *out)
 {
 	struct iova_node *n;
