@@ -8,14 +8,14 @@
 #include "internal.h"
 #include "uapi_ext.h"
 
-int vfiox_dma_init(struct vfiox_container *c)
+void vfiox_dma_init(struct vfiox_container *c)
 {
 	struct vfiox_dma *dma = &c->dma;
 
 	dma_table_init(&dma->table);
 	iova_init(&dma->space);
 	dma->min_page = 4096;
-	return -pthread_mutex_init(&dma->lock, NULL);
+	dma->lock = (struct vfiox_lock)VFIOX_LOCK_INIT;
 }
 
 void vfiox_dma_fini(struct vfiox_container *c)
@@ -24,14 +24,13 @@ void vfiox_dma_fini(struct vfiox_container *c)
 	dma_table_destroy(&c->dma.table);
 	iova_destroy(&c->dma.space);
 	free(c->dma.relaxable);
-	pthread_mutex_destroy(&c->dma.lock);
 }
 
 void vfiox_dma_forget(struct vfiox_container *c)
 {
 	struct vfiox_dma *dma = &c->dma;
 
-	pthread_mutex_lock(&dma->lock);
+	vfiox_lock(&dma->lock);
 	if (dma->entries_used)
 		pr_warn("last group detached: the kernel dropped %u mappings",
 			dma->entries_used);
@@ -44,7 +43,7 @@ void vfiox_dma_forget(struct vfiox_container *c)
 	dma->entries_used = 0;
 	dma->entries_limit = 0;
 	dma->mapped_bytes = 0;
-	pthread_mutex_unlock(&dma->lock);
+	vfiox_unlock(&dma->lock);
 }
 
 static int cmp_start(const void *a, const void *b)
@@ -154,7 +153,7 @@ int vfiox_dma_rebuild(struct vfiox_container *c)
 	if (ret)
 		return ret;
 	iova_init(&space);
-	pthread_mutex_lock(&dma->lock);
+	vfiox_lock(&dma->lock);
 	ret = build_space(c, &space, h, nh);
 	if (!ret)
 		ret = carve_mappings(dma, &space);
@@ -171,7 +170,7 @@ int vfiox_dma_rebuild(struct vfiox_container *c)
 		dma->entries_limit = c->info.has_dma_avail ?
 				     c->info.dma_avail + dma->entries_used : UINT32_MAX;
 	}
-	pthread_mutex_unlock(&dma->lock);
+	vfiox_unlock(&dma->lock);
 	free(h);
 	return ret;
 }
@@ -383,9 +382,9 @@ map_common(struct vfiox_container *c, void *vaddr, size_t len, bool fixed,
 	ret = check_args(c, (uintptr_t)vaddr, len, *iova, fixed);
 	if (ret)
 		return ret;
-	pthread_mutex_lock(&c->dma.lock);
+	vfiox_lock(&c->dma.lock);
 	ret = map_locked(c, (uintptr_t)vaddr, len, fixed, iova, opts);
-	pthread_mutex_unlock(&c->dma.lock);
+	vfiox_unlock(&c->dma.lock);
 	return ret;
 }
 
@@ -440,9 +439,9 @@ VFIOX_API int vfiox_dma_identity_regions(struct vfiox_container *c,
 		pr_err("identity_regions: no group attached to the container");
 		return -ENODEV;
 	}
-	pthread_mutex_lock(&c->dma.lock);
+	vfiox_lock(&c->dma.lock);
 	n = identity_ranges(&c->dma, out, max);
-	pthread_mutex_unlock(&c->dma.lock);
+	vfiox_unlock(&c->dma.lock);
 	return n;
 }
 
@@ -454,12 +453,12 @@ static bool is_identity_range(struct vfiox_container *c,
 	bool found = false;
 	int n, i;
 
-	pthread_mutex_lock(&c->dma.lock);
+	vfiox_lock(&c->dma.lock);
 	n = identity_ranges(&c->dma, NULL, 0);
 	all = malloc((n ? (size_t)n : 1) * sizeof(*all));
 	if (all)
 		identity_ranges(&c->dma, all, (size_t)n);
-	pthread_mutex_unlock(&c->dma.lock);
+	vfiox_unlock(&c->dma.lock);
 	for (i = 0; all && i < n && !found; i++)
 		found = all[i].start == r->start && all[i].end == r->end;
 	free(all);
@@ -565,9 +564,9 @@ unmap_range(struct vfiox_container *c, uint64_t start, size_t len, bool by_iova)
 		       by_iova ? "IOVA" : "vaddr", (unsigned long long)start, len);
 		return -EINVAL;
 	}
-	pthread_mutex_lock(&c->dma.lock);
+	vfiox_lock(&c->dma.lock);
 	ret = unmap_range_locked(c, start, len, by_iova);
-	pthread_mutex_unlock(&c->dma.lock);
+	vfiox_unlock(&c->dma.lock);
 	return ret;
 }
 
@@ -589,12 +588,12 @@ VFIOX_API int vfiox_dma_unmap_all(struct vfiox_container *c)
 
 	if (!c)
 		return -EINVAL;
-	pthread_mutex_lock(&c->dma.lock);
+	vfiox_lock(&c->dma.lock);
 	while (c->dma.table.entries && !ret) {
 		ret = unmap_entry(c, c->dma.table.entries);
 		n += !ret;
 	}
-	pthread_mutex_unlock(&c->dma.lock);
+	vfiox_unlock(&c->dma.lock);
 	return ret ? ret : n;
 }
 
@@ -625,11 +624,11 @@ VFIOX_API int vfiox_dma_stats(struct vfiox_container *c,
 {
 	if (!c || !stats || stats->sz < sizeof(*stats))
 		return -EINVAL;
-	pthread_mutex_lock(&c->dma.lock);
+	vfiox_lock(&c->dma.lock);
 	stats->entries_used = c->dma.entries_used;
 	stats->entries_avail = c->dma.entries_limit - c->dma.entries_used;
 	stats->mapped_bytes = c->dma.mapped_bytes;
-	pthread_mutex_unlock(&c->dma.lock);
+	vfiox_unlock(&c->dma.lock);
 	return 0;
 }
 
@@ -641,10 +640,10 @@ VFIOX_API int vfiox_dma_avail_check(struct vfiox_container *c,
 	if (!c || !kernel || !ours)
 		return -EINVAL;
 	/* Under the lock: no map of ours lands between the two reads. */
-	pthread_mutex_lock(&c->dma.lock);
+	vfiox_lock(&c->dma.lock);
 	ret = vfiox_container_read_dma_avail(c, kernel);
 	*ours = c->dma.entries_limit - c->dma.entries_used;
-	pthread_mutex_unlock(&c->dma.lock);
+	vfiox_unlock(&c->dma.lock);
 	if (ret)
 		return ret;
 	if (*kernel == *ours)

@@ -12,6 +12,7 @@
 #include <vfiox.h>
 #include "dma_table.h"
 #include "iova.h"
+#include "lock.h"
 #include "sys.h"
 
 #define VFIOX_PATH_MAX 512
@@ -25,7 +26,7 @@ struct vfiox_env {
 
 /* The DMA engine's state, one per container (lib/dma.c). */
 struct vfiox_dma {
-	pthread_mutex_t lock;	/* serialises map/unmap/rebuild */
+	struct vfiox_lock lock;	/* serialises map/unmap/rebuild */
 	struct dma_table table;
 	struct iova_space space;
 	uint32_t entries_limit;	/* kernel entries we may use in total */
@@ -126,7 +127,7 @@ uint32_t vfiox_region_areas(const struct vfiox_region *r,
 void vfiox_device_close_all(struct vfiox_group *g);
 
 /* DMA engine life cycle (lib/dma.c). */
-int vfiox_dma_init(struct vfiox_container *c);
+void vfiox_dma_init(struct vfiox_container *c);
 void vfiox_dma_fini(struct vfiox_container *c);
 /* Recompute free IOVA space and limits after the IOMMU info changed. */
 int vfiox_dma_rebuild(struct vfiox_container *c);

@@ -111,9 +111,9 @@ VFIOX_API int vfiox_container_enable_iopf(struct vfiox_container *c)
 			log_no_kernel();
 		return ext < 0 ? ext : -ENOTTY;
 	}
-	pthread_mutex_lock(&c->dma.lock);
+	vfiox_lock(&c->dma.lock);
 	ret = switch_mode(c);
-	pthread_mutex_unlock(&c->dma.lock);
+	vfiox_unlock(&c->dma.lock);
 	if (ret == -EOPNOTSUPP) {
 		c->iopf_refused = ret;
 		if (!count_lacking(c))

@@ -49,10 +49,10 @@ static int add_record(struct vfiox_container *c, struct vfiox_device *d,
 	r->m.offset = off;
 	r->m.len = len;
 	r->m.iova = iova;
-	pthread_mutex_lock(&c->dma.lock);
+	vfiox_lock(&c->dma.lock);
 	r->next = c->p2p;
 	c->p2p = r;
-	pthread_mutex_unlock(&c->dma.lock);
+	vfiox_unlock(&c->dma.lock);
 	return 0;
 }
 
@@ -154,7 +154,7 @@ int vfiox_p2p_revoke(struct vfiox_container *c, const char *device,
 	struct p2p_record **pp;
 	int ret = 0;
 
-	pthread_mutex_lock(&c->dma.lock);
+	vfiox_lock(&c->dma.lock);
 	pp = find_record(c, iova, false);
 	/* The device must match too: after an unmap the IOVA may already
 	 * carry a newer mapping that this late event is not about. */
@@ -167,7 +167,7 @@ int vfiox_p2p_revoke(struct vfiox_container *c, const char *device,
 			device, (unsigned long long)iova, (unsigned long long)len);
 		ret = 1;
 	}
-	pthread_mutex_unlock(&c->dma.lock);
+	vfiox_unlock(&c->dma.lock);
 	return ret;
 }
 
@@ -205,9 +205,9 @@ VFIOX_API int vfiox_p2p_unmap(struct vfiox_container *c, uint64_t iova,
 
 	if (!c)
 		return -EINVAL;
-	pthread_mutex_lock(&c->dma.lock);
+	vfiox_lock(&c->dma.lock);
 	ret = p2p_unmap_locked(c, iova, len);
-	pthread_mutex_unlock(&c->dma.lock);
+	vfiox_unlock(&c->dma.lock);
 	return ret;
 }
 
@@ -219,11 +219,11 @@ VFIOX_API int vfiox_p2p_list(struct vfiox_container *c,
 
 	if (!c || (n && !out))
 		return -EINVAL;
-	pthread_mutex_lock(&c->dma.lock);
+	vfiox_lock(&c->dma.lock);
 	for (r = c->p2p; r; r = r->next, total++)
 		if ((uint32_t)total < n)
 			out[total] = r->m;
-	pthread_mutex_unlock(&c->dma.lock);
+	vfiox_unlock(&c->dma.lock);
 	return total;
 }
 
