@@ -322,28 +322,76 @@ static void entry_put(struct dma_table *t, struct dma_entry *e)
 	t->spare = e;
 }
 
-VFIOX_HOT int dma_table_insert(struct dma_table *t, const struct dma_entry *e,
-		     const struct dma_entry **out)
+/*
+ * A one-page range that falls in the cached leaf: its slot there, or NULL.
+ * Per-I/O maps of single pages are the common case, and this skips even
+ * the leaf loop.
+ */
+VFIOX_INLINE struct radix_node *page_slot(const struct radix *r, uint64_t addr,
+					  uint64_t len, unsigned int *i)
 {
-	struct dma_entry *ne = entry_new(t);
-	int ret;
+	if (len != 1ULL << PAGE_SHIFT || !r->leaf ||
+	    r->leaf_key != addr >> LEAF_SPAN_SHIFT ||
+	    addr & ((1ULL << PAGE_SHIFT) - 1))
+		return NULL;
+	*i = index_of(addr, 0);
+	return r->leaf;
+}
 
+VFIOX_INLINE void link_entry(struct dma_table *t, struct dma_entry *ne)
+{
+	ne->prev = NULL;
+	ne->next = t->entries;
+	if (t->entries)
+		t->entries->prev = ne;
+	t->entries = ne;
+	t->n++;
+}
+
+static int insert_walk(struct dma_table *t, struct dma_entry *ne)
+{
+	int ret = set_range(t, &t->by_va, ne->vaddr, ne->len, ne->iova, ne);
+
+	if (!ret)
+		ret = set_range(t, &t->by_iova, ne->iova, ne->len, ne->vaddr, ne);
+	if (ret) {
+		clear_range(t, &t->by_va, ne->vaddr, ne->len, ne);
+		clear_range(t, &t->by_iova, ne->iova, ne->len, ne);
+	}
+	return ret;
+}
+
+VFIOX_HOT int dma_table_insert(struct dma_table *t, const struct dma_entry *e,
+			       const struct dma_entry **out)
+{
+	unsigned int iv = 0, ii = 0;
+	struct radix_node *lv = page_slot(&t->by_va, e->vaddr, e->len, &iv);
+	struct radix_node *li = page_slot(&t->by_iova, e->iova, e->len, &ii);
+	struct dma_entry *ne;
+	int ret = 0;
+
+	/* Leaf slots hold only blocks or nothing: non-zero is taken. */
+	if (lv && li && (lv->slot[iv] || li->slot[ii]))
+		return -EEXIST;
+	ne = entry_new(t);
 	if (!ne)
 		return -ENOMEM;
-	*ne = (struct dma_entry){ e->vaddr, e->iova, e->len, NULL, t->entries };
+	ne->vaddr = e->vaddr;
+	ne->iova = e->iova;
+	ne->len = e->len;
 	write_begin(t);
-	ret = set_range(t, &t->by_va, e->vaddr, e->len, e->iova, ne);
-	if (!ret)
-		ret = set_range(t, &t->by_iova, e->iova, e->len, e->vaddr, ne);
+	if (lv && li) {
+		lv->owner[iv] = ne;
+		STORE(&lv->slot[iv], (e->iova - e->vaddr) | BLOCK);
+		li->owner[ii] = ne;
+		STORE(&li->slot[ii], (e->vaddr - e->iova) | BLOCK);
+	} else {
+		ret = insert_walk(t, ne);
+	}
 	if (ret) {
-		clear_range(t, &t->by_va, e->vaddr, e->len, ne);
-		clear_range(t, &t->by_iova, e->iova, e->len, ne);
 		entry_put(t, ne);
 	} else {
-		if (t->entries)
-			t->entries->prev = ne;
-		t->entries = ne;
-		t->n++;
+		link_entry(t, ne);
 		if (out)
 			*out = ne;
 	}
@@ -351,11 +399,24 @@ VFIOX_HOT int dma_table_insert(struct dma_table *t, const struct dma_entry *e,
 	return ret;
 }
 
+/* Clear @e's blocks in one tree: its one page's slot when it is cached. */
+VFIOX_INLINE void clear_entry(struct dma_table *t, struct radix *r,
+			      uint64_t start, struct dma_entry *e)
+{
+	unsigned int i;
+	struct radix_node *n = page_slot(r, start, e->len, &i);
+
+	if (!n)
+		clear_range(t, r, start, e->len, e);
+	else if (n->owner[i] == e)
+		STORE(&n->slot[i], 0);
+}
+
 VFIOX_INLINE void
 remove_entry(struct dma_table *t, struct dma_entry *e)
 {
-	clear_range(t, &t->by_va, e->vaddr, e->len, e);
-	clear_range(t, &t->by_iova, e->iova, e->len, e);
+	clear_entry(t, &t->by_va, e->vaddr, e);
+	clear_entry(t, &t->by_iova, e->iova, e);
 	if (e->prev)
 		e->prev->next = e->next;
 	else
@@ -388,8 +449,13 @@ VFIOX_HOT const struct dma_entry *dma_table_find_va(struct dma_table *t,
 }
 
 VFIOX_HOT const struct dma_entry *dma_table_find_iova(struct dma_table *t,
-					    uint64_t start, uint64_t len)
+						      uint64_t start, uint64_t len)
 {
+	unsigned int i;
+	struct radix_node *n = page_slot(&t->by_iova, start, len, &i);
+
+	if (n)
+		return n->slot[i] ? n->owner[i] : NULL;
 	return len ? find(t, &t->by_iova, start, len) : NULL;
 }
 
