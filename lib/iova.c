@@ -9,7 +9,6 @@
 struct iova_node {
 	uint64_t start, end;	/* inclusive */
 	uint64_t max_len;	/* largest (end - start) in the subtree */
-	uint64_t min_start;	/* leftmost start in the subtree */
 	uint32_t prio;
 	struct iova_node *l, *r;
 };
@@ -24,22 +23,20 @@ static uint32_t next_prio(struct iova_space *s)
 }
 
 /*
- * Recompute @n's subtree facts from its children; did they change?
+ * Recompute @n's subtree maximum from its children; did it change?
  * Inlined: it runs on every level of every walk (hot.h).
  */
 VFIOX_INLINE bool update(struct iova_node *n)
 {
 	uint64_t m = n->end - n->start;
-	uint64_t min = n->l ? n->l->min_start : n->start;
 	bool changed;
 
 	if (n->l && n->l->max_len > m)
 		m = n->l->max_len;
 	if (n->r && n->r->max_len > m)
 		m = n->r->max_len;
-	changed = n->max_len != m || n->min_start != min;
+	changed = n->max_len != m;
 	n->max_len = m;
-	n->min_start = min;
 	return changed;
 }
 
@@ -317,7 +314,7 @@ static struct iova_node *find(struct iova_node *t, uint64_t len,
 {
 	struct iova_node *r;
 
-	if (!t || t->max_len < len - 1 || t->min_start > limit)
+	if (!t || t->max_len < len - 1)
 		return NULL;
 	r = find(t->l, len, align, limit, at);
 	if (r)

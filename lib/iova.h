@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * IOVA allocator: the free IOVA space as disjoint intervals in a treap keyed
- * by start, each node also knowing the largest interval and the lowest start
- * in its subtree, so first-fit below a limit is O(log n) expected.
+ * by start, each node also knowing the largest interval in its subtree, so
+ * first-fit below a limit is O(log n) expected: subtrees too short are
+ * skipped, and so is everything right of a node that starts above the limit.
  * Not thread-safe: the DMA engine calls it under its mutex.
  */
 #ifndef VFIOX_IOVA_H
