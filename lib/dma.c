@@ -167,6 +167,9 @@ int vfiox_dma_rebuild(struct vfiox_container *c)
 		dma->relaxable = rlx;
 		dma->nr_relaxable = nr;
 		dma->min_page = c->info.pgsizes ? c->info.pgsizes & -c->info.pgsizes : 4096;
+		/* One-page maps are the per-I/O case: their IOVAs are reused
+		 * from the allocator's cache, without a tree walk. */
+		iova_cache_enable(&dma->space, dma->min_page);
 		dma->entries_limit = c->info.has_dma_avail ?
 				     c->info.dma_avail + dma->entries_used : UINT32_MAX;
 	}

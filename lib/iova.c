@@ -84,6 +84,8 @@ void iova_init(struct iova_space *s)
 	s->spare = NULL;
 	s->rng = 0x9e3779b97f4a7c15ULL;
 	s->free_bytes = 0;
+	s->cache_len = 0;
+	s->cached = 0;
 }
 
 static void free_tree(struct iova_node *t)
@@ -106,6 +108,7 @@ void iova_destroy(struct iova_space *s)
 	}
 	s->root = NULL;
 	s->free_bytes = 0;
+	s->cached = 0;
 }
 
 /* Nodes churn on every alloc and free: recycle them instead of malloc. */
@@ -228,7 +231,8 @@ static bool add_by_growing(struct iova_space *s, uint64_t start, uint64_t end,
 	return true;
 }
 
-VFIOX_HOT int iova_add(struct iova_space *s, uint64_t start, uint64_t end)
+/* The tree half of iova_add(). */
+int iova_add_slow(struct iova_space *s, uint64_t start, uint64_t end)
 {
 	struct iova_node *lo, *hi, *prev, *next, *n;
 	int prev_k = 0, next_k = 0;
@@ -267,7 +271,7 @@ VFIOX_HOT int iova_add(struct iova_space *s, uint64_t start, uint64_t end)
 	return 0;
 }
 
-int iova_reserve(struct iova_space *s, uint64_t start, uint64_t end)
+static int tree_reserve(struct iova_space *s, uint64_t start, uint64_t end)
 {
 	struct iova_node *lo, *mid, *hi, *n, *left = NULL, *right = NULL;
 
@@ -346,15 +350,13 @@ static struct iova_node *first_long_enough(struct iova_node *t, uint64_t len,
 	return NULL;
 }
 
-VFIOX_HOT int iova_alloc(struct iova_space *s, uint64_t len, uint64_t align,
-	       uint64_t limit, uint64_t *out)
+static int tree_alloc(struct iova_space *s, uint64_t len, uint64_t align,
+		      uint64_t limit, uint64_t *out)
 {
 	struct iova_node *n;
 	struct path p;
 	uint64_t at;
 
-	if (!len || !align || (align & (align - 1)))
-		return -EINVAL;
 	/* Every interval before this one is too short, so if it suits the
 	 * alignment and limit it is the first fit; else search in full. */
 	n = first_long_enough(s->root, len, &p);
@@ -366,12 +368,58 @@ VFIOX_HOT int iova_alloc(struct iova_space *s, uint64_t len, uint64_t align,
 		return -ENOSPC;
 	*out = at;
 	if (at != n->start || n->end - n->start == len - 1)
-		return iova_reserve(s, at, at + len - 1);
+		return tree_reserve(s, at, at + len - 1);
 	/* The common case: the interval shrinks from its start, in place. */
 	n->start += len;
 	refresh(s, &p, p.n, n->start);
 	s->free_bytes -= len;
 	return 0;
+}
+
+void iova_cache_enable(struct iova_space *s, uint64_t len)
+{
+	s->cache_len = len;
+}
+
+/* Give every cached range back to the tree, where it merges again. */
+static int flush_cache(struct iova_space *s)
+{
+	while (s->cached) {
+		uint64_t a = s->cache[s->cached - 1];
+		int ret;
+
+		s->free_bytes -= s->cache_len;
+		ret = iova_add_slow(s, a, a + s->cache_len - 1);
+		if (ret) {
+			s->free_bytes += s->cache_len;
+			return ret;
+		}
+		s->cached--;
+	}
+	return 0;
+}
+
+int iova_reserve(struct iova_space *s, uint64_t start, uint64_t end)
+{
+	int ret = flush_cache(s);
+
+	return ret ? ret : tree_reserve(s, start, end);
+}
+
+/* The tree half of iova_alloc(). */
+int iova_alloc_slow(struct iova_space *s, uint64_t len, uint64_t align,
+		    uint64_t limit, uint64_t *out)
+{
+	int ret;
+
+	if (!len || !align || (align & (align - 1)))
+		return -EINVAL;
+	ret = tree_alloc(s, len, align, limit, out);
+	/* Cached ranges may be what the tree lacks: merged back, they can
+	 * make a longer interval or one below the limit. */
+	if (ret == -ENOSPC && s->cached && !flush_cache(s))
+		ret = tree_alloc(s, len, align, limit, out);
+	return ret;
 }
 
 static uint64_t count(const struct iova_node *t)
@@ -381,5 +429,5 @@ static uint64_t count(const struct iova_node *t)
 
 uint64_t iova_nr_intervals(const struct iova_space *s)
 {
-	return count(s->root);
+	return count(s->root) + s->cached;
 }

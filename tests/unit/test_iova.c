@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,7 +110,9 @@ static int64_t bitmap_first_fit(const unsigned char *used, int pages, int n,
  * alloc must return exactly the bitmap's first fit, and -ENOSPC only when
  * there is none.
  */
-static void random_run(uint64_t rng)
+/* With @cache, one-page frees are cached: allocations are then any free
+ * fit, no longer the first, but -ENOSPC still only when none exists. */
+static void random_run(uint64_t rng, bool cache)
 {
 	enum { PAGES = 1024, LIVE = 256 };
 	static unsigned char used[PAGES];
@@ -122,6 +125,8 @@ static void random_run(uint64_t rng)
 	iova_init(&s);
 	s.rng = rng;
 	assert_int_equal(iova_add(&s, 0, PAGES * PG - 1), 0);
+	if (cache)
+		iova_cache_enable(&s, PG);
 	for (i = 0; i < 20000; i++) {
 		if (nlive < LIVE && (rand_r(&seed) % 3 || !nlive)) {
 			uint64_t n = 1 + rand_r(&seed) % 8, a;
@@ -137,7 +142,10 @@ static void random_run(uint64_t rng)
 				continue;
 			}
 			assert_int_equal(ret, 0);
-			assert_int_equal(a, (uint64_t)want * PG);
+			if (!cache)
+				assert_int_equal(a, (uint64_t)want * PG);
+			assert_int_equal(a % align, 0);
+			assert_true(a + n * PG - 1 <= limit);
 			for (j = 0; j < (int)n; j++) {
 				assert_int_equal(used[a / PG + j], 0);
 				used[a / PG + j] = 1;
@@ -163,7 +171,7 @@ static void random_run(uint64_t rng)
 static void random_run_matches_a_bitmap(void **state)
 {
 	(void)state;
-	random_run(0x9e3779b97f4a7c15ULL);
+	random_run(0x9e3779b97f4a7c15ULL, false);
 }
 
 /*
@@ -174,7 +182,106 @@ static void random_run_matches_a_bitmap(void **state)
 static void degenerate_treap_matches_a_bitmap(void **state)
 {
 	(void)state;
-	random_run(0);
+	random_run(0, false);
+}
+
+static void random_run_with_the_page_cache(void **state)
+{
+	(void)state;
+	random_run(0x9e3779b97f4a7c15ULL, true);
+}
+
+/* Pages 0..15 free, the cache on, pages 0..2 taken. */
+static void cache_setup(struct iova_space *s, uint64_t *a)
+{
+	int i;
+
+	iova_init(s);
+	assert_int_equal(iova_add(s, 0, 16 * PG - 1), 0);
+	iova_cache_enable(s, PG);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(iova_alloc(s, PG, PG, UINT64_MAX, &a[i]), 0);
+		assert_int_equal(a[i], i * PG);
+	}
+}
+
+static void cache_reuses_the_last_freed_page_first(void **state)
+{
+	struct iova_space s;
+	uint64_t a[3], b;
+
+	(void)state;
+	cache_setup(&s, a);
+	assert_int_equal(iova_add(&s, a[0], a[0] + PG - 1), 0);
+	assert_int_equal(iova_add(&s, a[2], a[2] + PG - 1), 0);
+	assert_int_equal(s.free_bytes, 15 * PG);
+	assert_int_equal(iova_nr_intervals(&s), 3);
+	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
+	assert_int_equal(b, a[2]);
+	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
+	assert_int_equal(b, a[0]);
+	/* The cache is empty: the tree's first fit again. */
+	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
+	assert_int_equal(b, 3 * PG);
+	assert_int_equal(s.free_bytes, 12 * PG);
+	iova_destroy(&s);
+}
+
+static void cache_skips_a_page_the_alloc_cannot_use(void **state)
+{
+	struct iova_space s;
+	uint64_t a[3], b;
+
+	(void)state;
+	cache_setup(&s, a);
+	assert_int_equal(iova_add(&s, a[1], a[1] + PG - 1), 0);
+	/* Page 1 is not 2-page aligned, nor below a limit of page 0. */
+	assert_int_equal(iova_alloc(&s, PG, 2 * PG, UINT64_MAX, &b), 0);
+	assert_int_equal(b, 4 * PG);
+	assert_int_equal(iova_alloc(&s, PG, PG, PG - 1, &b), -ENOSPC);
+	/* That failure merged page 1 back into the tree, where a two-page
+	 * alloc skips it (page 2 is taken) and a one-page alloc finds it. */
+	assert_int_equal(s.cached, 0);
+	assert_int_equal(iova_alloc(&s, 2 * PG, PG, UINT64_MAX, &b), 0);
+	assert_int_equal(b, 5 * PG);
+	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
+	assert_int_equal(b, a[1]);
+	iova_destroy(&s);
+}
+
+static void reserve_sees_cached_pages_as_free(void **state)
+{
+	struct iova_space s;
+	uint64_t a[3];
+
+	(void)state;
+	cache_setup(&s, a);
+	assert_int_equal(iova_add(&s, a[1], a[1] + PG - 1), 0);
+	assert_int_equal(iova_reserve(&s, a[1], a[1] + PG - 1), 0);
+	assert_int_equal(iova_reserve(&s, a[1], a[1] + PG - 1), -EBUSY);
+	assert_int_equal(s.free_bytes, 13 * PG);
+	iova_destroy(&s);
+}
+
+/* All free space cached in pages: a longer alloc merges them back. */
+static void a_long_alloc_merges_the_cache_back(void **state)
+{
+	struct iova_space s;
+	uint64_t a, b, c;
+
+	(void)state;
+	iova_init(&s);
+	assert_int_equal(iova_add(&s, 0, 2 * PG - 1), 0);
+	iova_cache_enable(&s, PG);
+	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &a), 0);
+	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
+	assert_int_equal(iova_add(&s, a, a + PG - 1), 0);
+	assert_int_equal(iova_add(&s, b, b + PG - 1), 0);
+	assert_int_equal(iova_alloc(&s, 2 * PG, PG, UINT64_MAX, &c), 0);
+	assert_int_equal(c, 0);
+	assert_int_equal(s.free_bytes, 0);
+	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &c), -ENOSPC);
+	iova_destroy(&s);
 }
 
 /*
@@ -213,6 +320,11 @@ int main(void)
 		cmocka_unit_test(random_run_matches_a_bitmap),
 		cmocka_unit_test(degenerate_treap_matches_a_bitmap),
 		cmocka_unit_test(deep_grow_is_seen_by_the_next_alloc),
+		cmocka_unit_test(random_run_with_the_page_cache),
+		cmocka_unit_test(cache_reuses_the_last_freed_page_first),
+		cmocka_unit_test(cache_skips_a_page_the_alloc_cannot_use),
+		cmocka_unit_test(reserve_sees_cached_pages_as_free),
+		cmocka_unit_test(a_long_alloc_merges_the_cache_back),
 	};
 
 	return cmocka_run_group_tests_name("iova", tests, NULL, NULL);
