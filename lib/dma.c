@@ -202,9 +202,12 @@ check_args(const struct vfiox_container *c, uint64_t va, uint64_t len,
 static uint64_t default_align(const struct vfiox_container *c, uint64_t len)
 {
 	uint64_t sizes = c->info.pgsizes ? c->info.pgsizes : c->dma.min_page;
-	/* Every power of two up to the highest one in @len. */
-	uint64_t fit = sizes & ((2ULL << (63 - __builtin_clzll(len))) - 1);
+	uint64_t fit;
 
+	if (len <= c->dma.min_page)	/* the per-I/O page: skip the bit work */
+		return c->dma.min_page;
+	/* Every power of two up to the highest one in @len. */
+	fit = sizes & ((2ULL << (63 - __builtin_clzll(len))) - 1);
 	return fit ? 1ULL << (63 - __builtin_clzll(fit)) : c->dma.min_page;
 }
 
