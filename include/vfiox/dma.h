@@ -17,7 +17,8 @@ extern "C" {
  * dma_avail, and keeps a table for vaddr <-> IOVA lookups.
  *
  * Thread safety: map and unmap calls on one container may come from any
- * number of threads (they serialise on a mutex); vfiox_dma_translate() and
+ * number of threads (they serialise on the container's DMA lock, whose
+ * waiters sleep in the kernel); vfiox_dma_translate() and
  * vfiox_dma_reverse() take no lock and never wait for a writer to finish,
  * they only retry when a write landed while they were reading.
  *
@@ -62,6 +63,9 @@ struct vfiox_dma_stats {
  * @iova: receives the IOVA
  *
  * @vaddr and @len must be multiples of the smallest IOMMU page size.
+ * The IOVA is the lowest that fits the constraints, except that a one-page
+ * map reuses the IOVA of the most recent one-page unmap when it fits
+ * (per-I/O maps then skip the allocator's tree).
  * Return: 0; -EINVAL for zero, unaligned or overflowing arguments (no
  * syscall made); -EEXIST if part of the buffer is already mapped; -ENOSPC
  * when no kernel entries are left (before asking the kernel) or no IOVA
