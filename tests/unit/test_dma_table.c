@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The mapping table, directly: mappings that span radix levels, keys at the
- * top of the 64-bit space, rollback of a failed insert, node reuse, and a
- * randomised run checked against a plain list of mappings.
+ * top of the 64-bit space, rollback of a failed insert, node reuse, the
+ * one-page shortcuts, and randomised runs (translate and reverse) checked
+ * against a plain list of mappings.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -161,12 +162,25 @@ static uint64_t model_xlate(uint64_t va)
 	return UINT64_MAX;
 }
 
-static void random_run_matches_model(void **state)
+static uint64_t model_rev(uint64_t iova)
+{
+	int i;
+
+	for (i = 0; i < SLOTS; i++)
+		if (model[i].len && iova - model[i].iova < model[i].len)
+			return model[i].vaddr + (iova - model[i].iova);
+	return UINT64_MAX;
+}
+
+/*
+ * @span_pages: keys are drawn below it. A small span keeps the cached
+ * leaves hit, so one-page entries take the insert and remove shortcuts.
+ */
+static void random_run(uint32_t span_pages)
 {
 	struct dma_table t;
 	int round, i;
 
-	(void)state;
 	srand(7);
 	memset(model, 0, sizeof(model));
 	dma_table_init(&t);
@@ -178,9 +192,12 @@ static void random_run_matches_model(void **state)
 			m->len = 0;
 		} else {
 			uint64_t pages = rand() % 3 ? 1 + rand() % 8 : 1 + rand() % 2048;
-			struct dma_entry e = ent((uint64_t)(rand() % SPAN_PAGES) * PG,
-						 (uint64_t)(rand() % SPAN_PAGES) * PG,
-						 pages * PG);
+			struct dma_entry e;
+
+			if (rand() % 2)
+				pages = 1;
+			e = ent((uint64_t)(rand() % span_pages) * PG,
+				(uint64_t)(rand() % span_pages) * PG, pages * PG);
 			int ret = dma_table_insert(&t, &e, NULL);
 
 			assert_int_equal(ret, model_overlaps(&e) ? -EEXIST : 0);
@@ -188,11 +205,56 @@ static void random_run_matches_model(void **state)
 				*m = e;
 		}
 		for (i = 0; i < 16; i++) {
-			uint64_t va = (uint64_t)(rand() % SPAN_PAGES) * PG + rand() % PG;
+			uint64_t a = (uint64_t)(rand() % span_pages) * PG + rand() % PG;
 
-			assert_int_equal(xlate(&t, va), model_xlate(va));
+			assert_int_equal(xlate(&t, a), model_xlate(a));
+			assert_int_equal(rev(&t, a), model_rev(a));
 		}
 	}
+	dma_table_destroy(&t);
+}
+
+static void random_run_matches_model(void **state)
+{
+	(void)state;
+	random_run(SPAN_PAGES);
+}
+
+/* Keys within 4 MiB: two leaves per tree, mostly cached. */
+static void random_run_in_two_leaves_matches_model(void **state)
+{
+	(void)state;
+	random_run(1024);
+}
+
+/* The one-page shortcuts, once each, on leaves a first insert cached. */
+static void one_page_entries_in_cached_leaves(void **state)
+{
+	const uint64_t va = 64 * MIB, io = 2 * GIB;
+	struct dma_entry a = ent(va, io, PG), b = ent(va + PG, io + PG, PG);
+	struct dma_entry clash_va = ent(va + PG, io + 8 * PG, PG);
+	struct dma_entry clash_io = ent(va + 8 * PG, io + PG, PG);
+	const struct dma_entry *live;
+	struct dma_table t;
+
+	(void)state;
+	dma_table_init(&t);
+	assert_int_equal(dma_table_insert(&t, &a, NULL), 0);
+	assert_int_equal(dma_table_insert(&t, &b, &live), 0);
+	assert_int_equal(xlate(&t, va + PG + 5), io + PG + 5);
+	assert_int_equal(rev(&t, io + PG + 5), va + PG + 5);
+	assert_int_equal(dma_table_insert(&t, &clash_va, NULL), -EEXIST);
+	assert_int_equal(dma_table_insert(&t, &clash_io, NULL), -EEXIST);
+	assert_int_equal(xlate(&t, va + PG), io + PG);
+	assert_int_equal(xlate(&t, va + 8 * PG), UINT64_MAX);
+	assert_int_equal(rev(&t, io + 8 * PG), UINT64_MAX);
+	assert_ptr_equal(dma_table_find_iova(&t, io + PG, PG), live);
+	dma_table_remove(&t, live);
+	assert_int_equal(xlate(&t, va + PG), UINT64_MAX);
+	assert_int_equal(rev(&t, io + PG), UINT64_MAX);
+	assert_null(dma_table_find_iova(&t, io + PG, PG));
+	assert_int_equal(xlate(&t, va + 7), io + 7);
+	assert_int_equal(t.n, 1);
 	dma_table_destroy(&t);
 }
 
@@ -204,6 +266,8 @@ int main(void)
 		cmocka_unit_test(failed_insert_leaves_table_as_before),
 		cmocka_unit_test(churn_reuses_nodes),
 		cmocka_unit_test(random_run_matches_model),
+		cmocka_unit_test(random_run_in_two_leaves_matches_model),
+		cmocka_unit_test(one_page_entries_in_cached_leaves),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
