@@ -4,7 +4,9 @@
  * atomic instruction each, inlined. Every map and unmap takes it, and in the
  * test bed (QEMU TCG) the two calls into libc per pthread lock and unlock,
  * with their returns, cost more than the rest of the lock (hot.h). Waiters
- * sleep in the kernel as with a pthread mutex; it is not recursive.
+ * sleep in the kernel as with a pthread mutex; it is not recursive. The
+ * futex calls are not VFIO calls and, like the pthread mutex's own, do
+ * not go through the syscall seam (sys.h).
  *
  * state: 0 free, 1 held, 2 held and someone may be waiting. The acquire
  * and release orderings are what thread sanitizers see as the lock.
