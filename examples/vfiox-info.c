@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * vfiox-info: lspci for VFIO. Lists every IOMMU group with its devices,
- * their names, drivers and PASID/ATS/PRI/SR-IOV capabilities; for groups bound to vfio-pci it opens them and
- * prints the IOMMU info, reserved regions, regions and IRQs. --json prints
- * the same as one JSON object.
+ * their names, drivers, vfio cdevs and PASID/ATS/PRI/SR-IOV capabilities; for groups bound to
+ * vfio-pci it opens them and prints the IOMMU info, reserved regions, regions and IRQs. It also
+ * says whether iommufd's /dev/iommu is there. --json prints the same as one JSON object.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -29,6 +29,8 @@ struct member {
 	char driver[64];
 	unsigned int vendor, device;
 	uint32_t caps;		/* VFIOX_PCI_CAP_* */
+	char cdev[512];		/* /dev/vfio/devices/vfioN, when cdev_ret is 0 */
+	int cdev_ret;		/* 0, -ENOENT (no cdev) or the -errno that hid it */
 };
 
 static bool first_item = true;
@@ -98,6 +100,83 @@ static const char *caps_text(uint32_t caps, char *buf, size_t len)
 	return buf;
 }
 
+/* iommufd's node sits beside the vfio directory: /dev/vfio gives /dev/iommu. */
+static void iommufd_path(const struct opts *o, char *buf, size_t len)
+{
+	size_t n = strlen(o->dev_root);
+
+	while (n > 1 && o->dev_root[n - 1] == '/')
+		n--;
+	while (n > 0 && o->dev_root[n - 1] != '/')
+		n--;
+	snprintf(buf, len, "%.*siommu", (int)n, o->dev_root);
+}
+
+/* A path found or not, as JSON after a comma: "path", null, or null and "<key>_error". */
+static void json_path(const char *key, int ret, const char *path)
+{
+	if (!ret)
+		printf(",\"%s\":\"%s\"", key, path);
+	else
+		printf(",\"%s\":null", key);
+	if (ret && ret != -ENOENT)
+		printf(",\"%s_error\":\"%s\"", key, strerror(-ret));
+}
+
+/* Whether /dev/iommu exists: a text line, or a JSON member after a comma. */
+static void print_iommufd(const struct opts *o)
+{
+	char path[1024];
+	int ret;
+
+	iommufd_path(o, path, sizeof(path));
+	ret = access(path, F_OK) ? -errno : 0;
+	if (ret == -ENOTDIR)
+		ret = -ENOENT;
+	if (o->json)
+		json_path("iommufd", ret, path);
+	else if (!ret)
+		printf("iommufd: %s\n", path);
+	else if (ret == -ENOENT)
+		printf("iommufd: not present\n");
+	else
+		printf("iommufd: cannot check %s: %s\n", path, strerror(-ret));
+}
+
+static bool is_cdev_name(const char *name)
+{
+	return !strncmp(name, "vfio", 4) && name[4] &&
+	       strspn(name + 4, "0123456789") == strlen(name + 4);
+}
+
+/*
+ * @bdf's vfio cdev: sysfs's <BDF>/vfio-dev/ holds one "vfioN", the node is
+ * <dev root>/devices/vfioN. 0, -ENOENT when it has none, -ENODEV when
+ * vfio-dev/ holds no vfioN, or the -errno that hid it.
+ */
+static int read_cdev(const struct opts *o, const char *bdf, char *buf, size_t len)
+{
+	char path[1024];
+	struct dirent *de;
+	int ret = -ENODEV;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%.500s/bus/pci/devices/%.255s/vfio-dev", o->sysfs_root, bdf);
+	dir = opendir(path);
+	if (!dir)
+		return errno == ENOTDIR ? -ENOENT : -errno;
+	errno = 0;
+	while ((de = readdir(dir)) && ret)
+		if (is_cdev_name(de->d_name)) {
+			snprintf(buf, len, "%.400s/devices/%.100s", o->dev_root, de->d_name);
+			ret = 0;
+		}
+	if (ret && errno)
+		ret = -errno;
+	closedir(dir);
+	return ret;
+}
+
 static int list_members(const struct opts *o, int nr, struct member *m)
 {
 	char path[1024];
@@ -117,6 +196,7 @@ static int list_members(const struct opts *o, int nr, struct member *m)
 		read_hex_attr(o, m[n].bdf, "vendor", &m[n].vendor);
 		read_hex_attr(o, m[n].bdf, "device", &m[n].device);
 		m[n].caps = read_caps(o, m[n].bdf);
+		m[n].cdev_ret = read_cdev(o, m[n].bdf, m[n].cdev, sizeof(m[n].cdev));
 		n++;
 	}
 	closedir(dir);
@@ -133,12 +213,18 @@ static void print_member(const struct opts *o, const struct member *m)
 	if (o->json) {
 		json_sep();
 		printf("{\"bdf\":\"%s\",\"vendor\":\"0x%04x\",\"device\":\"0x%04x\","
-		       "\"name\":\"%s\",\"driver\":\"%s\",\"caps\":\"%s\"}",
-		       m->bdf, m->vendor, m->device, name, m->driver, caps);
-	} else {
-		printf("  %s [%04x:%04x] %s (driver %s)%s%s\n", m->bdf, m->vendor,
-		       m->device, name, m->driver, caps[0] ? " caps: " : "", caps);
+		       "\"name\":\"%s\",\"driver\":\"%s\"",
+		       m->bdf, m->vendor, m->device, name, m->driver);
+		json_path("cdev", m->cdev_ret, m->cdev);
+		printf(",\"caps\":\"%s\"}", caps);
+		return;
 	}
+	printf("  %s [%04x:%04x] %s (driver %s)%s%s\n", m->bdf, m->vendor,
+	       m->device, name, m->driver, caps[0] ? " caps: " : "", caps);
+	if (!m->cdev_ret)
+		printf("    cdev: %s\n", m->cdev);
+	else if (m->cdev_ret != -ENOENT)
+		printf("    cdev: cannot read vfio-dev: %s\n", strerror(-m->cdev_ret));
 }
 
 static void print_iommu(const struct opts *o, struct vfiox_container *c)
@@ -384,10 +470,14 @@ static int no_vfio(const struct opts *o, const char *why)
 			   "/sys/bus/pci/devices/BDF/driver_override; "
 			   "echo BDF > /sys/bus/pci/drivers_probe";
 
-	if (o->json)
-		printf("{\"vfio\":false,\"reason\":\"%s\",\"hint\":\"%s\"}\n", why, hint);
-	else
+	if (o->json) {
+		printf("{\"vfio\":false");
+		print_iommufd(o);
+		printf(",\"reason\":\"%s\",\"hint\":\"%s\"}\n", why, hint);
+	} else {
 		printf("no VFIO on this machine (%s); to bind a device: %s\n", why, hint);
+		print_iommufd(o);
+	}
 	return 0;
 }
 
@@ -418,7 +508,10 @@ int main(int argc, char **argv)
 	if (!n)
 		return no_vfio(&o, "no IOMMU groups: is the IOMMU enabled?");
 	if (o.json)
-		printf("{\"vfio\":true,\"groups\":[");
+		printf("{\"vfio\":true");
+	print_iommufd(&o);
+	if (o.json)
+		printf(",\"groups\":[");
 	for (i = 0; i < n; i++)
 		print_group(&o, nrs[i], &first_group);
 	if (o.json)

@@ -2,8 +2,11 @@
 /*
  * vfiox-info (text and --json) runs to completion inside the VM and lists
  * every emulated device with its libpci name, driver, capabilities (the
- * SR-IOV NVMe's, and none on edu) and VFIO details.
+ * SR-IOV NVMe's, and none on edu) and VFIO details; whether /dev/iommu is
+ * there, and each device's vfio cdev exactly as sysfs names it.
  */
+#include <dirent.h>
+#include <stdbool.h>
 #include <sys/wait.h>
 
 #include "vmtest.h"
@@ -28,6 +31,118 @@ static const char *line_of(const char *out, const char *start, char *buf, size_t
 
 	snprintf(buf, len, "%.*s", p ? (int)strcspn(p, "\n") : 0, p ? p : "");
 	return buf;
+}
+
+/* N of /sys/bus/pci/devices/@bdf/vfio-dev/vfioN; -1: no vfio-dev, -2: no vfioN in it. */
+static int sysfs_cdev_nr(const char *bdf)
+{
+	char path[320], extra;
+	struct dirent *de;
+	int nr = -2;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while (nr < 0 && (de = readdir(dir)))
+		if (sscanf(de->d_name, "vfio%d%c", &nr, &extra) != 1 || nr < 0)
+			nr = -2;
+	closedir(dir);
+	return nr;
+}
+
+/* The cdev the text output names under @bdf's line: "" none, NULL: @bdf not listed. */
+static const char *text_cdev(const char *out, const char *bdf, char *buf, size_t len)
+{
+	char start[320];
+	const char *p;
+
+	snprintf(start, sizeof(start), "\n  %s [", bdf);
+	p = strstr(out, start);
+	if (!p)
+		return NULL;
+	p += 1 + strcspn(p + 1, "\n");
+	buf[0] = '\0';
+	if (!strncmp(p, "\n    cdev: ", 11))
+		snprintf(buf, len, "%.*s", (int)strcspn(p + 11, "\n"), p + 11);
+	return buf;
+}
+
+/* The "cdev" member of @bdf's JSON object: "" for null, NULL: @bdf not listed. */
+static const char *json_cdev(const char *out, const char *bdf, char *buf, size_t len)
+{
+	char start[320];
+	const char *p, *v;
+
+	snprintf(start, sizeof(start), "{\"bdf\":\"%s\",\"vendor\"", bdf);
+	p = strstr(out, start);
+	if (!p)
+		return NULL;
+	v = strstr(p, "\"cdev\":");
+	buf[0] = '\0';
+	if (!v || v > p + strcspn(p, "}"))
+		snprintf(buf, len, "(no cdev member)");
+	else if (v[7] == '"')
+		snprintf(buf, len, "%.*s", (int)strcspn(v + 8, "\""), v + 8);
+	else if (strncmp(v + 7, "null", 4))
+		snprintf(buf, len, "(%.20s)", v + 7);
+	return buf;
+}
+
+/*
+ * Every PCI device: the cdev @out names for it is the one its sysfs
+ * vfio-dev/ holds, or none; a device with a cdev must be listed. Returns
+ * how many cdevs were checked.
+ */
+static int check_cdevs(const char *out, bool json)
+{
+	char got_buf[320], want[64];
+	const char *got, *what = json ? "JSON" : "text";
+	DIR *dir = opendir("/sys/bus/pci/devices");
+	struct dirent *de;
+	int nr, n = 0;
+
+	CHECK(dir != NULL, "cannot list /sys/bus/pci/devices: %s", strerror(errno));
+	while (dir && (de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		nr = sysfs_cdev_nr(de->d_name);
+		CHECK(nr != -2, "%s/vfio-dev holds no vfioN", de->d_name);
+		want[0] = '\0';
+		if (nr >= 0)
+			snprintf(want, sizeof(want), "/dev/vfio/devices/vfio%d", nr);
+		got = json ? json_cdev(out, de->d_name, got_buf, sizeof(got_buf)) :
+			     text_cdev(out, de->d_name, got_buf, sizeof(got_buf));
+		CHECK(got || nr < 0, "%s has %s but is not in the %s output", de->d_name, want, what);
+		CHECK(!got || !strcmp(got, want), "%s output: %s's cdev is '%s', sysfs says '%s'",
+		      what, de->d_name, got, want);
+		CHECK(nr < 0 || access(want, F_OK) == 0, "%s: %s", want, strerror(errno));
+		n += nr >= 0;
+	}
+	if (dir)
+		closedir(dir);
+	return n;
+}
+
+/* The iommufd line and the cdevs: all named when /dev/iommu exists, none otherwise. */
+static void check_iommufd(const char *out, bool json)
+{
+	static const char *const heads[2][2] = {	/* [json][iommufd] */
+		{ "iommufd: not present\n", "iommufd: /dev/iommu\n" },
+		{ "{\"vfio\":true,\"iommufd\":null,\"groups\":[",
+		  "{\"vfio\":true,\"iommufd\":\"/dev/iommu\",\"groups\":[" },
+	};
+	bool iommufd = access("/dev/iommu", F_OK) == 0;
+	const char *head = heads[json][iommufd];
+	int n;
+
+	CHECK(!strncmp(out, head, strlen(head)), "head '%.50s', wanted '%s'", out, head);
+	n = check_cdevs(out, json);
+	CHECK(iommufd || !strstr(out, "/dev/vfio/devices/"),
+	      "no /dev/iommu, yet the %s output names a cdev", json ? "JSON" : "text");
+	printf("  %s: /dev/iommu %s, %d vfio cdevs checked\n", json ? "JSON" : "text",
+	       iommufd ? "present" : "absent", n);
 }
 
 int main(void)
@@ -58,9 +173,10 @@ int main(void)
 		     "reserved regions from sysfs") != NULL,
 	      "the reserved regions' source is not the %s one",
 	      patched ? "capability" : "sysfs");
+	check_iommufd(out, false);
 	st = run("vfiox-info --json", out, sizeof(out));
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "vfiox-info --json status 0x%x", st);
-	CHECK(strncmp(out, "{\"vfio\":true,\"groups\":[", 23) == 0, "JSON head: %.40s", out);
+	check_iommufd(out, true);
 	CHECK(strstr(out, "\"bdf\":\"0000:00:06.0\",\"vendor\":\"0x1234\"") != NULL,
 	      "edu missing from JSON");
 	CHECK(strstr(out, "\"bdf\":\"0000:00:08.0\"") &&
