@@ -8,8 +8,11 @@
  *   stock modules:   the mapping is still in A (the hazard the series fixes)
  *   patched modules: the kernel removed it and gave the entry back
  * Also: a PFNMAP range that is no vfio device's (sysfs resource2 of
- * ivshmem) is refused with EPERM on patched (strict_devmem=Y), accepted
- * with strict_devmem=N and on stock.
+ * ivshmem) is refused with EPERM when the container's strict_devmem is
+ * set, accepted otherwise and on stock. The linux-7.2 series reads the
+ * parameter (default N) when a container's IOMMU is set and reports it in
+ * its policy capability; the linux-6.1 one has no such capability,
+ * defaults to Y and reads the parameter at every map.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -23,6 +26,12 @@
 #define EDU_LIMIT 0xfffffffULL
 #define LEN 2048
 #define PARAM "/sys/module/vfio_iommu_type1/parameters/strict_devmem"
+
+/* The linux-7.2 series' policy capability (lib/uapi_ext.h once it moves) */
+#ifndef VFIOX_IOMMU_TYPE1_INFO_CAP_POLICY
+#define VFIOX_IOMMU_TYPE1_INFO_CAP_POLICY	(0x5600 + 6)
+#define VFIOX_IOMMU_POLICY_STRICT_DEVMEM	(1 << 0)
+#endif
 
 static struct vt_edu edu_dev;
 
@@ -56,12 +65,108 @@ static uint64_t kernel_unmap(struct vfiox_container *c, uint64_t iova,
 	return u.size;
 }
 
+/* The policy capability's flags, or -1 when the kernel has none. */
+static int policy_flags(struct vfiox_container *c)
+{
+	struct vfio_iommu_type1_info *info;
+	struct vfio_info_cap_header *h;
+	uint32_t argsz = sizeof(*info), off, hops;
+	int flags = -1;
+
+	info = calloc(1, argsz);
+	info->argsz = argsz;
+	if (ioctl(vfiox_container_fd(c), VFIO_IOMMU_GET_INFO, info) ||
+	    !(info->flags & VFIO_IOMMU_INFO_CAPS) || info->argsz <= argsz)
+		goto out;
+	argsz = info->argsz;
+	free(info);
+	info = calloc(1, argsz);
+	info->argsz = argsz;
+	if (ioctl(vfiox_container_fd(c), VFIO_IOMMU_GET_INFO, info))
+		goto out;
+	/* A bounded walk: each header must lie inside the buffer */
+	for (off = info->cap_offset, hops = 0; off && hops < 64; hops++) {
+		if (off < sizeof(*info) || off + sizeof(*h) + 8 > argsz)
+			break;
+		h = (struct vfio_info_cap_header *)((char *)info + off);
+		if (h->id == VFIOX_IOMMU_TYPE1_INFO_CAP_POLICY) {
+			flags = *(uint32_t *)(h + 1);
+			break;
+		}
+		off = h->next;
+	}
+out:
+	free(info);
+	return flags;
+}
+
+static int param_strict(void)
+{
+	char v = 0;
+	FILE *f = fopen(PARAM, "r");
+
+	if (!f || fread(&v, 1, 1, f) != 1)
+		printf("  cannot read %s\n", PARAM);
+	if (f)
+		fclose(f);
+	return v == 'Y';
+}
+
+static void param_set(int strict)
+{
+	FILE *f = fopen(PARAM, "w");
+
+	CHECK(f && fputs(strict ? "Y" : "N", f) >= 0 && !fclose(f),
+	      "cannot write %s", PARAM);
+}
+
+/* Map page @p of PFNMAP memory no vfio device owns into @c: 0 or -errno. */
+static int map_foreign(struct vfiox_container *c, void *p)
+{
+	uint64_t iova;
+	int ret = vfiox_dma_map(c, p, 4096, NULL, &iova);
+
+	if (!ret)
+		vfiox_dma_unmap_iova(c, iova, 4096);
+	return ret;
+}
+
+/*
+ * linux-7.2 series: strict_devmem is the container's, fixed when its IOMMU
+ * was set and reported in the policy capability. Flip the parameter: @a
+ * keeps its behaviour, a new container (NVMe's) gets the new one.
+ */
+static void strict_devmem_v2(struct vfiox_container *a, void *p, int pol)
+{
+	int strict = param_strict(), pol2;
+	struct vfiox_container *c;
+	struct vfiox_group *g;
+
+	printf("  strict_devmem: parameter %c, policy flags 0x%x\n",
+	       strict ? 'Y' : 'N', pol);
+	CHECK(!strict, "strict_devmem defaults to N");
+	CHECK(!!(pol & VFIOX_IOMMU_POLICY_STRICT_DEVMEM) == strict,
+	      "the capability reports the parameter");
+	CHECK_RET(map_foreign(a, p), strict ? -EPERM : 0);
+	param_set(!strict);
+	CHECK_RET(map_foreign(a, p), strict ? -EPERM : 0);
+	CHECK_RET(vt_open(vt_env("VFIOX_NVME"), &c, &g, NULL), 0);
+	if (!vt_failures) {
+		pol2 = policy_flags(c);
+		CHECK(pol2 >= 0 && !!(pol2 & VFIOX_IOMMU_POLICY_STRICT_DEVMEM) == !strict,
+		      "a new container reports the new value: 0x%x", pol2);
+		CHECK_RET(map_foreign(c, p), !strict ? -EPERM : 0);
+		vfiox_container_close(c);
+	}
+	param_set(strict);
+}
+
 static void strict_devmem(struct vfiox_container *a, int patched)
 {
 	char path[128];
 	uint64_t iova;
 	void *p;
-	int fd, ret;
+	int fd, ret, pol = policy_flags(a);
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource2",
 		 vt_env("VFIOX_IVSHMEM"));
@@ -70,6 +175,11 @@ static void strict_devmem(struct vfiox_container *a, int patched)
 	CHECK(p != MAP_FAILED, "mmap of %s: %s", path, strerror(errno));
 	if (p == MAP_FAILED)
 		return;
+	CHECK(patched || pol < 0, "stock has no policy capability");
+	if (patched && pol >= 0) {
+		strict_devmem_v2(a, p, pol);
+		goto out;
+	}
 	ret = vfiox_dma_map(a, p, 4096, NULL, &iova);
 	CHECK(ret == (patched ? -EPERM : 0), "map of a sysfs resource mmap: %d", ret);
 	if (!ret)
@@ -85,6 +195,7 @@ static void strict_devmem(struct vfiox_container *a, int patched)
 		f = fopen(PARAM, "w");
 		CHECK(f && fputs("Y", f) >= 0 && !fclose(f), "cannot set %s", PARAM);
 	}
+out:
 	munmap(p, 4096);
 	close(fd);
 }
