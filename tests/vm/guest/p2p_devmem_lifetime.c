@@ -43,28 +43,6 @@ static int open_edu(struct vfiox_container **c, struct vfiox_device **d)
 	return ret ? ret : vt_edu_setup(*d, &edu_dev);
 }
 
-static uint32_t dma_avail(struct vfiox_container *c)
-{
-	struct vfiox_iommu_info info = { .sz = sizeof(info) };
-
-	if (vfiox_container_refresh(c) || vfiox_container_iommu_info(c, &info))
-		return 0;
-	return info.dma_avail;
-}
-
-/* Is anything mapped at [iova, +len) in the kernel? Unmaps it if so. */
-static uint64_t kernel_unmap(struct vfiox_container *c, uint64_t iova,
-			     uint64_t len)
-{
-	struct vfio_iommu_type1_dma_unmap u = {
-		.argsz = sizeof(u), .iova = iova, .size = len,
-	};
-
-	if (ioctl(vfiox_container_fd(c), VFIO_IOMMU_UNMAP_DMA, &u))
-		return UINT64_MAX;
-	return u.size;
-}
-
 /* The policy capability's flags, or -1 when the kernel has none. */
 static int policy_flags(struct vfiox_container *c)
 {
@@ -228,10 +206,10 @@ int main(void)
 	CHECK_RET(vfiox_region_mmap(shm, VFIO_PCI_BAR2_REGION_INDEX, (void **)&bar2), 0);
 	CHECK_RET(vfiox_p2p_map(a, shm, VFIO_PCI_BAR2_REGION_INDEX, 1 << 20, 4096, &lim,
 				&bar_iova), -EINVAL);	/* past the 1 MiB BAR */
-	avail_before = dma_avail(a);
+	avail_before = vt_dma_avail(a);
 	CHECK_RET(vfiox_p2p_map(a, shm, VFIO_PCI_BAR2_REGION_INDEX, 0, 4096, &lim,
 				&bar_iova), 0);
-	CHECK(dma_avail(a) == avail_before - 1, "the P2P map took one entry");
+	CHECK(vt_dma_avail(a) == avail_before - 1, "the P2P map took one entry");
 
 	/* Real P2P DMA: RAM -> edu -> ivshmem BAR, through A's IOMMU domain. */
 	for (i = 0; i < LEN; i++) {
@@ -246,15 +224,15 @@ int main(void)
 
 	/* Release the owner of the mapped memory. */
 	vfiox_container_close(b);
-	avail_after = dma_avail(a);
+	avail_after = vt_dma_avail(a);
 	if (patched) {
 		CHECK(avail_after == avail_before, "entry given back: %u of %u",
 		      avail_after, avail_before);
-		CHECK(kernel_unmap(a, bar_iova, 4096) == 0,
+		CHECK(vt_raw_unmap(a, bar_iova, 4096) == 0,
 		      "the kernel removed the mapping of the released BAR");
 	} else {
 		CHECK(avail_after == avail_before - 1, "stock keeps the entry");
-		CHECK(kernel_unmap(a, bar_iova, 4096) == 4096,
+		CHECK(vt_raw_unmap(a, bar_iova, 4096) == 4096,
 		      "stock keeps the stale mapping (the hazard)");
 	}
 	vfiox_dma_pool_free(pool);

@@ -49,46 +49,13 @@ struct flipper {
 	unsigned long flips;
 };
 
-static uint32_t dma_avail(struct vfiox_container *c)
-{
-	struct vfiox_iommu_info info = { .sz = sizeof(info) };
-
-	if (vfiox_container_refresh(c) || vfiox_container_iommu_info(c, &info))
-		return 0;
-	return info.dma_avail;
-}
-
-static int raw_map(struct vfiox_container *c, void *vaddr, uint64_t iova,
-		   uint64_t len)
-{
-	struct vfio_iommu_type1_dma_map m = {
-		.argsz = sizeof(m),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)vaddr, .iova = iova, .size = len,
-	};
-
-	return ioctl(vfiox_container_fd(c), VFIO_IOMMU_MAP_DMA, &m) ? -errno : 0;
-}
-
-static uint64_t raw_unmap(struct vfiox_container *c, uint64_t iova,
-			  uint64_t len)
-{
-	struct vfio_iommu_type1_dma_unmap u = {
-		.argsz = sizeof(u), .iova = iova, .size = len,
-	};
-
-	if (ioctl(vfiox_container_fd(c), VFIO_IOMMU_UNMAP_DMA, &u))
-		return UINT64_MAX;
-	return u.size;
-}
-
 /* Is a mapping at @iova? Probes with a page of its own: EEXIST says yes. */
 static int mapped_at(struct vfiox_container *c, void *probe, uint64_t iova)
 {
-	int ret = raw_map(c, probe, iova, PG);
+	int ret = vt_raw_map(c, probe, iova, PG);
 
 	if (!ret)
-		raw_unmap(c, iova, PG);
+		vt_raw_unmap(c, iova, PG);
 	return ret == -EEXIST;
 }
 
@@ -178,7 +145,7 @@ static int race(struct vfiox_container *a, struct flipper *f, uint64_t iova,
 	for (n = 0; n < tries && ok < keep && time(NULL) < end; n++) {
 		if (rand() % 4 == 0)
 			usleep(rand() % 200);
-		ret = raw_map(a, f->x, iova + ok * PG, PG);
+		ret = vt_raw_map(a, f->x, iova + ok * PG, PG);
 		if (!ret) {
 			ok++;
 		} else if (ret == -EAGAIN) {
@@ -198,7 +165,7 @@ static void round1(struct vfiox_container *a, struct vfiox_container *cs,
 		   struct vfiox_device *shm, int patched)
 {
 	struct flipper f = { .fd = { vfiox_device_fd(shm), -1 } };
-	uint32_t avail0 = dma_avail(a);
+	uint32_t avail0 = vt_dma_avail(a);
 	long lck0 = vm_locked_pages(), ram, ram_after;
 	int maps, kept;
 	pthread_t t;
@@ -210,10 +177,10 @@ static void round1(struct vfiox_container *a, struct vfiox_container *cs,
 	ram = vm_locked_pages() - lck0;
 	printf("  round 1: %d mappings, %ld of anonymous memory, %ld of ivshmem\n",
 	       maps, ram, maps - ram);
-	CHECK(dma_avail(a) == avail0 - maps, "one entry per mapping");
+	CHECK(vt_dma_avail(a) == avail0 - maps, "one entry per mapping");
 
 	vfiox_container_close(cs);
-	kept = (int)(avail0 - dma_avail(a));
+	kept = (int)(avail0 - vt_dma_avail(a));
 	ram_after = vm_locked_pages() - lck0;
 	printf("  round 1: %d mappings stay after ivshmem is closed\n", kept);
 	CHECK(ram_after == ram, "no mapping of anonymous memory was removed: %ld of %ld",
@@ -228,7 +195,7 @@ static void round1(struct vfiox_container *a, struct vfiox_container *cs,
 	} else {
 		CHECK(kept == maps, "stock removes nothing: %d of %d stay", kept, maps);
 	}
-	raw_unmap(a, ROUND1_IOVA, (uint64_t)ROUND1_TRIES * PG);
+	vt_raw_unmap(a, ROUND1_IOVA, (uint64_t)ROUND1_TRIES * PG);
 }
 
 /* Whose memory edu reads at @iova: 1 ivshmem, 2 NVMe, 0 neither. */
@@ -294,7 +261,7 @@ static void round2(struct vfiox_container *a, struct vfiox_device *shm,
 	else
 		CHECK(stays == maps, "stock removes nothing: %d of %d stay", stays,
 		      maps);
-	raw_unmap(a, base, (uint64_t)ROUND2_KEEP * PG);
+	vt_raw_unmap(a, base, (uint64_t)ROUND2_KEEP * PG);
 	munmap(probe, PG);
 }
 

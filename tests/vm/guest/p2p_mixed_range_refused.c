@@ -21,40 +21,6 @@
 #define PG 4096UL
 #define IOVA_BASE 0x40000000ULL
 
-static uint32_t dma_avail(struct vfiox_container *c)
-{
-	struct vfiox_iommu_info info = { .sz = sizeof(info) };
-
-	if (vfiox_container_refresh(c) || vfiox_container_iommu_info(c, &info))
-		return 0;
-	return info.dma_avail;
-}
-
-static int raw_map(struct vfiox_container *c, void *vaddr, uint64_t iova,
-		   uint64_t len)
-{
-	struct vfio_iommu_type1_dma_map m = {
-		.argsz = sizeof(m),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)vaddr, .iova = iova, .size = len,
-	};
-
-	return ioctl(vfiox_container_fd(c), VFIO_IOMMU_MAP_DMA, &m) ? -errno : 0;
-}
-
-/* Bytes the kernel had mapped in [iova, +len); unmaps them. */
-static uint64_t raw_unmap(struct vfiox_container *c, uint64_t iova,
-			  uint64_t len)
-{
-	struct vfio_iommu_type1_dma_unmap u = {
-		.argsz = sizeof(u), .iova = iova, .size = len,
-	};
-
-	if (ioctl(vfiox_container_fd(c), VFIO_IOMMU_UNMAP_DMA, &u))
-		return UINT64_MAX;
-	return u.size;
-}
-
 /* The file offset of page 0 of the first mmap-able area of region @index. */
 static off_t bar_offset(struct vfiox_device *d, uint32_t index)
 {
@@ -104,19 +70,19 @@ static void try_range(struct vfiox_container *a, struct range *r, int patched,
 		return;
 	for (i = 0; i < 2; i++)
 		CHECK_RET(place((char *)r->va + i * PG, r->fd[i], r->off[i]), 0);
-	before = dma_avail(a);
-	r->ret = raw_map(a, r->va, r->iova, 2 * PG);
+	before = vt_dma_avail(a);
+	r->ret = vt_raw_map(a, r->va, r->iova, 2 * PG);
 	printf("  %s: VFIO_IOMMU_MAP_DMA returned %d (%s)\n", r->name, r->ret,
 	       strerror(-r->ret));
 	if (patched && mixed) {
 		CHECK(r->ret == -EINVAL, "%s: a mixed range is refused: %d",
 		      r->name, r->ret);
-		CHECK(dma_avail(a) == before, "%s: no entry taken", r->name);
-		CHECK(raw_unmap(a, r->iova, 2 * PG) == 0,
+		CHECK(vt_dma_avail(a) == before, "%s: no entry taken", r->name);
+		CHECK(vt_raw_unmap(a, r->iova, 2 * PG) == 0,
 		      "%s: nothing of it stays mapped", r->name);
 	} else {
 		CHECK(r->ret == 0, "%s: accepted", r->name);
-		CHECK(dma_avail(a) == before - 1, "%s: one entry", r->name);
+		CHECK(vt_dma_avail(a) == before - 1, "%s: one entry", r->name);
 	}
 }
 
@@ -165,10 +131,10 @@ int main(void)
 			munmap(r[i].va, 2 * PG);
 	vfiox_container_close(b);
 	if (patched) {
-		CHECK(raw_unmap(a, r[3].iova, 2 * PG) == 0,
+		CHECK(vt_raw_unmap(a, r[3].iova, 2 * PG) == 0,
 		      "the control went with ivshmem");
 	} else {
-		uint64_t left = raw_unmap(a, r[0].iova, 2 * PG);
+		uint64_t left = vt_raw_unmap(a, r[0].iova, 2 * PG);
 
 		CHECK(left == 2 * PG,
 		      "stock keeps anon+bar, BAR page included, after ivshmem is closed: %llu",
@@ -176,7 +142,7 @@ int main(void)
 		printf("  stock: anon+bar still maps %llu bytes after its BAR's device was closed\n",
 		       (unsigned long long)left);
 		for (i = 1; i < 4; i++)
-			raw_unmap(a, r[i].iova, 2 * PG);
+			vt_raw_unmap(a, r[i].iova, 2 * PG);
 	}
 	vfiox_container_close(a);
 	return vt_done("p2p_mixed_range_refused");

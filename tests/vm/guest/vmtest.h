@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <linux/vfio.h>
 
 #include <vfiox.h>
@@ -216,6 +218,42 @@ static inline int vt_done(const char *name)
 {
 	printf("  %s: %s\n", name, vt_failures ? "failed" : "ok");
 	return vt_failures ? 1 : 0;
+}
+
+/* The container's dma_avail as the kernel reports it now (0 on error). */
+static inline uint32_t vt_dma_avail(struct vfiox_container *c)
+{
+	struct vfiox_iommu_info info = { .sz = sizeof(info) };
+
+	if (vfiox_container_refresh(c) || vfiox_container_iommu_info(c, &info))
+		return 0;
+	return info.dma_avail;
+}
+
+/* VFIO_IOMMU_MAP_DMA behind libvfiox's back: 0 or -errno. */
+static inline int vt_raw_map(struct vfiox_container *c, void *vaddr,
+			     uint64_t iova, uint64_t len)
+{
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)vaddr, .iova = iova, .size = len,
+	};
+
+	return ioctl(vfiox_container_fd(c), VFIO_IOMMU_MAP_DMA, &m) ? -errno : 0;
+}
+
+/* Bytes the kernel had mapped in [iova, +len), now unmapped; UINT64_MAX on error. */
+static inline uint64_t vt_raw_unmap(struct vfiox_container *c, uint64_t iova,
+				    uint64_t len)
+{
+	struct vfio_iommu_type1_dma_unmap u = {
+		.argsz = sizeof(u), .iova = iova, .size = len,
+	};
+
+	if (ioctl(vfiox_container_fd(c), VFIO_IOMMU_UNMAP_DMA, &u))
+		return UINT64_MAX;
+	return u.size;
 }
 
 #endif
