@@ -59,16 +59,6 @@ static int mapped_at(struct vfiox_container *c, void *probe, uint64_t iova)
 	return ret == -EEXIST;
 }
 
-static off_t bar_offset(struct vfiox_device *d, uint32_t index)
-{
-	struct vfiox_region_info ri = { .sz = sizeof(ri) };
-
-	if (vfiox_device_region_info(d, index, &ri) ||
-	    !(ri.flags & VFIO_REGION_INFO_FLAG_MMAP))
-		return -1;
-	return ri.offset + (ri.nr_sparse ? ri.sparse[0].offset : 0);
-}
-
 /* Pages the process has locked (type1 accounts its pins there). */
 static long vm_locked_pages(void)
 {
@@ -170,7 +160,7 @@ static void round1(struct vfiox_container *a, struct vfiox_container *cs,
 	int maps, kept;
 	pthread_t t;
 
-	f.off[0] = bar_offset(shm, VFIO_PCI_BAR2_REGION_INDEX);
+	f.off[0] = vt_bar_offset(shm, VFIO_PCI_BAR2_REGION_INDEX);
 	start(&f, &t);
 	maps = race(a, &f, ROUND1_IOVA, ROUND1_TRIES, ROUND1_TRIES);
 	stop(&f, t);
@@ -221,8 +211,8 @@ static void round2(struct vfiox_container *a, struct vfiox_device *shm,
 	void *probe;
 	pthread_t t;
 
-	f.off[0] = bar_offset(shm, VFIO_PCI_BAR2_REGION_INDEX);
-	f.off[1] = bar_offset(nvme, VFIO_PCI_BAR0_REGION_INDEX);
+	f.off[0] = vt_bar_offset(shm, VFIO_PCI_BAR2_REGION_INDEX);
+	f.off[1] = vt_bar_offset(nvme, VFIO_PCI_BAR0_REGION_INDEX);
 	CHECK(f.off[0] >= 0 && f.off[1] >= 0, "BARs mmap-able");
 	/* What the page X maps of each BAR starts with */
 	CHECK(pwrite(f.fd[0], MARK, 16, f.off[0]) == 16, "ivshmem: %s",

@@ -21,17 +21,6 @@
 #define PG 4096UL
 #define IOVA_BASE 0x40000000ULL
 
-/* The file offset of page 0 of the first mmap-able area of region @index. */
-static off_t bar_offset(struct vfiox_device *d, uint32_t index)
-{
-	struct vfiox_region_info ri = { .sz = sizeof(ri) };
-
-	if (vfiox_device_region_info(d, index, &ri) ||
-	    !(ri.flags & VFIO_REGION_INFO_FLAG_MMAP))
-		return -1;
-	return ri.offset + (ri.nr_sparse ? ri.sparse[0].offset : 0);
-}
-
 /* Put one page of @fd at @off (or anonymous memory, @fd < 0) at @at. */
 static int place(void *at, int fd, off_t off)
 {
@@ -105,8 +94,8 @@ int main(void)
 	CHECK_RET(vfiox_p2p_revocable(a), patched);
 	shm_fd = vfiox_device_fd(shm);
 	edu_fd = vfiox_device_fd(edu);
-	shm_off = bar_offset(shm, VFIO_PCI_BAR2_REGION_INDEX);
-	edu_off = bar_offset(edu, VFIO_PCI_BAR0_REGION_INDEX);
+	shm_off = vt_bar_offset(shm, VFIO_PCI_BAR2_REGION_INDEX);
+	edu_off = vt_bar_offset(edu, VFIO_PCI_BAR0_REGION_INDEX);
 	CHECK(shm_off >= 0 && edu_off >= 0, "BARs mmap-able: %lld %lld",
 	      (long long)shm_off, (long long)edu_off);
 	if (vt_failures)

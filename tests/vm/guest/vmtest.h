@@ -256,4 +256,15 @@ static inline uint64_t vt_raw_unmap(struct vfiox_container *c, uint64_t iova,
 	return u.size;
 }
 
+/* The file offset of page 0 of the first mmap-able area of region @index, or -1. */
+static inline off_t vt_bar_offset(struct vfiox_device *d, uint32_t index)
+{
+	struct vfiox_region_info ri = { .sz = sizeof(ri) };
+
+	if (vfiox_device_region_info(d, index, &ri) ||
+	    !(ri.flags & VFIO_REGION_INFO_FLAG_MMAP))
+		return -1;
+	return ri.offset + (ri.nr_sparse ? ri.sparse[0].offset : 0);
+}
+
 #endif
