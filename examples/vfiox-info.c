@@ -151,7 +151,8 @@ static bool is_cdev_name(const char *name)
 
 /*
  * @bdf's vfio cdev: sysfs's <BDF>/vfio-dev/ holds one "vfioN", the node is
- * <dev root>/devices/vfioN. 0, -ENOENT when it has none, -ENODEV when
+ * <dev root>/devices/vfioN. 0, -ENOENT when it has none (also when vfioN
+ * has no char device: a kernel without VFIO_DEVICE_CDEV), -ENODEV when
  * vfio-dev/ holds no vfioN, or the -errno that hid it.
  */
 static int read_cdev(const struct opts *o, const char *bdf, char *buf, size_t len)
@@ -169,9 +170,13 @@ static int read_cdev(const struct opts *o, const char *bdf, char *buf, size_t le
 	while ((de = readdir(dir)) && ret)
 		if (is_cdev_name(de->d_name)) {
 			snprintf(buf, len, "%.400s/devices/%.100s", o->dev_root, de->d_name);
-			ret = 0;
+			/* Without VFIO_DEVICE_CDEV vfioN is listed with no char device. */
+			snprintf(path, sizeof(path), "%.500s/bus/pci/devices/%.255s/vfio-dev/%.100s/dev",
+				 o->sysfs_root, bdf, de->d_name);
+			ret = access(path, F_OK) ? -ENOENT : 0;
+			break;
 		}
-	if (ret && errno)
+	if (ret && ret != -ENOENT && errno)
 		ret = -errno;
 	closedir(dir);
 	return ret;

@@ -33,7 +33,11 @@ static const char *line_of(const char *out, const char *start, char *buf, size_t
 	return buf;
 }
 
-/* N of /sys/bus/pci/devices/@bdf/vfio-dev/vfioN; -1: no vfio-dev, -2: no vfioN in it. */
+/*
+ * N of /sys/bus/pci/devices/@bdf/vfio-dev/vfioN when that has a char device
+ * ("dev"; kernels without VFIO_DEVICE_CDEV list vfioN with none); -1: no
+ * cdev, -2: vfio-dev/ holds no vfioN.
+ */
 static int sysfs_cdev_nr(const char *bdf)
 {
 	char path[320], extra;
@@ -49,6 +53,9 @@ static int sysfs_cdev_nr(const char *bdf)
 		if (sscanf(de->d_name, "vfio%d%c", &nr, &extra) != 1 || nr < 0)
 			nr = -2;
 	closedir(dir);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev/vfio%d/dev", bdf, nr);
+	if (nr >= 0 && access(path, F_OK))
+		nr = -1;
 	return nr;
 }
 
