@@ -5,8 +5,8 @@
  * malloc has handed out must come back exactly to where they were, and its
  * anonymous RSS to within 64 KiB (a leak of 8 bytes per round would already
  * be 80 KiB). On the debug kernel (lockdep, KASAN, kmemleak under TCG) a
- * round costs about 80 times as much (200 rounds took 220 s, against
- * about 14 ms a round on Debian's kernels), so it runs 10 + 100 rounds
+ * round costs about 100 times as much (200 rounds took 220 s, against
+ * 5 to 15 ms a round on Debian's kernels), so it runs 10 + 100 rounds
  * there; fds and heap must still come back exactly, and kmemleak checks
  * the kernel side after the test.
  */
