@@ -345,7 +345,7 @@ VFIOX_API void vfiox_container_close(struct vfiox_container *c)
 	if (!c)
 		return;
 	if (c->events)
-		vfiox_events_forget(c->events, c);
+		vfiox_events_drop_watch(c->events, c);
 	while (c->groups)
 		vfiox_group_close(c->groups);
 	vfiox_req_stop(c);

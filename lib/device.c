@@ -27,7 +27,7 @@ static int check_name(const char *name, const char *token)
 			return -EINVAL;
 		}
 	}
-	if (token && vfiox_parse_uuid(token, NULL)) {
+	if (token && vfiox_uuid_parse(token, NULL)) {
 		pr_err("%s: VF token is not a UUID", name);
 		return -EINVAL;
 	}
@@ -293,4 +293,12 @@ VFIOX_API int vfiox_device_reset(struct vfiox_device *d)
 	if (ret < 0)
 		pr_err("%s: VFIO_DEVICE_RESET: %s", d->name, ERRSTR(ret));
 	return ret < 0 ? ret : 0;
+}
+
+int vfiox_device_check_live(const struct vfiox_device *d)
+{
+	if (!d->released)
+		return 0;
+	pr_err("%s was given back to the kernel on its request; close it", d->name);
+	return -ENODEV;
 }

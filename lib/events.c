@@ -19,6 +19,8 @@
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 
+#include "nl.h"
+
 struct watch {
 	struct watch *next;
 	struct vfiox_container *c;
@@ -146,22 +148,6 @@ int vfiox_events_handle_msg(struct vfiox_events *ev, struct nl_msg *msg)
 static int msg_in(struct nl_msg *msg, void *arg)
 {
 	return vfiox_events_handle_msg(arg, msg);
-}
-
-int vfiox_nl_errno(int nlerr)
-{
-	switch (-nlerr) {
-	case NLE_PERM:
-		return -EPERM;
-	case NLE_NOMEM:
-		return -ENOMEM;
-	case NLE_OBJ_NOTFOUND:
-		return -EOPNOTSUPP;
-	case NLE_AGAIN:
-		return -EAGAIN;
-	default:
-		return -EIO;
-	}
 }
 
 static int join_admin(struct nl_sock *sk)
@@ -332,7 +318,7 @@ VFIOX_API int vfiox_events_unwatch(struct vfiox_events *ev,
 	return ret;
 }
 
-void vfiox_events_forget(struct vfiox_events *ev, struct vfiox_container *c)
+void vfiox_events_drop_watch(struct vfiox_events *ev, struct vfiox_container *c)
 {
 	pthread_mutex_lock(&ev->lock);
 	unlink_watch(ev, c);
@@ -472,7 +458,7 @@ VFIOX_API int vfiox_events_dropped(const struct vfiox_events *ev)
 	return -ENOTSUP;
 }
 
-void vfiox_events_forget(struct vfiox_events *ev, struct vfiox_container *c)
+void vfiox_events_drop_watch(struct vfiox_events *ev, struct vfiox_container *c)
 {
 	(void)ev, (void)c;
 }

@@ -101,13 +101,15 @@ struct vfiox_device {
 };
 
 /* Device requests (lib/req.c): listen for @d's request (when it has a
- * request IRQ); forget it (waits if its handler runs on another thread);
- * stop the container's thread; and what the thread does per request. */
+ * request IRQ); stop listening (waits if its handler runs on another
+ * thread); stop the container's thread; and what the thread does per
+ * request. */
 int vfiox_req_watch(struct vfiox_device *d);
 void vfiox_req_unwatch(struct vfiox_device *d);
 void vfiox_req_stop(struct vfiox_container *c);
 void vfiox_req_handle(struct vfiox_device *d);
-/* Calls on a released device: -ENODEV with a log line, else 0. */
+/* Calls on a released device (lib/device.c): -ENODEV with a log line,
+ * else 0. */
 int vfiox_device_check_live(const struct vfiox_device *d);
 /* Internal constructors: the public ones call these with vfiox_sys_real. */
 int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
@@ -154,8 +156,9 @@ void vfiox_p2p_free_all_locked(struct vfiox_container *c);
 int vfiox_p2p_revoke(struct vfiox_container *c, const char *device,
 		     uint64_t iova, uint64_t len);
 
-/* The event source (lib/events.c) forgets a container being closed. */
-void vfiox_events_forget(struct vfiox_events *ev, struct vfiox_container *c);
+/* The event source (lib/events.c) stops watching @c without telling the
+ * kernel: @c is being closed, and its fd with it. */
+void vfiox_events_drop_watch(struct vfiox_events *ev, struct vfiox_container *c);
 /* An event source on an already connected socket @fd (vfiox_events_open()
  * uses it; the unit tests feed such a source by hand), and the handler
  * every received message goes through. */
@@ -186,10 +189,8 @@ int vfiox_pci_sriov_vf_sys(const struct vfiox_sys *sys, const char *bdf, int ind
 int vfiox_pci_caps(const struct vfiox_env *env, const char *bdf, uint32_t *caps);
 int vfiox_device_pci_caps(const struct vfiox_device *d, uint32_t *caps);
 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" into 16 bytes (@out may be NULL
- * to only check it); 0 or -EINVAL. */
-int vfiox_parse_uuid(const char *s, uint8_t out[16]);
-/* A libnl error (negative NLE_*) as a negative errno (lib/events.c). */
-int vfiox_nl_errno(int nlerr);
+ * to only check it); 0 or -EINVAL (lib/uuid.c). */
+int vfiox_uuid_parse(const char *s, uint8_t out[16]);
 /* A received uevent from port @sender: delivered to @fn (1) only when the
  * kernel sent it and it parses, else dropped and counted (0). */
 struct vfiox_uevent_monitor;

@@ -31,14 +31,6 @@ struct vfiox_req_watch {
 	struct vfiox_device *busy;	/* whose handler runs now */
 };
 
-int vfiox_device_check_live(const struct vfiox_device *d)
-{
-	if (!d->released)
-		return 0;
-	pr_err("%s was given back to the kernel on its request; close it", d->name);
-	return -ENODEV;
-}
-
 /*
  * The default answer: drop every reference libvfiox holds on the device
  * file. Region mappings are replaced in place by inaccessible memory, so

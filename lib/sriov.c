@@ -4,7 +4,6 @@
  * and the VF count (sysfs). Every kernel access goes through the seam.
  */
 #define LOG_PREFIX "sriov"
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,32 +11,6 @@
 #include <linux/vfio.h>
 
 #include "internal.h"
-
-int vfiox_parse_uuid(const char *s, uint8_t out[16])
-{
-	static const int dash[] = { 8, 13, 18, 23 };
-	unsigned int byte;
-	int i, j = 0, d = 0;
-
-	if (!s || strlen(s) != 36)
-		return -EINVAL;
-	for (i = 0; i < 36; i++) {
-		if (d < 4 && i == dash[d]) {
-			if (s[i] != '-')
-				return -EINVAL;
-			d++;
-			continue;
-		}
-		if (!isxdigit((unsigned char)s[i]) || !isxdigit((unsigned char)s[i + 1]))
-			return -EINVAL;
-		sscanf(s + i, "%2x", &byte);
-		if (out)
-			out[j] = (uint8_t)byte;
-		j++;
-		i++;
-	}
-	return 0;
-}
 
 VFIOX_API int vfiox_device_set_vf_token(struct vfiox_device *pf, const char *uuid)
 {
@@ -50,7 +23,7 @@ VFIOX_API int vfiox_device_set_vf_token(struct vfiox_device *pf, const char *uui
 		return -EINVAL;
 	if (pf->released)
 		return vfiox_device_check_live(pf);
-	if (vfiox_parse_uuid(uuid, feat->data)) {
+	if (vfiox_uuid_parse(uuid, feat->data)) {
 		pr_err("%s: VF token '%.40s' is not a UUID", pf->name, uuid ? uuid : "(null)");
 		return -EINVAL;
 	}

@@ -149,6 +149,8 @@ VFIOX_API int vfiox_uevent_parse(const void *buf, size_t len,
 #include <netlink/netlink.h>
 #include <linux/netlink.h>
 
+#include "nl.h"
+
 #define UEVENT_GROUP_KERNEL 1
 
 struct vfiox_uevent_monitor {

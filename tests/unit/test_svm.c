@@ -5,7 +5,7 @@
  * real x86 kernels refuse both (the VM test svm_iopf_refused checks those
  * refusals). Bind returns
  * the PASID and the same one again; unbind checks its state and PASID
- * before any syscall; closing the device forgets the bonds; each reason a
+ * before any syscall; closing the device drops the bonds; each reason a
  * bind or an IOPF enable cannot work is told apart. IOPF enable changes
  * nothing when refused, and maps afterwards carry the IOPF flag.
  */
