@@ -237,7 +237,7 @@ void vfiox_container_on_detach(struct vfiox_container *c)
 		return;
 	}
 	/* The kernel tears the IOMMU down when its last group leaves. */
-	vfiox_dma_forget(c);
+	vfiox_dma_drop_all(c);
 	c->iommu_type = 0;
 	free(c->ranges);
 	free(c->resv);

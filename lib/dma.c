@@ -18,15 +18,31 @@ void vfiox_dma_init(struct vfiox_container *c)
 	dma->lock = (struct vfiox_lock)VFIOX_LOCK_INIT;
 }
 
+/* Every entry's owner, and every revoked one's, is released. */
+static void release_all_owners(struct vfiox_dma *dma)
+{
+	const struct dma_entry *e;
+
+	for (e = dma->table.entries; e; e = e->next)
+		if (e->owner)
+			e->owner->release(e->owner);
+	while (dma->revoked) {
+		struct vfiox_dma_owner *o = dma->revoked;
+
+		dma->revoked = o->next;
+		o->release(o);
+	}
+}
+
 void vfiox_dma_fini(struct vfiox_container *c)
 {
-	vfiox_p2p_free_all_locked(c);
+	release_all_owners(&c->dma);
 	dma_table_destroy(&c->dma.table);
 	iova_destroy(&c->dma.space);
 	free(c->dma.relaxable);
 }
 
-void vfiox_dma_forget(struct vfiox_container *c)
+void vfiox_dma_drop_all(struct vfiox_container *c)
 {
 	struct vfiox_dma *dma = &c->dma;
 
@@ -34,9 +50,9 @@ void vfiox_dma_forget(struct vfiox_container *c)
 	if (dma->entries_used)
 		pr_warn("last group detached: the kernel dropped %u mappings",
 			dma->entries_used);
+	release_all_owners(dma);
 	dma_table_clear(&dma->table);
 	iova_destroy(&dma->space);
-	vfiox_p2p_free_all_locked(c);
 	free(dma->relaxable);
 	dma->relaxable = NULL;
 	dma->nr_relaxable = 0;
@@ -44,6 +60,38 @@ void vfiox_dma_forget(struct vfiox_container *c)
 	dma->entries_limit = 0;
 	dma->mapped_bytes = 0;
 	vfiox_unlock(&dma->lock);
+}
+
+/* A new mapping reuses [iova, +len): revoked entries there are history. */
+static void release_revoked_in(struct vfiox_dma *dma, uint64_t iova,
+			       uint64_t len)
+{
+	struct vfiox_dma_owner **pp = &dma->revoked;
+
+	while (*pp) {
+		struct vfiox_dma_owner *o = *pp;
+
+		if (o->iova < iova + len && iova < o->iova + o->len) {
+			*pp = o->next;
+			o->release(o);
+		} else {
+			pp = &o->next;
+		}
+	}
+}
+
+void vfiox_dma_release_revoked_locked(struct vfiox_container *c,
+				      struct vfiox_dma_owner *o)
+{
+	struct vfiox_dma_owner **pp;
+
+	for (pp = &c->dma.revoked; *pp; pp = &(*pp)->next) {
+		if (*pp == o) {
+			*pp = o->next;
+			o->release(o);
+			return;
+		}
+	}
 }
 
 static int cmp_start(const void *a, const void *b)
@@ -341,7 +389,8 @@ static void report_va_overlap(struct vfiox_dma *dma, uint64_t va, uint64_t len)
  */
 VFIOX_INLINE int
 map_locked(struct vfiox_container *c, uint64_t va, uint64_t len, bool fixed,
-	   uint64_t *iova, const struct vfiox_dma_opts *opts)
+	   uint64_t *iova, const struct vfiox_dma_opts *opts,
+	   struct vfiox_dma_owner *owner)
 {
 	struct vfiox_dma *dma = &c->dma;
 	const struct dma_entry *live;
@@ -356,7 +405,8 @@ map_locked(struct vfiox_container *c, uint64_t va, uint64_t len, bool fixed,
 	ret = fixed ? claim_fixed(c, *iova, len) : pick_iova(c, len, opts, iova);
 	if (ret)
 		return ret;
-	e = (struct dma_entry){ .vaddr = va, .iova = *iova, .len = len };
+	e = (struct dma_entry){ .vaddr = va, .iova = *iova, .len = len,
+				.owner = owner };
 	ret = dma_table_insert(&dma->table, &e, &live);
 	if (ret == -EEXIST)
 		report_va_overlap(dma, va, len);
@@ -372,26 +422,43 @@ map_locked(struct vfiox_container *c, uint64_t va, uint64_t len, bool fixed,
 	}
 	dma->entries_used++;
 	dma->mapped_bytes += len;
-	if (c->p2p)
-		vfiox_p2p_purge_revoked_locked(c, *iova, len);
+	if (dma->revoked)
+		release_revoked_in(dma, *iova, len);
 	return 0;
+}
+
+VFIOX_INLINE int
+check_map(struct vfiox_container *c, void *vaddr, size_t len, bool fixed,
+	  uint64_t *iova, const struct vfiox_dma_opts *opts)
+{
+	if (!c || !iova || (opts && opts->sz < sizeof(size_t)))
+		return -EINVAL;
+	return check_args(c, (uintptr_t)vaddr, len, *iova, fixed);
 }
 
 VFIOX_INLINE int
 map_common(struct vfiox_container *c, void *vaddr, size_t len, bool fixed,
 	   uint64_t *iova, const struct vfiox_dma_opts *opts)
 {
-	int ret;
+	int ret = check_map(c, vaddr, len, fixed, iova, opts);
 
-	if (!c || !iova || (opts && opts->sz < sizeof(size_t)))
-		return -EINVAL;
-	ret = check_args(c, (uintptr_t)vaddr, len, *iova, fixed);
 	if (ret)
 		return ret;
 	vfiox_lock(&c->dma.lock);
-	ret = map_locked(c, (uintptr_t)vaddr, len, fixed, iova, opts);
+	ret = map_locked(c, (uintptr_t)vaddr, len, fixed, iova, opts, NULL);
 	vfiox_unlock(&c->dma.lock);
 	return ret;
+}
+
+int vfiox_dma_map_owned_locked(struct vfiox_container *c, void *vaddr,
+			       size_t len, bool fixed, uint64_t *iova,
+			       const struct vfiox_dma_opts *opts,
+			       struct vfiox_dma_owner *owner)
+{
+	int ret = check_map(c, vaddr, len, fixed, iova, opts);
+
+	return ret ? ret : map_locked(c, (uintptr_t)vaddr, len, fixed, iova,
+				      opts, owner);
 }
 
 VFIOX_API VFIOX_HOT int vfiox_dma_map(struct vfiox_container *c, void *vaddr,
@@ -496,18 +563,31 @@ VFIOX_API int vfiox_dma_map_identity(struct vfiox_container *c,
 	return map_common(c, vaddr, r->end - r->start + 1, true, &iova, opts);
 }
 
-/* The kernel no longer has @e: forget it and give its IOVA back. */
+/*
+ * The kernel no longer has @e: take it out of the books and give its IOVA
+ * back. Returns its owner, whom the caller tells.
+ */
+VFIOX_INLINE struct vfiox_dma_owner *
+remove_entry(struct vfiox_dma *dma, const struct dma_entry *e)
+{
+	struct vfiox_dma_owner *owner = e->owner;
+	uint64_t iova = e->iova, len = e->len;
+
+	dma_table_remove(&dma->table, e);
+	iova_add(&dma->space, iova, iova + len - 1);
+	dma->entries_used--;
+	dma->mapped_bytes -= len;
+	return owner;
+}
+
+/* @e is gone for good (unmapped): so is what its owner kept with it. */
 VFIOX_INLINE void
 drop_entry(struct vfiox_container *c, const struct dma_entry *e)
 {
-	uint64_t iova = e->iova, len = e->len;
+	struct vfiox_dma_owner *owner = remove_entry(&c->dma, e);
 
-	dma_table_remove(&c->dma.table, e);
-	iova_add(&c->dma.space, iova, iova + len - 1);
-	c->dma.entries_used--;
-	c->dma.mapped_bytes -= len;
-	if (c->p2p)
-		vfiox_p2p_forget_locked(c, iova);
+	if (owner)
+		owner->release(owner);
 }
 
 VFIOX_INLINE int
@@ -520,14 +600,22 @@ unmap_entry(struct vfiox_container *c, const struct dma_entry *e)
 	return ret;
 }
 
-int vfiox_dma_drop_locked(struct vfiox_container *c, uint64_t iova,
-			  uint64_t len)
+int vfiox_dma_revoke_locked(struct vfiox_container *c, uint64_t iova,
+			    uint64_t len)
 {
-	const struct dma_entry *e = dma_table_find_iova(&c->dma.table, iova, len);
+	struct vfiox_dma *dma = &c->dma;
+	const struct dma_entry *e = dma_table_find_iova(&dma->table, iova, len);
+	struct vfiox_dma_owner *owner;
 
 	if (!e || e->iova != iova || e->len != len)
 		return -ENOENT;
-	drop_entry(c, e);
+	owner = remove_entry(dma, e);
+	if (owner) {
+		owner->iova = iova;
+		owner->len = len;
+		owner->next = dma->revoked;
+		dma->revoked = owner;
+	}
 	return 0;
 }
 

@@ -379,6 +379,7 @@ VFIOX_HOT int dma_table_insert(struct dma_table *t, const struct dma_entry *e,
 	ne->vaddr = e->vaddr;
 	ne->iova = e->iova;
 	ne->len = e->len;
+	ne->owner = e->owner;
 	write_begin(t);
 	if (lv && li) {
 		lv->owner[iv] = ne;

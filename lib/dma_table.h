@@ -17,11 +17,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct vfiox_dma_owner;
+
 struct dma_entry {
 	uint64_t vaddr;
 	uint64_t iova;
 	uint64_t len;
 	struct dma_entry *prev, *next;	/* writer side: every live entry */
+	struct vfiox_dma_owner *owner;	/* the DMA engine's; opaque here */
 };
 
 struct radix_node;
@@ -48,8 +51,9 @@ void dma_table_destroy(struct dma_table *t);
 
 /*
  * Writer side (caller holds the DMA mutex). Insert copies the address
- * fields of @e and, when @out is given, returns the live entry; -EEXIST
- * when either range overlaps a live entry. Remove takes a live entry.
+ * fields and the owner of @e and, when @out is given, returns the live
+ * entry; -EEXIST when either range overlaps a live entry. Remove takes a
+ * live entry.
  */
 int dma_table_insert(struct dma_table *t, const struct dma_entry *e,
 		     const struct dma_entry **out);

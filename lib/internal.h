@@ -24,6 +24,23 @@ struct vfiox_env {
 	char sysfs_root[VFIOX_PATH_MAX];
 };
 
+/*
+ * Something that lives and dies with a DMA entry, such as the record of a
+ * P2P mapping. The engine never looks inside it: it calls @release, under
+ * the DMA lock, once the entry is gone for good, and @release must not call
+ * back into the engine. "Gone for good" is: unmapped; dropped with every
+ * other entry when the last group left or the container closes; or, for an
+ * entry the kernel revoked (vfiox_dma_revoke_locked()), when a new mapping
+ * reuses any of its IOVA range or the owner lets go of it
+ * (vfiox_dma_release_revoked_locked()).
+ */
+struct vfiox_dma_owner {
+	void (*release)(struct vfiox_dma_owner *o);
+	/* The engine's, while the owned entry is revoked: */
+	uint64_t iova, len;
+	struct vfiox_dma_owner *next;
+};
+
 /* The DMA engine's state, one per container (lib/dma.c). */
 struct vfiox_dma {
 	struct vfiox_lock lock;	/* serialises map/unmap/rebuild */
@@ -36,7 +53,10 @@ struct vfiox_dma {
 	struct vfiox_resv_region *relaxable;	/* sorted by start */
 	int nr_relaxable;
 	bool iopf;		/* IOPF mode: maps carry VFIOX_DMA_MAP_FLAG_IOPF */
+	struct vfiox_dma_owner *revoked;	/* owners of revoked entries */
 };
+
+struct p2p_record;		/* p2p.c */
 
 struct vfiox_container {
 	struct vfiox_env env;
@@ -50,16 +70,11 @@ struct vfiox_container {
 	uint32_t nr_resv;
 	bool allow_relaxable;
 	struct vfiox_group *groups;
-	struct p2p_record *p2p;		/* P2P mappings, under dma.lock */
+	struct p2p_record *p2p;		/* P2P mappings (p2p.c), under dma.lock */
 	struct vfiox_events *events;	/* the source watching it, or NULL */
 	struct vfiox_req_watch *req;	/* device request thread, or NULL */
 	bool req_thread;	/* may start it (not on the fake kernel) */
 	int iopf_refused;	/* errno of the last refused IOPF enable, or 0 */
-};
-
-struct p2p_record {
-	struct p2p_record *next;
-	struct vfiox_p2p_mapping m;
 };
 
 struct vfiox_group {
@@ -133,26 +148,36 @@ void vfiox_dma_init(struct vfiox_container *c);
 void vfiox_dma_fini(struct vfiox_container *c);
 /* Recompute free IOVA space and limits after the IOMMU info changed. */
 int vfiox_dma_rebuild(struct vfiox_container *c);
-/* The last group left: the kernel dropped every mapping. */
-void vfiox_dma_forget(struct vfiox_container *c);
+/* The last group left and the kernel dropped every mapping: drop them
+ * from libvfiox's books too, with the IOVA space. */
+void vfiox_dma_drop_all(struct vfiox_container *c);
 
-/* Drop the mapping at exactly [iova, iova + len) from libvfiox's books
- * only: the kernel already removed it. 0 or -ENOENT. Holds dma.lock. */
-int vfiox_dma_drop_locked(struct vfiox_container *c, uint64_t iova,
-			  uint64_t len);
-
+/*
+ * For callers that hold dma.lock: vfiox_dma_map() or vfiox_dma_map_fixed()
+ * (@fixed) with @owner, may be NULL, bound to the new entry.
+ */
+int vfiox_dma_map_owned_locked(struct vfiox_container *c, void *vaddr,
+			       size_t len, bool fixed, uint64_t *iova,
+			       const struct vfiox_dma_opts *opts,
+			       struct vfiox_dma_owner *owner);
 /* vfiox_dma_unmap_iova() for a caller that holds dma.lock. */
 int vfiox_dma_unmap_iova_locked(struct vfiox_container *c, uint64_t iova,
 				uint64_t len);
+/*
+ * The kernel removed the mapping at exactly [iova, iova + len) by itself:
+ * drop it from libvfiox's books only, and keep its owner, if any, on the
+ * revoked list until its IOVA is reused. 0 or -ENOENT.
+ */
+int vfiox_dma_revoke_locked(struct vfiox_container *c, uint64_t iova,
+			    uint64_t len);
+/* The owner of a revoked entry lets go of it: @o leaves the revoked list
+ * and is released now. */
+void vfiox_dma_release_revoked_locked(struct vfiox_container *c,
+				      struct vfiox_dma_owner *o);
 
-/* P2P records (lib/p2p.c); the _locked ones run under dma.lock. */
-void vfiox_p2p_forget_locked(struct vfiox_container *c, uint64_t iova);
-/* A new mapping reuses [iova, +len): revoked records there are history. */
-void vfiox_p2p_purge_revoked_locked(struct vfiox_container *c, uint64_t iova,
-				    uint64_t len);
-void vfiox_p2p_free_all_locked(struct vfiox_container *c);
-/* The kernel revoked @device's mapping at [iova, +len): 1 if it was ours
- * and is now dropped and marked revoked, 0 if not (already unmapped). */
+/* The kernel revoked @device's mapping at [iova, +len) (lib/p2p.c): 1 if
+ * it was ours and is now dropped and marked revoked, 0 if not (already
+ * unmapped). */
 int vfiox_p2p_revoke(struct vfiox_container *c, const char *device,
 		     uint64_t iova, uint64_t len);
 

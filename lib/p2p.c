@@ -1,12 +1,27 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Peer-to-peer mappings: a region of one device mapped into the container
+ * for another to DMA to. Each has a record, the owner of its DMA entry
+ * (internal.h): the DMA engine releases it when the entry is unmapped
+ * by any call, or, once the kernel revoked it, when a new mapping reuses
+ * its IOVA. Records change only under the DMA lock, so each call here
+ * takes that lock once, around the DMA work and the record together.
+ */
 #define LOG_PREFIX "p2p"
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 #include "uapi_ext.h"
+
+struct p2p_record {
+	struct vfiox_dma_owner owner;
+	struct p2p_record *next, **pprev;	/* c->p2p, newest first */
+	struct vfiox_p2p_mapping m;
+};
 
 /* The mmapped address of [off, off + len) of region @index, checked to
  * lie inside one mmap-able area (one vma, as the kernel requires). */
@@ -34,32 +49,73 @@ static int region_vaddr(struct vfiox_device *d, uint32_t index, uint64_t off,
 	return -EINVAL;
 }
 
-static int add_record(struct vfiox_container *c, struct vfiox_device *d,
-		      uint32_t index, uint64_t off, uint64_t len, uint64_t iova)
+static struct p2p_record *record_of(struct vfiox_dma_owner *o)
+{
+	return (struct p2p_record *)((char *)o - offsetof(struct p2p_record, owner));
+}
+
+/* The DMA engine is done with the record's entry: so is the list. */
+static void release_record(struct vfiox_dma_owner *o)
+{
+	struct p2p_record *r = record_of(o);
+
+	*r->pprev = r->next;
+	if (r->next)
+		r->next->pprev = r->pprev;
+	free(r);
+}
+
+static struct p2p_record *new_record(struct vfiox_device *d, uint32_t index,
+				     uint64_t off, uint64_t len)
 {
 	struct p2p_record *r = calloc(1, sizeof(*r));
 
 	if (!r) {
-		pr_err("%s: no memory to record the P2P mapping at IOVA 0x%llx",
-		       d->name, (unsigned long long)iova);
-		return -ENOMEM;
+		pr_err("%s: no memory to record a P2P mapping of region %u",
+		       d->name, index);
+		return NULL;
 	}
+	r->owner.release = release_record;
 	snprintf(r->m.device, sizeof(r->m.device), "%s", d->name);
 	r->m.index = index;
 	r->m.offset = off;
 	r->m.len = len;
-	r->m.iova = iova;
-	vfiox_lock(&c->dma.lock);
+	return r;
+}
+
+static void link_record(struct vfiox_container *c, struct p2p_record *r)
+{
 	r->next = c->p2p;
+	r->pprev = &c->p2p;
+	if (c->p2p)
+		c->p2p->pprev = &r->next;
 	c->p2p = r;
+}
+
+/* The map and its record in one hold of the lock: an unmap from another
+ * thread sees both or neither. */
+static int map_recorded(struct vfiox_container *c, void *vaddr,
+			struct p2p_record *r, bool fixed, uint64_t *iova,
+			const struct vfiox_dma_opts *opts)
+{
+	int ret;
+
+	vfiox_lock(&c->dma.lock);
+	ret = vfiox_dma_map_owned_locked(c, vaddr, r->m.len, fixed, iova, opts,
+					 &r->owner);
+	if (!ret) {
+		r->m.iova = *iova;
+		link_record(c, r);
+	}
 	vfiox_unlock(&c->dma.lock);
-	return 0;
+	return ret;
 }
 
 static int p2p_map(struct vfiox_container *c, struct vfiox_device *d,
 		   uint32_t index, uint64_t off, uint64_t len, bool fixed,
 		   uint64_t *iova, const struct vfiox_dma_opts *opts)
 {
+	struct p2p_record *r;
 	void *vaddr;
 	int ret;
 
@@ -68,16 +124,15 @@ static int p2p_map(struct vfiox_container *c, struct vfiox_device *d,
 	ret = region_vaddr(d, index, off, len, &vaddr);
 	if (ret)
 		return ret;
-	ret = fixed ? vfiox_dma_map_fixed(c, vaddr, len, *iova, opts) :
-		      vfiox_dma_map(c, vaddr, len, opts, iova);
+	r = new_record(d, index, off, len);
+	if (!r)
+		return -ENOMEM;
+	ret = map_recorded(c, vaddr, r, fixed, iova, opts);
 	if (ret == -EPERM)
 		pr_err("%s: the kernel refused to map region %u: not a vfio device's memory under strict_devmem",
 		       d->name, index);
 	if (ret)
-		return ret;
-	ret = add_record(c, d, index, off, len, *iova);
-	if (ret)
-		vfiox_dma_unmap_iova(c, *iova, len);
+		free(r);
 	return ret;
 }
 
@@ -97,72 +152,33 @@ VFIOX_API int vfiox_p2p_map_fixed(struct vfiox_container *c,
 }
 
 /* The record starting at @iova, live ones first: a revoked one may share
- * its start with a newer live mapping only until that purges it. */
-static struct p2p_record **find_record(struct vfiox_container *c,
-				       uint64_t iova, bool revoked)
+ * its start with a newer live mapping only until the DMA engine releases
+ * it for that mapping. */
+static struct p2p_record *find_record(struct vfiox_container *c,
+				      uint64_t iova, bool revoked)
 {
-	struct p2p_record **pp;
+	struct p2p_record *r;
 
-	for (pp = &c->p2p; *pp; pp = &(*pp)->next)
-		if ((*pp)->m.iova == iova &&
-		    !!((*pp)->m.flags & VFIOX_P2P_REVOKED) == revoked)
-			return pp;
+	for (r = c->p2p; r; r = r->next)
+		if (r->m.iova == iova &&
+		    !!(r->m.flags & VFIOX_P2P_REVOKED) == revoked)
+			return r;
 	return NULL;
-}
-
-static void unlink_record(struct p2p_record **pp)
-{
-	struct p2p_record *r = *pp;
-
-	*pp = r->next;
-	free(r);
-}
-
-void vfiox_p2p_forget_locked(struct vfiox_container *c, uint64_t iova)
-{
-	struct p2p_record **pp = find_record(c, iova, false);
-
-	if (pp)
-		unlink_record(pp);
-}
-
-void vfiox_p2p_purge_revoked_locked(struct vfiox_container *c, uint64_t iova,
-				    uint64_t len)
-{
-	struct p2p_record **pp = &c->p2p;
-
-	while (*pp) {
-		const struct vfiox_p2p_mapping *m = &(*pp)->m;
-
-		if (m->flags & VFIOX_P2P_REVOKED && m->iova < iova + len &&
-		    iova < m->iova + m->len)
-			unlink_record(pp);
-		else
-			pp = &(*pp)->next;
-	}
-}
-
-void vfiox_p2p_free_all_locked(struct vfiox_container *c)
-{
-	while (c->p2p)
-		unlink_record(&c->p2p);
 }
 
 int vfiox_p2p_revoke(struct vfiox_container *c, const char *device,
 		     uint64_t iova, uint64_t len)
 {
-	struct p2p_record **pp;
+	struct p2p_record *r;
 	int ret = 0;
 
 	vfiox_lock(&c->dma.lock);
-	pp = find_record(c, iova, false);
+	r = find_record(c, iova, false);
 	/* The device must match too: after an unmap the IOVA may already
 	 * carry a newer mapping that this late event is not about. */
-	if (pp && (*pp)->m.len == len && !strcmp((*pp)->m.device, device)) {
-		struct p2p_record *r = *pp;
-
+	if (r && r->m.len == len && !strcmp(r->m.device, device)) {
 		r->m.flags |= VFIOX_P2P_REVOKED;
-		vfiox_dma_drop_locked(c, iova, len);
+		vfiox_dma_revoke_locked(c, iova, len);
 		pr_warn("%s: the kernel revoked its P2P mapping at IOVA 0x%llx (+0x%llx): the device was released",
 			device, (unsigned long long)iova, (unsigned long long)len);
 		ret = 1;
@@ -175,26 +191,26 @@ int vfiox_p2p_revoke(struct vfiox_container *c, const char *device,
 static int p2p_unmap_locked(struct vfiox_container *c, uint64_t iova,
 			    uint64_t len)
 {
-	struct p2p_record **pp = find_record(c, iova, false);
-	bool live = pp;
+	struct p2p_record *r = find_record(c, iova, false);
+	bool live = r;
 
-	if (!pp)
-		pp = find_record(c, iova, true);
-	if (!pp) {
+	if (!r)
+		r = find_record(c, iova, true);
+	if (!r) {
 		pr_err("p2p unmap: no P2P mapping starts at IOVA 0x%llx",
 		       (unsigned long long)iova);
 		return -ENOENT;
 	}
-	if ((*pp)->m.len != len) {
+	if (r->m.len != len) {
 		pr_err("p2p unmap: the P2P mapping at IOVA 0x%llx is 0x%llx bytes, not 0x%llx",
-		       (unsigned long long)iova, (unsigned long long)(*pp)->m.len,
+		       (unsigned long long)iova, (unsigned long long)r->m.len,
 		       (unsigned long long)len);
 		return -EINVAL;
 	}
-	/* A live one's record goes with its DMA entry (drop_entry). */
+	/* Either way the DMA engine releases the record, its owner. */
 	if (live)
 		return vfiox_dma_unmap_iova_locked(c, iova, len);
-	unlink_record(pp);
+	vfiox_dma_release_revoked_locked(c, &r->owner);
 	return 0;
 }
 

@@ -247,7 +247,7 @@ static void second_group_shrinking_space_reports_mappings(void **state)
 	assert_true(iova <= 0xfffff);
 }
 
-static void unmap_all_and_last_detach_forget(void **state)
+static void unmap_all_then_last_detach_drops_every_mapping(void **state)
 {
 	struct vfiox_dma_stats st = { .sz = sizeof(st) };
 	uint64_t iova;
@@ -328,7 +328,7 @@ int main(void)
 		T(dma_avail_check_compares_with_the_kernel),
 		T(narrow_dma_mask_is_honoured),
 		T(second_group_shrinking_space_reports_mappings),
-		T(unmap_all_and_last_detach_forget),
+		T(unmap_all_then_last_detach_drops_every_mapping),
 		T(concurrent_map_translate_unmap_agree),
 #undef T
 	};

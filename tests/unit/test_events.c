@@ -220,7 +220,7 @@ static void p2p_unmap_checks_the_record(void **state)
 	assert_int_equal(vfiox_p2p_unmap(c, iova, 0x2000), -ENOENT);
 }
 
-static void dma_unmap_of_a_p2p_mapping_forgets_the_record(void **state)
+static void dma_unmap_of_a_p2p_mapping_ends_the_record(void **state)
 {
 	uint64_t iova = p2p_map_watched();
 
@@ -230,6 +230,57 @@ static void dma_unmap_of_a_p2p_mapping_forgets_the_record(void **state)
 	assert_int_equal(vfiox_p2p_list(c, NULL, 0), 0);
 	assert_int_equal(vfiox_p2p_list(NULL, NULL, 0), -EINVAL);
 	assert_int_equal(vfiox_p2p_list(c, NULL, 1), -EINVAL);
+}
+
+/* Revoke the P2P mapping at @iova (0x2000 bytes) as the kernel would. */
+static void revoke(uint64_t iova)
+{
+	feed(&(struct msg_spec){ .device = DEV, .iova = iova, .size = 0x2000,
+				 .cookie = fk.watch_cookie });
+	assert_true(got.dropped_mapping);
+	fk.nr_maps = 0;		/* the real kernel removed it */
+}
+
+static char buf[2 * 4096] __attribute__((aligned(4096)));
+
+static void a_plain_map_over_a_revoked_p2p_mapping_ends_its_record(void **state)
+{
+	uint64_t iova = p2p_map_watched();
+
+	(void)state;
+	revoke(iova);
+	/* Next to it: the record stays. */
+	assert_int_equal(vfiox_dma_map_fixed(c, buf, 0x1000, iova + 0x2000, NULL), 0);
+	assert_int_equal(vfiox_p2p_list(c, NULL, 0), 1);
+	/* On its second page: the IOVA is reused, the record is history. */
+	assert_int_equal(vfiox_dma_map_fixed(c, buf + 0x1000, 0x1000, iova + 0x1000,
+					     NULL), 0);
+	assert_int_equal(vfiox_p2p_list(c, NULL, 0), 0);
+	assert_int_equal(vfiox_p2p_unmap(c, iova, 0x2000), -ENOENT);
+	assert_int_equal(vfiox_dma_unmap_all(c), 2);
+}
+
+static void unmap_all_and_last_detach_end_the_p2p_records(void **state)
+{
+	struct vfiox_p2p_mapping m;
+	uint64_t revoked = p2p_map_watched(), live;
+
+	(void)state;
+	revoke(revoked);
+	live = revoked + 0x4000;	/* an IOVA of its own keeps the record */
+	assert_int_equal(vfiox_p2p_map_fixed(c, d, 0, 0x1000, 0x2000, live, NULL), 0);
+	assert_int_equal(vfiox_p2p_list(c, NULL, 0), 2);
+	/* Unmapping every DMA entry ends the live record only. */
+	assert_int_equal(vfiox_dma_unmap_all(c), 1);
+	assert_int_equal(vfiox_p2p_list(c, &m, 1), 1);
+	assert_int_equal(m.flags, VFIOX_P2P_REVOKED);
+	assert_int_equal(m.iova, revoked);
+	/* The last group leaving ends the rest, revoked or live. */
+	assert_int_equal(vfiox_p2p_map_fixed(c, d, 0, 0x1000, 0x2000, live, NULL), 0);
+	assert_int_equal(vfiox_p2p_list(c, NULL, 0), 2);
+	vfiox_device_close(d);
+	vfiox_group_close(g);
+	assert_int_equal(vfiox_p2p_list(c, NULL, 0), 0);
 }
 
 static void watch_needs_the_extension(void **state)
@@ -314,7 +365,9 @@ int main(void)
 		T(malformed_messages_are_dropped),
 		T(late_event_spares_a_newer_mapping),
 		T(p2p_unmap_checks_the_record),
-		T(dma_unmap_of_a_p2p_mapping_forgets_the_record),
+		T(dma_unmap_of_a_p2p_mapping_ends_the_record),
+		T(a_plain_map_over_a_revoked_p2p_mapping_ends_its_record),
+		T(unmap_all_and_last_detach_end_the_p2p_records),
 		T(watch_needs_the_extension),
 		T(watch_names_the_socket_once),
 		T(failed_watch_leaves_nothing),
