@@ -225,7 +225,7 @@ int vfiox_container_on_attach(struct vfiox_container *c)
 	}
 	ret = vfiox_container_refresh(c);
 	if (!ret)
-		ret = vfiox_dma_rebuild(c);
+		ret = vfiox_iova_space_rebuild(c);
 	return ret;
 }
 
@@ -233,7 +233,7 @@ void vfiox_container_on_detach(struct vfiox_container *c)
 {
 	if (c->groups) {
 		if (!vfiox_container_refresh(c))
-			vfiox_dma_rebuild(c);
+			vfiox_iova_space_rebuild(c);
 		return;
 	}
 	/* The kernel tears the IOMMU down when its last group leaves. */
@@ -292,9 +292,10 @@ int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
 		return -EINVAL;
 	}
 	c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c || vfiox_dma_init(c)) {
+		free(c);
 		return -ENOMEM;
-	vfiox_dma_init(c);
+	}
 	c->env.sys = sys;
 	c->fd = -1;
 	c->want_type = VFIOX_OPTS_HAS(opts, iommu_type) ? opts->iommu_type : 0;

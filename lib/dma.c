@@ -1,21 +1,33 @@
 // SPDX-License-Identifier: MIT
+/*
+ * The DMA map/unmap engine: every mapping of a container, kept in the DMA
+ * table (dma_table.c) for lock-free translation, with its IOVA taken from
+ * the container's IOVA space (iova_space.c), and the kernel asked through
+ * the syscall seam. An entry may have an owner (dma_internal.h) that the
+ * engine releases when the entry is gone; it knows nothing else about who
+ * maps through it.
+ */
 #define LOG_PREFIX "dma"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hot.h"
-#include "internal.h"
+#include "dma_internal.h"
 #include "uapi_ext.h"
 
-void vfiox_dma_init(struct vfiox_container *c)
+int vfiox_dma_init(struct vfiox_container *c)
 {
-	struct vfiox_dma *dma = &c->dma;
+	struct vfiox_dma *dma = calloc(1, sizeof(*dma));
 
+	if (!dma)
+		return -ENOMEM;
 	dma_table_init(&dma->table);
 	iova_init(&dma->space);
 	dma->min_page = 4096;
 	dma->lock = (struct vfiox_lock)VFIOX_LOCK_INIT;
+	c->dma = dma;
+	return 0;
 }
 
 /* Every entry's owner, and every revoked one's, is released. */
@@ -36,15 +48,20 @@ static void release_all_owners(struct vfiox_dma *dma)
 
 void vfiox_dma_fini(struct vfiox_container *c)
 {
-	release_all_owners(&c->dma);
-	dma_table_destroy(&c->dma.table);
-	iova_destroy(&c->dma.space);
-	free(c->dma.relaxable);
+	struct vfiox_dma *dma = c->dma;
+
+	if (!dma)
+		return;
+	release_all_owners(dma);
+	dma_table_destroy(&dma->table);
+	vfiox_iova_space_clear(dma);
+	free(dma);
+	c->dma = NULL;
 }
 
 void vfiox_dma_drop_all(struct vfiox_container *c)
 {
-	struct vfiox_dma *dma = &c->dma;
+	struct vfiox_dma *dma = c->dma;
 
 	vfiox_lock(&dma->lock);
 	if (dma->entries_used)
@@ -52,10 +69,7 @@ void vfiox_dma_drop_all(struct vfiox_container *c)
 			dma->entries_used);
 	release_all_owners(dma);
 	dma_table_clear(&dma->table);
-	iova_destroy(&dma->space);
-	free(dma->relaxable);
-	dma->relaxable = NULL;
-	dma->nr_relaxable = 0;
+	vfiox_iova_space_clear(dma);
 	dma->entries_used = 0;
 	dma->entries_limit = 0;
 	dma->mapped_bytes = 0;
@@ -85,7 +99,7 @@ void vfiox_dma_release_revoked_locked(struct vfiox_container *c,
 {
 	struct vfiox_dma_owner **pp;
 
-	for (pp = &c->dma.revoked; *pp; pp = &(*pp)->next) {
+	for (pp = &c->dma->revoked; *pp; pp = &(*pp)->next) {
 		if (*pp == o) {
 			*pp = o->next;
 			o->release(o);
@@ -94,143 +108,11 @@ void vfiox_dma_release_revoked_locked(struct vfiox_container *c,
 	}
 }
 
-static int cmp_start(const void *a, const void *b)
-{
-	const struct vfiox_resv_region *x = a, *y = b;
-
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-/*
- * The reserved regions of every attached group, sorted by start, split into
- * IOVA holes (*@holes) and the direct-relaxable ones (*@relaxable), which are
- * holes too unless the caller allowed them. Both arrays are malloc'ed.
- */
-static int collect_holes(struct vfiox_container *c,
-			 struct vfiox_resv_region **holes, int *nr_holes,
-			 struct vfiox_resv_region **relaxable, int *nr_relaxable)
-{
-	struct vfiox_resv_region *all, *rlx;
-	int n, i, nh = 0, nr = 0;
-
-	n = vfiox_resv_collect(c, -1, &all);
-	if (n < 0)
-		return n;
-	rlx = malloc((n ? (size_t)n : 1) * sizeof(*rlx));
-	if (!rlx) {
-		free(all);
-		return -ENOMEM;
-	}
-	qsort(all, (size_t)n, sizeof(*all), cmp_start);
-	for (i = 0; i < n; i++) {
-		bool is_relaxable = all[i].type == VFIOX_RESV_DIRECT_RELAXABLE;
-
-		if (is_relaxable)
-			rlx[nr++] = all[i];
-		if (!is_relaxable || !c->allow_relaxable)
-			all[nh++] = all[i];
-	}
-	*holes = all;
-	*nr_holes = nh;
-	*relaxable = rlx;
-	*nr_relaxable = nr;
-	return 0;
-}
-
-/* Add [start, end] minus the sorted holes to @space. */
-static int add_range(struct iova_space *space, uint64_t start, uint64_t end,
-		     const struct vfiox_resv_region *h, int nh)
-{
-	uint64_t next = start;
-	int i, ret;
-
-	for (i = 0; i < nh && next <= end; i++) {
-		if (h[i].end < next || h[i].start > end)
-			continue;
-		if (h[i].start > next) {
-			ret = iova_add(space, next, h[i].start - 1);
-			if (ret)
-				return ret;
-		}
-		if (h[i].end >= end)
-			return 0;
-		next = h[i].end + 1;
-	}
-	return next <= end ? iova_add(space, next, end) : 0;
-}
-
-static int build_space(struct vfiox_container *c, struct iova_space *space,
-		       const struct vfiox_resv_region *h, int nh)
-{
-	uint32_t i;
-	int ret = 0;
-
-	if (!c->info.nr_iova_ranges)
-		return add_range(space, 0, UINT64_MAX, h, nh);
-	for (i = 0; i < c->info.nr_iova_ranges && !ret; i++)
-		ret = add_range(space, c->ranges[i].start, c->ranges[i].end, h, nh);
-	return ret;
-}
-
-/* Take live mappings out of the new space; report those now in a hole. */
-static int carve_mappings(struct vfiox_dma *dma, struct iova_space *space)
-{
-	const struct dma_entry *e;
-
-	for (e = dma->table.entries; e; e = e->next) {
-		int ret = iova_reserve(space, e->iova, e->iova + e->len - 1);
-
-		if (ret == -EBUSY)
-			pr_warn("mapping [0x%llx, 0x%llx] now lies outside the usable IOVA space (a newly attached group reserves it); unmap it",
-				(unsigned long long)e->iova,
-				(unsigned long long)(e->iova + e->len - 1));
-		else if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-int vfiox_dma_rebuild(struct vfiox_container *c)
-{
-	struct vfiox_dma *dma = &c->dma;
-	struct vfiox_resv_region *h, *rlx;
-	struct iova_space space;
-	int nh, nr, ret;
-
-	ret = collect_holes(c, &h, &nh, &rlx, &nr);
-	if (ret)
-		return ret;
-	iova_init(&space);
-	vfiox_lock(&dma->lock);
-	ret = build_space(c, &space, h, nh);
-	if (!ret)
-		ret = carve_mappings(dma, &space);
-	if (ret) {
-		iova_destroy(&space);
-		free(rlx);
-	} else {
-		iova_destroy(&dma->space);
-		dma->space = space;
-		free(dma->relaxable);
-		dma->relaxable = rlx;
-		dma->nr_relaxable = nr;
-		dma->min_page = c->info.pgsizes ? c->info.pgsizes & -c->info.pgsizes : 4096;
-		/* One-page maps are the per-I/O case: their IOVAs are reused
-		 * from the allocator's cache, without a tree walk. */
-		iova_cache_enable(&dma->space, dma->min_page);
-		dma->entries_limit = c->info.has_dma_avail ?
-				     c->info.dma_avail + dma->entries_used : UINT32_MAX;
-	}
-	vfiox_unlock(&dma->lock);
-	free(h);
-	return ret;
-}
-
 VFIOX_INLINE int
 check_args(const struct vfiox_container *c, uint64_t va, uint64_t len,
 	   uint64_t iova, bool fixed)
 {
-	uint64_t page = c->dma.min_page;
+	uint64_t page = c->dma->min_page;
 
 	if (!len || (va | len) & (page - 1) || va + len < va ||
 	    (fixed && (iova & (page - 1) || iova + len - 1 < iova))) {
@@ -249,14 +131,14 @@ check_args(const struct vfiox_container *c, uint64_t va, uint64_t len,
 /* Largest IOMMU page size that is not larger than the buffer. */
 static uint64_t default_align(const struct vfiox_container *c, uint64_t len)
 {
-	uint64_t sizes = c->info.pgsizes ? c->info.pgsizes : c->dma.min_page;
+	uint64_t sizes = c->info.pgsizes ? c->info.pgsizes : c->dma->min_page;
 	uint64_t fit;
 
-	if (len <= c->dma.min_page)	/* the per-I/O page: skip the bit work */
-		return c->dma.min_page;
+	if (len <= c->dma->min_page)	/* the per-I/O page: skip the bit work */
+		return c->dma->min_page;
 	/* Every power of two up to the highest one in @len. */
 	fit = sizes & ((2ULL << (63 - __builtin_clzll(len))) - 1);
-	return fit ? 1ULL << (63 - __builtin_clzll(fit)) : c->dma.min_page;
+	return fit ? 1ULL << (63 - __builtin_clzll(fit)) : c->dma->min_page;
 }
 
 static int pick_iova(struct vfiox_container *c, uint64_t len,
@@ -276,7 +158,7 @@ static int pick_iova(struct vfiox_container *c, uint64_t len,
 	}
 	if (VFIOX_OPTS_HAS(opts, iova_limit) && opts->iova_limit)
 		limit = opts->iova_limit;
-	ret = iova_alloc(&c->dma.space, len, align, limit, iova);
+	ret = iova_alloc(&c->dma->space, len, align, limit, iova);
 	if (ret == -ENOSPC)
 		pr_err("map: no free IOVA range of 0x%llx bytes (align 0x%llx) at or below 0x%llx",
 		       (unsigned long long)len, (unsigned long long)align,
@@ -284,28 +166,16 @@ static int pick_iova(struct vfiox_container *c, uint64_t len,
 	return ret;
 }
 
-/* The first relaxable region that [iova, +len) touches, or NULL. */
-static const struct vfiox_resv_region *
-find_relaxable(const struct vfiox_dma *dma, uint64_t iova, uint64_t len)
-{
-	int i;
-
-	for (i = 0; i < dma->nr_relaxable; i++)
-		if (dma->relaxable[i].start <= iova + len - 1 &&
-		    dma->relaxable[i].end >= iova)
-			return &dma->relaxable[i];
-	return NULL;
-}
-
 static int claim_fixed(struct vfiox_container *c, uint64_t iova, uint64_t len)
 {
 	const struct vfiox_resv_region *r;
 	const struct dma_entry *e;
-	int ret = iova_reserve(&c->dma.space, iova, iova + len - 1);
+	int ret = iova_reserve(&c->dma->space, iova, iova + len - 1);
 
 	if (ret != -EBUSY)
 		return ret;
-	r = c->allow_relaxable ? NULL : find_relaxable(&c->dma, iova, len);
+	r = c->allow_relaxable ? NULL :
+		vfiox_iova_space_relaxable_at(c->dma, iova, len);
 	if (r) {
 		pr_err("map: IOVA [0x%llx, +0x%llx) overlaps direct-relaxable region [0x%llx, 0x%llx] of group %d, which a device may still DMA to; open the container with allow_relaxable to map there",
 		       (unsigned long long)iova, (unsigned long long)len,
@@ -313,7 +183,7 @@ static int claim_fixed(struct vfiox_container *c, uint64_t iova, uint64_t len)
 		       (unsigned long long)r->end, r->group);
 		return -EPERM;
 	}
-	e = dma_table_find_iova(&c->dma.table, iova, len);
+	e = dma_table_find_iova(&c->dma->table, iova, len);
 	if (e) {
 		pr_err("map: IOVA [0x%llx, +0x%llx) overlaps the mapping at 0x%llx",
 		       (unsigned long long)iova, (unsigned long long)len,
@@ -338,7 +208,7 @@ kernel_map(struct vfiox_container *c, uint64_t va, uint64_t len, uint64_t iova,
 
 	if (!(VFIOX_OPTS_HAS(opts, read_only) && opts->read_only))
 		m.flags |= VFIO_DMA_MAP_FLAG_WRITE;
-	if (c->dma.iopf)
+	if (c->dma->iopf)
 		m.flags |= VFIOX_DMA_MAP_FLAG_IOPF;
 	ret = c->env.sys->ioctl(c->fd, VFIO_IOMMU_MAP_DMA, &m);
 	if (ret < 0)
@@ -392,7 +262,7 @@ map_locked(struct vfiox_container *c, uint64_t va, uint64_t len, bool fixed,
 	   uint64_t *iova, const struct vfiox_dma_opts *opts,
 	   struct vfiox_dma_owner *owner)
 {
-	struct vfiox_dma *dma = &c->dma;
+	struct vfiox_dma *dma = c->dma;
 	const struct dma_entry *live;
 	struct dma_entry e;
 	int ret;
@@ -444,9 +314,9 @@ map_common(struct vfiox_container *c, void *vaddr, size_t len, bool fixed,
 
 	if (ret)
 		return ret;
-	vfiox_lock(&c->dma.lock);
+	vfiox_lock(&c->dma->lock);
 	ret = map_locked(c, (uintptr_t)vaddr, len, fixed, iova, opts, NULL);
-	vfiox_unlock(&c->dma.lock);
+	vfiox_unlock(&c->dma->lock);
 	return ret;
 }
 
@@ -475,69 +345,6 @@ VFIOX_API int vfiox_dma_map_fixed(struct vfiox_container *c, void *vaddr,
 	return map_common(c, vaddr, len, true, &iova, opts);
 }
 
-/* Relaxable regions rounded out to @page and merged; returns the count. */
-static int identity_ranges(const struct vfiox_dma *dma,
-			   struct vfiox_iova_range *out, size_t max)
-{
-	uint64_t page = dma->min_page;
-	struct vfiox_iova_range cur = { 0 };
-	int i, n = 0;
-
-	for (i = 0; i < dma->nr_relaxable; i++) {
-		uint64_t start = dma->relaxable[i].start & ~(page - 1);
-		uint64_t end = dma->relaxable[i].end | (page - 1);
-
-		if (n && (cur.end == UINT64_MAX || start <= cur.end + 1)) {
-			if (end > cur.end)
-				cur.end = end;
-		} else {
-			cur = (struct vfiox_iova_range){ start, end };
-			n++;
-		}
-		if ((size_t)n <= max)
-			out[n - 1] = cur;
-	}
-	return n;
-}
-
-VFIOX_API int vfiox_dma_identity_regions(struct vfiox_container *c,
-					 struct vfiox_iova_range *out,
-					 size_t max)
-{
-	int n;
-
-	if (!c || (!out && max))
-		return -EINVAL;
-	if (!c->iommu_type) {
-		pr_err("identity_regions: no group attached to the container");
-		return -ENODEV;
-	}
-	vfiox_lock(&c->dma.lock);
-	n = identity_ranges(&c->dma, out, max);
-	vfiox_unlock(&c->dma.lock);
-	return n;
-}
-
-/* Is @r exactly one of the identity ranges? */
-static bool is_identity_range(struct vfiox_container *c,
-			      const struct vfiox_iova_range *r)
-{
-	struct vfiox_iova_range *all;
-	bool found = false;
-	int n, i;
-
-	vfiox_lock(&c->dma.lock);
-	n = identity_ranges(&c->dma, NULL, 0);
-	all = malloc((n ? (size_t)n : 1) * sizeof(*all));
-	if (all)
-		identity_ranges(&c->dma, all, (size_t)n);
-	vfiox_unlock(&c->dma.lock);
-	for (i = 0; all && i < n && !found; i++)
-		found = all[i].start == r->start && all[i].end == r->end;
-	free(all);
-	return found;
-}
-
 VFIOX_API int vfiox_dma_map_identity(struct vfiox_container *c,
 				     const struct vfiox_iova_range *r,
 				     void *vaddr,
@@ -554,7 +361,7 @@ VFIOX_API int vfiox_dma_map_identity(struct vfiox_container *c,
 		       (unsigned long long)r->start, (unsigned long long)r->end);
 		return -EPERM;
 	}
-	if (!is_identity_range(c, r)) {
+	if (!vfiox_iova_space_is_identity(c, r)) {
 		pr_err("map_identity: [0x%llx, 0x%llx] is not one of vfiox_dma_identity_regions()",
 		       (unsigned long long)r->start, (unsigned long long)r->end);
 		return -EINVAL;
@@ -584,7 +391,7 @@ remove_entry(struct vfiox_dma *dma, const struct dma_entry *e)
 VFIOX_INLINE void
 drop_entry(struct vfiox_container *c, const struct dma_entry *e)
 {
-	struct vfiox_dma_owner *owner = remove_entry(&c->dma, e);
+	struct vfiox_dma_owner *owner = remove_entry(c->dma, e);
 
 	if (owner)
 		owner->release(owner);
@@ -603,7 +410,7 @@ unmap_entry(struct vfiox_container *c, const struct dma_entry *e)
 int vfiox_dma_revoke_locked(struct vfiox_container *c, uint64_t iova,
 			    uint64_t len)
 {
-	struct vfiox_dma *dma = &c->dma;
+	struct vfiox_dma *dma = c->dma;
 	const struct dma_entry *e = dma_table_find_iova(&dma->table, iova, len);
 	struct vfiox_dma_owner *owner;
 
@@ -623,7 +430,7 @@ VFIOX_INLINE int
 unmap_range_locked(struct vfiox_container *c, uint64_t start, uint64_t len,
 		   bool by_iova)
 {
-	struct vfiox_dma *dma = &c->dma;
+	struct vfiox_dma *dma = c->dma;
 	const struct dma_entry *e;
 
 	e = by_iova ? dma_table_find_iova(&dma->table, start, len) :
@@ -658,9 +465,9 @@ unmap_range(struct vfiox_container *c, uint64_t start, size_t len, bool by_iova)
 		       by_iova ? "IOVA" : "vaddr", (unsigned long long)start, len);
 		return -EINVAL;
 	}
-	vfiox_lock(&c->dma.lock);
+	vfiox_lock(&c->dma->lock);
 	ret = unmap_range_locked(c, start, len, by_iova);
-	vfiox_unlock(&c->dma.lock);
+	vfiox_unlock(&c->dma->lock);
 	return ret;
 }
 
@@ -682,12 +489,12 @@ VFIOX_API int vfiox_dma_unmap_all(struct vfiox_container *c)
 
 	if (!c)
 		return -EINVAL;
-	vfiox_lock(&c->dma.lock);
-	while (c->dma.table.entries && !ret) {
-		ret = unmap_entry(c, c->dma.table.entries);
+	vfiox_lock(&c->dma->lock);
+	while (c->dma->table.entries && !ret) {
+		ret = unmap_entry(c, c->dma->table.entries);
 		n += !ret;
 	}
-	vfiox_unlock(&c->dma.lock);
+	vfiox_unlock(&c->dma->lock);
 	return ret ? ret : n;
 }
 
@@ -696,7 +503,7 @@ VFIOX_API VFIOX_HOT int vfiox_dma_translate(const struct vfiox_container *c,
 {
 	if (!c || !iova)
 		return -EINVAL;
-	return dma_table_translate(&c->dma.table, (uintptr_t)vaddr, iova);
+	return dma_table_translate(&c->dma->table, (uintptr_t)vaddr, iova);
 }
 
 VFIOX_API VFIOX_HOT int vfiox_dma_reverse(const struct vfiox_container *c, uint64_t iova,
@@ -707,7 +514,7 @@ VFIOX_API VFIOX_HOT int vfiox_dma_reverse(const struct vfiox_container *c, uint6
 
 	if (!c || !vaddr)
 		return -EINVAL;
-	ret = dma_table_reverse(&c->dma.table, iova, &va);
+	ret = dma_table_reverse(&c->dma->table, iova, &va);
 	if (!ret)
 		*vaddr = (void *)(uintptr_t)va;
 	return ret;
@@ -718,11 +525,11 @@ VFIOX_API int vfiox_dma_stats(struct vfiox_container *c,
 {
 	if (!c || !stats || stats->sz < sizeof(*stats))
 		return -EINVAL;
-	vfiox_lock(&c->dma.lock);
-	stats->entries_used = c->dma.entries_used;
-	stats->entries_avail = c->dma.entries_limit - c->dma.entries_used;
-	stats->mapped_bytes = c->dma.mapped_bytes;
-	vfiox_unlock(&c->dma.lock);
+	vfiox_lock(&c->dma->lock);
+	stats->entries_used = c->dma->entries_used;
+	stats->entries_avail = c->dma->entries_limit - c->dma->entries_used;
+	stats->mapped_bytes = c->dma->mapped_bytes;
+	vfiox_unlock(&c->dma->lock);
 	return 0;
 }
 
@@ -734,10 +541,10 @@ VFIOX_API int vfiox_dma_avail_check(struct vfiox_container *c,
 	if (!c || !kernel || !ours)
 		return -EINVAL;
 	/* Under the lock: no map of ours lands between the two reads. */
-	vfiox_lock(&c->dma.lock);
+	vfiox_lock(&c->dma->lock);
 	ret = vfiox_container_read_dma_avail(c, kernel);
-	*ours = c->dma.entries_limit - c->dma.entries_used;
-	vfiox_unlock(&c->dma.lock);
+	*ours = c->dma->entries_limit - c->dma->entries_used;
+	vfiox_unlock(&c->dma->lock);
 	if (ret)
 		return ret;
 	if (*kernel == *ours)

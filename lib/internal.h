@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Object layouts and helpers shared inside libvfiox; not installed. */
+/*
+ * Object layouts and helpers shared inside libvfiox; not installed. The DMA
+ * engine's insides are not here but in dma_internal.h, which only the files
+ * that must touch them include.
+ */
 #ifndef VFIOX_INTERNAL_H
 #define VFIOX_INTERNAL_H
 
@@ -10,9 +14,6 @@
 #include <linux/vfio.h>
 
 #include <vfiox.h>
-#include "dma_table.h"
-#include "iova.h"
-#include "lock.h"
 #include "sys.h"
 
 #define VFIOX_PATH_MAX 512
@@ -24,43 +25,12 @@ struct vfiox_env {
 	char sysfs_root[VFIOX_PATH_MAX];
 };
 
-/*
- * Something that lives and dies with a DMA entry, such as the record of a
- * P2P mapping. The engine never looks inside it: it calls @release, under
- * the DMA lock, once the entry is gone for good, and @release must not call
- * back into the engine. "Gone for good" is: unmapped; dropped with every
- * other entry when the last group left or the container closes; or, for an
- * entry the kernel revoked (vfiox_dma_revoke_locked()), when a new mapping
- * reuses any of its IOVA range or the owner lets go of it
- * (vfiox_dma_release_revoked_locked()).
- */
-struct vfiox_dma_owner {
-	void (*release)(struct vfiox_dma_owner *o);
-	/* The engine's, while the owned entry is revoked: */
-	uint64_t iova, len;
-	struct vfiox_dma_owner *next;
-};
-
-/* The DMA engine's state, one per container (lib/dma.c). */
-struct vfiox_dma {
-	struct vfiox_lock lock;	/* serialises map/unmap/rebuild */
-	struct dma_table table;
-	struct iova_space space;
-	uint32_t entries_limit;	/* kernel entries we may use in total */
-	uint32_t entries_used;
-	uint64_t mapped_bytes;
-	uint64_t min_page;
-	struct vfiox_resv_region *relaxable;	/* sorted by start */
-	int nr_relaxable;
-	bool iopf;		/* IOPF mode: maps carry VFIOX_DMA_MAP_FLAG_IOPF */
-	struct vfiox_dma_owner *revoked;	/* owners of revoked entries */
-};
-
+struct vfiox_dma;		/* dma_internal.h */
 struct p2p_record;		/* p2p.c */
 
 struct vfiox_container {
 	struct vfiox_env env;
-	struct vfiox_dma dma;
+	struct vfiox_dma *dma;
 	int fd;
 	int want_type;		/* 0: type1v2, falling back to type1 */
 	int iommu_type;		/* 0 until the first group attaches */
@@ -70,7 +40,7 @@ struct vfiox_container {
 	uint32_t nr_resv;
 	bool allow_relaxable;
 	struct vfiox_group *groups;
-	struct p2p_record *p2p;		/* P2P mappings (p2p.c), under dma.lock */
+	struct p2p_record *p2p;		/* P2P mappings, under dma->lock */
 	struct vfiox_events *events;	/* the source watching it, or NULL */
 	struct vfiox_req_watch *req;	/* device request thread, or NULL */
 	bool req_thread;	/* may start it (not on the fake kernel) */
@@ -143,37 +113,16 @@ uint32_t vfiox_region_areas(const struct vfiox_region *r,
 /* Unlink and close every device of a group (used on group close). */
 void vfiox_device_close_all(struct vfiox_group *g);
 
-/* DMA engine life cycle (lib/dma.c). */
-void vfiox_dma_init(struct vfiox_container *c);
+/* The DMA engine's life cycle, all a container needs of it (lib/dma.c):
+ * 0 or -ENOMEM; fini releases every mapping's owner. */
+int vfiox_dma_init(struct vfiox_container *c);
 void vfiox_dma_fini(struct vfiox_container *c);
-/* Recompute free IOVA space and limits after the IOMMU info changed. */
-int vfiox_dma_rebuild(struct vfiox_container *c);
 /* The last group left and the kernel dropped every mapping: drop them
  * from libvfiox's books too, with the IOVA space. */
 void vfiox_dma_drop_all(struct vfiox_container *c);
-
-/*
- * For callers that hold dma.lock: vfiox_dma_map() or vfiox_dma_map_fixed()
- * (@fixed) with @owner, may be NULL, bound to the new entry.
- */
-int vfiox_dma_map_owned_locked(struct vfiox_container *c, void *vaddr,
-			       size_t len, bool fixed, uint64_t *iova,
-			       const struct vfiox_dma_opts *opts,
-			       struct vfiox_dma_owner *owner);
-/* vfiox_dma_unmap_iova() for a caller that holds dma.lock. */
-int vfiox_dma_unmap_iova_locked(struct vfiox_container *c, uint64_t iova,
-				uint64_t len);
-/*
- * The kernel removed the mapping at exactly [iova, iova + len) by itself:
- * drop it from libvfiox's books only, and keep its owner, if any, on the
- * revoked list until its IOVA is reused. 0 or -ENOENT.
- */
-int vfiox_dma_revoke_locked(struct vfiox_container *c, uint64_t iova,
-			    uint64_t len);
-/* The owner of a revoked entry lets go of it: @o leaves the revoked list
- * and is released now. */
-void vfiox_dma_release_revoked_locked(struct vfiox_container *c,
-				      struct vfiox_dma_owner *o);
+/* Recompute the free IOVA space and the entry limit after the IOMMU info
+ * changed (lib/iova_space.c). */
+int vfiox_iova_space_rebuild(struct vfiox_container *c);
 
 /* The kernel revoked @device's mapping at [iova, +len) (lib/p2p.c): 1 if
  * it was ours and is now dropped and marked revoked, 0 if not (already

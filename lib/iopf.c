@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "dma_internal.h"
 #include "uapi_ext.h"
 
 #define IOPF_CAPS (VFIOX_PCI_CAP_PRI | VFIOX_PCI_CAP_ATS)
@@ -82,16 +82,16 @@ static int switch_mode(struct vfiox_container *c)
 	struct vfiox_iommu_iopf req = { .argsz = sizeof(req) };
 	int ret;
 
-	if (c->dma.iopf)
+	if (c->dma->iopf)
 		return 0;
-	if (c->dma.entries_used) {
+	if (c->dma->entries_used) {
 		pr_err("the container has %u mappings: IOPF must be enabled before the first",
-		       c->dma.entries_used);
+		       c->dma->entries_used);
 		return -EBUSY;
 	}
 	ret = c->env.sys->ioctl(c->fd, VFIOX_IOMMU_ENABLE_IOPF, &req);
 	if (!ret)
-		c->dma.iopf = true;
+		c->dma->iopf = true;
 	return ret < 0 ? ret : 0;
 }
 
@@ -111,15 +111,15 @@ VFIOX_API int vfiox_container_enable_iopf(struct vfiox_container *c)
 			log_no_kernel();
 		return ext < 0 ? ext : -ENOTTY;
 	}
-	vfiox_lock(&c->dma.lock);
+	vfiox_lock(&c->dma->lock);
 	ret = switch_mode(c);
-	vfiox_unlock(&c->dma.lock);
+	vfiox_unlock(&c->dma->lock);
 	if (ret == -EOPNOTSUPP) {
 		c->iopf_refused = ret;
 		if (!count_lacking(c))
 			pr_err("the IOMMU refused I/O page faults for a device of the container");
 		pr_err("the container stays in pinned mode");
-	} else if (ret == -EBUSY && c->dma.entries_used == 0) {
+	} else if (ret == -EBUSY && c->dma->entries_used == 0) {
 		pr_err("VFIOX_IOMMU_ENABLE_IOPF: the kernel has mappings libvfiox did not make");
 	} else if (ret && ret != -EBUSY) {
 		pr_err("VFIOX_IOMMU_ENABLE_IOPF: %s", ERRSTR(ret));
@@ -131,5 +131,5 @@ VFIOX_API int vfiox_container_enable_iopf(struct vfiox_container *c)
 
 VFIOX_API int vfiox_container_iopf_enabled(const struct vfiox_container *c)
 {
-	return c ? c->dma.iopf : -EINVAL;
+	return c ? c->dma->iopf : -EINVAL;
 }

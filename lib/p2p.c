@@ -2,7 +2,7 @@
 /*
  * Peer-to-peer mappings: a region of one device mapped into the container
  * for another to DMA to. Each has a record, the owner of its DMA entry
- * (internal.h): the DMA engine releases it when the entry is unmapped
+ * (dma_internal.h): the DMA engine releases it when the entry is unmapped
  * by any call, or, once the kernel revoked it, when a new mapping reuses
  * its IOVA. Records change only under the DMA lock, so each call here
  * takes that lock once, around the DMA work and the record together.
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "dma_internal.h"
 #include "uapi_ext.h"
 
 struct p2p_record {
@@ -100,14 +100,14 @@ static int map_recorded(struct vfiox_container *c, void *vaddr,
 {
 	int ret;
 
-	vfiox_lock(&c->dma.lock);
+	vfiox_lock(&c->dma->lock);
 	ret = vfiox_dma_map_owned_locked(c, vaddr, r->m.len, fixed, iova, opts,
 					 &r->owner);
 	if (!ret) {
 		r->m.iova = *iova;
 		link_record(c, r);
 	}
-	vfiox_unlock(&c->dma.lock);
+	vfiox_unlock(&c->dma->lock);
 	return ret;
 }
 
@@ -172,7 +172,7 @@ int vfiox_p2p_revoke(struct vfiox_container *c, const char *device,
 	struct p2p_record *r;
 	int ret = 0;
 
-	vfiox_lock(&c->dma.lock);
+	vfiox_lock(&c->dma->lock);
 	r = find_record(c, iova, false);
 	/* The device must match too: after an unmap the IOVA may already
 	 * carry a newer mapping that this late event is not about. */
@@ -183,7 +183,7 @@ int vfiox_p2p_revoke(struct vfiox_container *c, const char *device,
 			device, (unsigned long long)iova, (unsigned long long)len);
 		ret = 1;
 	}
-	vfiox_unlock(&c->dma.lock);
+	vfiox_unlock(&c->dma->lock);
 	return ret;
 }
 
@@ -221,9 +221,9 @@ VFIOX_API int vfiox_p2p_unmap(struct vfiox_container *c, uint64_t iova,
 
 	if (!c)
 		return -EINVAL;
-	vfiox_lock(&c->dma.lock);
+	vfiox_lock(&c->dma->lock);
 	ret = p2p_unmap_locked(c, iova, len);
-	vfiox_unlock(&c->dma.lock);
+	vfiox_unlock(&c->dma->lock);
 	return ret;
 }
 
@@ -235,11 +235,11 @@ VFIOX_API int vfiox_p2p_list(struct vfiox_container *c,
 
 	if (!c || (n && !out))
 		return -EINVAL;
-	vfiox_lock(&c->dma.lock);
+	vfiox_lock(&c->dma->lock);
 	for (r = c->p2p; r; r = r->next, total++)
 		if ((uint32_t)total < n)
 			out[total] = r->m;
-	vfiox_unlock(&c->dma.lock);
+	vfiox_unlock(&c->dma->lock);
 	return total;
 }
 

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "fake_kernel.h"
+#include "../../lib/dma_internal.h"
 
 static const int errnos[] = { ENOMEM, EINTR, EFAULT, ENOSPC, EBUSY, ENODEV };
 
@@ -221,7 +222,7 @@ static struct snapshot snap(const struct world *w)
 
 	if (w->c) {
 		vfiox_dma_stats(w->c, &s.st);
-		s.free_bytes = w->c->dma.space.free_bytes;
+		s.free_bytes = w->c->dma->space.free_bytes;
 	}
 	return s;
 }
