@@ -175,10 +175,11 @@ int vfiox_p2p_revoke(struct vfiox_container *c, const char *device,
 	vfiox_lock(&c->dma->lock);
 	r = find_record(c, iova, false);
 	/* The device must match too: after an unmap the IOVA may already
-	 * carry a newer mapping that this late event is not about. */
-	if (r && r->m.len == len && !strcmp(r->m.device, device)) {
+	 * carry a newer mapping that this late event is not about. The
+	 * record is marked only with its entry revoked: the two stay in step. */
+	if (r && r->m.len == len && !strcmp(r->m.device, device) &&
+	    !vfiox_dma_revoke_locked(c, iova, len)) {
 		r->m.flags |= VFIOX_P2P_REVOKED;
-		vfiox_dma_revoke_locked(c, iova, len);
 		pr_warn("%s: the kernel revoked its P2P mapping at IOVA 0x%llx (+0x%llx): the device was released",
 			device, (unsigned long long)iova, (unsigned long long)len);
 		ret = 1;
