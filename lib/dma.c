@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hot.h"
 #include "dma_internal.h"
+#include "hot.h"
 #include "uapi_ext.h"
 
 int vfiox_dma_init(struct vfiox_container *c)
