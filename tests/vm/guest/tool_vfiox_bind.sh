@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# examples/vfiox-bind as a test: list edu, give it back to the kernel, bind
+# tools/vfiox-bind as a test: list edu, give it back to the kernel, bind
 # it to vfio-pci again (its node must be there when bind returns), and move
 # the SMBus with its whole group to vfio-pci and back to i801_smbus.
 set -e
