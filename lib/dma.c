@@ -65,7 +65,7 @@ void vfiox_dma_drop_all(struct vfiox_container *c)
 
 	vfiox_lock(&dma->lock);
 	if (dma->entries_used)
-		pr_warn("last group detached: the kernel dropped %u mappings",
+		pr_info("last group detached: the kernel dropped %u mappings",
 			dma->entries_used);
 	release_all_owners(dma);
 	dma_table_clear(&dma->table);

@@ -180,7 +180,7 @@ int vfiox_p2p_revoke(struct vfiox_container *c, const char *device,
 	if (r && r->m.len == len && !strcmp(r->m.device, device) &&
 	    !vfiox_dma_revoke_locked(c, iova, len)) {
 		r->m.flags |= VFIOX_P2P_REVOKED;
-		pr_warn("%s: the kernel revoked its P2P mapping at IOVA 0x%llx (+0x%llx): the device was released",
+		pr_info("%s: the kernel revoked its P2P mapping at IOVA 0x%llx (+0x%llx): the device was released",
 			device, (unsigned long long)iova, (unsigned long long)len);
 		ret = 1;
 	}

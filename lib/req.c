@@ -41,7 +41,7 @@ static void release(struct vfiox_device *d)
 	const struct vfiox_sys *sys = d->group->container->env.sys;
 	uint32_t i;
 
-	pr_warn("%s: the kernel asks for the device back (unbind or unplug); releasing it",
+	pr_info("%s: the kernel asks for the device back (unbind or unplug); releasing it",
 		d->name);
 	for (i = 0; i < d->info.num_regions; i++) {
 		struct vfiox_region *r = &d->regions[i];

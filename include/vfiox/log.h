@@ -10,6 +10,13 @@ extern "C" {
 #define VFIOX_API __attribute__((visibility("default")))
 #endif
 
+/*
+ * Errors say why a call failed; warnings, that something is wrong although
+ * the call went on (a kernel that disagrees with libvfiox, lost events);
+ * information, a routine lifecycle event a caller may want to see (the
+ * kernel took a device back, dropped a closed container's mappings, revoked
+ * a P2P mapping); debug, what libvfiox skipped and why.
+ */
 enum vfiox_log_level {
 	VFIOX_LOG_ERR = 0,
 	VFIOX_LOG_WARN = 1,

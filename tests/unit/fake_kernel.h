@@ -191,5 +191,7 @@ void fk_fail_nth(const char *op, unsigned long n, int err);
 /* Capture log lines for assertions. */
 void fk_log_capture(void);
 bool fk_log_has(const char *needle);
+/* The level of the first captured message holding @needle, or -1. */
+int fk_log_level(const char *needle);
 
 #endif

@@ -209,13 +209,13 @@ void fk_fail_nth(const char *op, unsigned long n, int err)
 
 static char log_buf[16384];
 
+/* One line per message: its level as a digit, a space, the message. */
 static void capture(enum vfiox_log_level level, const char *msg, void *user)
 {
 	size_t used = strlen(log_buf);
 
-	(void)level;
 	(void)user;
-	snprintf(log_buf + used, sizeof(log_buf) - used, "%s\n", msg);
+	snprintf(log_buf + used, sizeof(log_buf) - used, "%d %s\n", (int)level, msg);
 }
 
 void fk_log_capture(void)
@@ -227,4 +227,15 @@ void fk_log_capture(void)
 bool fk_log_has(const char *needle)
 {
 	return strstr(log_buf, needle) != NULL;
+}
+
+int fk_log_level(const char *needle)
+{
+	const char *hit = strstr(log_buf, needle);
+
+	if (!hit)
+		return -1;
+	while (hit > log_buf && hit[-1] != '\n')
+		hit--;
+	return *hit - '0';
 }
