@@ -81,7 +81,6 @@ static int dma(struct edu *e, uint64_t src, uint64_t dst, uint64_t cmd)
 
 static int setup(struct edu *e, const char *bdf)
 {
-	uint16_t cmd = 0;
 	void *bar;
 	int ret;
 
@@ -93,10 +92,7 @@ static int setup(struct edu *e, const char *bdf)
 		ret = vfiox_device_open(e->g, bdf, NULL, &e->d);
 	/* Bus mastering: edu's DMA and its MSI are memory writes. */
 	if (!ret)
-		ret = vfiox_region_read(e->d, VFIO_PCI_CONFIG_REGION_INDEX, 4, &cmd, 2);
-	cmd |= 0x6;
-	if (!ret)
-		ret = vfiox_region_write(e->d, VFIO_PCI_CONFIG_REGION_INDEX, 4, &cmd, 2);
+		ret = vfiox_pci_enable_dma(e->d);
 	if (!ret)
 		ret = vfiox_irq_enable(e->d, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &e->efd);
 	if (!ret)

@@ -138,7 +138,6 @@ int main(int argc, char **argv)
 	struct vfiox_group *g;
 	struct nvme n;
 	uint64_t cap;
-	uint16_t cmd = 0;
 	void *bar;
 	int ret;
 
@@ -151,10 +150,7 @@ int main(int argc, char **argv)
 	if (!ret)
 		ret = vfiox_device_open(g, bdf, NULL, &d);
 	if (!ret)
-		ret = vfiox_region_read(d, VFIO_PCI_CONFIG_REGION_INDEX, 4, &cmd, 2);
-	cmd |= 0x6;	/* memory space and bus mastering */
-	if (!ret)
-		ret = vfiox_region_write(d, VFIO_PCI_CONFIG_REGION_INDEX, 4, &cmd, 2);
+		ret = vfiox_pci_enable_dma(d);	/* memory space and bus mastering */
 	if (!ret)
 		ret = vfiox_region_mmap(d, VFIO_PCI_BAR0_REGION_INDEX, &bar);
 	if (!ret)

@@ -103,6 +103,67 @@ VFIOX_API int vfiox_pci_parse_id(const char *str, int32_t *vendor,
 VFIOX_API int vfiox_pci_find(const struct vfiox_pci_match *m,
 			     struct vfiox_pci_dev *out, size_t max);
 
+/*
+ * The config space of a device opened with vfiox_device_open(), read and
+ * written through its config region (vfiox_region_read()/write()), so their
+ * errors are these calls' errors too: -ENODEV once the device was given
+ * back, the kernel's errno for a failed access. Offsets and bits are those
+ * of <linux/pci_regs.h> (PCI_COMMAND_MEMORY, PCI_CAP_ID_MSIX, ...).
+ */
+struct vfiox_device;
+
+/**
+ * vfiox_pci_command_update() - change bits of the PCI command register.
+ * @d: the device
+ * @set: bits to set (PCI_COMMAND_*)
+ * @clear: bits to clear; cleared before @set is applied
+ *
+ * The register is read, changed and written back only if it changed.
+ * Return: the new command register value (0 to 0xffff), or a negative errno.
+ */
+VFIOX_API int vfiox_pci_command_update(struct vfiox_device *d, uint16_t set,
+				       uint16_t clear);
+
+/**
+ * vfiox_pci_enable_dma() - let the device answer on its memory BARs and
+ * master the bus: set Memory Space Enable and Bus Master Enable.
+ * @d: the device
+ *
+ * Every driver needs this before its device can DMA or signal MSI/MSI-X,
+ * which are memory writes; other bits of the register are kept.
+ * Return: 0, or a negative errno.
+ */
+VFIOX_API int vfiox_pci_enable_dma(struct vfiox_device *d);
+
+/**
+ * vfiox_pci_find_cap() - find a capability in the standard list.
+ * @d: the device
+ * @id: the capability ID (PCI_CAP_ID_*)
+ * @after: 0 to search from the list's head, or the offset of a capability
+ *         found before, to find the next one with @id
+ *
+ * The walk is bounded: a list that loops is reported, not followed forever.
+ * Return: the capability's offset in config space (positive); -ENOENT when
+ * the device has none (more); -EINVAL for a bad @after; -EPROTO for a list
+ * that loops; the errno of a failed read.
+ */
+VFIOX_API int vfiox_pci_find_cap(struct vfiox_device *d, uint8_t id,
+				 uint8_t after);
+
+/**
+ * vfiox_pci_find_ext_cap() - find a capability in the extended list (PCI
+ * Express config space, from offset 0x100).
+ * @d: the device
+ * @id: the extended capability ID (PCI_EXT_CAP_ID_*)
+ * @after: 0 to search from the list's head, or the offset of a capability
+ *         found before, to find the next one with @id
+ *
+ * A device whose config region is smaller than 4 KiB has no extended list.
+ * Return: as vfiox_pci_find_cap().
+ */
+VFIOX_API int vfiox_pci_find_ext_cap(struct vfiox_device *d, uint16_t id,
+				     uint16_t after);
+
 #ifdef __cplusplus
 }
 #endif

@@ -29,7 +29,7 @@ struct fk_region {
 	uint8_t caps[512];	/* chain as the kernel appends it after the info */
 	uint32_t caps_len;
 	uint32_t cap_offset;	/* 0: sizeof(struct vfio_region_info) */
-	uint8_t data[256];	/* backing for the first 256 bytes */
+	uint8_t data[4096];	/* backing for the first 4 KiB */
 };
 
 struct fk_irq {

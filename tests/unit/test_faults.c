@@ -120,6 +120,8 @@ static int run_region_write(struct world *w)
 	return ret < 0 ? ret : 0;
 }
 
+static int run_pci_enable_dma(struct world *w) { return vfiox_pci_enable_dma(w->d); }
+
 static int run_irq_enable(struct world *w)
 {
 	return vfiox_irq_enable(w->d, VFIO_PCI_MSIX_IRQ_INDEX, 0, 2, w->fds);
@@ -195,6 +197,7 @@ static const struct op ops[] = {
 	{ "region_mmap", setup_device, run_region_mmap, undo_region_mmap, NULL },
 	{ "region_read", setup_device, run_region_read, undo_nothing, NULL },
 	{ "region_write", setup_device, run_region_write, undo_nothing, NULL },
+	{ "pci_enable_dma", setup_device, run_pci_enable_dma, undo_nothing, NULL },
 	{ "irq_enable", setup_device, run_irq_enable, undo_irq_enable, NULL },
 	{ "device_reset", setup_device, run_reset, undo_nothing, NULL },
 	{ "dma_map", setup_group, run_dma_map, undo_dma_map, NULL },

@@ -2,13 +2,12 @@
 /* edu raises its interrupt; the MSI eventfd set up by libvfiox fires. */
 #include <poll.h>
 #include <unistd.h>
+#include <linux/pci_regs.h>
 
 #include "vmtest.h"
 
 #define EDU_IRQ_RAISE 0x60
 #define EDU_IRQ_ACK 0x64
-#define PCI_CMD 0x04
-#define PCI_CMD_MEM_BM 0x06
 
 static int wait_fd(int fd, int ms)
 {
@@ -37,9 +36,11 @@ int main(void)
 	if (vt_failures)
 		return vt_done("edu_msi_eventfd");
 	/* MSI is a memory write by the device: it needs bus mastering. */
-	CHECK_RET(vfiox_region_read(d, VFIO_PCI_CONFIG_REGION_INDEX, PCI_CMD, &cmd, 2), 0);
-	cmd |= PCI_CMD_MEM_BM;
-	CHECK_RET(vfiox_region_write(d, VFIO_PCI_CONFIG_REGION_INDEX, PCI_CMD, &cmd, 2), 0);
+	CHECK_RET(vfiox_pci_enable_dma(d), 0);
+	CHECK_RET(vfiox_region_read(d, VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND, &cmd, 2), 0);
+	CHECK((cmd & (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER)) ==
+	      (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER),
+	      "command register 0x%04x after vfiox_pci_enable_dma()", cmd);
 	CHECK_RET(vfiox_irq_enable(d, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &efd), 0);
 	CHECK_RET(vfiox_region_mmap(d, VFIO_PCI_BAR0_REGION_INDEX, &p), 0);
 	if (vt_failures || !p)

@@ -182,13 +182,9 @@ struct vt_edu {
 /* Set up @d (edu, opened) for vt_edu_dma(); 0 or negative errno. */
 static inline int vt_edu_setup(struct vfiox_device *d, struct vt_edu *e)
 {
-	uint16_t cmd = 0;
 	void *bar = NULL;
-	int ret = vfiox_region_read(d, VFIO_PCI_CONFIG_REGION_INDEX, 4, &cmd, 2);
+	int ret = vfiox_pci_enable_dma(d);	/* memory space and bus master */
 
-	cmd |= 0x6;	/* memory space and bus master */
-	if (!ret)
-		ret = vfiox_region_write(d, VFIO_PCI_CONFIG_REGION_INDEX, 4, &cmd, 2);
 	if (!ret)
 		ret = vfiox_irq_enable(d, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &e->efd);
 	if (!ret)
