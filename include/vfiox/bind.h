@@ -38,6 +38,8 @@ struct vfiox_binding;
 
 /**
  * vfiox_pci_bind() - bind @bdf (or its whole group) to the driver.
+ * @bdf: the device's PCI address, "DDDD:BB:DD.F" or "BB:DD.F"
+ * @opts: NULL for the defaults, or how to bind
  * @out: receives the binding; pass it to vfiox_pci_unbind() to restore
  *
  * A device already on the driver is left alone (and left there on unbind).
@@ -53,13 +55,16 @@ VFIOX_API int vfiox_pci_bind(const char *bdf, const struct vfiox_bind_opts *opts
 /**
  * vfiox_pci_unbind() - give every device back to the driver it had (none
  * stays unbound), clear driver_override, and free @b.
+ * @b: a binding from vfiox_pci_bind()
  * Return: 0, or the first error (every device is still tried).
  */
 VFIOX_API int vfiox_pci_unbind(struct vfiox_binding *b);
 
 /**
  * vfiox_binding_forget() - free @b and leave its devices where they are
- * (for tools that bind and exit). Return: 0 or -EINVAL.
+ * (for tools that bind and exit).
+ * @b: a binding from vfiox_pci_bind()
+ * Return: 0 or -EINVAL.
  */
 VFIOX_API int vfiox_binding_forget(struct vfiox_binding *b);
 
@@ -67,13 +72,19 @@ VFIOX_API int vfiox_binding_forget(struct vfiox_binding *b);
  * vfiox_pci_release() - take @bdf off its driver, clear driver_override and
  * let the kernel probe it, so that its own choice of driver (if any) takes
  * it; for giving back a device bound by another process.
+ * @bdf: the device's PCI address
+ * @opts: NULL, or where sysfs is (@sysfs_root); the other fields are unused
  * @driver: receives the driver it ended on, "" for none (may be NULL)
+ * @len: size of @driver in bytes
  * Return: 0, -EINVAL, -ENODEV, or the errno of the sysfs write.
  */
 VFIOX_API int vfiox_pci_release(const char *bdf, const struct vfiox_bind_opts *opts,
 				char *driver, size_t len);
 
-/** vfiox_binding_group() - the IOMMU group number of the binding. */
+/**
+ * vfiox_binding_group() - the IOMMU group number of the binding.
+ * @b: a binding from vfiox_pci_bind()
+ */
 VFIOX_API int vfiox_binding_group(const struct vfiox_binding *b);
 
 #ifdef __cplusplus

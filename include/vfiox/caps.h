@@ -54,6 +54,12 @@ VFIOX_API int vfiox_cap_walk(const void *info, size_t argsz, size_t hdr_size,
 
 /**
  * vfiox_cap_find() - find the first capability with @id.
+ * @info: the buffer the kernel filled
+ * @argsz: its valid length
+ * @hdr_size: size of the fixed info struct
+ * @first: the struct's cap_offset (0: no capabilities)
+ * @id: the capability id to find
+ * @out: receives the capability
  *
  * Same validation as vfiox_cap_walk(), which it uses; the whole chain is
  * checked even after a match.

@@ -47,6 +47,8 @@ struct vfiox_container_opts {
 
 /**
  * struct vfiox_iova_range - a usable IOVA range, both ends inclusive.
+ * @start: its first IOVA
+ * @end: its last IOVA
  */
 struct vfiox_iova_range {
 	uint64_t start;
@@ -100,11 +102,16 @@ VFIOX_API int vfiox_container_open(const struct vfiox_container_opts *opts,
  */
 VFIOX_API void vfiox_container_close(struct vfiox_container *c);
 
-/** vfiox_container_fd() - the container's file descriptor (still owned). */
+/**
+ * vfiox_container_fd() - the container's file descriptor (still owned).
+ * @c: container
+ */
 VFIOX_API int vfiox_container_fd(const struct vfiox_container *c);
 
 /**
  * vfiox_container_check_extension() - VFIO_CHECK_EXTENSION.
+ * @c: container
+ * @ext: the extension (VFIO_TYPE1v2_IOMMU, ...)
  * Return: 1 if present, 0 if not, negative errno on failure.
  */
 VFIOX_API int vfiox_container_check_extension(struct vfiox_container *c,
@@ -112,6 +119,8 @@ VFIOX_API int vfiox_container_check_extension(struct vfiox_container *c,
 
 /**
  * vfiox_container_iommu_info() - copy out the last IOMMU info read.
+ * @c: container
+ * @info: receives the info; the caller sets @info->sz
  * Return: 0, -EINVAL on bad arguments, -ENODEV while no group is attached.
  */
 VFIOX_API int vfiox_container_iommu_info(const struct vfiox_container *c,
@@ -119,6 +128,9 @@ VFIOX_API int vfiox_container_iommu_info(const struct vfiox_container *c,
 
 /**
  * vfiox_container_iova_ranges() - copy out up to @max usable IOVA ranges.
+ * @c: container
+ * @ranges: array for up to @max ranges (may be NULL when @max is 0)
+ * @max: entries in @ranges
  * Return: the total number of ranges (may exceed @max), or negative errno.
  */
 VFIOX_API int vfiox_container_iova_ranges(const struct vfiox_container *c,
@@ -127,6 +139,7 @@ VFIOX_API int vfiox_container_iova_ranges(const struct vfiox_container *c,
 
 /**
  * vfiox_container_refresh() - read VFIO_IOMMU_GET_INFO again.
+ * @c: container
  * Return: 0 or negative errno; on failure the previous info is kept.
  */
 VFIOX_API int vfiox_container_refresh(struct vfiox_container *c);

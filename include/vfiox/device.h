@@ -112,7 +112,10 @@ struct vfiox_irq_info {
 /**
  * vfiox_device_open() - get a device fd from @g by name (a PCI address for
  * vfio-pci) and read its device, region and IRQ info.
+ * @g: the group the device is in
+ * @name: the device's name in its group: its PCI address for vfio-pci
  * @opts: NULL or options (VF token)
+ * @out: receives the device
  * Return: 0; -EINVAL for a bad name or token; -EEXIST if already open; the
  * kernel's errno otherwise.
  */
@@ -120,32 +123,70 @@ VFIOX_API int vfiox_device_open(struct vfiox_group *g, const char *name,
 				const struct vfiox_device_opts *opts,
 				struct vfiox_device **out);
 
-/** vfiox_device_close() - see the header comment. @d may be NULL. */
+/**
+ * vfiox_device_close() - close @d: unmap every region mapped through
+ * libvfiox, disable every IRQ index enabled through it, close the eventfds
+ * it created and the device fd.
+ * @d: device, may be NULL
+ */
 VFIOX_API void vfiox_device_close(struct vfiox_device *d);
 
-/** vfiox_device_released() - 1 once libvfiox gave the device back, else 0. */
+/**
+ * vfiox_device_released() - 1 once libvfiox gave the device back, else 0.
+ * @d: device
+ */
 VFIOX_API int vfiox_device_released(const struct vfiox_device *d);
 
-/** vfiox_device_fd() - the device fd (still owned by the device). */
+/**
+ * vfiox_device_fd() - the device fd (still owned by the device).
+ * @d: device
+ */
 VFIOX_API int vfiox_device_fd(const struct vfiox_device *d);
 
-/** vfiox_device_name() - the name it was opened with. */
+/**
+ * vfiox_device_name() - the name it was opened with.
+ * @d: device
+ */
 VFIOX_API const char *vfiox_device_name(const struct vfiox_device *d);
 
+/**
+ * vfiox_device_info() - copy out the device info read at open.
+ * @d: device
+ * @info: receives it; the caller sets @info->sz
+ * Return: 0, or -EINVAL for bad arguments.
+ */
 VFIOX_API int vfiox_device_info(const struct vfiox_device *d,
 				struct vfiox_device_info *info);
 
-/** Return: 0, or -EINVAL for an index past num_regions. */
+/**
+ * vfiox_device_region_info() - copy out a region's info read at open.
+ * @d: device
+ * @index: region index, below @num_regions of vfiox_device_info()
+ * @info: receives it; the caller sets @info->sz
+ * Return: 0, or -EINVAL for an index past num_regions.
+ */
 VFIOX_API int vfiox_device_region_info(const struct vfiox_device *d,
 				       uint32_t index,
 				       struct vfiox_region_info *info);
 
-/** Return: 0, or -EINVAL for an index past num_irqs. */
+/**
+ * vfiox_device_irq_info() - copy out an IRQ index's info read at open.
+ * @d: device
+ * @index: IRQ index, below @num_irqs of vfiox_device_info()
+ * @info: receives it; the caller sets @info->sz
+ * Return: 0, or -EINVAL for an index past num_irqs.
+ */
 VFIOX_API int vfiox_device_irq_info(const struct vfiox_device *d,
 				    uint32_t index, struct vfiox_irq_info *info);
 
 /**
  * vfiox_region_read() - read @len bytes at @off of region @index.
+ * @d: device
+ * @index: region index (VFIO_PCI_BAR0_REGION_INDEX, ...)
+ * @off: offset in the region
+ * @buf: receives the bytes
+ * @len: bytes to read
+ *
  * Bounds are checked before any syscall: a range past the region's end,
  * an overflowing one, or a region without the READ flag gets -EINVAL.
  * Return: 0 when all @len bytes were read, -EIO on a short read.
@@ -153,12 +194,21 @@ VFIOX_API int vfiox_device_irq_info(const struct vfiox_device *d,
 VFIOX_API int vfiox_region_read(struct vfiox_device *d, uint32_t index,
 				uint64_t off, void *buf, size_t len);
 
-/** vfiox_region_write() - the write twin of vfiox_region_read(). */
+/**
+ * vfiox_region_write() - the write twin of vfiox_region_read().
+ * @d: device
+ * @index: region index
+ * @off: offset in the region
+ * @buf: the bytes to write
+ * @len: bytes to write
+ */
 VFIOX_API int vfiox_region_write(struct vfiox_device *d, uint32_t index,
 				 uint64_t off, const void *buf, size_t len);
 
 /**
  * vfiox_region_mmap() - map region @index into the process.
+ * @d: device
+ * @index: region index
  * @out: receives the start of a virtual range of the region's full size
  *
  * Only the sparse areas (or the whole region without a sparse cap) are
@@ -171,12 +221,20 @@ VFIOX_API int vfiox_region_write(struct vfiox_device *d, uint32_t index,
 VFIOX_API int vfiox_region_mmap(struct vfiox_device *d, uint32_t index,
 				void **out);
 
-/** vfiox_region_munmap() - undo vfiox_region_mmap(); -ENOENT if unmapped. */
+/**
+ * vfiox_region_munmap() - undo vfiox_region_mmap(); -ENOENT if unmapped.
+ * @d: device
+ * @index: region index
+ */
 VFIOX_API int vfiox_region_munmap(struct vfiox_device *d, uint32_t index);
 
 /**
  * vfiox_irq_enable() - create @count eventfds and make vectors
  * [@start, @start + @count) of IRQ @index signal them.
+ * @d: device
+ * @index: IRQ index (VFIO_PCI_MSIX_IRQ_INDEX, ...)
+ * @start: first vector
+ * @count: number of vectors
  * @fds: receives the eventfds; they stay owned by the device
  * Return: 0; -EINVAL if the index or range is past what the device has or
  * the index cannot signal an eventfd; the kernel's errno otherwise, with no
@@ -188,22 +246,44 @@ VFIOX_API int vfiox_irq_enable(struct vfiox_device *d, uint32_t index,
 /**
  * vfiox_irq_set_eventfds() - like vfiox_irq_enable() with the caller's own
  * eventfds (-1 leaves a vector unassigned). The caller keeps ownership.
+ * @d: device
+ * @index: IRQ index
+ * @start: first vector
+ * @count: number of vectors
+ * @fds: @count eventfds, one per vector, or -1
  */
 VFIOX_API int vfiox_irq_set_eventfds(struct vfiox_device *d, uint32_t index,
 				     uint32_t start, uint32_t count,
 				     const int *fds);
 
-/** vfiox_irq_disable() - tear down every vector of @index. */
+/**
+ * vfiox_irq_disable() - tear down every vector of @index.
+ * @d: device
+ * @index: IRQ index
+ */
 VFIOX_API int vfiox_irq_disable(struct vfiox_device *d, uint32_t index);
 
-/** vfiox_irq_mask()/vfiox_irq_unmask() - one vector of a maskable index. */
+/**
+ * vfiox_irq_mask() - mask one vector of a maskable index.
+ * @d: device
+ * @index: IRQ index whose info has VFIO_IRQ_INFO_MASKABLE
+ * @vector: the vector to mask
+ */
 VFIOX_API int vfiox_irq_mask(struct vfiox_device *d, uint32_t index,
 			     uint32_t vector);
+
+/**
+ * vfiox_irq_unmask() - unmask one vector of a maskable index.
+ * @d: device
+ * @index: IRQ index whose info has VFIO_IRQ_INFO_MASKABLE
+ * @vector: the vector to unmask
+ */
 VFIOX_API int vfiox_irq_unmask(struct vfiox_device *d, uint32_t index,
 			       uint32_t vector);
 
 /**
  * vfiox_device_reset() - VFIO_DEVICE_RESET.
+ * @d: device
  * Return: 0, -ENOTSUP if the device does not advertise reset, or the
  * kernel's errno.
  */

@@ -59,6 +59,9 @@ struct vfiox_dma_stats {
 
 /**
  * vfiox_dma_map() - map @len bytes at @vaddr at an IOVA libvfiox chooses.
+ * @c: container
+ * @vaddr: start of the buffer in this process
+ * @len: its length in bytes
  * @opts: NULL or constraints
  * @iova: receives the IOVA
  *
@@ -78,6 +81,11 @@ VFIOX_API int vfiox_dma_map(struct vfiox_container *c, void *vaddr,
 
 /**
  * vfiox_dma_map_fixed() - map at a caller-chosen IOVA.
+ * @c: container
+ * @vaddr: start of the buffer in this process
+ * @len: its length in bytes
+ * @iova: the IOVA to map it at
+ * @opts: NULL or constraints (@opts->read_only; the IOVA is the caller's)
  * Return: as vfiox_dma_map(); -EEXIST if the IOVA range overlaps a mapping;
  * -EPERM if it touches a direct-relaxable region and the container was not
  * opened with allow_relaxable (the message names the region and its group);
@@ -89,7 +97,9 @@ VFIOX_API int vfiox_dma_map_fixed(struct vfiox_container *c, void *vaddr,
 
 /**
  * vfiox_dma_identity_regions() - what a VMM identity-maps for its guest.
+ * @c: container
  * @out: array for up to @max ranges (may be NULL when @max is 0)
+ * @max: entries in @out
  *
  * The direct-relaxable regions of every attached group (RMRRs, the floppy
  * window), rounded out to the IOMMU page size and merged, sorted by start.
@@ -105,6 +115,11 @@ VFIOX_API int vfiox_dma_identity_regions(struct vfiox_container *c,
 /**
  * vfiox_dma_map_identity() - map @vaddr at IOVA == @r->start, for the
  * @r->end - @r->start + 1 bytes of one range of vfiox_dma_identity_regions().
+ * @c: container
+ * @r: one range returned by vfiox_dma_identity_regions()
+ * @vaddr: the memory to map there, @r->end - @r->start + 1 bytes
+ * @opts: NULL or constraints (@opts->read_only)
+ *
  * The container must have been opened with allow_relaxable.
  * Return: as vfiox_dma_map_fixed(); -EPERM without allow_relaxable; -EINVAL
  * if @r is not one of those ranges; the kernel's errno when it refuses the
@@ -117,6 +132,9 @@ VFIOX_API int vfiox_dma_map_identity(struct vfiox_container *c,
 
 /**
  * vfiox_dma_unmap_iova() - remove the mapping [@iova, @iova + @len).
+ * @c: container
+ * @iova: start of the mapping
+ * @len: its length
  * Return: 0; -ENOENT if nothing is mapped there; -EINVAL if the range is
  * not exactly one mapping (type1 v2 cannot split one); the kernel's errno,
  * with the table unchanged.
@@ -124,12 +142,18 @@ VFIOX_API int vfiox_dma_map_identity(struct vfiox_container *c,
 VFIOX_API int vfiox_dma_unmap_iova(struct vfiox_container *c, uint64_t iova,
 				   size_t len);
 
-/** vfiox_dma_unmap_vaddr() - the same, naming the mapping by its buffer. */
+/**
+ * vfiox_dma_unmap_vaddr() - the same, naming the mapping by its buffer.
+ * @c: container
+ * @vaddr: the buffer's address as it was mapped
+ * @len: its length
+ */
 VFIOX_API int vfiox_dma_unmap_vaddr(struct vfiox_container *c, void *vaddr,
 				    size_t len);
 
 /**
  * vfiox_dma_unmap_all() - remove every mapping made through libvfiox.
+ * @c: container
  * Return: the number removed, or the first error (mappings not yet removed
  * stay in the table).
  */
@@ -137,24 +161,38 @@ VFIOX_API int vfiox_dma_unmap_all(struct vfiox_container *c);
 
 /**
  * vfiox_dma_translate() - IOVA of any byte inside a mapped buffer.
+ * @c: container
+ * @vaddr: an address inside a mapped buffer
+ * @iova: receives the IOVA the device uses for it
  * Return: 0 with *@iova set, or -ENOENT. Lock-free; see the header comment.
  */
 VFIOX_API int vfiox_dma_translate(const struct vfiox_container *c,
 				  const void *vaddr, uint64_t *iova);
 
-/** vfiox_dma_reverse() - the buffer address behind an IOVA; 0 or -ENOENT. */
+/**
+ * vfiox_dma_reverse() - the buffer address behind an IOVA; 0 or -ENOENT.
+ * @c: container
+ * @iova: an IOVA inside a mapping
+ * @vaddr: receives the process address it maps
+ */
 VFIOX_API int vfiox_dma_reverse(const struct vfiox_container *c, uint64_t iova,
 				void **vaddr);
 
-/** vfiox_dma_stats() - see struct vfiox_dma_stats. */
+/**
+ * vfiox_dma_stats() - see struct vfiox_dma_stats.
+ * @c: container
+ * @stats: receives the figures; the caller sets @stats->sz
+ */
 VFIOX_API int vfiox_dma_stats(struct vfiox_container *c,
 			      struct vfiox_dma_stats *stats);
 
 /**
  * vfiox_dma_avail_check() - re-read the kernel's dma_avail and compare it
- * with libvfiox's own count of entries left (seed 003's validation).
+ * with libvfiox's own count of entries left.
+ * @c: container
  * @kernel: the kernel's dma_avail now
  * @ours: the entries libvfiox believes are left
+ *
  * A mismatch means someone else maps through the same container fd, or a
  * mapping the kernel revoked that libvfiox has not heard of; it is logged.
  * Return: 0 when they agree, 1 when they differ, -ENOTSUP when the kernel

@@ -72,6 +72,10 @@ struct vfiox_events_opts {
 
 /**
  * vfiox_events_open() - open an event source that calls @fn(event, @arg).
+ * @opts: NULL for the defaults, or options
+ * @fn: called for every event, on the thread that dispatches
+ * @arg: passed to @fn
+ * @out: receives the event source
  * Return: 0; -EOPNOTSUPP when the kernel has no events family (stock
  * kernel); -EPERM when @opts->admin is set without CAP_NET_ADMIN;
  * -EINVAL, -ENOMEM, -ENOTSUP (built without libnl).
@@ -80,13 +84,18 @@ VFIOX_API int vfiox_events_open(const struct vfiox_events_opts *opts,
 				vfiox_event_fn fn, void *arg,
 				struct vfiox_events **out);
 
-/** vfiox_events_close() - stop watching every container and close. */
+/**
+ * vfiox_events_close() - stop watching every container and close.
+ * @ev: event source, may be NULL
+ */
 VFIOX_API void vfiox_events_close(struct vfiox_events *ev);
 
 /**
  * vfiox_events_watch() - receive @c's events (revoked P2P mappings are
  * then dropped from @c's DMA table as they arrive). A container is
  * watched by at most one source; closing the container stops it.
+ * @ev: event source
+ * @c: container, with a group attached
  * Return: 0; -EOPNOTSUPP when the kernel lacks the VFIOX_EVENTS
  * extension; -EBUSY when another source watches @c; -ENODEV when no group
  * is attached yet (the IOMMU is not set); -EINVAL.
@@ -94,15 +103,23 @@ VFIOX_API void vfiox_events_close(struct vfiox_events *ev);
 VFIOX_API int vfiox_events_watch(struct vfiox_events *ev,
 				 struct vfiox_container *c);
 
-/** vfiox_events_unwatch() - stop receiving @c's events. 0, -ENOENT. */
+/**
+ * vfiox_events_unwatch() - stop receiving @c's events. 0, -ENOENT.
+ * @ev: event source
+ * @c: a container @ev watches
+ */
 VFIOX_API int vfiox_events_unwatch(struct vfiox_events *ev,
 				   struct vfiox_container *c);
 
-/** vfiox_events_fd() - the fd to poll for POLLIN. */
+/**
+ * vfiox_events_fd() - the fd to poll for POLLIN.
+ * @ev: event source
+ */
 VFIOX_API int vfiox_events_fd(const struct vfiox_events *ev);
 
 /**
  * vfiox_events_dispatch() - handle every queued message; never blocks.
+ * @ev: event source
  * Return: the number of events delivered to the callback, or a negative
  * errno (-ENOBUFS: the socket overflowed and events were lost).
  */
@@ -111,12 +128,17 @@ VFIOX_API int vfiox_events_dispatch(struct vfiox_events *ev);
 /**
  * vfiox_events_wait() - block until at least one event was delivered or
  * @timeout_ms passed (-1: no limit).
+ * @ev: event source
+ * @timeout_ms: the longest wait in milliseconds, -1 for no limit
  * Return: the number delivered, -ETIMEDOUT, or a negative errno.
  */
 VFIOX_API int vfiox_events_wait(struct vfiox_events *ev, int timeout_ms);
 
-/** vfiox_events_dropped() - messages ignored so far: not from the kernel,
- * or malformed. */
+/**
+ * vfiox_events_dropped() - messages ignored so far: not from the kernel,
+ * or malformed.
+ * @ev: event source
+ */
 VFIOX_API int vfiox_events_dropped(const struct vfiox_events *ev);
 
 #ifdef __cplusplus

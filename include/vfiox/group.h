@@ -34,6 +34,9 @@ VFIOX_API int vfiox_group_open(struct vfiox_container *c, int group_nr,
 /**
  * vfiox_group_open_pci() - open the group of PCI device @bdf ("DDDD:BB:DD.F"
  * or "BB:DD.F").
+ * @c: container
+ * @bdf: PCI address: "DDDD:BB:DD.F" or "BB:DD.F"
+ * @out: receives the group
  * Return: as vfiox_group_open(); -EINVAL for a malformed address, -ENODEV if
  * the device has no IOMMU group.
  */
@@ -46,10 +49,16 @@ VFIOX_API int vfiox_group_open_pci(struct vfiox_container *c, const char *bdf,
  */
 VFIOX_API void vfiox_group_close(struct vfiox_group *g);
 
-/** vfiox_group_number() - the IOMMU group number. */
+/**
+ * vfiox_group_number() - the IOMMU group number.
+ * @g: group
+ */
 VFIOX_API int vfiox_group_number(const struct vfiox_group *g);
 
-/** vfiox_group_fd() - the group's file descriptor (still owned). */
+/**
+ * vfiox_group_fd() - the group's file descriptor (still owned).
+ * @g: group
+ */
 VFIOX_API int vfiox_group_fd(const struct vfiox_group *g);
 
 #ifdef __cplusplus

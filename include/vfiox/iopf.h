@@ -21,6 +21,7 @@ extern "C" {
  * vfiox_iopf_support() - what stands in the way of IOPF on @c: the
  * kernel's extension, config space (PRI and ATS) of every device in its
  * groups, and the answer of the last enable. Logs the reason.
+ * @c: container, with its groups attached
  * Return: an enum vfiox_feature_reason, or a negative errno.
  */
 VFIOX_API int vfiox_iopf_support(struct vfiox_container *c);
@@ -28,6 +29,7 @@ VFIOX_API int vfiox_iopf_support(struct vfiox_container *c);
 /**
  * vfiox_container_enable_iopf() - switch @c to I/O page faults. Must come
  * after the first group is attached and before any DMA mapping.
+ * @c: container
  * Return: 0 (also when already enabled); -ENOTTY if the kernel lacks the
  * extension; -EBUSY if @c has mappings; -EOPNOTSUPP if a device cannot
  * take page faults or the IOMMU refused (the log names the devices that
@@ -36,7 +38,10 @@ VFIOX_API int vfiox_iopf_support(struct vfiox_container *c);
  */
 VFIOX_API int vfiox_container_enable_iopf(struct vfiox_container *c);
 
-/** vfiox_container_iopf_enabled() - 1 in IOPF mode, 0 if not, -EINVAL. */
+/**
+ * vfiox_container_iopf_enabled() - 1 in IOPF mode, 0 if not, -EINVAL.
+ * @c: container
+ */
 VFIOX_API int vfiox_container_iopf_enabled(const struct vfiox_container *c);
 
 #ifdef __cplusplus

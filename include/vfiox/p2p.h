@@ -30,7 +30,13 @@ extern "C" {
 /**
  * vfiox_p2p_map() - map [@offset, @offset + @len) of region @index of @d
  * into @c at an IOVA libvfiox chooses.
- * @opts, @iova: as vfiox_dma_map()
+ * @c: container
+ * @d: the device whose region is mapped
+ * @index: the region index (VFIO_PCI_BAR0_REGION_INDEX, ...)
+ * @offset: start of the mapped part in the region
+ * @len: its length
+ * @opts: NULL or constraints, as for vfiox_dma_map()
+ * @iova: receives the IOVA
  *
  * The range must lie inside one mmap-able area of the region (the sparse
  * areas, or the whole region without a sparse capability), page aligned.
@@ -43,7 +49,16 @@ VFIOX_API int vfiox_p2p_map(struct vfiox_container *c, struct vfiox_device *d,
 			    uint32_t index, uint64_t offset, uint64_t len,
 			    const struct vfiox_dma_opts *opts, uint64_t *iova);
 
-/** vfiox_p2p_map_fixed() - as vfiox_p2p_map(), at IOVA @iova. */
+/**
+ * vfiox_p2p_map_fixed() - as vfiox_p2p_map(), at IOVA @iova.
+ * @c: container
+ * @d: the device whose region is mapped
+ * @index: the region index (VFIO_PCI_BAR0_REGION_INDEX, ...)
+ * @offset: start of the mapped part in the region
+ * @len: its length
+ * @iova: the IOVA to map it at
+ * @opts: as vfiox_dma_map_fixed()
+ */
 VFIOX_API int vfiox_p2p_map_fixed(struct vfiox_container *c,
 				  struct vfiox_device *d, uint32_t index,
 				  uint64_t offset, uint64_t len, uint64_t iova,
@@ -51,6 +66,9 @@ VFIOX_API int vfiox_p2p_map_fixed(struct vfiox_container *c,
 
 /**
  * vfiox_p2p_unmap() - remove the P2P mapping at [@iova, @iova + @len).
+ * @c: container
+ * @iova: start of the P2P mapping
+ * @len: its length
  *
  * A mapping the kernel already revoked (see vfiox/events.h) only leaves
  * the list: its IOVA went back to the allocator when the event arrived.
@@ -80,7 +98,9 @@ struct vfiox_p2p_mapping {
 
 /**
  * vfiox_p2p_list() - the P2P mappings of @c, newest first.
+ * @c: container
  * @out: room for @n entries (may be NULL when @n is 0)
+ * @n: entries in @out
  * Return: the number of P2P mappings (may exceed @n: call again with a
  * larger array), or -EINVAL.
  */
@@ -90,6 +110,7 @@ VFIOX_API int vfiox_p2p_list(struct vfiox_container *c,
 /**
  * vfiox_p2p_revocable() - does the kernel remove P2P mappings when their
  * device is released (the kernel-patches/ series)?
+ * @c: container, with a group attached
  * Return: 1 yes, 0 no (stock kernel), negative errno on failure.
  */
 VFIOX_API int vfiox_p2p_revocable(struct vfiox_container *c);

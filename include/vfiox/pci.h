@@ -20,6 +20,8 @@ struct vfiox_pci_addr {
 
 /**
  * vfiox_pci_parse_addr() - parse "DDDD:BB:DD.F" or "BB:DD.F" (hex).
+ * @str: the text
+ * @addr: receives the address
  * Return: 0, or -EINVAL (with a log line) for anything else, including
  * trailing characters, device > 0x1f or function > 7.
  */
@@ -28,6 +30,9 @@ VFIOX_API int vfiox_pci_parse_addr(const char *str,
 
 /**
  * vfiox_pci_format_addr() - "DDDD:BB:DD.F" into @buf (at least 13 bytes).
+ * @addr: the address
+ * @buf: receives the text
+ * @len: size of @buf
  * Return: 0, or -EINVAL if @len is too small.
  */
 VFIOX_API int vfiox_pci_format_addr(const struct vfiox_pci_addr *addr,
@@ -35,7 +40,10 @@ VFIOX_API int vfiox_pci_format_addr(const struct vfiox_pci_addr *addr,
 
 /**
  * vfiox_pci_id_name() - vendor and device names from the PCI ID database.
+ * @vendor: PCI vendor ID
+ * @device: PCI device ID
  * @buf: receives "Vendor Device" (or the hex IDs if unknown)
+ * @len: size of @buf
  * Return: 0; -ENOTSUP if libvfiox was built without libpci.
  */
 VFIOX_API int vfiox_pci_id_name(uint16_t vendor, uint16_t device, char *buf,
@@ -88,6 +96,9 @@ struct vfiox_pci_match {
 /**
  * vfiox_pci_parse_id() - parse "vvvv:dddd" (hex, 1-4 digits each); "*"
  * for either half stores -1, which matches any ID.
+ * @str: the text
+ * @vendor: receives the vendor ID, or -1 for any
+ * @device: receives the device ID, or -1 for any
  * Return: 0, or -EINVAL with a log line.
  */
 VFIOX_API int vfiox_pci_parse_id(const char *str, int32_t *vendor,
@@ -97,6 +108,7 @@ VFIOX_API int vfiox_pci_parse_id(const char *str, int32_t *vendor,
  * vfiox_pci_find() - scan the PCI devices through libpci.
  * @m: criteria, or NULL for every device
  * @out: array for up to @max devices, in bus order (NULL when @max is 0)
+ * @max: entries in @out
  * Return: the number of matching devices (may exceed @max); -EINVAL for bad
  * criteria; -ENODEV without PCI sysfs; -ENOTSUP without libpci.
  */

@@ -34,16 +34,29 @@ struct vfiox_dma_pool_opts {
 	int no_hugepages;
 };
 
-/** Return: 0 or -EINVAL/-ENOMEM. */
+/**
+ * vfiox_dma_pool_new() - a pool of DMA buffers mapped in @c.
+ * @c: the container the pool maps its chunks in
+ * @opts: NULL for the defaults, or pool options
+ * @out: receives the pool
+ *
+ * No memory is mapped until the first vfiox_dma_alloc().
+ * Return: 0 or -EINVAL/-ENOMEM.
+ */
 VFIOX_API int vfiox_dma_pool_new(struct vfiox_container *c,
 				 const struct vfiox_dma_pool_opts *opts,
 				 struct vfiox_dma_pool **out);
 
-/** Unmap every chunk and free the memory; @p may be NULL. */
+/**
+ * vfiox_dma_pool_free() - unmap every chunk and free the memory.
+ * @p: pool, may be NULL
+ */
 VFIOX_API void vfiox_dma_pool_free(struct vfiox_dma_pool *p);
 
 /**
  * vfiox_dma_alloc() - a zeroed buffer of @size bytes, 4 KiB aligned.
+ * @p: pool
+ * @size: bytes wanted; rounded up to 4 KiB
  * @vaddr: receives its address
  * @iova: receives the IOVA the device uses for it
  * Return: 0; -EINVAL for size 0; -ENOSPC/-ENOMEM or a mapping error when a
@@ -52,10 +65,17 @@ VFIOX_API void vfiox_dma_pool_free(struct vfiox_dma_pool *p);
 VFIOX_API int vfiox_dma_alloc(struct vfiox_dma_pool *p, size_t size,
 			      void **vaddr, uint64_t *iova);
 
-/** vfiox_dma_free() - give a buffer back; -ENOENT if not from @p. */
+/**
+ * vfiox_dma_free() - give a buffer back; -ENOENT if not from @p.
+ * @p: the pool it came from
+ * @vaddr: the address vfiox_dma_alloc() gave
+ */
 VFIOX_API int vfiox_dma_free(struct vfiox_dma_pool *p, void *vaddr);
 
-/** vfiox_dma_pool_chunks() - kernel mappings the pool holds right now. */
+/**
+ * vfiox_dma_pool_chunks() - kernel mappings the pool holds right now.
+ * @p: pool
+ */
 VFIOX_API int vfiox_dma_pool_chunks(struct vfiox_dma_pool *p);
 
 #ifdef __cplusplus

@@ -40,6 +40,7 @@ struct vfiox_resv_region {
  * @len: their number
  * @group: group number stored in each entry
  * @out: array for up to @max entries (may be NULL when @max is 0)
+ * @max: entries in @out
  *
  * Each line is "0x<start> 0x<end> <type>". Lines with a malformed number,
  * end < start, or longer than 256 bytes fail the whole parse; an unknown type
@@ -55,6 +56,7 @@ VFIOX_API int vfiox_resv_parse(const char *text, size_t len, int group,
  * @cap: the capability, header included
  * @len: bytes available to it
  * @out: array for up to @max entries (may be NULL when @max is 0)
+ * @max: entries in @out
  *
  * A type this libvfiox does not know is kept as VFIOX_RESV_UNKNOWN with
  * @type_name "type-<number>".
@@ -66,6 +68,9 @@ VFIOX_API int vfiox_resv_parse_cap(const void *cap, size_t len,
 
 /**
  * vfiox_group_resv_regions() - reserved regions of @g.
+ * @g: group
+ * @out: array for up to @max entries (may be NULL when @max is 0)
+ * @max: entries in @out
  *
  * Taken from the container's reserved regions capability when the kernel
  * has it (vfiox_iommu_info.has_resv_regions), else parsed from the group's
@@ -80,6 +85,9 @@ VFIOX_API int vfiox_group_resv_regions(struct vfiox_group *g,
 /**
  * vfiox_container_resv_regions() - reserved regions of every group attached
  * to @c, sorted by group, then as vfiox_group_resv_regions().
+ * @c: container
+ * @out: array for up to @max entries (may be NULL when @max is 0)
+ * @max: entries in @out
  * Return: number of regions (may exceed @max), -ENODEV while no group is
  * attached, or negative errno.
  */
@@ -87,7 +95,10 @@ VFIOX_API int vfiox_container_resv_regions(struct vfiox_container *c,
 					   struct vfiox_resv_region *out,
 					   size_t max);
 
-/** vfiox_resv_type_name() - "direct", "direct-relaxable", ... or "unknown". */
+/**
+ * vfiox_resv_type_name() - "direct", "direct-relaxable", ... or "unknown".
+ * @type: a reserved region type
+ */
 VFIOX_API const char *vfiox_resv_type_name(enum vfiox_resv_type type);
 
 #ifdef __cplusplus

@@ -28,6 +28,7 @@ extern "C" {
 /**
  * vfiox_device_set_vf_token() - set the VF token of @pf, an SR-IOV PF
  * opened through vfio-pci (VFIO_DEVICE_FEATURE_PCI_VF_TOKEN).
+ * @pf: the PF, opened with vfiox_device_open()
  * @uuid: "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
  * Return: 0; -EINVAL if @uuid is not a UUID; -ENOTTY if @pf is not a PF
  * that vfio-pci manages VFs for; the kernel's errno otherwise.
@@ -40,6 +41,9 @@ VFIOX_API int vfiox_device_set_vf_token(struct vfiox_device *pf, const char *uui
  * vfio-pci too, and their group nodes exist when this returns; a VF that
  * did not get there is logged as a warning, naming why when it has no
  * IOMMU group.
+ * @pf: the PF's PCI address
+ * @nr_vfs: how many VFs to create
+ * @opts: NULL, or where sysfs is (@sysfs_root)
  * Return: @nr_vfs (also when exactly that many are already enabled);
  * -EINVAL for a bad address or a count outside 1..sriov_totalvfs;
  * -ENODEV if there is no such device; -EOPNOTSUPP if it is not an SR-IOV
@@ -54,6 +58,8 @@ VFIOX_API int vfiox_pci_sriov_enable(const char *pf, int nr_vfs,
  * vfiox_pci_sriov_disable() - remove every VF of @pf. A VF open through
  * VFIO is asked back by the kernel (the device request) first, so this
  * waits for its users to let go.
+ * @pf: the PF's PCI address
+ * @opts: NULL, or where sysfs is (@sysfs_root)
  * Return: 0 (also when none were enabled); -EINVAL, -ENODEV,
  * -EOPNOTSUPP as above; the errno of the sysfs write otherwise.
  */
@@ -62,7 +68,11 @@ VFIOX_API int vfiox_pci_sriov_disable(const char *pf,
 
 /**
  * vfiox_pci_sriov_vf() - the address of VF @index (0-based) of @pf.
+ * @pf: the PF's PCI address
+ * @index: the VF's number, from 0
  * @bdf: receives "DDDD:BB:DD.F" (at least 13 bytes)
+ * @len: size of @bdf
+ * @opts: NULL, or where sysfs is (@sysfs_root)
  * Return: 0; -EINVAL for bad arguments; -ENOENT if there is no such VF.
  */
 VFIOX_API int vfiox_pci_sriov_vf(const char *pf, int index, char *bdf, size_t len,

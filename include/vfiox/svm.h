@@ -25,7 +25,10 @@ enum vfiox_feature_reason {
 	VFIOX_FEATURE_IOMMU_REFUSED,	/* the IOMMU refused when it was asked */
 };
 
-/** vfiox_feature_reason_str() - a short text for a reason, never NULL. */
+/**
+ * vfiox_feature_reason_str() - a short text for a reason, never NULL.
+ * @reason: an enum vfiox_feature_reason value
+ */
 VFIOX_API const char *vfiox_feature_reason_str(int reason);
 
 /* How the device left a PASID, for vfiox_svm_unbind(): exactly one. */
@@ -37,12 +40,14 @@ VFIOX_API const char *vfiox_feature_reason_str(int reason);
  * from the kernel's extension, the device's config space (libpci, and the
  * kernel's VFIOX_DEVICE_FLAGS_SVM), its IOMMU group, and the answer of the
  * last bind. Logs the reason when there is one.
+ * @d: device
  * Return: an enum vfiox_feature_reason, or a negative errno.
  */
 VFIOX_API int vfiox_svm_support(struct vfiox_device *d);
 
 /**
  * vfiox_svm_bind() - bind this process's address space to @d.
+ * @d: device
  * @pasid: receives the PASID to tag the device's DMA with; binding again
  *         gives the same one
  * Return: 0; -ENOTTY if the kernel lacks the extension; -EOPNOTSUPP if
@@ -56,6 +61,11 @@ VFIOX_API int vfiox_svm_bind(struct vfiox_device *d, uint32_t *pasid);
 /**
  * vfiox_svm_unbind() - drop the bond of @pasid. The device must have
  * stopped using it; @state says how (VFIOX_PASID_FLUSHED or _CLEAN).
+ * @d: device
+ * @pasid: the PASID vfiox_svm_bind() gave
+ * @state: how the device stopped using it: VFIOX_PASID_FLUSHED or
+ *         VFIOX_PASID_CLEAN
+ *
  * Closing the device drops every bond too.
  * Return: 0; -EINVAL for a bad state (no syscall); -ENOENT for a PASID
  * not bound through @d (no syscall); the kernel's errno otherwise.

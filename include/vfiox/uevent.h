@@ -54,6 +54,9 @@ struct vfiox_uevent {
 /**
  * vfiox_uevent_parse() - parse one message as the kernel sends it:
  * "action@devpath\0KEY=value\0...\0".
+ * @buf: the message
+ * @len: its length in bytes
+ * @out: receives the parsed fields
  * Return: 0; -EMSGSIZE above VFIOX_UEVENT_MAX; -EPROTO (with a log line)
  * when the last byte is not NUL, the header has no '@', a field has no '=',
  * a known value does not fit its field, SEQNUM is not a number, or ACTION or
@@ -68,19 +71,29 @@ typedef void (*vfiox_uevent_fn)(const struct vfiox_uevent *ev, void *arg);
 
 /**
  * vfiox_uevent_open() - join the kernel's uevent multicast group.
+ * @out: receives the monitor
  * Return: 0, -ENOTSUP without libnl, or the errno of the socket calls.
  */
 VFIOX_API int vfiox_uevent_open(struct vfiox_uevent_monitor **out);
 
-/** vfiox_uevent_close() - close the monitor (NULL is fine). */
+/**
+ * vfiox_uevent_close() - close the monitor (NULL is fine).
+ * @m: monitor, may be NULL
+ */
 VFIOX_API void vfiox_uevent_close(struct vfiox_uevent_monitor *m);
 
-/** vfiox_uevent_fd() - the socket, for the caller's poll loop. */
+/**
+ * vfiox_uevent_fd() - the socket, for the caller's poll loop.
+ * @m: monitor
+ */
 VFIOX_API int vfiox_uevent_fd(const struct vfiox_uevent_monitor *m);
 
 /**
  * vfiox_uevent_dispatch() - handle every message already queued, calling
  * @fn for each well-formed kernel message; never blocks.
+ * @m: monitor
+ * @fn: called for each message
+ * @arg: passed to @fn
  * Return: the number delivered, or a negative errno.
  */
 VFIOX_API int vfiox_uevent_dispatch(struct vfiox_uevent_monitor *m,
@@ -89,12 +102,19 @@ VFIOX_API int vfiox_uevent_dispatch(struct vfiox_uevent_monitor *m,
 /**
  * vfiox_uevent_wait() - block until at least one message was delivered or
  * @timeout_ms passed (-1: no limit).
+ * @m: monitor
+ * @timeout_ms: the longest wait in milliseconds, -1 for no limit
+ * @fn: called for each message
+ * @arg: passed to @fn
  * Return: the number delivered, -ETIMEDOUT, or a negative errno.
  */
 VFIOX_API int vfiox_uevent_wait(struct vfiox_uevent_monitor *m, int timeout_ms,
 				vfiox_uevent_fn fn, void *arg);
 
-/** vfiox_uevent_dropped() - messages dropped: not from the kernel, malformed. */
+/**
+ * vfiox_uevent_dropped() - messages dropped: not from the kernel, malformed.
+ * @m: monitor
+ */
 VFIOX_API int vfiox_uevent_dropped(const struct vfiox_uevent_monitor *m);
 
 #ifdef __cplusplus
