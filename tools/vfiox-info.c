@@ -2,8 +2,9 @@
 /*
  * vfiox-info: lspci for VFIO. Lists every IOMMU group with its devices,
  * their names, drivers, vfio cdevs and PASID/ATS/PRI/SR-IOV capabilities; for groups bound to
- * vfio-pci it opens them and prints the IOMMU info, reserved regions, regions and IRQs. It also
- * says whether iommufd's /dev/iommu is there. --json prints the same as one JSON object.
+ * vfio-pci it opens them and prints the IOMMU info, reserved regions, regions and IRQs, by name
+ * (type1v2, page sizes 4K 2M 1G, BAR0, MSI-X). It also says whether iommufd's /dev/iommu is
+ * there. --json prints the same as one JSON object, the numbers with the names beside them.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,6 +16,8 @@
 #include <linux/vfio.h>
 
 #include <vfiox.h>
+
+#include "names.h"
 
 #define MAX_DEVS 64
 
@@ -232,29 +235,47 @@ static void print_member(const struct opts *o, const struct member *m)
 		printf("    cdev: cannot read vfio-dev: %s\n", strerror(-m->cdev_ret));
 }
 
+/* A name for JSON: "name" in quotes, or null. */
+static void json_name(const char *key, const char *name)
+{
+	if (name)
+		printf(",\"%s\":\"%s\"", key, name);
+	else
+		printf(",\"%s\":null", key);
+}
+
 static void print_iommu(const struct opts *o, struct vfiox_container *c)
 {
 	struct vfiox_iommu_info info = { .sz = sizeof(info) };
+	const char *type;
 	struct vfiox_iova_range r[64];
+	char sizes[512];
 	int n, i;
 
 	if (vfiox_container_iommu_info(c, &info))
 		return;
+	type = names_iommu_type(info.iommu_type);
 	n = vfiox_container_iova_ranges(c, r, 64);
 	n = n > 64 ? 64 : n;
 	if (o->json) {
-		printf(",\"iommu\":{\"type\":%d,\"pgsizes\":\"0x%llx\",\"dma_avail\":%u,"
-		       "\"resv_source\":\"%s\",\"iova_ranges\":[", info.iommu_type,
-		       (unsigned long long)info.pgsizes, info.dma_avail,
-		       info.has_resv_regions ? "capability" : "sysfs");
+		printf(",\"iommu\":{\"type\":%d", info.iommu_type);
+		json_name("type_name", type);
+		printf(",\"pgsizes\":\"0x%llx\",\"page_sizes\":[", (unsigned long long)info.pgsizes);
+		if (info.pgsizes)
+			printf("\"%s\"", names_page_sizes(info.pgsizes, "\",\"", sizes, sizeof(sizes)));
+		printf("],\"dma_avail\":%u,\"resv_source\":\"%s\",\"iova_ranges\":[",
+		       info.dma_avail, info.has_resv_regions ? "capability" : "sysfs");
 		for (i = 0; i < n; i++)
 			printf("%s{\"start\":\"0x%llx\",\"end\":\"0x%llx\"}", i ? "," : "",
 			       (unsigned long long)r[i].start, (unsigned long long)r[i].end);
 		printf("]}");
 		return;
 	}
-	printf("  iommu: type %d, page sizes 0x%llx", info.iommu_type,
-	       (unsigned long long)info.pgsizes);
+	if (type)
+		printf("  iommu: %s", type);
+	else
+		printf("  iommu: type %d", info.iommu_type);
+	printf(", page sizes %s", names_page_sizes(info.pgsizes, " ", sizes, sizeof(sizes)));
 	if (info.has_dma_avail)
 		printf(", dma_avail %u", info.dma_avail);
 	printf(", reserved regions from %s",
@@ -292,9 +313,22 @@ static void print_resv(const struct opts *o, struct vfiox_group *g)
 		printf("]");
 }
 
+/* vfio-pci's name for region @i, or "region N" (NULL for JSON). */
+static const char *region_name(const struct vfiox_device_info *di, uint32_t i,
+			       char *buf, size_t len)
+{
+	const char *name = di->flags & VFIO_DEVICE_FLAGS_PCI ? names_pci_region(i) : NULL;
+
+	if (name || !buf)
+		return name;
+	snprintf(buf, len, "region %u", i);
+	return buf;
+}
+
 static void print_regions(const struct opts *o, struct vfiox_device *d,
 			  const struct vfiox_device_info *di)
 {
+	char name[32];
 	uint32_t i, s;
 
 	if (o->json)
@@ -305,8 +339,10 @@ static void print_regions(const struct opts *o, struct vfiox_device *d,
 		if (vfiox_device_region_info(d, i, &ri))
 			continue;
 		if (o->json) {
-			printf("%s{\"index\":%u,\"size\":\"0x%llx\",\"flags\":\"0x%x\",\"sparse\":[",
-			       i ? "," : "", i, (unsigned long long)ri.size, ri.flags);
+			printf("%s{\"index\":%u", i ? "," : "", i);
+			json_name("name", region_name(di, i, NULL, 0));
+			printf(",\"size\":\"0x%llx\",\"flags\":\"0x%x\",\"sparse\":[",
+			       (unsigned long long)ri.size, ri.flags);
 			for (s = 0; s < ri.nr_sparse; s++)
 				printf("%s{\"offset\":\"0x%llx\",\"size\":\"0x%llx\"}",
 				       s ? "," : "", (unsigned long long)ri.sparse[s].offset,
@@ -316,22 +352,38 @@ static void print_regions(const struct opts *o, struct vfiox_device *d,
 		}
 		if (!ri.size)
 			continue;
-		printf("    region %u: size 0x%llx %s%s%s", i, (unsigned long long)ri.size,
+		printf("    %s: size 0x%llx %s%s%s", region_name(di, i, name, sizeof(name)),
+		       (unsigned long long)ri.size,
 		       ri.flags & VFIO_REGION_INFO_FLAG_READ ? "r" : "-",
 		       ri.flags & VFIO_REGION_INFO_FLAG_WRITE ? "w" : "-",
 		       ri.flags & VFIO_REGION_INFO_FLAG_MMAP ? "m" : "-");
 		for (s = 0; s < ri.nr_sparse; s++)
 			printf(" sparse[0x%llx+0x%llx]", (unsigned long long)ri.sparse[s].offset,
 			       (unsigned long long)ri.sparse[s].size);
+		if (ri.has_type)
+			printf(" type 0x%x subtype %u", ri.type, ri.subtype);
 		printf("\n");
 	}
 	if (o->json)
 		printf("]");
 }
 
+/* vfio-pci's name for IRQ index @i, or "irq N" (NULL for JSON). */
+static const char *irq_name(const struct vfiox_device_info *di, uint32_t i,
+			    char *buf, size_t len)
+{
+	const char *name = di->flags & VFIO_DEVICE_FLAGS_PCI ? names_pci_irq(i) : NULL;
+
+	if (name || !buf)
+		return name;
+	snprintf(buf, len, "irq %u", i);
+	return buf;
+}
+
 static void print_irqs(const struct opts *o, struct vfiox_device *d,
 		       const struct vfiox_device_info *di)
 {
+	char name[32];
 	uint32_t i;
 
 	if (o->json)
@@ -341,13 +393,15 @@ static void print_irqs(const struct opts *o, struct vfiox_device *d,
 
 		if (vfiox_device_irq_info(d, i, &ii))
 			continue;
-		if (o->json)
-			printf("%s{\"index\":%u,\"count\":%u,\"flags\":\"0x%x\"}",
-			       i ? "," : "", i, ii.count, ii.flags);
-		else if (ii.count)
-			printf("    irq %u: %u vector%s%s\n", i, ii.count,
+		if (o->json) {
+			printf("%s{\"index\":%u", i ? "," : "", i);
+			json_name("name", irq_name(di, i, NULL, 0));
+			printf(",\"count\":%u,\"flags\":\"0x%x\"}", ii.count, ii.flags);
+		} else if (ii.count) {
+			printf("    %s: %u vector%s%s\n", irq_name(di, i, name, sizeof(name)), ii.count,
 			       ii.count == 1 ? "" : "s",
 			       ii.flags & VFIO_IRQ_INFO_MASKABLE ? ", maskable" : "");
+		}
 	}
 	if (o->json)
 		printf("]");

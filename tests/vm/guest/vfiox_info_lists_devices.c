@@ -172,8 +172,14 @@ int main(void)
 	      "edu's line is '%s'", line);
 	CHECK(strstr(out, "0000:00:1f.3") && strstr(out, "(driver i801_smbus)"),
 	      "SMBus and its driver missing");
-	CHECK(strstr(out, "region 2: size 0x100000 rwm") != NULL,
+	CHECK(strstr(out, "    BAR2: size 0x100000 rwm") != NULL,
 	      "ivshmem BAR2 missing");
+	/* Names, not numbers: the IOMMU type, page sizes, IRQ indexes. */
+	CHECK(strstr(out, "  iommu: type1v2, page sizes 4K") != NULL,
+	      "the IOMMU line does not name type1v2 and 4K pages");
+	CHECK(strstr(out, "    config: size 0x") != NULL, "no config region named");
+	CHECK(strstr(out, "    INTx: 1 vector, maskable\n") && strstr(out, "    MSI-X: "),
+	      "INTx or MSI-X not named");
 	CHECK(strstr(out, "  reserved: [0xfee00000-0xfeefffff] msi\n") != NULL,
 	      "the MSI reserved region is missing");
 	CHECK(strstr(out, patched ? "reserved regions from the kernel's capability" :
@@ -191,5 +197,11 @@ int main(void)
 	      "the SR-IOV capability is missing from JSON");
 	CHECK(strstr(out, "\"iova_ranges\":[{\"start\":\"0x0\"") != NULL,
 	      "IOVA ranges missing from JSON");
+	/* --json keeps the numbers and names them too. */
+	CHECK(strstr(out, "\"iommu\":{\"type\":3,\"type_name\":\"type1v2\",\"pgsizes\":\"0x") &&
+	      strstr(out, "\"page_sizes\":[\"4K"), "the IOMMU type or page sizes not named in JSON");
+	CHECK(strstr(out, "{\"index\":0,\"name\":\"BAR0\",\"size\":") &&
+	      strstr(out, "{\"index\":2,\"name\":\"MSI-X\",\"count\":"),
+	      "regions or IRQ indexes not named in JSON");
 	return vt_done("vfiox_info_lists_devices");
 }
