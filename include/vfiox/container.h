@@ -64,8 +64,11 @@ struct vfiox_iova_range {
  *                  cap, in which case the whole 64-bit space is assumed
  * @has_migration: cap 2 present; @migration_pgsizes and
  *                 @max_dirty_bitmap_size are valid
- * @has_dma_avail: cap 3 present; @dma_avail is the kernel's count of
- *                 mappings still allowed when the info was read
+ * @migration_pgsizes: page sizes dirty tracking supports (cap 2)
+ * @max_dirty_bitmap_size: largest dirty bitmap the kernel fills (cap 2)
+ * @has_dma_avail: cap 3 present; @dma_avail is valid
+ * @dma_avail: the kernel's count of mappings still allowed when the info
+ *             was read (cap 3)
  * @has_resv_regions: the reserved regions capability of the libvfiox kernel
  *                    series is present; vfiox_container_resv_regions() uses it
  *                    instead of sysfs

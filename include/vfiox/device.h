@@ -79,6 +79,8 @@ struct vfiox_sparse_area {
  *             is mmap-able if VFIO_REGION_INFO_FLAG_MMAP is set
  * @sparse: the areas; points into the device, valid until it is closed
  * @has_type: cap 2 present; @type and @subtype are valid
+ * @type: VFIO_REGION_TYPE_* (cap 2)
+ * @subtype: VFIO_REGION_SUBTYPE_* of @type (cap 2)
  * @msix_mappable: cap 3 present: the MSI-X table may be mmapped
  */
 struct vfiox_region_info {

@@ -38,8 +38,10 @@ enum vfiox_event_type {
  * struct vfiox_event - one event, valid during the callback only.
  * @type: enum vfiox_event_type
  * @device: the released device (its name, a PCI address)
- * @iova, @len: the mapping the kernel removed
- * @owner_uid, @owner_pid: who opened the container
+ * @iova: start of the mapping the kernel removed
+ * @len: its length
+ * @owner_uid: the user who opened the container
+ * @owner_pid: the process that opened it
  * @container: the watched container it was in; NULL for events of other
  *             containers (the admin group)
  * @dropped_mapping: libvfiox had this mapping as a P2P mapping and has

@@ -83,7 +83,9 @@ VFIOX_API int vfiox_p2p_unmap(struct vfiox_container *c, uint64_t iova,
 /**
  * struct vfiox_p2p_mapping - one P2P mapping of a container.
  * @device: the device whose region is mapped (its name, a PCI address)
- * @index, @offset, @len: the mapped part of the region
+ * @index: the region index
+ * @offset: start of the mapped part in the region
+ * @len: its length
  * @iova: where the container maps it
  * @flags: VFIOX_P2P_REVOKED
  */

@@ -29,7 +29,8 @@ enum vfiox_uevent_action {
 
 /**
  * struct vfiox_uevent - one parsed kernel uevent; absent keys are "".
- * @action: the action; @action_name keeps the kernel's word
+ * @action: the action
+ * @action_name: the action as the kernel spelled it
  * @devpath: DEVPATH, e.g. "/devices/pci0000:00/0000:00:04.0"
  * @subsystem: SUBSYSTEM, e.g. "pci", "vfio"
  * @driver: DRIVER (bind, unbind, and add of a bound device)
