@@ -29,6 +29,13 @@ struct vfiox_cap {
 	const void *data;
 };
 
+/**
+ * typedef vfiox_cap_cb - called by vfiox_cap_walk() for each capability.
+ * @cap: the capability, valid during the call
+ * @arg: the pointer given to vfiox_cap_walk()
+ *
+ * Return: 0 to go on; anything else stops the walk and is its result.
+ */
 typedef int (*vfiox_cap_cb)(const struct vfiox_cap *cap, void *arg);
 
 /**

@@ -59,6 +59,11 @@ struct vfiox_event {
 	bool dropped_mapping;
 };
 
+/**
+ * typedef vfiox_event_fn - receives one event, on the thread that dispatches.
+ * @ev: the event, valid during the call
+ * @arg: the pointer given to vfiox_events_open()
+ */
 typedef void (*vfiox_event_fn)(const struct vfiox_event *ev, void *arg);
 
 /**

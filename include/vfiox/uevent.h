@@ -68,6 +68,11 @@ VFIOX_API int vfiox_uevent_parse(const void *buf, size_t len,
 
 struct vfiox_uevent_monitor;
 
+/**
+ * typedef vfiox_uevent_fn - receives one uevent, on the thread that dispatches.
+ * @ev: the uevent, valid during the call
+ * @arg: the pointer given to vfiox_uevent_dispatch() or vfiox_uevent_wait()
+ */
 typedef void (*vfiox_uevent_fn)(const struct vfiox_uevent *ev, void *arg);
 
 /**
