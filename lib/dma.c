@@ -22,8 +22,8 @@ int vfiox_dma_init(struct vfiox_container *c)
 
 	if (!dma)
 		return -ENOMEM;
-	dma_table_init(&dma->table);
-	iova_init(&dma->space);
+	vfiox_dma_table_init(&dma->table);
+	vfiox_iova_init(&dma->space);
 	dma->min_page = 4096;
 	dma->lock = (struct vfiox_lock)VFIOX_LOCK_INIT;
 	c->dma = dma;
@@ -53,7 +53,7 @@ void vfiox_dma_fini(struct vfiox_container *c)
 	if (!dma)
 		return;
 	release_all_owners(dma);
-	dma_table_destroy(&dma->table);
+	vfiox_dma_table_destroy(&dma->table);
 	vfiox_iova_space_clear(dma);
 	free(dma);
 	c->dma = NULL;
@@ -68,7 +68,7 @@ void vfiox_dma_drop_all(struct vfiox_container *c)
 		pr_info("last group detached: the kernel dropped %u mappings",
 			dma->entries_used);
 	release_all_owners(dma);
-	dma_table_clear(&dma->table);
+	vfiox_dma_table_clear(&dma->table);
 	vfiox_iova_space_clear(dma);
 	dma->entries_used = 0;
 	dma->entries_limit = 0;
@@ -158,7 +158,7 @@ static int pick_iova(struct vfiox_container *c, uint64_t len,
 	}
 	if (VFIOX_OPTS_HAS(opts, iova_limit) && opts->iova_limit)
 		limit = opts->iova_limit;
-	ret = iova_alloc(&c->dma->space, len, align, limit, iova);
+	ret = vfiox_iova_alloc(&c->dma->space, len, align, limit, iova);
 	if (ret == -ENOSPC)
 		pr_err("map: no free IOVA range of 0x%llx bytes (align 0x%llx) at or below 0x%llx",
 		       (unsigned long long)len, (unsigned long long)align,
@@ -170,7 +170,7 @@ static int claim_fixed(struct vfiox_container *c, uint64_t iova, uint64_t len)
 {
 	const struct vfiox_resv_region *r;
 	const struct dma_entry *e;
-	int ret = iova_reserve(&c->dma->space, iova, iova + len - 1);
+	int ret = vfiox_iova_reserve(&c->dma->space, iova, iova + len - 1);
 
 	if (ret != -EBUSY)
 		return ret;
@@ -183,7 +183,7 @@ static int claim_fixed(struct vfiox_container *c, uint64_t iova, uint64_t len)
 		       (unsigned long long)r->end, r->group);
 		return -EPERM;
 	}
-	e = dma_table_find_iova(&c->dma->table, iova, len);
+	e = vfiox_dma_table_find_iova(&c->dma->table, iova, len);
 	if (e) {
 		pr_err("map: IOVA [0x%llx, +0x%llx) overlaps the mapping at 0x%llx",
 		       (unsigned long long)iova, (unsigned long long)len,
@@ -242,7 +242,7 @@ kernel_unmap(struct vfiox_container *c, const struct dma_entry *e)
 
 static void report_va_overlap(struct vfiox_dma *dma, uint64_t va, uint64_t len)
 {
-	const struct dma_entry *old = dma_table_find_va(&dma->table, va, len);
+	const struct dma_entry *old = vfiox_dma_table_find_va(&dma->table, va, len);
 
 	pr_err("map: vaddr [0x%llx, +0x%llx) overlaps the mapping of 0x%llx",
 	       (unsigned long long)va, (unsigned long long)len,
@@ -277,17 +277,17 @@ map_locked(struct vfiox_container *c, uint64_t va, uint64_t len, bool fixed,
 		return ret;
 	e = (struct dma_entry){ .vaddr = va, .iova = *iova, .len = len,
 				.owner = owner };
-	ret = dma_table_insert(&dma->table, &e, &live);
+	ret = vfiox_dma_table_insert(&dma->table, &e, &live);
 	if (ret == -EEXIST)
 		report_va_overlap(dma, va, len);
 	if (!ret) {
 		ret = kernel_map(c, va, len, *iova, opts);
 		if (ret)
-			dma_table_remove(&dma->table, live);
+			vfiox_dma_table_remove(&dma->table, live);
 	}
 	if (ret) {
 		/* Give the IOVA back: the table is exactly as before. */
-		iova_add(&dma->space, *iova, *iova + len - 1);
+		vfiox_iova_add(&dma->space, *iova, *iova + len - 1);
 		return ret;
 	}
 	dma->entries_used++;
@@ -380,8 +380,8 @@ remove_entry(struct vfiox_dma *dma, const struct dma_entry *e)
 	struct vfiox_dma_owner *owner = e->owner;
 	uint64_t iova = e->iova, len = e->len;
 
-	dma_table_remove(&dma->table, e);
-	iova_add(&dma->space, iova, iova + len - 1);
+	vfiox_dma_table_remove(&dma->table, e);
+	vfiox_iova_add(&dma->space, iova, iova + len - 1);
 	dma->entries_used--;
 	dma->mapped_bytes -= len;
 	return owner;
@@ -411,7 +411,7 @@ int vfiox_dma_revoke_locked(struct vfiox_container *c, uint64_t iova,
 			    uint64_t len)
 {
 	struct vfiox_dma *dma = c->dma;
-	const struct dma_entry *e = dma_table_find_iova(&dma->table, iova, len);
+	const struct dma_entry *e = vfiox_dma_table_find_iova(&dma->table, iova, len);
 	struct vfiox_dma_owner *owner;
 
 	if (!e || e->iova != iova || e->len != len)
@@ -433,8 +433,8 @@ unmap_range_locked(struct vfiox_container *c, uint64_t start, uint64_t len,
 	struct vfiox_dma *dma = c->dma;
 	const struct dma_entry *e;
 
-	e = by_iova ? dma_table_find_iova(&dma->table, start, len) :
-		dma_table_find_va(&dma->table, start, len);
+	e = by_iova ? vfiox_dma_table_find_iova(&dma->table, start, len) :
+		vfiox_dma_table_find_va(&dma->table, start, len);
 	if (!e) {
 		pr_err("unmap: nothing mapped at %s 0x%llx", by_iova ? "IOVA" : "vaddr",
 		       (unsigned long long)start);
@@ -503,7 +503,7 @@ VFIOX_API VFIOX_HOT int vfiox_dma_translate(const struct vfiox_container *c,
 {
 	if (!c || !iova)
 		return -EINVAL;
-	return dma_table_translate(&c->dma->table, (uintptr_t)vaddr, iova);
+	return vfiox_dma_table_translate(&c->dma->table, (uintptr_t)vaddr, iova);
 }
 
 VFIOX_API VFIOX_HOT int vfiox_dma_reverse(const struct vfiox_container *c, uint64_t iova,
@@ -514,7 +514,7 @@ VFIOX_API VFIOX_HOT int vfiox_dma_reverse(const struct vfiox_container *c, uint6
 
 	if (!c || !vaddr)
 		return -EINVAL;
-	ret = dma_table_reverse(&c->dma->table, iova, &va);
+	ret = vfiox_dma_table_reverse(&c->dma->table, iova, &va);
 	if (!ret)
 		*vaddr = (void *)(uintptr_t)va;
 	return ret;

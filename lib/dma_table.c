@@ -38,14 +38,14 @@ static bool covers(int level, uint64_t key)
 	return level >= TOP_LEVEL || !(key >> (shift_of(level) + SLOT_BITS));
 }
 
-void dma_table_init(struct dma_table *t)
+void vfiox_dma_table_init(struct dma_table *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->by_va.top = -1;
 	t->by_iova.top = -1;
 }
 
-void dma_table_destroy(struct dma_table *t)
+void vfiox_dma_table_destroy(struct dma_table *t)
 {
 	struct dma_entry *lists[] = { t->entries, t->spare };
 	unsigned int i;
@@ -64,7 +64,7 @@ void dma_table_destroy(struct dma_table *t)
 		t->nodes = n->next_alloc;
 		free(n);
 	}
-	dma_table_init(t);
+	vfiox_dma_table_init(t);
 }
 
 static void write_begin(struct dma_table *t)
@@ -361,7 +361,7 @@ static int insert_walk(struct dma_table *t, struct dma_entry *ne)
 	return ret;
 }
 
-VFIOX_HOT int dma_table_insert(struct dma_table *t, const struct dma_entry *e,
+VFIOX_HOT int vfiox_dma_table_insert(struct dma_table *t, const struct dma_entry *e,
 			       const struct dma_entry **out)
 {
 	unsigned int iv = 0, ii = 0;
@@ -428,14 +428,14 @@ remove_entry(struct dma_table *t, struct dma_entry *e)
 	entry_put(t, e);
 }
 
-VFIOX_HOT void dma_table_remove(struct dma_table *t, const struct dma_entry *e)
+VFIOX_HOT void vfiox_dma_table_remove(struct dma_table *t, const struct dma_entry *e)
 {
 	write_begin(t);
 	remove_entry(t, (struct dma_entry *)e);
 	write_end(t);
 }
 
-void dma_table_clear(struct dma_table *t)
+void vfiox_dma_table_clear(struct dma_table *t)
 {
 	write_begin(t);
 	while (t->entries)
@@ -443,13 +443,13 @@ void dma_table_clear(struct dma_table *t)
 	write_end(t);
 }
 
-VFIOX_HOT const struct dma_entry *dma_table_find_va(struct dma_table *t,
+VFIOX_HOT const struct dma_entry *vfiox_dma_table_find_va(struct dma_table *t,
 					  uint64_t start, uint64_t len)
 {
 	return len ? find(t, &t->by_va, start, len) : NULL;
 }
 
-VFIOX_HOT const struct dma_entry *dma_table_find_iova(struct dma_table *t,
+VFIOX_HOT const struct dma_entry *vfiox_dma_table_find_iova(struct dma_table *t,
 						      uint64_t start, uint64_t len)
 {
 	unsigned int i;
@@ -503,13 +503,13 @@ static int lookup(const struct dma_table *t, const struct radix *r,
 	return ret;
 }
 
-VFIOX_HOT int dma_table_translate(const struct dma_table *t, uint64_t vaddr,
+VFIOX_HOT int vfiox_dma_table_translate(const struct dma_table *t, uint64_t vaddr,
 			uint64_t *iova)
 {
 	return lookup(t, &t->by_va, vaddr, iova);
 }
 
-VFIOX_HOT int dma_table_reverse(const struct dma_table *t, uint64_t iova,
+VFIOX_HOT int vfiox_dma_table_reverse(const struct dma_table *t, uint64_t iova,
 		      uint64_t *vaddr)
 {
 	return lookup(t, &t->by_iova, iova, vaddr);

@@ -46,8 +46,8 @@ struct dma_table {
 	struct radix_node *nodes;	/* every node, for destroy */
 };
 
-void dma_table_init(struct dma_table *t);
-void dma_table_destroy(struct dma_table *t);
+void vfiox_dma_table_init(struct dma_table *t);
+void vfiox_dma_table_destroy(struct dma_table *t);
 
 /*
  * Writer side (caller holds the DMA mutex). Insert copies the address
@@ -55,20 +55,20 @@ void dma_table_destroy(struct dma_table *t);
  * entry; -EEXIST when either range overlaps a live entry. Remove takes a
  * live entry.
  */
-int dma_table_insert(struct dma_table *t, const struct dma_entry *e,
+int vfiox_dma_table_insert(struct dma_table *t, const struct dma_entry *e,
 		     const struct dma_entry **out);
-void dma_table_remove(struct dma_table *t, const struct dma_entry *e);
-void dma_table_clear(struct dma_table *t);
+void vfiox_dma_table_remove(struct dma_table *t, const struct dma_entry *e);
+void vfiox_dma_table_clear(struct dma_table *t);
 /* The lowest entry overlapping [start, start + len) by vaddr / by IOVA. */
-const struct dma_entry *dma_table_find_va(struct dma_table *t,
+const struct dma_entry *vfiox_dma_table_find_va(struct dma_table *t,
 					  uint64_t start, uint64_t len);
-const struct dma_entry *dma_table_find_iova(struct dma_table *t,
+const struct dma_entry *vfiox_dma_table_find_iova(struct dma_table *t,
 					    uint64_t start, uint64_t len);
 
 /* Reader side: lock-free. 0 or -ENOENT. */
-int dma_table_translate(const struct dma_table *t, uint64_t vaddr,
+int vfiox_dma_table_translate(const struct dma_table *t, uint64_t vaddr,
 			uint64_t *iova);
-int dma_table_reverse(const struct dma_table *t, uint64_t iova,
+int vfiox_dma_table_reverse(const struct dma_table *t, uint64_t iova,
 		      uint64_t *vaddr);
 
 #endif

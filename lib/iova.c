@@ -78,7 +78,7 @@ static struct iova_node *rightmost(struct iova_node *t)
 	return t;
 }
 
-void iova_init(struct iova_space *s)
+void vfiox_iova_init(struct iova_space *s)
 {
 	s->root = NULL;
 	s->spare = NULL;
@@ -97,7 +97,7 @@ static void free_tree(struct iova_node *t)
 	free(t);
 }
 
-void iova_destroy(struct iova_space *s)
+void vfiox_iova_destroy(struct iova_space *s)
 {
 	free_tree(s->root);
 	while (s->spare) {
@@ -231,8 +231,8 @@ static bool add_by_growing(struct iova_space *s, uint64_t start, uint64_t end,
 	return true;
 }
 
-/* The tree half of iova_add(). */
-int iova_add_slow(struct iova_space *s, uint64_t start, uint64_t end)
+/* The tree half of vfiox_iova_add(). */
+int vfiox_iova_add_slow(struct iova_space *s, uint64_t start, uint64_t end)
 {
 	struct iova_node *lo, *hi, *prev, *next, *n;
 	int prev_k = 0, next_k = 0;
@@ -376,7 +376,7 @@ static int tree_alloc(struct iova_space *s, uint64_t len, uint64_t align,
 	return 0;
 }
 
-void iova_cache_enable(struct iova_space *s, uint64_t len)
+void vfiox_iova_cache_enable(struct iova_space *s, uint64_t len)
 {
 	s->cache_len = len;
 }
@@ -389,7 +389,7 @@ static int flush_cache(struct iova_space *s)
 		int ret;
 
 		s->free_bytes -= s->cache_len;
-		ret = iova_add_slow(s, a, a + s->cache_len - 1);
+		ret = vfiox_iova_add_slow(s, a, a + s->cache_len - 1);
 		if (ret) {
 			s->free_bytes += s->cache_len;
 			return ret;
@@ -399,15 +399,15 @@ static int flush_cache(struct iova_space *s)
 	return 0;
 }
 
-int iova_reserve(struct iova_space *s, uint64_t start, uint64_t end)
+int vfiox_iova_reserve(struct iova_space *s, uint64_t start, uint64_t end)
 {
 	int ret = flush_cache(s);
 
 	return ret ? ret : tree_reserve(s, start, end);
 }
 
-/* The tree half of iova_alloc(). */
-int iova_alloc_slow(struct iova_space *s, uint64_t len, uint64_t align,
+/* The tree half of vfiox_iova_alloc(). */
+int vfiox_iova_alloc_slow(struct iova_space *s, uint64_t len, uint64_t align,
 		    uint64_t limit, uint64_t *out)
 {
 	int ret;
@@ -427,7 +427,7 @@ static uint64_t count(const struct iova_node *t)
 	return t ? 1 + count(t->l) + count(t->r) : 0;
 }
 
-uint64_t iova_nr_intervals(const struct iova_space *s)
+uint64_t vfiox_iova_nr_intervals(const struct iova_space *s)
 {
 	return count(s->root) + s->cached;
 }

@@ -68,7 +68,7 @@ static int add_range(struct iova_space *space, uint64_t start, uint64_t end,
 		if (h[i].end < next || h[i].start > end)
 			continue;
 		if (h[i].start > next) {
-			ret = iova_add(space, next, h[i].start - 1);
+			ret = vfiox_iova_add(space, next, h[i].start - 1);
 			if (ret)
 				return ret;
 		}
@@ -76,7 +76,7 @@ static int add_range(struct iova_space *space, uint64_t start, uint64_t end,
 			return 0;
 		next = h[i].end + 1;
 	}
-	return next <= end ? iova_add(space, next, end) : 0;
+	return next <= end ? vfiox_iova_add(space, next, end) : 0;
 }
 
 static int build_space(struct vfiox_container *c, struct iova_space *space,
@@ -98,7 +98,7 @@ static int carve_mappings(struct vfiox_dma *dma, struct iova_space *space)
 	const struct dma_entry *e;
 
 	for (e = dma->table.entries; e; e = e->next) {
-		int ret = iova_reserve(space, e->iova, e->iova + e->len - 1);
+		int ret = vfiox_iova_reserve(space, e->iova, e->iova + e->len - 1);
 
 		if (ret == -EBUSY)
 			pr_warn("mapping [0x%llx, 0x%llx] now lies outside the usable IOVA space (a newly attached group reserves it); unmap it",
@@ -120,16 +120,16 @@ int vfiox_iova_space_rebuild(struct vfiox_container *c)
 	ret = collect_holes(c, &h, &nh, &rlx, &nr);
 	if (ret)
 		return ret;
-	iova_init(&space);
+	vfiox_iova_init(&space);
 	vfiox_lock(&dma->lock);
 	ret = build_space(c, &space, h, nh);
 	if (!ret)
 		ret = carve_mappings(dma, &space);
 	if (ret) {
-		iova_destroy(&space);
+		vfiox_iova_destroy(&space);
 		free(rlx);
 	} else {
-		iova_destroy(&dma->space);
+		vfiox_iova_destroy(&dma->space);
 		dma->space = space;
 		free(dma->relaxable);
 		dma->relaxable = rlx;
@@ -137,7 +137,7 @@ int vfiox_iova_space_rebuild(struct vfiox_container *c)
 		dma->min_page = c->info.pgsizes ? c->info.pgsizes & -c->info.pgsizes : 4096;
 		/* One-page maps are the per-I/O case: their IOVAs are reused
 		 * from the allocator's cache, without a tree walk. */
-		iova_cache_enable(&dma->space, dma->min_page);
+		vfiox_iova_cache_enable(&dma->space, dma->min_page);
 		dma->entries_limit = c->info.has_dma_avail ?
 				     c->info.dma_avail + dma->entries_used : UINT32_MAX;
 	}
@@ -148,7 +148,7 @@ int vfiox_iova_space_rebuild(struct vfiox_container *c)
 
 void vfiox_iova_space_clear(struct vfiox_dma *dma)
 {
-	iova_destroy(&dma->space);
+	vfiox_iova_destroy(&dma->space);
 	free(dma->relaxable);
 	dma->relaxable = NULL;
 	dma->nr_relaxable = 0;

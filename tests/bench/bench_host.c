@@ -92,23 +92,23 @@ static double bench_iova(void)
 	uint64_t a;
 	int b, i;
 
-	iova_init(&s);
-	iova_add(&s, 0, (1ULL << 39) - 1);
+	vfiox_iova_init(&s);
+	vfiox_iova_add(&s, 0, (1ULL << 39) - 1);
 	/* 100k live allocations with gaps, so the tree has 100k intervals. */
 	for (i = 0; i < LIVE; i++) {
-		iova_alloc(&s, 8192, 4096, UINT64_MAX, &a);
-		iova_add(&s, a + 4096, a + 8191);
+		vfiox_iova_alloc(&s, 8192, 4096, UINT64_MAX, &a);
+		vfiox_iova_add(&s, a + 4096, a + 8191);
 	}
 	for (b = 0; b < BATCHES; b++) {
 		double t0 = now_ns();
 
 		for (i = 0; i < PAIRS; i++) {
-			iova_alloc(&s, 4096, 4096, UINT64_MAX, &a);
-			iova_add(&s, a, a + 4095);
+			vfiox_iova_alloc(&s, 4096, 4096, UINT64_MAX, &a);
+			vfiox_iova_add(&s, a, a + 4095);
 		}
 		per[b] = (now_ns() - t0) / PAIRS;
 	}
-	iova_destroy(&s);
+	vfiox_iova_destroy(&s);
 	return median(per, BATCHES);
 }
 

@@ -28,14 +28,14 @@ static uint64_t xlate(const struct dma_table *t, uint64_t va)
 {
 	uint64_t iova = 0;
 
-	return dma_table_translate(t, va, &iova) ? UINT64_MAX : iova;
+	return vfiox_dma_table_translate(t, va, &iova) ? UINT64_MAX : iova;
 }
 
 static uint64_t rev(const struct dma_table *t, uint64_t iova)
 {
 	uint64_t va = 0;
 
-	return dma_table_reverse(t, iova, &va) ? UINT64_MAX : va;
+	return vfiox_dma_table_reverse(t, iova, &va) ? UINT64_MAX : va;
 }
 
 static void unaligned_giant_mapping_translates_everywhere(void **state)
@@ -47,8 +47,8 @@ static void unaligned_giant_mapping_translates_everywhere(void **state)
 	unsigned int i;
 
 	(void)state;
-	dma_table_init(&t);
-	assert_int_equal(dma_table_insert(&t, &e, NULL), 0);
+	vfiox_dma_table_init(&t);
+	assert_int_equal(vfiox_dma_table_insert(&t, &e, NULL), 0);
 	for (i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
 		assert_int_equal(xlate(&t, e.vaddr + off[i]), e.iova + off[i]);
 		assert_int_equal(rev(&t, e.iova + off[i]), e.vaddr + off[i]);
@@ -56,10 +56,10 @@ static void unaligned_giant_mapping_translates_everywhere(void **state)
 	assert_int_equal(xlate(&t, e.vaddr - 1), UINT64_MAX);
 	assert_int_equal(xlate(&t, e.vaddr + e.len), UINT64_MAX);
 	assert_int_equal(rev(&t, e.iova + e.len), UINT64_MAX);
-	dma_table_remove(&t, dma_table_find_va(&t, e.vaddr + GIB, 1));
+	vfiox_dma_table_remove(&t, vfiox_dma_table_find_va(&t, e.vaddr + GIB, 1));
 	assert_int_equal(xlate(&t, e.vaddr + GIB), UINT64_MAX);
 	assert_int_equal(t.n, 0);
-	dma_table_destroy(&t);
+	vfiox_dma_table_destroy(&t);
 }
 
 static void top_of_the_address_space(void **state)
@@ -69,15 +69,15 @@ static void top_of_the_address_space(void **state)
 	struct dma_entry lo = ent(0x7ffff0000000ULL, 0, PG);
 
 	(void)state;
-	dma_table_init(&t);
-	assert_int_equal(dma_table_insert(&t, &lo, NULL), 0);
-	assert_int_equal(dma_table_insert(&t, &hi, NULL), 0);	/* grows the roots */
+	vfiox_dma_table_init(&t);
+	assert_int_equal(vfiox_dma_table_insert(&t, &lo, NULL), 0);
+	assert_int_equal(vfiox_dma_table_insert(&t, &hi, NULL), 0);	/* grows the roots */
 	assert_int_equal(rev(&t, UINT64_MAX), 0x1000 + MIB - 1);
 	assert_int_equal(rev(&t, 0x42), lo.vaddr + 0x42);
 	assert_int_equal(xlate(&t, lo.vaddr + 7), 7);
-	assert_ptr_equal(dma_table_find_iova(&t, 0xfffffffffff80000ULL, 0x80000),
-			 dma_table_find_va(&t, 0x1000, PG));
-	dma_table_destroy(&t);
+	assert_ptr_equal(vfiox_dma_table_find_iova(&t, 0xfffffffffff80000ULL, 0x80000),
+			 vfiox_dma_table_find_va(&t, 0x1000, PG));
+	vfiox_dma_table_destroy(&t);
 }
 
 static void failed_insert_leaves_table_as_before(void **state)
@@ -89,18 +89,18 @@ static void failed_insert_leaves_table_as_before(void **state)
 	const struct dma_entry *found;
 
 	(void)state;
-	dma_table_init(&t);
-	assert_int_equal(dma_table_insert(&t, &a, NULL), 0);
-	assert_int_equal(dma_table_insert(&t, &b, NULL), -EEXIST);
+	vfiox_dma_table_init(&t);
+	assert_int_equal(vfiox_dma_table_insert(&t, &a, NULL), 0);
+	assert_int_equal(vfiox_dma_table_insert(&t, &b, NULL), -EEXIST);
 	assert_int_equal(t.n, 1);
 	assert_int_equal(xlate(&t, b.vaddr), UINT64_MAX);
 	assert_int_equal(xlate(&t, b.vaddr + MIB), UINT64_MAX);
 	assert_int_equal(rev(&t, a.iova + 3 * PG), a.vaddr + 3 * PG);
-	assert_null(dma_table_find_va(&t, b.vaddr, b.len));
-	found = dma_table_find_iova(&t, 0, UINT64_MAX);
+	assert_null(vfiox_dma_table_find_va(&t, b.vaddr, b.len));
+	found = vfiox_dma_table_find_iova(&t, 0, UINT64_MAX);
 	assert_non_null(found);
 	assert_int_equal(found->vaddr, a.vaddr);
-	dma_table_destroy(&t);
+	vfiox_dma_table_destroy(&t);
 }
 
 static void churn_reuses_nodes(void **state)
@@ -113,23 +113,23 @@ static void churn_reuses_nodes(void **state)
 	int i;
 
 	(void)state;
-	dma_table_init(&t);
+	vfiox_dma_table_init(&t);
 	for (i = 0; i < 1000; i++) {
-		assert_int_equal(dma_table_insert(&t, &small, NULL), 0);
+		assert_int_equal(vfiox_dma_table_insert(&t, &small, NULL), 0);
 		if (i == 0)
 			first_nodes = t.nodes;
-		dma_table_remove(&t, dma_table_find_va(&t, small.vaddr, PG));
-		assert_int_equal(dma_table_insert(&t, &big, NULL), 0);
+		vfiox_dma_table_remove(&t, vfiox_dma_table_find_va(&t, small.vaddr, PG));
+		assert_int_equal(vfiox_dma_table_insert(&t, &big, NULL), 0);
 		assert_int_equal(xlate(&t, big.vaddr + MIB + 5), big.iova + MIB + 5);
-		e = dma_table_find_iova(&t, big.iova + 3 * PG, PG);
+		e = vfiox_dma_table_find_iova(&t, big.iova + 3 * PG, PG);
 		assert_non_null(e);
-		dma_table_remove(&t, e);
+		vfiox_dma_table_remove(&t, e);
 		assert_int_equal(xlate(&t, big.vaddr + MIB + 5), UINT64_MAX);
 	}
 	/* A 2 MiB block over a region that once held pages fills the old
 	 * leaf instead of leaking it: no node was allocated after round 0. */
 	assert_ptr_equal(t.nodes, first_nodes);
-	dma_table_destroy(&t);
+	vfiox_dma_table_destroy(&t);
 }
 
 /* Random maps and unmaps in a 1 GiB window, probed against a list. */
@@ -183,12 +183,12 @@ static void random_run(uint32_t span_pages)
 
 	srand(7);
 	memset(model, 0, sizeof(model));
-	dma_table_init(&t);
+	vfiox_dma_table_init(&t);
 	for (round = 0; round < 20000; round++) {
 		struct dma_entry *m = &model[rand() % SLOTS];
 
 		if (m->len) {
-			dma_table_remove(&t, dma_table_find_va(&t, m->vaddr, m->len));
+			vfiox_dma_table_remove(&t, vfiox_dma_table_find_va(&t, m->vaddr, m->len));
 			m->len = 0;
 		} else {
 			uint64_t pages = rand() % 3 ? 1 + rand() % 8 : 1 + rand() % 2048;
@@ -198,7 +198,7 @@ static void random_run(uint32_t span_pages)
 				pages = 1;
 			e = ent((uint64_t)(rand() % span_pages) * PG,
 				(uint64_t)(rand() % span_pages) * PG, pages * PG);
-			int ret = dma_table_insert(&t, &e, NULL);
+			int ret = vfiox_dma_table_insert(&t, &e, NULL);
 
 			assert_int_equal(ret, model_overlaps(&e) ? -EEXIST : 0);
 			if (!ret)
@@ -211,7 +211,7 @@ static void random_run(uint32_t span_pages)
 			assert_int_equal(rev(&t, a), model_rev(a));
 		}
 	}
-	dma_table_destroy(&t);
+	vfiox_dma_table_destroy(&t);
 }
 
 static void random_run_matches_model(void **state)
@@ -238,24 +238,24 @@ static void one_page_entries_in_cached_leaves(void **state)
 	struct dma_table t;
 
 	(void)state;
-	dma_table_init(&t);
-	assert_int_equal(dma_table_insert(&t, &a, NULL), 0);
-	assert_int_equal(dma_table_insert(&t, &b, &live), 0);
+	vfiox_dma_table_init(&t);
+	assert_int_equal(vfiox_dma_table_insert(&t, &a, NULL), 0);
+	assert_int_equal(vfiox_dma_table_insert(&t, &b, &live), 0);
 	assert_int_equal(xlate(&t, va + PG + 5), io + PG + 5);
 	assert_int_equal(rev(&t, io + PG + 5), va + PG + 5);
-	assert_int_equal(dma_table_insert(&t, &clash_va, NULL), -EEXIST);
-	assert_int_equal(dma_table_insert(&t, &clash_io, NULL), -EEXIST);
+	assert_int_equal(vfiox_dma_table_insert(&t, &clash_va, NULL), -EEXIST);
+	assert_int_equal(vfiox_dma_table_insert(&t, &clash_io, NULL), -EEXIST);
 	assert_int_equal(xlate(&t, va + PG), io + PG);
 	assert_int_equal(xlate(&t, va + 8 * PG), UINT64_MAX);
 	assert_int_equal(rev(&t, io + 8 * PG), UINT64_MAX);
-	assert_ptr_equal(dma_table_find_iova(&t, io + PG, PG), live);
-	dma_table_remove(&t, live);
+	assert_ptr_equal(vfiox_dma_table_find_iova(&t, io + PG, PG), live);
+	vfiox_dma_table_remove(&t, live);
 	assert_int_equal(xlate(&t, va + PG), UINT64_MAX);
 	assert_int_equal(rev(&t, io + PG), UINT64_MAX);
-	assert_null(dma_table_find_iova(&t, io + PG, PG));
+	assert_null(vfiox_dma_table_find_iova(&t, io + PG, PG));
 	assert_int_equal(xlate(&t, va + 7), io + 7);
 	assert_int_equal(t.n, 1);
-	dma_table_destroy(&t);
+	vfiox_dma_table_destroy(&t);
 }
 
 int main(void)

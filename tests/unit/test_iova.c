@@ -20,17 +20,17 @@ static void add_merges_touching_intervals(void **state)
 	struct iova_space s;
 
 	(void)state;
-	iova_init(&s);
-	assert_int_equal(iova_add(&s, 0x3000, 0x3fff), 0);
-	assert_int_equal(iova_add(&s, 0x1000, 0x1fff), 0);
-	assert_int_equal(iova_nr_intervals(&s), 2);
-	assert_int_equal(iova_add(&s, 0x2000, 0x2fff), 0);
-	assert_int_equal(iova_nr_intervals(&s), 1);
+	vfiox_iova_init(&s);
+	assert_int_equal(vfiox_iova_add(&s, 0x3000, 0x3fff), 0);
+	assert_int_equal(vfiox_iova_add(&s, 0x1000, 0x1fff), 0);
+	assert_int_equal(vfiox_iova_nr_intervals(&s), 2);
+	assert_int_equal(vfiox_iova_add(&s, 0x2000, 0x2fff), 0);
+	assert_int_equal(vfiox_iova_nr_intervals(&s), 1);
 	assert_int_equal(s.free_bytes, 0x3000);
-	assert_int_equal(iova_add(&s, 0x2800, 0x2fff), -EEXIST);
-	assert_int_equal(iova_add(&s, 0x0, 0x1000), -EEXIST);
-	assert_int_equal(iova_add(&s, 0xffffffffffff0000ULL, UINT64_MAX), 0);
-	iova_destroy(&s);
+	assert_int_equal(vfiox_iova_add(&s, 0x2800, 0x2fff), -EEXIST);
+	assert_int_equal(vfiox_iova_add(&s, 0x0, 0x1000), -EEXIST);
+	assert_int_equal(vfiox_iova_add(&s, 0xffffffffffff0000ULL, UINT64_MAX), 0);
+	vfiox_iova_destroy(&s);
 }
 
 static void reserve_splits_and_refuses_busy(void **state)
@@ -38,17 +38,17 @@ static void reserve_splits_and_refuses_busy(void **state)
 	struct iova_space s;
 
 	(void)state;
-	iova_init(&s);
-	assert_int_equal(iova_add(&s, 0, 0xffff), 0);
-	assert_int_equal(iova_reserve(&s, 0x4000, 0x4fff), 0);
-	assert_int_equal(iova_nr_intervals(&s), 2);
-	assert_int_equal(iova_reserve(&s, 0x3000, 0x4fff), -EBUSY);
-	assert_int_equal(iova_reserve(&s, 0xf000, 0x10fff), -EBUSY);
-	assert_int_equal(iova_reserve(&s, 0, 0xfff), 0);
-	assert_int_equal(iova_reserve(&s, 0xf000, 0xffff), 0);
-	assert_int_equal(iova_nr_intervals(&s), 2);
+	vfiox_iova_init(&s);
+	assert_int_equal(vfiox_iova_add(&s, 0, 0xffff), 0);
+	assert_int_equal(vfiox_iova_reserve(&s, 0x4000, 0x4fff), 0);
+	assert_int_equal(vfiox_iova_nr_intervals(&s), 2);
+	assert_int_equal(vfiox_iova_reserve(&s, 0x3000, 0x4fff), -EBUSY);
+	assert_int_equal(vfiox_iova_reserve(&s, 0xf000, 0x10fff), -EBUSY);
+	assert_int_equal(vfiox_iova_reserve(&s, 0, 0xfff), 0);
+	assert_int_equal(vfiox_iova_reserve(&s, 0xf000, 0xffff), 0);
+	assert_int_equal(vfiox_iova_nr_intervals(&s), 2);
 	assert_int_equal(s.free_bytes, 0x10000 - 0x3000);
-	iova_destroy(&s);
+	vfiox_iova_destroy(&s);
 }
 
 static void alloc_is_first_fit_aligned_and_limited(void **state)
@@ -57,19 +57,19 @@ static void alloc_is_first_fit_aligned_and_limited(void **state)
 	uint64_t a;
 
 	(void)state;
-	iova_init(&s);
-	assert_int_equal(iova_add(&s, 0x1000, 0x5fffff), 0);
-	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &a), 0);
+	vfiox_iova_init(&s);
+	assert_int_equal(vfiox_iova_add(&s, 0x1000, 0x5fffff), 0);
+	assert_int_equal(vfiox_iova_alloc(&s, PG, PG, UINT64_MAX, &a), 0);
 	assert_int_equal(a, 0x1000);
-	assert_int_equal(iova_alloc(&s, 0x200000, 0x200000, UINT64_MAX, &a), 0);
+	assert_int_equal(vfiox_iova_alloc(&s, 0x200000, 0x200000, UINT64_MAX, &a), 0);
 	assert_int_equal(a, 0x200000);
 	/* Below the 2 MiB block there is room, above the limit there is not. */
-	assert_int_equal(iova_alloc(&s, 0x100000, PG, 0x1fffff, &a), 0);
+	assert_int_equal(vfiox_iova_alloc(&s, 0x100000, PG, 0x1fffff, &a), 0);
 	assert_true(a + 0x100000 - 1 <= 0x1fffff);
-	assert_int_equal(iova_alloc(&s, 0x200000, PG, 0x1fffff, &a), -ENOSPC);
-	assert_int_equal(iova_alloc(&s, PG, 3, UINT64_MAX, &a), -EINVAL);
-	assert_int_equal(iova_alloc(&s, 0, PG, UINT64_MAX, &a), -EINVAL);
-	iova_destroy(&s);
+	assert_int_equal(vfiox_iova_alloc(&s, 0x200000, PG, 0x1fffff, &a), -ENOSPC);
+	assert_int_equal(vfiox_iova_alloc(&s, PG, 3, UINT64_MAX, &a), -EINVAL);
+	assert_int_equal(vfiox_iova_alloc(&s, 0, PG, UINT64_MAX, &a), -EINVAL);
+	vfiox_iova_destroy(&s);
 }
 
 static void freed_space_is_reused(void **state)
@@ -78,14 +78,14 @@ static void freed_space_is_reused(void **state)
 	uint64_t a, b;
 
 	(void)state;
-	iova_init(&s);
-	assert_int_equal(iova_add(&s, 0x10000, 0x1ffff), 0);
-	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &a), 0);
-	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
-	assert_int_equal(iova_add(&s, a, a + PG - 1), 0);
-	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
+	vfiox_iova_init(&s);
+	assert_int_equal(vfiox_iova_add(&s, 0x10000, 0x1ffff), 0);
+	assert_int_equal(vfiox_iova_alloc(&s, PG, PG, UINT64_MAX, &a), 0);
+	assert_int_equal(vfiox_iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
+	assert_int_equal(vfiox_iova_add(&s, a, a + PG - 1), 0);
+	assert_int_equal(vfiox_iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
 	assert_int_equal(a, b);
-	iova_destroy(&s);
+	vfiox_iova_destroy(&s);
 }
 
 /* The lowest @n free pages aligned to @align pages below @limit, or -1. */
@@ -122,11 +122,11 @@ static void random_run(uint64_t rng, bool cache)
 	int i, j, nlive = 0;
 
 	memset(used, 0, sizeof(used));
-	iova_init(&s);
+	vfiox_iova_init(&s);
 	s.rng = rng;
-	assert_int_equal(iova_add(&s, 0, PAGES * PG - 1), 0);
+	assert_int_equal(vfiox_iova_add(&s, 0, PAGES * PG - 1), 0);
 	if (cache)
-		iova_cache_enable(&s, PG);
+		vfiox_iova_cache_enable(&s, PG);
 	for (i = 0; i < 20000; i++) {
 		if (nlive < LIVE && (rand_r(&seed) % 3 || !nlive)) {
 			uint64_t n = 1 + rand_r(&seed) % 8, a;
@@ -135,7 +135,7 @@ static void random_run(uint64_t rng, bool cache)
 					 (uint64_t)(rand_r(&seed) % PAGES) * PG + PG - 1;
 			int64_t want = bitmap_first_fit(used, PAGES, (int)n,
 							(int)(align / PG), limit);
-			int ret = iova_alloc(&s, n * PG, align, limit, &a);
+			int ret = vfiox_iova_alloc(&s, n * PG, align, limit, &a);
 
 			if (want < 0) {
 				assert_int_equal(ret, -ENOSPC);
@@ -155,7 +155,7 @@ static void random_run(uint64_t rng, bool cache)
 		} else {
 			int k = rand_r(&seed) % nlive;
 
-			assert_int_equal(iova_add(&s, start[k], start[k] + len[k] * PG - 1), 0);
+			assert_int_equal(vfiox_iova_add(&s, start[k], start[k] + len[k] * PG - 1), 0);
 			for (j = 0; j < (int)len[k]; j++)
 				used[start[k] / PG + j] = 0;
 			start[k] = start[--nlive];
@@ -165,7 +165,7 @@ static void random_run(uint64_t rng, bool cache)
 	for (i = 0, j = 0; i < PAGES; i++)
 		j += !used[i];
 	assert_int_equal(s.free_bytes, (uint64_t)j * PG);
-	iova_destroy(&s);
+	vfiox_iova_destroy(&s);
 }
 
 static void random_run_matches_a_bitmap(void **state)
@@ -196,11 +196,11 @@ static void cache_setup(struct iova_space *s, uint64_t *a)
 {
 	int i;
 
-	iova_init(s);
-	assert_int_equal(iova_add(s, 0, 16 * PG - 1), 0);
-	iova_cache_enable(s, PG);
+	vfiox_iova_init(s);
+	assert_int_equal(vfiox_iova_add(s, 0, 16 * PG - 1), 0);
+	vfiox_iova_cache_enable(s, PG);
 	for (i = 0; i < 3; i++) {
-		assert_int_equal(iova_alloc(s, PG, PG, UINT64_MAX, &a[i]), 0);
+		assert_int_equal(vfiox_iova_alloc(s, PG, PG, UINT64_MAX, &a[i]), 0);
 		assert_int_equal(a[i], i * PG);
 	}
 }
@@ -212,19 +212,19 @@ static void cache_reuses_the_last_freed_page_first(void **state)
 
 	(void)state;
 	cache_setup(&s, a);
-	assert_int_equal(iova_add(&s, a[0], a[0] + PG - 1), 0);
-	assert_int_equal(iova_add(&s, a[2], a[2] + PG - 1), 0);
+	assert_int_equal(vfiox_iova_add(&s, a[0], a[0] + PG - 1), 0);
+	assert_int_equal(vfiox_iova_add(&s, a[2], a[2] + PG - 1), 0);
 	assert_int_equal(s.free_bytes, 15 * PG);
-	assert_int_equal(iova_nr_intervals(&s), 3);
-	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
+	assert_int_equal(vfiox_iova_nr_intervals(&s), 3);
+	assert_int_equal(vfiox_iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
 	assert_int_equal(b, a[2]);
-	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
+	assert_int_equal(vfiox_iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
 	assert_int_equal(b, a[0]);
 	/* The cache is empty: the tree's first fit again. */
-	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
+	assert_int_equal(vfiox_iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
 	assert_int_equal(b, 3 * PG);
 	assert_int_equal(s.free_bytes, 12 * PG);
-	iova_destroy(&s);
+	vfiox_iova_destroy(&s);
 }
 
 static void cache_skips_a_page_the_alloc_cannot_use(void **state)
@@ -234,19 +234,19 @@ static void cache_skips_a_page_the_alloc_cannot_use(void **state)
 
 	(void)state;
 	cache_setup(&s, a);
-	assert_int_equal(iova_add(&s, a[1], a[1] + PG - 1), 0);
+	assert_int_equal(vfiox_iova_add(&s, a[1], a[1] + PG - 1), 0);
 	/* Page 1 is not 2-page aligned, nor below a limit of page 0. */
-	assert_int_equal(iova_alloc(&s, PG, 2 * PG, UINT64_MAX, &b), 0);
+	assert_int_equal(vfiox_iova_alloc(&s, PG, 2 * PG, UINT64_MAX, &b), 0);
 	assert_int_equal(b, 4 * PG);
-	assert_int_equal(iova_alloc(&s, PG, PG, PG - 1, &b), -ENOSPC);
+	assert_int_equal(vfiox_iova_alloc(&s, PG, PG, PG - 1, &b), -ENOSPC);
 	/* That failure merged page 1 back into the tree, where a two-page
 	 * alloc skips it (page 2 is taken) and a one-page alloc finds it. */
 	assert_int_equal(s.cached, 0);
-	assert_int_equal(iova_alloc(&s, 2 * PG, PG, UINT64_MAX, &b), 0);
+	assert_int_equal(vfiox_iova_alloc(&s, 2 * PG, PG, UINT64_MAX, &b), 0);
 	assert_int_equal(b, 5 * PG);
-	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
+	assert_int_equal(vfiox_iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
 	assert_int_equal(b, a[1]);
-	iova_destroy(&s);
+	vfiox_iova_destroy(&s);
 }
 
 static void reserve_sees_cached_pages_as_free(void **state)
@@ -256,11 +256,11 @@ static void reserve_sees_cached_pages_as_free(void **state)
 
 	(void)state;
 	cache_setup(&s, a);
-	assert_int_equal(iova_add(&s, a[1], a[1] + PG - 1), 0);
-	assert_int_equal(iova_reserve(&s, a[1], a[1] + PG - 1), 0);
-	assert_int_equal(iova_reserve(&s, a[1], a[1] + PG - 1), -EBUSY);
+	assert_int_equal(vfiox_iova_add(&s, a[1], a[1] + PG - 1), 0);
+	assert_int_equal(vfiox_iova_reserve(&s, a[1], a[1] + PG - 1), 0);
+	assert_int_equal(vfiox_iova_reserve(&s, a[1], a[1] + PG - 1), -EBUSY);
 	assert_int_equal(s.free_bytes, 13 * PG);
-	iova_destroy(&s);
+	vfiox_iova_destroy(&s);
 }
 
 /* All free space cached in pages: a longer alloc merges them back. */
@@ -270,18 +270,18 @@ static void a_long_alloc_merges_the_cache_back(void **state)
 	uint64_t a, b, c;
 
 	(void)state;
-	iova_init(&s);
-	assert_int_equal(iova_add(&s, 0, 2 * PG - 1), 0);
-	iova_cache_enable(&s, PG);
-	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &a), 0);
-	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
-	assert_int_equal(iova_add(&s, a, a + PG - 1), 0);
-	assert_int_equal(iova_add(&s, b, b + PG - 1), 0);
-	assert_int_equal(iova_alloc(&s, 2 * PG, PG, UINT64_MAX, &c), 0);
+	vfiox_iova_init(&s);
+	assert_int_equal(vfiox_iova_add(&s, 0, 2 * PG - 1), 0);
+	vfiox_iova_cache_enable(&s, PG);
+	assert_int_equal(vfiox_iova_alloc(&s, PG, PG, UINT64_MAX, &a), 0);
+	assert_int_equal(vfiox_iova_alloc(&s, PG, PG, UINT64_MAX, &b), 0);
+	assert_int_equal(vfiox_iova_add(&s, a, a + PG - 1), 0);
+	assert_int_equal(vfiox_iova_add(&s, b, b + PG - 1), 0);
+	assert_int_equal(vfiox_iova_alloc(&s, 2 * PG, PG, UINT64_MAX, &c), 0);
 	assert_int_equal(c, 0);
 	assert_int_equal(s.free_bytes, 0);
-	assert_int_equal(iova_alloc(&s, PG, PG, UINT64_MAX, &c), -ENOSPC);
-	iova_destroy(&s);
+	assert_int_equal(vfiox_iova_alloc(&s, PG, PG, UINT64_MAX, &c), -ENOSPC);
+	vfiox_iova_destroy(&s);
 }
 
 /*
@@ -297,17 +297,17 @@ static void deep_grow_is_seen_by_the_next_alloc(void **state)
 	int i;
 
 	(void)state;
-	iova_init(&s);
+	vfiox_iova_init(&s);
 	s.rng = 0;
 	for (i = 0; i < 200; i++)
-		assert_int_equal(iova_add(&s, i * 3 * PG, i * 3 * PG + PG - 1), 0);
-	assert_int_equal(iova_alloc(&s, 2 * PG, PG, UINT64_MAX, &a), -ENOSPC);
-	assert_int_equal(iova_add(&s, PG, 2 * PG - 1), 0);
-	assert_int_equal(iova_nr_intervals(&s), 200);
-	assert_int_equal(iova_alloc(&s, 2 * PG, PG, UINT64_MAX, &a), 0);
+		assert_int_equal(vfiox_iova_add(&s, i * 3 * PG, i * 3 * PG + PG - 1), 0);
+	assert_int_equal(vfiox_iova_alloc(&s, 2 * PG, PG, UINT64_MAX, &a), -ENOSPC);
+	assert_int_equal(vfiox_iova_add(&s, PG, 2 * PG - 1), 0);
+	assert_int_equal(vfiox_iova_nr_intervals(&s), 200);
+	assert_int_equal(vfiox_iova_alloc(&s, 2 * PG, PG, UINT64_MAX, &a), 0);
 	assert_int_equal(a, 0);
-	assert_int_equal(iova_alloc(&s, 2 * PG, PG, UINT64_MAX, &a), -ENOSPC);
-	iova_destroy(&s);
+	assert_int_equal(vfiox_iova_alloc(&s, 2 * PG, PG, UINT64_MAX, &a), -ENOSPC);
+	vfiox_iova_destroy(&s);
 }
 
 int main(void)
