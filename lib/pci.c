@@ -152,7 +152,7 @@ static int parse_criteria(const struct vfiox_pci_match *m, struct criteria *c)
 	    vfiox_pci_parse_id(m->id, &c->vendor, &c->device))
 		return -EINVAL;
 	if (VFIOX_OPTS_HAS(m, class_mask)) {
-		c->class = m->class;
+		c->class = m->class_code;
 		c->class_mask = m->class_mask;
 	}
 	return 0;
@@ -206,7 +206,7 @@ static void describe(struct pci_access *pa, struct pci_dev *d, uint32_t class,
 	out->device = d->device_id;
 	out->subsys_vendor = d->subsys_vendor_id;
 	out->subsys_device = d->subsys_id;
-	out->class = class;
+	out->class_code = class;
 	pci_lookup_name(pa, out->name, sizeof(out->name),
 			PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_HWDB,
 			d->vendor_id, d->device_id);

@@ -59,7 +59,8 @@ VFIOX_API int vfiox_pci_id_name(uint16_t vendor, uint16_t device, char *buf,
  * struct vfiox_pci_dev - one PCI device as libpci and sysfs see it.
  * @addr: its address; @bdf the same as "DDDD:BB:DD.F"
  * @vendor, @device, @subsys_vendor, @subsys_device: IDs
- * @class: base class << 16 | subclass << 8 | programming interface
+ * @class_code: base class << 16 | subclass << 8 | programming interface
+ *              (named class_code, not class, so that C++ can include this)
  * @name: "Vendor Device" from the PCI ID database (hex IDs if unknown)
  * @driver: the bound driver, "" when none
  * @iommu_group: its IOMMU group, -1 when it has none
@@ -69,7 +70,7 @@ struct vfiox_pci_dev {
 	struct vfiox_pci_addr addr;
 	char bdf[16];
 	uint16_t vendor, device, subsys_vendor, subsys_device;
-	uint32_t class;
+	uint32_t class_code;
 	char name[128];
 	char driver[64];
 	int iommu_group;
@@ -82,14 +83,15 @@ struct vfiox_pci_dev {
  * @sz: sizeof(struct vfiox_pci_match)
  * @addr: exactly this address, or NULL
  * @id: "vvvv:dddd" in hex, either half may be "*", or NULL
- * @class, @class_mask: (device class & @class_mask) == @class; mask 0: any
+ * @class_code, @class_mask: (device class & @class_mask) == @class_code;
+ *                          mask 0: any
  * @sysfs_root: sysfs mount point; NULL: /sys
  */
 struct vfiox_pci_match {
 	size_t sz;
 	const char *addr;
 	const char *id;
-	uint32_t class, class_mask;
+	uint32_t class_code, class_mask;
 	const char *sysfs_root;
 };
 

@@ -130,7 +130,7 @@ static int find(const char *addr, const char *id, uint32_t class, uint32_t mask,
 		struct vfiox_pci_dev *out, size_t max)
 {
 	struct vfiox_pci_match m = {
-		.sz = sizeof(m), .addr = addr, .id = id, .class = class,
+		.sz = sizeof(m), .addr = addr, .id = id, .class_code = class,
 		.class_mask = mask, .sysfs_root = root,
 	};
 
@@ -147,7 +147,7 @@ static void every_device_in_bus_order(void **state)
 	assert_string_equal(d[1].bdf, "0000:00:04.0");
 	assert_string_equal(d[2].bdf, "0000:00:06.0");
 	assert_int_equal(d[1].vendor, 0x1b36);
-	assert_int_equal(d[1].class, 0x010802);
+	assert_int_equal(d[1].class_code, 0x010802);
 	assert_string_equal(d[1].driver, "vfio-pci");
 	assert_int_equal(d[1].iommu_group, 3);
 	assert_int_equal(d[1].caps, VFIOX_PCI_CAP_SRIOV);
