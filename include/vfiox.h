@@ -5,6 +5,20 @@
  * Umbrella header: include this one. Every call returns 0 or a positive
  * value on success and a negative errno on failure; global errno is not part
  * of the contract. Diagnostics go to the callback set with vfiox_set_log().
+ *
+ * Structs that grow: a struct whose first member is sz is set by the caller
+ * to the sizeof it was built with, so that either side may be newer.
+ * - Output structs (libvfiox fills them: vfiox_iommu_info, vfiox_device_info,
+ *   vfiox_region_info, vfiox_irq_info, vfiox_dma_stats) accept any sz from
+ *   their first published size, named in each struct, up. libvfiox fills
+ *   what fits in sz, writes nothing past it, and zeroes any field it does
+ *   not know; a smaller sz is -EINVAL.
+ * - Options structs (the caller fills them) accept any sz that covers sz
+ *   itself; a field past sz takes its default. A sz larger than this
+ *   libvfiox knows is accepted when the bytes it does not know are zero,
+ *   else refused with -E2BIG: they ask for something it cannot do.
+ * - Fields are only ever appended. Arrays of structs are filled through
+ *   functions that take the caller's element size (the _sized calls).
  */
 #ifndef VFIOX_H
 #define VFIOX_H

@@ -296,8 +296,11 @@ int vfiox_pci_bind_sys(const struct vfiox_sys *sys, const char *bdf,
 	char canon[16];
 	int ret;
 
-	if (!out || (opts && opts->sz < sizeof(size_t)) || vfiox_pci_parse_addr(bdf, &addr))
+	if (!out || vfiox_pci_parse_addr(bdf, &addr))
 		return -EINVAL;
+	ret = VFIOX_OPTS_CHECK(opts, vfiox_bind_opts);
+	if (ret)
+		return ret;
 	vfiox_pci_format_addr(&addr, canon, sizeof(canon));
 	b = calloc(1, sizeof(*b));
 	if (!b)
@@ -360,9 +363,11 @@ int vfiox_pci_release_sys(const struct vfiox_sys *sys, const char *bdf,
 	char path[VFIOX_PATH_MAX + 128], now[64];
 	int ret;
 
-	if ((opts && opts->sz < sizeof(size_t)) || vfiox_pci_parse_addr(bdf, &addr) ||
-	    (driver && !len))
+	if (vfiox_pci_parse_addr(bdf, &addr) || (driver && !len))
 		return -EINVAL;
+	ret = VFIOX_OPTS_CHECK(opts, vfiox_bind_opts);
+	if (ret)
+		return ret;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;

@@ -287,10 +287,13 @@ int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
 	struct vfiox_container *c;
 	int ret;
 
-	if (!out || (opts && opts->sz < sizeof(size_t))) {
-		pr_err("open: NULL out pointer or opts->sz unset");
+	if (!out) {
+		pr_err("open: NULL out pointer");
 		return -EINVAL;
 	}
+	ret = VFIOX_OPTS_CHECK(opts, vfiox_container_opts);
+	if (ret)
+		return ret;
 	c = calloc(1, sizeof(*c));
 	if (!c || vfiox_dma_init(c)) {
 		free(c);
@@ -379,18 +382,13 @@ VFIOX_API int vfiox_container_check_extension(struct vfiox_container *c,
 VFIOX_API int vfiox_container_iommu_info(const struct vfiox_container *c,
 					 struct vfiox_iommu_info *info)
 {
-	size_t n;
-
-	if (!c || !info || info->sz < sizeof(size_t)) {
-		pr_err("iommu_info: NULL argument or info->sz unset");
+	if (!c || !info) {
+		pr_err("iommu_info: NULL argument");
 		return -EINVAL;
 	}
 	if (!c->iommu_type)
 		return -ENODEV;
-	n = info->sz < sizeof(*info) ? info->sz : sizeof(*info);
-	memcpy((char *)info + sizeof(size_t), (const char *)&c->info + sizeof(size_t),
-	       n - sizeof(size_t));
-	return 0;
+	return VFIOX_COPY_OUT(info, &c->info, vfiox_iommu_info, has_resv_regions);
 }
 
 VFIOX_API int vfiox_container_iova_ranges(const struct vfiox_container *c,

@@ -168,10 +168,13 @@ VFIOX_API int vfiox_device_open(struct vfiox_group *g, const char *name,
 	struct vfiox_device *d;
 	int ret;
 
-	if (!g || !out || (opts && opts->sz < sizeof(size_t))) {
-		pr_err("open: NULL group/out or opts->sz unset");
+	if (!g || !out) {
+		pr_err("open: NULL group or out pointer");
 		return -EINVAL;
 	}
+	ret = VFIOX_OPTS_CHECK(opts, vfiox_device_opts);
+	if (ret)
+		return ret;
 	ret = check_name(name, token);
 	if (ret)
 		return ret;
@@ -256,24 +259,22 @@ VFIOX_API const char *vfiox_device_name(const struct vfiox_device *d)
 VFIOX_API int vfiox_device_info(const struct vfiox_device *d,
 				struct vfiox_device_info *info)
 {
-	if (!d || !info || info->sz < sizeof(*info))
+	if (!d || !info)
 		return -EINVAL;
-	*info = d->info;
-	return 0;
+	return VFIOX_COPY_OUT(info, &d->info, vfiox_device_info, num_irqs);
 }
 
 VFIOX_API int vfiox_device_irq_info(const struct vfiox_device *d,
 				    uint32_t index, struct vfiox_irq_info *info)
 {
-	if (!d || !info || info->sz < sizeof(*info))
+	if (!d || !info)
 		return -EINVAL;
 	if (index >= d->info.num_irqs) {
 		pr_err("%s: IRQ index %u, the device has %u", d->name, index,
 		       d->info.num_irqs);
 		return -EINVAL;
 	}
-	*info = d->irqs[index].info;
-	return 0;
+	return VFIOX_COPY_OUT(info, &d->irqs[index].info, vfiox_irq_info, count);
 }
 
 VFIOX_API int vfiox_device_reset(struct vfiox_device *d)

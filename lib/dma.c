@@ -301,9 +301,12 @@ VFIOX_INLINE int
 check_map(struct vfiox_container *c, void *vaddr, size_t len, bool fixed,
 	  uint64_t *iova, const struct vfiox_dma_opts *opts)
 {
-	if (!c || !iova || (opts && opts->sz < sizeof(size_t)))
+	int ret;
+
+	if (!c || !iova)
 		return -EINVAL;
-	return check_args(c, (uintptr_t)vaddr, len, *iova, fixed);
+	ret = VFIOX_OPTS_CHECK(opts, vfiox_dma_opts);
+	return ret ? ret : check_args(c, (uintptr_t)vaddr, len, *iova, fixed);
 }
 
 VFIOX_INLINE int
@@ -523,14 +526,16 @@ VFIOX_API VFIOX_HOT int vfiox_dma_reverse(const struct vfiox_container *c, uint6
 VFIOX_API int vfiox_dma_stats(struct vfiox_container *c,
 			      struct vfiox_dma_stats *stats)
 {
-	if (!c || !stats || stats->sz < sizeof(*stats))
+	struct vfiox_dma_stats now = { .sz = sizeof(now) };
+
+	if (!c || !stats)
 		return -EINVAL;
 	vfiox_lock(&c->dma->lock);
-	stats->entries_used = c->dma->entries_used;
-	stats->entries_avail = c->dma->entries_limit - c->dma->entries_used;
-	stats->mapped_bytes = c->dma->mapped_bytes;
+	now.entries_used = c->dma->entries_used;
+	now.entries_avail = c->dma->entries_limit - c->dma->entries_used;
+	now.mapped_bytes = c->dma->mapped_bytes;
 	vfiox_unlock(&c->dma->lock);
-	return 0;
+	return VFIOX_COPY_OUT(stats, &now, vfiox_dma_stats, mapped_bytes);
 }
 
 VFIOX_API int vfiox_dma_avail_check(struct vfiox_container *c,

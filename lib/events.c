@@ -209,8 +209,11 @@ VFIOX_API int vfiox_events_open(const struct vfiox_events_opts *opts,
 	struct nl_sock *sk;
 	int family, ret;
 
-	if (!fn || !out || (opts && opts->sz < sizeof(size_t)))
+	if (!fn || !out)
 		return -EINVAL;
+	ret = VFIOX_OPTS_CHECK(opts, vfiox_events_opts);
+	if (ret)
+		return ret;
 	ret = connect_socket(opts, &sk, &family);
 	if (ret)
 		return ret;

@@ -185,6 +185,48 @@ void vfiox_container_on_detach(struct vfiox_container *c);
 int vfiox_info_ioctl(const struct vfiox_sys *sys, int fd, unsigned long req,
 		     const void *init, uint32_t init_size, void **out);
 
+/* Offset of the first byte after @field of @type. */
+#define vfiox_offsetofend(type, field) \
+	(offsetof(type, field) + sizeof(((type *)0)->field))
+
+/*
+ * Growable public structs (lib/abi.c). vfiox_copy_out() fills the output
+ * struct @dst (its sz as the caller set it) from the library's own @src of
+ * @src_sz bytes; -EINVAL when the caller's sz is below @min_sz, the struct's
+ * first published size. vfiox_opts_check() takes an options struct whose
+ * fields this libvfiox knows up to @known_sz: -EINVAL when its sz does not
+ * cover the sz field, -E2BIG when a byte past @known_sz is not zero. Both log.
+ */
+int vfiox_copy_out(void *dst, const void *src, size_t src_sz, size_t min_sz,
+		   const char *type);
+int vfiox_opts_check(const void *opts, size_t known_sz, const char *type);
+
+/* vfiox_copy_out() of struct @type, first published up to @last_field. */
+#define VFIOX_COPY_OUT(dst, src, type, last_field) \
+	vfiox_copy_out((dst), (src), sizeof(struct type), \
+		       vfiox_offsetofend(struct type, last_field), #type)
+
+/*
+ * A list call filling @max elements of the caller's @elem_sz with elements
+ * of this libvfiox's @native_sz: vfiox_array_begin() checks @elem_sz against
+ * @min_sz (-EINVAL, logged) and sets *@buf to @out when the sizes agree, else
+ * to a scratch array (-ENOMEM); vfiox_array_end() copies the first @n (at most
+ * @max) of them into @out, frees the scratch array and returns @n.
+ */
+int vfiox_array_begin(void *out, size_t max, size_t elem_sz, size_t native_sz,
+		      size_t min_sz, const char *type, void **buf);
+int vfiox_array_end(void *out, size_t max, size_t elem_sz, size_t native_sz,
+		    void *buf, int n);
+#define VFIOX_ARRAY_BEGIN(out, max, elem_sz, type, last_field, buf) \
+	vfiox_array_begin((out), (max), (elem_sz), sizeof(struct type), \
+			  vfiox_offsetofend(struct type, last_field), #type, (buf))
+#define VFIOX_ARRAY_END(out, max, elem_sz, type, buf, n) \
+	vfiox_array_end((out), (max), (elem_sz), sizeof(struct type), (buf), (n))
+
+/* 0 for NULL options, else vfiox_opts_check() of struct @type. */
+#define VFIOX_OPTS_CHECK(opts, type) \
+	((opts) ? vfiox_opts_check((opts), sizeof(struct type), #type) : 0)
+
 /* True when an opts struct of size @sz holds @field. */
 #define VFIOX_OPTS_HAS(opts, field) \
 	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) + \

@@ -228,8 +228,8 @@ VFIOX_API int vfiox_p2p_unmap(struct vfiox_container *c, uint64_t iova,
 	return ret;
 }
 
-VFIOX_API int vfiox_p2p_list(struct vfiox_container *c,
-			     struct vfiox_p2p_mapping *out, uint32_t n)
+static int p2p_list(struct vfiox_container *c, struct vfiox_p2p_mapping *out,
+		    uint32_t n)
 {
 	const struct p2p_record *r;
 	int total = 0;
@@ -242,6 +242,18 @@ VFIOX_API int vfiox_p2p_list(struct vfiox_container *c,
 			out[total] = r->m;
 	vfiox_unlock(&c->dma->lock);
 	return total;
+}
+
+VFIOX_API int vfiox_p2p_list_sized(struct vfiox_container *c, void *out,
+				   uint32_t n, size_t elem_sz)
+{
+	void *buf;
+	int ret = VFIOX_ARRAY_BEGIN(out, n, elem_sz, vfiox_p2p_mapping, iova, &buf);
+
+	if (ret)
+		return ret;
+	ret = p2p_list(c, buf, n);
+	return VFIOX_ARRAY_END(out, n, elem_sz, vfiox_p2p_mapping, buf, ret);
 }
 
 VFIOX_API int vfiox_p2p_revocable(struct vfiox_container *c)

@@ -136,13 +136,14 @@ struct criteria {
 
 static int parse_criteria(const struct vfiox_pci_match *m, struct criteria *c)
 {
+	int ret;
+
 	*c = (struct criteria){ .vendor = -1, .device = -1 };
 	if (!m)
 		return 0;
-	if (m->sz < sizeof(size_t)) {
-		pr_err("find: match->sz unset");
-		return -EINVAL;
-	}
+	ret = VFIOX_OPTS_CHECK(m, vfiox_pci_match);
+	if (ret)
+		return ret;
 	if (VFIOX_OPTS_HAS(m, addr) && m->addr) {
 		if (vfiox_pci_parse_addr(m->addr, &c->addr))
 			return -EINVAL;
@@ -316,8 +317,8 @@ static int scan(struct pci_access *pa, const struct criteria *c,
 	return n;
 }
 
-VFIOX_API int vfiox_pci_find(const struct vfiox_pci_match *m,
-			     struct vfiox_pci_dev *out, size_t max)
+static int pci_find(const struct vfiox_pci_match *m, struct vfiox_pci_dev *out,
+		    size_t max)
 {
 	const char *root = m && VFIOX_OPTS_HAS(m, sysfs_root) && m->sysfs_root ?
 			   m->sysfs_root : "/sys";
@@ -381,14 +382,26 @@ VFIOX_API int vfiox_pci_id_name(uint16_t vendor, uint16_t device, char *buf,
 }
 
 #if !VFIOX_HAVE_LIBPCI
-VFIOX_API int vfiox_pci_find(const struct vfiox_pci_match *m,
-			     struct vfiox_pci_dev *out, size_t max)
+static int pci_find(const struct vfiox_pci_match *m, struct vfiox_pci_dev *out,
+		    size_t max)
 {
 	(void)m, (void)out, (void)max;
 	pr_err("built without libpci: no PCI lookup");
 	return -ENOTSUP;
 }
 #endif
+
+VFIOX_API int vfiox_pci_find_sized(const struct vfiox_pci_match *m, void *out,
+				   size_t max, size_t elem_sz)
+{
+	void *buf;
+	int ret = VFIOX_ARRAY_BEGIN(out, max, elem_sz, vfiox_pci_dev, caps, &buf);
+
+	if (ret)
+		return ret;
+	ret = pci_find(m, buf, max);
+	return VFIOX_ARRAY_END(out, max, elem_sz, vfiox_pci_dev, buf, ret);
+}
 
 int vfiox_pci_caps(const struct vfiox_env *env, const char *bdf, uint32_t *caps)
 {

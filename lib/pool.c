@@ -38,10 +38,15 @@ VFIOX_API int vfiox_dma_pool_new(struct vfiox_container *c,
 {
 	struct vfiox_dma_pool *p;
 
-	if (!c || !out || (opts && opts->sz < sizeof(size_t))) {
-		pr_err("new: NULL container/out or opts->sz unset");
+	int ret;
+
+	if (!c || !out) {
+		pr_err("new: NULL container or out pointer");
 		return -EINVAL;
 	}
+	ret = VFIOX_OPTS_CHECK(opts, vfiox_dma_pool_opts);
+	if (ret)
+		return ret;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;

@@ -133,13 +133,12 @@ VFIOX_API int vfiox_device_region_info(const struct vfiox_device *d,
 {
 	const struct vfiox_region *r;
 
-	if (!d || !info || info->sz < sizeof(*info))
+	if (!d || !info)
 		return -EINVAL;
 	r = get_region(d, index);
 	if (!r)
 		return -EINVAL;
-	*info = r->info;
-	return 0;
+	return VFIOX_COPY_OUT(info, &r->info, vfiox_region_info, msix_mappable);
 }
 
 /* Bounds and permission checks shared by read and write: no syscall yet. */

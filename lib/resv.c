@@ -69,8 +69,8 @@ static int parse_line(const char *line, int group, struct vfiox_resv_region *r)
 	return 0;
 }
 
-VFIOX_API int vfiox_resv_parse(const char *text, size_t len, int group,
-			       struct vfiox_resv_region *out, size_t max)
+static int resv_parse(const char *text, size_t len, int group,
+		      struct vfiox_resv_region *out, size_t max)
 {
 	size_t pos = 0;
 	int n = 0;
@@ -138,8 +138,8 @@ static int cap_entry(const uint8_t *p, uint32_t i, bool store,
 	return 0;
 }
 
-VFIOX_API int vfiox_resv_parse_cap(const void *cap, size_t len,
-				   struct vfiox_resv_region *out, size_t max)
+static int resv_parse_cap(const void *cap, size_t len,
+			  struct vfiox_resv_region *out, size_t max)
 {
 	struct vfiox_iommu_type1_info_cap_resv_regions hdr;
 	const uint8_t *body = cap;
@@ -233,7 +233,7 @@ static int append_sysfs(struct vfiox_group *g, struct vfiox_resv_region **all,
 		return -ENOMEM;
 	}
 	*all = grown;
-	got = vfiox_resv_parse(text, (size_t)len, g->nr, grown + *n, lines);
+	got = resv_parse(text, (size_t)len, g->nr, grown + *n, lines);
 	free(text);
 	if (got < 0)
 		return got;
@@ -282,9 +282,8 @@ static int copy_out(struct vfiox_resv_region *all, int n,
 	return n;
 }
 
-VFIOX_API int vfiox_group_resv_regions(struct vfiox_group *g,
-				       struct vfiox_resv_region *out,
-				       size_t max)
+static int group_resv_regions(struct vfiox_group *g,
+			      struct vfiox_resv_region *out, size_t max)
 {
 	struct vfiox_resv_region *all = NULL;
 	int n;
@@ -295,9 +294,8 @@ VFIOX_API int vfiox_group_resv_regions(struct vfiox_group *g,
 	return copy_out(all, n, out, max);
 }
 
-VFIOX_API int vfiox_container_resv_regions(struct vfiox_container *c,
-					   struct vfiox_resv_region *out,
-					   size_t max)
+static int container_resv_regions(struct vfiox_container *c,
+				  struct vfiox_resv_region *out, size_t max)
 {
 	struct vfiox_resv_region *all = NULL;
 	int n;
@@ -310,4 +308,41 @@ VFIOX_API int vfiox_container_resv_regions(struct vfiox_container *c,
 	}
 	n = vfiox_resv_collect(c, -1, &all);
 	return copy_out(all, n, out, max);
+}
+
+/* The exported calls: each fills the caller's array of @elem_sz elements. */
+#define RESV_SIZED(out, max, elem_sz, call) do {				\
+	void *buf;								\
+	int ret = VFIOX_ARRAY_BEGIN(out, max, elem_sz, vfiox_resv_region,	\
+				    type_name, &buf);				\
+										\
+	if (ret)								\
+		return ret;							\
+	ret = call;								\
+	return VFIOX_ARRAY_END(out, max, elem_sz, vfiox_resv_region, buf, ret); \
+} while (0)
+
+VFIOX_API int vfiox_resv_parse_sized(const char *text, size_t len, int group,
+				     void *out, size_t max, size_t elem_sz)
+{
+	RESV_SIZED(out, max, elem_sz, resv_parse(text, len, group, buf, max));
+}
+
+VFIOX_API int vfiox_resv_parse_cap_sized(const void *cap, size_t len,
+					 void *out, size_t max, size_t elem_sz)
+{
+	RESV_SIZED(out, max, elem_sz, resv_parse_cap(cap, len, buf, max));
+}
+
+VFIOX_API int vfiox_group_resv_regions_sized(struct vfiox_group *g, void *out,
+					     size_t max, size_t elem_sz)
+{
+	RESV_SIZED(out, max, elem_sz, group_resv_regions(g, buf, max));
+}
+
+VFIOX_API int vfiox_container_resv_regions_sized(struct vfiox_container *c,
+						 void *out, size_t max,
+						 size_t elem_sz)
+{
+	RESV_SIZED(out, max, elem_sz, container_resv_regions(c, buf, max));
 }

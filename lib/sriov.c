@@ -49,9 +49,12 @@ static int pf_init(struct pf *p, const struct vfiox_sys *sys, const char *bdf,
 	const char *root = VFIOX_OPTS_HAS(opts, sysfs_root) && opts->sysfs_root ?
 			   opts->sysfs_root : "/sys";
 	struct vfiox_pci_addr addr;
+	int ret = VFIOX_OPTS_CHECK(opts, vfiox_bind_opts);
 
-	if ((opts && opts->sz < sizeof(size_t)) || strlen(root) >= VFIOX_PATH_MAX) {
-		pr_err("opts->sz unset or sysfs root too long");
+	if (ret)
+		return ret;
+	if (strlen(root) >= VFIOX_PATH_MAX) {
+		pr_err("sysfs root too long");
 		return -EINVAL;
 	}
 	if (vfiox_pci_parse_addr(bdf, &addr))

@@ -17,7 +17,7 @@ extern "C" {
 
 /**
  * struct vfiox_bind_opts - how to bind.
- * @sz: sizeof(struct vfiox_bind_opts)
+ * @sz: sizeof(struct vfiox_bind_opts); options rules in vfiox.h
  * @driver: NULL: "vfio-pci"
  * @whole_group: bind every device of the IOMMU group (bridges excepted),
  *               as VFIO needs for a viable group

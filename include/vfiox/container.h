@@ -26,7 +26,7 @@ struct vfiox_container;
 
 /**
  * struct vfiox_container_opts - how to open a container.
- * @sz: sizeof(struct vfiox_container_opts), for forward compatibility
+ * @sz: sizeof(struct vfiox_container_opts); options rules in vfiox.h
  * @dev_root: directory holding "vfio" and the group nodes; NULL: /dev/vfio
  * @sysfs_root: sysfs mount point; NULL: /sys
  * @iommu_type: VFIO_TYPE1v2_IOMMU, VFIO_TYPE1_IOMMU, or 0 to prefer type1v2
@@ -49,6 +49,10 @@ struct vfiox_container_opts {
  * struct vfiox_iova_range - a usable IOVA range, both ends inclusive.
  * @start: its first IOVA
  * @end: its last IOVA
+ *
+ * A value, like the kernel's struct vfio_iova_range, and an input too
+ * (vfiox_dma_map_identity()): its layout is frozen and it never grows, so
+ * arrays of it need no element size.
  */
 struct vfiox_iova_range {
 	uint64_t start;
@@ -57,7 +61,8 @@ struct vfiox_iova_range {
 
 /**
  * struct vfiox_iommu_info - what VFIO_IOMMU_GET_INFO reported.
- * @sz: set by the caller to sizeof(struct vfiox_iommu_info)
+ * @sz: set by the caller to sizeof(struct vfiox_iommu_info); first published
+ *      size: up to @has_resv_regions (output rules in vfiox.h)
  * @iommu_type: the type in use, 0 while no group is attached
  * @pgsizes: bitmap of IOMMU page sizes
  * @nr_iova_ranges: number of usable ranges (cap 1); 0 if the kernel gave no

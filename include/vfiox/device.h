@@ -34,7 +34,7 @@ typedef void (*vfiox_req_fn)(struct vfiox_device *d, void *arg);
 
 /**
  * struct vfiox_device_opts - how to open a device.
- * @sz: sizeof(struct vfiox_device_opts)
+ * @sz: sizeof(struct vfiox_device_opts); options rules in vfiox.h
  * @vf_token: VF token UUID string ("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx") for
  *            SR-IOV PFs/VFs bound to vfio-pci, or NULL
  * @req_fn: called on libvfiox's thread when the kernel asks for the device
@@ -50,7 +50,8 @@ struct vfiox_device_opts {
 
 /**
  * struct vfiox_device_info - VFIO_DEVICE_GET_INFO.
- * @sz: sizeof(struct vfiox_device_info)
+ * @sz: sizeof(struct vfiox_device_info); first published size: up to
+ *      @num_irqs (output rules in vfiox.h)
  * @flags: VFIO_DEVICE_FLAGS_*
  * @num_regions: number of region indexes
  * @num_irqs: number of IRQ indexes
@@ -62,7 +63,12 @@ struct vfiox_device_info {
 	uint32_t num_irqs;
 };
 
-/** struct vfiox_sparse_area - an mmap-able window of a region. */
+/**
+ * struct vfiox_sparse_area - an mmap-able window of a region.
+ *
+ * A value, like the kernel's struct vfio_region_sparse_mmap_area: its layout
+ * is frozen and it never grows, so vfiox_region_info.sparse can be indexed.
+ */
 struct vfiox_sparse_area {
 	uint64_t offset;
 	uint64_t size;
@@ -70,7 +76,8 @@ struct vfiox_sparse_area {
 
 /**
  * struct vfiox_region_info - VFIO_DEVICE_GET_REGION_INFO with its caps.
- * @sz: sizeof(struct vfiox_region_info)
+ * @sz: sizeof(struct vfiox_region_info); first published size: up to
+ *      @msix_mappable (output rules in vfiox.h)
  * @index: region index
  * @flags: VFIO_REGION_INFO_FLAG_*
  * @size: region size in bytes (0: region absent)
@@ -99,7 +106,8 @@ struct vfiox_region_info {
 
 /**
  * struct vfiox_irq_info - VFIO_DEVICE_GET_IRQ_INFO.
- * @sz: sizeof(struct vfiox_irq_info)
+ * @sz: sizeof(struct vfiox_irq_info); first published size: up to @count
+ *      (output rules in vfiox.h)
  * @index: IRQ index (VFIO_PCI_INTX_IRQ_INDEX, ...)
  * @flags: VFIO_IRQ_INFO_*
  * @count: number of vectors

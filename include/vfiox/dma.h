@@ -28,7 +28,7 @@ extern "C" {
 
 /**
  * struct vfiox_dma_opts - constraints for one mapping.
- * @sz: sizeof(struct vfiox_dma_opts)
+ * @sz: sizeof(struct vfiox_dma_opts); options rules in vfiox.h
  * @align: minimum IOVA alignment (power of two), 0 for the default: the
  *         largest IOMMU page size not larger than the buffer
  * @iova_limit: highest IOVA the device can address (e.g. 0xfffffff for a
@@ -45,7 +45,8 @@ struct vfiox_dma_opts {
 
 /**
  * struct vfiox_dma_stats - what the DMA engine holds.
- * @sz: sizeof(struct vfiox_dma_stats)
+ * @sz: sizeof(struct vfiox_dma_stats); first published size: up to
+ *      @mapped_bytes (output rules in vfiox.h)
  * @entries_avail: kernel mapping entries left (dma_avail as tracked)
  * @entries_used: mappings made through libvfiox
  * @mapped_bytes: their total size

@@ -68,7 +68,7 @@ typedef void (*vfiox_event_fn)(const struct vfiox_event *ev, void *arg);
 
 /**
  * struct vfiox_events_opts - options of an event source.
- * @sz: sizeof(struct vfiox_events_opts)
+ * @sz: sizeof(struct vfiox_events_opts); options rules in vfiox.h
  * @admin: also receive every container's events (the family's "admin"
  *         multicast group; needs CAP_NET_ADMIN)
  */

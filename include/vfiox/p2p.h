@@ -88,6 +88,9 @@ VFIOX_API int vfiox_p2p_unmap(struct vfiox_container *c, uint64_t iova,
  * @len: its length
  * @iova: where the container maps it
  * @flags: VFIOX_P2P_REVOKED
+ *
+ * First published size: up to @iova. vfiox_p2p_list_sized() fills arrays of
+ * it with the caller's element size (see vfiox.h).
  */
 struct vfiox_p2p_mapping {
 	char device[64];
@@ -99,15 +102,24 @@ struct vfiox_p2p_mapping {
 };
 
 /**
- * vfiox_p2p_list() - the P2P mappings of @c, newest first.
+ * vfiox_p2p_list_sized() - the P2P mappings of @c, newest first.
  * @c: container
- * @out: room for @n entries (may be NULL when @n is 0)
+ * @out: room for @n entries of @elem_sz bytes (may be NULL when @n is 0)
  * @n: entries in @out
+ * @elem_sz: sizeof(struct vfiox_p2p_mapping) as the caller was built
  * Return: the number of P2P mappings (may exceed @n: call again with a
- * larger array), or -EINVAL.
+ * larger array), or -EINVAL (also for @elem_sz below the first published
+ * size).
  */
-VFIOX_API int vfiox_p2p_list(struct vfiox_container *c,
-			     struct vfiox_p2p_mapping *out, uint32_t n);
+VFIOX_API int vfiox_p2p_list_sized(struct vfiox_container *c, void *out,
+				   uint32_t n, size_t elem_sz);
+
+/* As vfiox_p2p_list_sized(), with this header's sizeof. */
+static inline int vfiox_p2p_list(struct vfiox_container *c,
+				 struct vfiox_p2p_mapping *out, uint32_t n)
+{
+	return vfiox_p2p_list_sized(c, out, n, sizeof(*out));
+}
 
 /**
  * vfiox_p2p_revocable() - does the kernel remove P2P mappings when their

@@ -65,6 +65,9 @@ VFIOX_API int vfiox_pci_id_name(uint16_t vendor, uint16_t device, char *buf,
  * @driver: the bound driver, "" when none
  * @iommu_group: its IOMMU group, -1 when it has none
  * @caps: VFIOX_PCI_CAP_* found in its (extended) capability list
+ *
+ * First published size: up to @caps. vfiox_pci_find_sized() fills arrays of
+ * it with the caller's element size (see vfiox.h).
  */
 struct vfiox_pci_dev {
 	struct vfiox_pci_addr addr;
@@ -80,7 +83,7 @@ struct vfiox_pci_dev {
 /**
  * struct vfiox_pci_match - which devices vfiox_pci_find() returns; every
  * criterion given must hold.
- * @sz: sizeof(struct vfiox_pci_match)
+ * @sz: sizeof(struct vfiox_pci_match); options rules in vfiox.h
  * @addr: exactly this address, or NULL
  * @id: "vvvv:dddd" in hex, either half may be "*", or NULL
  * @class_code, @class_mask: (device class & @class_mask) == @class_code;
@@ -107,15 +110,26 @@ VFIOX_API int vfiox_pci_parse_id(const char *str, int32_t *vendor,
 				 int32_t *device);
 
 /**
- * vfiox_pci_find() - scan the PCI devices through libpci.
+ * vfiox_pci_find_sized() - scan the PCI devices through libpci.
  * @m: criteria, or NULL for every device
- * @out: array for up to @max devices, in bus order (NULL when @max is 0)
+ * @out: array for up to @max devices of @elem_sz bytes, in bus order (NULL
+ *       when @max is 0)
  * @max: entries in @out
+ * @elem_sz: sizeof(struct vfiox_pci_dev) as the caller was built
  * Return: the number of matching devices (may exceed @max); -EINVAL for bad
- * criteria; -ENODEV without PCI sysfs; -ENOTSUP without libpci.
+ * criteria or an @elem_sz below the first published size; -E2BIG for
+ * criteria this libvfiox does not know; -ENODEV without PCI sysfs; -ENOTSUP
+ * without libpci.
  */
-VFIOX_API int vfiox_pci_find(const struct vfiox_pci_match *m,
-			     struct vfiox_pci_dev *out, size_t max);
+VFIOX_API int vfiox_pci_find_sized(const struct vfiox_pci_match *m, void *out,
+				   size_t max, size_t elem_sz);
+
+/* As vfiox_pci_find_sized(), with this header's sizeof. */
+static inline int vfiox_pci_find(const struct vfiox_pci_match *m,
+				 struct vfiox_pci_dev *out, size_t max)
+{
+	return vfiox_pci_find_sized(m, out, max, sizeof(*out));
+}
 
 /*
  * The config space of a device opened with vfiox_device_open(), read and

@@ -24,7 +24,7 @@ struct vfiox_dma_pool;
 
 /**
  * struct vfiox_dma_pool_opts - pool options.
- * @sz: sizeof(struct vfiox_dma_pool_opts)
+ * @sz: sizeof(struct vfiox_dma_pool_opts); options rules in vfiox.h
  * @iova_limit: highest IOVA the device can address, 0 for none
  * @no_hugepages: never try hugetlb pages
  */

@@ -25,6 +25,10 @@ enum vfiox_resv_type {
  * @type: its type; VFIOX_RESV_UNKNOWN keeps the kernel's word in @type_name
  * @group: IOMMU group it belongs to, -1 if unknown
  * @type_name: the type as the kernel spelled it
+ *
+ * First published size: up to @type_name. Arrays of it are filled by the
+ * _sized calls below with the caller's element size (see vfiox.h); the
+ * calls without _sized pass this header's.
  */
 struct vfiox_resv_region {
 	uint64_t start;
@@ -35,42 +39,64 @@ struct vfiox_resv_region {
 };
 
 /**
- * vfiox_resv_parse() - parse the text of a group's reserved_regions file.
+ * vfiox_resv_parse_sized() - parse the text of a group's reserved_regions file.
  * @text: the file's bytes (need not be NUL-terminated)
  * @len: their number
  * @group: group number stored in each entry
- * @out: array for up to @max entries (may be NULL when @max is 0)
+ * @out: array for up to @max entries of @elem_sz bytes (may be NULL when
+ *       @max is 0)
  * @max: entries in @out
+ * @elem_sz: sizeof(struct vfiox_resv_region) as the caller was built (at
+ *           least its first published size, else -EINVAL)
  *
  * Each line is "0x<start> 0x<end> <type>". Lines with a malformed number,
  * end < start, or longer than 256 bytes fail the whole parse; an unknown type
  * is kept as VFIOX_RESV_UNKNOWN.
  * Return: number of regions in the text (may exceed @max), or -EPROTO.
  */
-VFIOX_API int vfiox_resv_parse(const char *text, size_t len, int group,
-			       struct vfiox_resv_region *out, size_t max);
+VFIOX_API int vfiox_resv_parse_sized(const char *text, size_t len, int group,
+				     void *out, size_t max, size_t elem_sz);
+/* As vfiox_resv_parse_sized(), with this header's sizeof. */
+static inline int vfiox_resv_parse(const char *text, size_t len, int group,
+				   struct vfiox_resv_region *out, size_t max)
+{
+	return vfiox_resv_parse_sized(text, len, group, out, max, sizeof(*out));
+}
 
 /**
- * vfiox_resv_parse_cap() - parse the reserved regions capability of
+ * vfiox_resv_parse_cap_sized() - parse the reserved regions capability of
  * VFIO_IOMMU_GET_INFO (the libvfiox kernel series, version 1 or later).
  * @cap: the capability, header included
  * @len: bytes available to it
- * @out: array for up to @max entries (may be NULL when @max is 0)
+ * @out: array for up to @max entries of @elem_sz bytes (may be NULL when
+ *       @max is 0)
  * @max: entries in @out
+ * @elem_sz: sizeof(struct vfiox_resv_region) as the caller was built (at
+ *           least its first published size, else -EINVAL)
  *
  * A type this libvfiox does not know is kept as VFIOX_RESV_UNKNOWN with
  * @type_name "type-<number>".
  * Return: number of regions (may exceed @max), -EINVAL on bad arguments, or
  * -EPROTO when the capability is truncated or an entry is inverted.
  */
-VFIOX_API int vfiox_resv_parse_cap(const void *cap, size_t len,
-				   struct vfiox_resv_region *out, size_t max);
+VFIOX_API int vfiox_resv_parse_cap_sized(const void *cap, size_t len,
+					 void *out, size_t max, size_t elem_sz);
+/* As vfiox_resv_parse_cap_sized(), with this header's sizeof. */
+static inline int vfiox_resv_parse_cap(const void *cap, size_t len,
+				       struct vfiox_resv_region *out,
+				       size_t max)
+{
+	return vfiox_resv_parse_cap_sized(cap, len, out, max, sizeof(*out));
+}
 
 /**
- * vfiox_group_resv_regions() - reserved regions of @g.
+ * vfiox_group_resv_regions_sized() - reserved regions of @g.
  * @g: group
- * @out: array for up to @max entries (may be NULL when @max is 0)
+ * @out: array for up to @max entries of @elem_sz bytes (may be NULL when
+ *       @max is 0)
  * @max: entries in @out
+ * @elem_sz: sizeof(struct vfiox_resv_region) as the caller was built (at
+ *           least its first published size, else -EINVAL)
  *
  * Taken from the container's reserved regions capability when the kernel
  * has it (vfiox_iommu_info.has_resv_regions), else parsed from the group's
@@ -78,22 +104,38 @@ VFIOX_API int vfiox_resv_parse_cap(const void *cap, size_t len,
  * (by start, then end, then type).
  * Return: number of regions (may exceed @max), or negative errno.
  */
-VFIOX_API int vfiox_group_resv_regions(struct vfiox_group *g,
-				       struct vfiox_resv_region *out,
-				       size_t max);
+VFIOX_API int vfiox_group_resv_regions_sized(struct vfiox_group *g, void *out,
+					     size_t max, size_t elem_sz);
+/* As vfiox_group_resv_regions_sized(), with this header's sizeof. */
+static inline int vfiox_group_resv_regions(struct vfiox_group *g,
+					   struct vfiox_resv_region *out,
+					   size_t max)
+{
+	return vfiox_group_resv_regions_sized(g, out, max, sizeof(*out));
+}
 
 /**
- * vfiox_container_resv_regions() - reserved regions of every group attached
+ * vfiox_container_resv_regions_sized() - reserved regions of every group attached
  * to @c, sorted by group, then as vfiox_group_resv_regions().
  * @c: container
- * @out: array for up to @max entries (may be NULL when @max is 0)
+ * @out: array for up to @max entries of @elem_sz bytes (may be NULL when
+ *       @max is 0)
  * @max: entries in @out
+ * @elem_sz: sizeof(struct vfiox_resv_region) as the caller was built (at
+ *           least its first published size, else -EINVAL)
  * Return: number of regions (may exceed @max), -ENODEV while no group is
  * attached, or negative errno.
  */
-VFIOX_API int vfiox_container_resv_regions(struct vfiox_container *c,
-					   struct vfiox_resv_region *out,
-					   size_t max);
+VFIOX_API int vfiox_container_resv_regions_sized(struct vfiox_container *c,
+						 void *out, size_t max,
+						 size_t elem_sz);
+/* As vfiox_container_resv_regions_sized(), with this header's sizeof. */
+static inline int vfiox_container_resv_regions(struct vfiox_container *c,
+					       struct vfiox_resv_region *out,
+					       size_t max)
+{
+	return vfiox_container_resv_regions_sized(c, out, max, sizeof(*out));
+}
 
 /**
  * vfiox_resv_type_name() - "direct", "direct-relaxable", ... or "unknown".

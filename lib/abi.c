@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The rules that let a public struct with a leading sz grow without
+ * breaking a program built against an older (or newer) libvfiox.
+ *
+ * Output structs (the library fills them): a caller's sz from the struct's
+ * first published size up is accepted. The caller gets what fits in its sz,
+ * nothing is written past it, and a tail this libvfiox does not know reads as
+ * zero. Options structs (the caller fills them): any sz from the sz field up;
+ * fields past the caller's sz read as their default (VFIOX_OPTS_HAS), and a
+ * larger sz than this libvfiox knows is accepted only if the unknown bytes
+ * are zero, since a non-zero one asks for something this libvfiox would
+ * silently ignore.
+ *
+ * Arrays of public structs (the list calls) take the caller's element size:
+ * the same rules as output structs, per element, without a sz field.
+ *
+ * Growing a struct therefore means appending fields at or after its current
+ * sizeof (never in its tail padding, which is not checked).
+ */
+#define LOG_PREFIX "abi"
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Frozen values (see their headers): arrays of them are indexed directly. */
+_Static_assert(sizeof(struct vfiox_iova_range) == 16 &&
+	       vfiox_offsetofend(struct vfiox_iova_range, end) == 16,
+	       "struct vfiox_iova_range is frozen");
+_Static_assert(sizeof(struct vfiox_sparse_area) == 16 &&
+	       vfiox_offsetofend(struct vfiox_sparse_area, size) == 16,
+	       "struct vfiox_sparse_area is frozen");
+
+int vfiox_copy_out(void *dst, const void *src, size_t src_sz, size_t min_sz,
+		   const char *type)
+{
+	size_t dst_sz, n;
+
+	memcpy(&dst_sz, dst, sizeof(dst_sz));
+	if (dst_sz < min_sz) {
+		pr_err("struct %s: sz %zu is below its first published size %zu",
+		       type, dst_sz, min_sz);
+		return -EINVAL;
+	}
+	n = dst_sz < src_sz ? dst_sz : src_sz;
+	memcpy((char *)dst + sizeof(size_t), (const char *)src + sizeof(size_t),
+	       n - sizeof(size_t));
+	if (dst_sz > n)
+		memset((char *)dst + n, 0, dst_sz - n);
+	return 0;
+}
+
+int vfiox_opts_check(const void *opts, size_t known_sz, const char *type)
+{
+	const unsigned char *p = opts;
+	size_t sz, i;
+
+	memcpy(&sz, opts, sizeof(sz));
+	if (sz < sizeof(size_t)) {
+		pr_err("struct %s: sz %zu does not even cover sz itself (unset?)",
+		       type, sz);
+		return -EINVAL;
+	}
+	for (i = known_sz; i < sz; i++) {
+		if (p[i]) {
+			pr_err("struct %s: sz %zu, and byte %zu past the %zu this libvfiox knows is not zero: a newer option it cannot honour",
+			       type, sz, i, known_sz);
+			return -E2BIG;
+		}
+	}
+	return 0;
+}
+
+int vfiox_array_begin(void *out, size_t max, size_t elem_sz, size_t native_sz,
+		      size_t min_sz, const char *type, void **buf)
+{
+	*buf = out;
+	if (!out && max)
+		return -EINVAL;
+	if (elem_sz < min_sz) {
+		pr_err("struct %s array: element size %zu is below its first published size %zu",
+		       type, elem_sz, min_sz);
+		return -EINVAL;
+	}
+	if (max > SIZE_MAX / (elem_sz > native_sz ? elem_sz : native_sz))
+		return -EINVAL;
+	if (elem_sz == native_sz || !max)
+		return 0;
+	*buf = calloc(max, native_sz);
+	return *buf ? 0 : -ENOMEM;
+}
+
+int vfiox_array_end(void *out, size_t max, size_t elem_sz, size_t native_sz,
+		    void *buf, int n)
+{
+	size_t i, copy = n > 0 ? ((size_t)n < max ? (size_t)n : max) : 0;
+	size_t part = elem_sz < native_sz ? elem_sz : native_sz;
+
+	if (buf == out)
+		return n;
+	for (i = 0; i < copy; i++) {
+		char *dst = (char *)out + i * elem_sz;
+
+		memcpy(dst, (const char *)buf + i * native_sz, part);
+		memset(dst + part, 0, elem_sz - part);
+	}
+	free(buf);
+	return n;
+}
