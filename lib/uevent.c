@@ -109,8 +109,7 @@ static int check_header(const char *hdr, const char *action, const char *devpath
 	return 0;
 }
 
-VFIOX_API int vfiox_uevent_parse(const void *buf, size_t len,
-				 struct vfiox_uevent *out)
+static int uevent_parse(const void *buf, size_t len, struct vfiox_uevent *out)
 {
 	const char *p = buf, *end = p + len;
 	char action[sizeof(out->action_name)] = "";
@@ -145,6 +144,19 @@ VFIOX_API int vfiox_uevent_parse(const void *buf, size_t len,
 	return 0;
 }
 
+VFIOX_API int vfiox_uevent_parse_sized(const void *buf, size_t len, void *out,
+				       size_t out_sz)
+{
+	void *ev;
+	int ret = VFIOX_ARRAY_BEGIN(out, 1, out_sz, vfiox_uevent, seqnum, &ev);
+
+	if (ret)
+		return ret;
+	ret = uevent_parse(buf, len, ev);
+	VFIOX_ARRAY_END(out, 1, out_sz, vfiox_uevent, ev, ret ? 0 : 1);
+	return ret;
+}
+
 #if VFIOX_HAVE_LIBNL
 #include <netlink/netlink.h>
 #include <linux/netlink.h>
@@ -170,7 +182,7 @@ int vfiox_uevent_handle(struct vfiox_uevent_monitor *m, const void *buf,
 		m->dropped++;
 		return 0;
 	}
-	if (vfiox_uevent_parse(buf, len, &ev)) {
+	if (uevent_parse(buf, len, &ev)) {
 		m->dropped++;
 		return 0;
 	}

@@ -37,6 +37,10 @@ enum vfiox_uevent_action {
  * @devname: DEVNAME, the node under /dev, e.g. "vfio/12"
  * @pci_slot: PCI_SLOT_NAME, e.g. "0000:00:04.0"
  * @seqnum: SEQNUM
+ *
+ * First published size: up to @seqnum. vfiox_uevent_parse_sized() fills
+ * the caller's size of it (see vfiox.h); the monitor's callback gets this
+ * libvfiox's own, of which a caller reads the fields it knows.
  */
 struct vfiox_uevent {
 	enum vfiox_uevent_action action;
@@ -53,18 +57,27 @@ struct vfiox_uevent {
 #define VFIOX_UEVENT_MAX 8192
 
 /**
- * vfiox_uevent_parse() - parse one message as the kernel sends it:
+ * vfiox_uevent_parse_sized() - parse one message as the kernel sends it:
  * "action@devpath\0KEY=value\0...\0".
  * @buf: the message
  * @len: its length in bytes
- * @out: receives the parsed fields
- * Return: 0; -EMSGSIZE above VFIOX_UEVENT_MAX; -EPROTO (with a log line)
- * when the last byte is not NUL, the header has no '@', a field has no '=',
- * a known value does not fit its field, SEQNUM is not a number, or ACTION or
- * DEVPATH disagree with the header.
+ * @out: receives the parsed fields; written only on success
+ * @out_sz: sizeof(struct vfiox_uevent) as the caller was built
+ * Return: 0; -EINVAL for a NULL argument or an @out_sz below the first
+ * published size; -EMSGSIZE above VFIOX_UEVENT_MAX; -EPROTO (with a log
+ * line) when the last byte is not NUL, the header has no '@', a field has no
+ * '=', a known value does not fit its field, SEQNUM is not a number, or
+ * ACTION or DEVPATH disagree with the header.
  */
-VFIOX_API int vfiox_uevent_parse(const void *buf, size_t len,
-				 struct vfiox_uevent *out);
+VFIOX_API int vfiox_uevent_parse_sized(const void *buf, size_t len, void *out,
+				       size_t out_sz);
+
+/* As vfiox_uevent_parse_sized(), with this header's sizeof. */
+static inline int vfiox_uevent_parse(const void *buf, size_t len,
+				     struct vfiox_uevent *out)
+{
+	return vfiox_uevent_parse_sized(buf, len, out, sizeof(*out));
+}
 
 struct vfiox_uevent_monitor;
 

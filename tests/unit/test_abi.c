@@ -508,6 +508,49 @@ static void every_list_call_fills_a_newer_element_size_at_its_stride(void **stat
 	}
 }
 
+/* Field by field: padding is not part of the contract. */
+static void assert_same_uevent(const void *got, const struct vfiox_uevent *want)
+{
+	struct vfiox_uevent ev;
+
+	memcpy(&ev, got, sizeof(ev));
+	assert_int_equal(ev.action, want->action);
+	assert_string_equal(ev.action_name, want->action_name);
+	assert_string_equal(ev.devpath, want->devpath);
+	assert_string_equal(ev.subsystem, want->subsystem);
+	assert_string_equal(ev.driver, want->driver);
+	assert_string_equal(ev.devname, want->devname);
+	assert_string_equal(ev.pci_slot, want->pci_slot);
+	assert_int_equal(ev.seqnum, 2715);
+}
+
+/* The one output struct without sz: vfiox_uevent, through its _sized call. */
+static void uevent_parse_fills_the_callers_size(void **state)
+{
+	static const char msg[] = "bind@/devices/pci0000:00/0000:00:04.0\0ACTION=bind\0"
+				  "DEVPATH=/devices/pci0000:00/0000:00:04.0\0"
+				  "SUBSYSTEM=pci\0DRIVER=vfio-pci\0SEQNUM=2715";
+	const size_t first = vfiox_offsetofend(struct vfiox_uevent, seqnum);
+	unsigned char buf[BUF];
+	struct vfiox_uevent ref;
+
+	(void)state;
+	assert_int_equal(vfiox_uevent_parse(msg, sizeof(msg), &ref), 0);
+	memset(buf, GUARD, sizeof(buf));
+	assert_int_equal(vfiox_uevent_parse_sized(msg, sizeof(msg), buf, first), 0);
+	assert_same_uevent(buf, &ref);
+	assert_guard_from(buf, first);
+	memset(buf, GUARD, sizeof(buf));
+	assert_int_equal(vfiox_uevent_parse_sized(msg, sizeof(msg), buf, sizeof(ref) + FUTURE), 0);
+	assert_same_uevent(buf, &ref);
+	assert_zero(buf + sizeof(ref), FUTURE);
+	assert_guard_from(buf, sizeof(ref) + FUTURE);
+	memset(buf, GUARD, sizeof(buf));
+	assert_int_equal(vfiox_uevent_parse_sized(msg, sizeof(msg), buf,
+						  offsetof(struct vfiox_uevent, seqnum)), -EINVAL);
+	assert_guard_from(buf, 0);
+}
+
 #if VFIOX_HAVE_LIBPCI
 static void pci_find_refuses_an_element_size_below_the_first(void **state)
 {
@@ -535,6 +578,7 @@ int main(void)
 		T(every_options_struct_refuses_a_non_zero_tail),
 		T(older_options_leave_the_newest_field_at_its_default),
 		T(every_list_call_fills_a_newer_element_size_at_its_stride),
+		T(uevent_parse_fills_the_callers_size),
 #if VFIOX_HAVE_LIBPCI
 		T(pci_find_refuses_an_element_size_below_the_first),
 #endif
