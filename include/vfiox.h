@@ -11,14 +11,17 @@
  * - Output structs (libvfiox fills them: vfiox_iommu_info, vfiox_device_info,
  *   vfiox_region_info, vfiox_irq_info, vfiox_dma_stats) accept any sz from
  *   their first published size, named in each struct, up. libvfiox fills
- *   what fits in sz, writes nothing past it, and zeroes any field it does
- *   not know; a smaller sz is -EINVAL.
+ *   what fits in sz and writes nothing past it, nor into fields it does not
+ *   know (initialise the struct, e.g. { .sz = sizeof(info) }, and they read
+ *   as zero); a smaller sz is -EINVAL.
  * - Options structs (the caller fills them) accept any sz that covers sz
  *   itself; a field past sz takes its default. A sz larger than this
  *   libvfiox knows is accepted when the bytes it does not know are zero,
  *   else refused with -E2BIG: they ask for something it cannot do.
- * - Fields are only ever appended. Arrays of structs are filled through
- *   functions that take the caller's element size (the _sized calls).
+ * - Fields are only ever appended. Arrays of structs (and struct
+ *   vfiox_uevent) are filled through calls that take the caller's element
+ *   size, the _sized calls, by the output rules; the calls without _sized
+ *   are inline and pass this header's sizeof.
  */
 #ifndef VFIOX_H
 #define VFIOX_H

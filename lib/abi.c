@@ -4,16 +4,18 @@
  * breaking a program built against an older (or newer) libvfiox.
  *
  * Output structs (the library fills them): a caller's sz from the struct's
- * first published size up is accepted. The caller gets what fits in its sz,
- * nothing is written past it, and a tail this libvfiox does not know reads as
- * zero. Options structs (the caller fills them): any sz from the sz field up;
+ * first published size up is accepted. The caller gets what fits in its sz
+ * and nothing past it or past this libvfiox's own sizeof is written: a newer
+ * caller's fields this libvfiox does not know keep what the caller put there
+ * (zero when it initialised the struct), and a garbage sz can make no wild
+ * write. Options structs (the caller fills them): any sz from the sz field up;
  * fields past the caller's sz read as their default (VFIOX_OPTS_HAS), and a
  * larger sz than this libvfiox knows is accepted only if the unknown bytes
  * are zero, since a non-zero one asks for something this libvfiox would
  * silently ignore.
  *
  * Arrays of public structs (the list calls) take the caller's element size:
- * the same rules as output structs, per element, without a sz field.
+ * the same rules as output structs, per element (there is no sz field).
  *
  * Growing a struct therefore means appending fields at or after its current
  * sizeof (never in its tail padding, which is not checked).
@@ -48,8 +50,6 @@ int vfiox_copy_out(void *dst, const void *src, size_t src_sz, size_t min_sz,
 	n = dst_sz < src_sz ? dst_sz : src_sz;
 	memcpy((char *)dst + sizeof(size_t), (const char *)src + sizeof(size_t),
 	       n - sizeof(size_t));
-	if (dst_sz > n)
-		memset((char *)dst + n, 0, dst_sz - n);
 	return 0;
 }
 
@@ -101,12 +101,8 @@ int vfiox_array_end(void *out, size_t max, size_t elem_sz, size_t native_sz,
 
 	if (buf == out)
 		return n;
-	for (i = 0; i < copy; i++) {
-		char *dst = (char *)out + i * elem_sz;
-
-		memcpy(dst, (const char *)buf + i * native_sz, part);
-		memset(dst + part, 0, elem_sz - part);
-	}
+	for (i = 0; i < copy; i++)
+		memcpy((char *)out + i * elem_sz, (const char *)buf + i * native_sz, part);
 	free(buf);
 	return n;
 }
