@@ -37,7 +37,6 @@ VFIOX_API int vfiox_dma_pool_new(struct vfiox_container *c,
 				 struct vfiox_dma_pool **out)
 {
 	struct vfiox_dma_pool *p;
-
 	int ret;
 
 	if (!c || !out) {
