@@ -192,10 +192,11 @@ int vfiox_info_ioctl(const struct vfiox_sys *sys, int fd, unsigned long req,
 /*
  * Growable public structs (lib/abi.c). vfiox_copy_out() fills the output
  * struct @dst (its sz as the caller set it) from the library's own @src of
- * @src_sz bytes, writing nothing past either size; -EINVAL when the caller's sz is below @min_sz, the struct's
- * first published size. vfiox_opts_check() takes an options struct whose
- * fields this libvfiox knows up to @known_sz: -EINVAL when its sz does not
- * cover the sz field, -E2BIG when a byte past @known_sz is not zero. Both log.
+ * @src_sz bytes, writing nothing past either size; -EINVAL when the caller's
+ * sz is below @min_sz, the struct's first published size. vfiox_opts_check()
+ * takes an options struct whose fields this libvfiox knows up to @known_sz:
+ * -EINVAL when its sz does not cover the sz field, -E2BIG when a byte past
+ * @known_sz is not zero. Both log.
  */
 int vfiox_copy_out(void *dst, const void *src, size_t src_sz, size_t min_sz,
 		   const char *type);

@@ -326,7 +326,9 @@ static const struct vfiox_container_opts container_opts = {
 static const struct vfiox_device_opts device_opts = { .sz = sizeof(device_opts) };
 static const struct vfiox_dma_opts dma_opts = { .sz = sizeof(dma_opts), .read_only = 1 };
 static const struct vfiox_dma_pool_opts pool_opts = { .sz = sizeof(pool_opts), .no_hugepages = 1 };
-static const struct vfiox_bind_opts bind_opts = { .sz = sizeof(bind_opts), .sysfs_root = "/fake/sys" };
+static const struct vfiox_bind_opts bind_opts = {
+	.sz = sizeof(bind_opts), .sysfs_root = "/fake/sys",
+};
 #if VFIOX_HAVE_LIBPCI
 static const struct vfiox_pci_match pci_match = {
 	.sz = sizeof(pci_match), .sysfs_root = "/nonexistent-sysfs",
