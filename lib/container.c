@@ -336,12 +336,7 @@ err:
 VFIOX_API int vfiox_container_open(const struct vfiox_container_opts *opts,
 				   struct vfiox_container **out)
 {
-	int ret = vfiox_container_open_sys(opts, &vfiox_sys_real, out);
-
-	/* Real fds can be polled: device requests get their thread. */
-	if (!ret)
-		(*out)->req_thread = true;
-	return ret;
+	return vfiox_container_open_sys(opts, &vfiox_sys_real, out);
 }
 
 VFIOX_API void vfiox_container_close(struct vfiox_container *c)

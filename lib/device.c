@@ -119,6 +119,7 @@ static void free_device(struct vfiox_device *d)
 	free(d->regions);
 	free(d->irqs);
 	free(d->pasids);	/* the kernel drops the bonds with the fd */
+	pthread_mutex_destroy(&d->map_lock);
 	free(d);
 }
 
@@ -186,6 +187,7 @@ VFIOX_API int vfiox_device_open(struct vfiox_group *g, const char *name,
 	if (!d)
 		return -ENOMEM;
 	d->group = g;
+	pthread_mutex_init(&d->map_lock, NULL);
 	strcpy(d->name, name);
 	d->req_fd = -1;
 	d->req_fn = VFIOX_OPTS_HAS(opts, req_fn) ? opts->req_fn : NULL;
@@ -193,7 +195,7 @@ VFIOX_API int vfiox_device_open(struct vfiox_group *g, const char *name,
 	d->fd = get_device_fd(d, token);
 	if (d->fd < 0) {
 		ret = d->fd;
-		free(d);
+		free_device(d);
 		return ret;
 	}
 	ret = read_all_info(d);
@@ -230,14 +232,14 @@ VFIOX_API void vfiox_device_close(struct vfiox_device *d)
 	for (i = 0; i < d->info.num_irqs; i++)
 		if (d->irqs[i].enabled)
 			vfiox_irq_disable(d, i);
-	if (!d->released)
-		d->group->container->env.sys->close(d->fd);
+	/* Released or not, the number is still ours (lib/req.c). */
+	d->group->container->env.sys->close(d->fd);
 	free_device(d);
 }
 
 VFIOX_API int vfiox_device_released(const struct vfiox_device *d)
 {
-	return d ? d->released : -EINVAL;
+	return d ? vfiox_device_gone(d) : -EINVAL;
 }
 
 void vfiox_device_close_all(struct vfiox_group *g)
@@ -248,7 +250,9 @@ void vfiox_device_close_all(struct vfiox_group *g)
 
 VFIOX_API int vfiox_device_fd(const struct vfiox_device *d)
 {
-	return d ? d->fd : -EINVAL;
+	if (!d)
+		return -EINVAL;
+	return vfiox_device_gone(d) ? vfiox_device_check_live(d) : d->fd;
 }
 
 VFIOX_API const char *vfiox_device_name(const struct vfiox_device *d)
@@ -283,7 +287,7 @@ VFIOX_API int vfiox_device_reset(struct vfiox_device *d)
 
 	if (!d)
 		return -EINVAL;
-	if (d->released)
+	if (vfiox_device_gone(d))
 		return vfiox_device_check_live(d);
 	if (!(d->info.flags & VFIO_DEVICE_FLAGS_RESET)) {
 		pr_err("%s: device does not advertise reset", d->name);
@@ -291,6 +295,8 @@ VFIOX_API int vfiox_device_reset(struct vfiox_device *d)
 	}
 	ret = d->group->container->env.sys->ioctl(d->fd, VFIO_DEVICE_RESET,
 						  NULL);
+	if (ret < 0 && vfiox_device_gone(d))
+		return vfiox_device_check_live(d);
 	if (ret < 0)
 		pr_err("%s: VFIO_DEVICE_RESET: %s", d->name, ERRSTR(ret));
 	return ret < 0 ? ret : 0;
@@ -298,7 +304,7 @@ VFIOX_API int vfiox_device_reset(struct vfiox_device *d)
 
 int vfiox_device_check_live(const struct vfiox_device *d)
 {
-	if (!d->released)
+	if (!vfiox_device_gone(d))
 		return 0;
 	pr_err("%s was given back to the kernel on its request; close it", d->name);
 	return -ENODEV;

@@ -9,6 +9,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/vfio.h>
@@ -43,7 +44,6 @@ struct vfiox_container {
 	struct p2p_record *p2p;		/* P2P mappings, under dma->lock */
 	struct vfiox_events *events;	/* the source watching it, or NULL */
 	struct vfiox_req_watch *req;	/* device request thread, or NULL */
-	bool req_thread;	/* may start it (not on the fake kernel) */
 	int iopf_refused;	/* errno of the last refused IOPF enable, or 0 */
 };
 
@@ -72,11 +72,16 @@ struct vfiox_device {
 	struct vfiox_group *group;
 	struct vfiox_device *next;
 	char name[64];
-	int fd;			/* -1 once released */
+	/* The device file; once released, a dead file under the same number
+	 * (lib/req.c says why), closed by vfiox_device_close(). */
+	int fd;
 	int req_fd;		/* the device request eventfd, or -1 */
 	vfiox_req_fn req_fn;
 	void *req_arg;
-	bool released;		/* given back on the kernel's request */
+	/* Given back on the kernel's request: set once, by the request
+	 * thread, while caller threads read it. */
+	atomic_bool released;
+	pthread_mutex_t map_lock;	/* regions[].map against the release */
 	uint32_t *pasids;	/* SVM bonds made through libvfiox */
 	uint32_t nr_pasids;
 	int svm_refused;	/* errno of the last refused SVM bind, or 0 */
@@ -96,6 +101,17 @@ void vfiox_req_handle(struct vfiox_device *d);
 /* Calls on a released device (lib/device.c): -ENODEV with a log line,
  * else 0. */
 int vfiox_device_check_live(const struct vfiox_device *d);
+/* True once the device was released; one atomic load, for hot paths. */
+static inline bool vfiox_device_gone(const struct vfiox_device *d)
+{
+	return atomic_load_explicit(&d->released, memory_order_acquire);
+}
+/* A call on @d's fd failed with @ret: -ENODEV (logged) if the device was
+ * released meanwhile (its fd is a dead file now), else @ret. */
+static inline int vfiox_device_failed(const struct vfiox_device *d, int ret)
+{
+	return vfiox_device_gone(d) ? vfiox_device_check_live(d) : ret;
+}
 /* Internal constructors: the public ones call these with vfiox_sys_real. */
 int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
 			     const struct vfiox_sys *sys,

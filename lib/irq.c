@@ -42,6 +42,8 @@ static int set_irqs(struct vfiox_device *d, uint32_t index, uint32_t flags,
 	}
 	ret = d->group->container->env.sys->ioctl(d->fd, VFIO_DEVICE_SET_IRQS, set);
 	free(set);
+	if (ret < 0 && vfiox_device_gone(d))
+		return vfiox_device_check_live(d);
 	if (ret < 0)
 		pr_err("%s: VFIO_DEVICE_SET_IRQS(index %u, flags 0x%x, %u+%u): %s",
 		       d->name, index, flags, start, count, ERRSTR(ret));
@@ -91,7 +93,7 @@ VFIOX_API int vfiox_irq_enable(struct vfiox_device *d, uint32_t index,
 	uint32_t i;
 	int ret;
 
-	if (d && d->released)
+	if (d && vfiox_device_gone(d))
 		return vfiox_device_check_live(d);
 	irq = fds ? check_range(d, index, start, count) : NULL;
 	if (!irq)
@@ -130,7 +132,7 @@ VFIOX_API int vfiox_irq_set_eventfds(struct vfiox_device *d, uint32_t index,
 	struct vfiox_irq *irq;
 	int ret;
 
-	if (d && d->released)
+	if (d && vfiox_device_gone(d))
 		return vfiox_device_check_live(d);
 	irq = fds ? check_range(d, index, start, count) : NULL;
 	if (!irq)
@@ -149,9 +151,12 @@ VFIOX_API int vfiox_irq_disable(struct vfiox_device *d, uint32_t index)
 
 	if (!irq)
 		return -EINVAL;
-	/* A released device's IRQs went with its fd. */
-	ret = d->released ? 0 : set_irqs(d, index, VFIO_IRQ_SET_DATA_NONE |
+	/* A released device's IRQs went with its fd (also when it was
+	 * released while we asked). */
+	ret = vfiox_device_gone(d) ? 0 : set_irqs(d, index, VFIO_IRQ_SET_DATA_NONE |
 					 VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+	if (ret == -ENODEV && vfiox_device_gone(d))
+		ret = 0;
 	/* Whatever the kernel said, our eventfds must not leak. */
 	close_fds(d->group->container->env.sys, irq->owned_fds, irq->nr_owned);
 	free(irq->owned_fds);
@@ -168,7 +173,7 @@ static int mask_action(struct vfiox_device *d, uint32_t index, uint32_t vector,
 
 	if (!irq)
 		return -EINVAL;
-	if (d->released)
+	if (vfiox_device_gone(d))
 		return vfiox_device_check_live(d);
 	if (!(irq->info.flags & VFIO_IRQ_INFO_MASKABLE) ||
 	    vector >= irq->info.count) {

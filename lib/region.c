@@ -174,7 +174,7 @@ VFIOX_API int vfiox_region_read(struct vfiox_device *d, uint32_t index,
 	struct vfiox_region *r;
 	ssize_t n;
 
-	if (d && d->released)
+	if (d && vfiox_device_gone(d))
 		return vfiox_device_check_live(d);
 	r = buf ? check_access(d, index, off, len, VFIO_REGION_INFO_FLAG_READ,
 			       "read") : NULL;
@@ -182,6 +182,8 @@ VFIOX_API int vfiox_region_read(struct vfiox_device *d, uint32_t index,
 		return -EINVAL;
 	n = d->group->container->env.sys->pread(d->fd, buf, len,
 						(off_t)(r->info.offset + off));
+	if (n < 0 && vfiox_device_gone(d))
+		return vfiox_device_check_live(d);
 	if (n < 0 || (size_t)n != len) {
 		pr_err("%s: read of %zu bytes at region %u + 0x%llx: %s",
 		       d->name, len, index, (unsigned long long)off,
@@ -197,7 +199,7 @@ VFIOX_API int vfiox_region_write(struct vfiox_device *d, uint32_t index,
 	struct vfiox_region *r;
 	ssize_t n;
 
-	if (d && d->released)
+	if (d && vfiox_device_gone(d))
 		return vfiox_device_check_live(d);
 	r = buf ? check_access(d, index, off, len, VFIO_REGION_INFO_FLAG_WRITE,
 			       "write") : NULL;
@@ -205,6 +207,8 @@ VFIOX_API int vfiox_region_write(struct vfiox_device *d, uint32_t index,
 		return -EINVAL;
 	n = d->group->container->env.sys->pwrite(d->fd, buf, len,
 						 (off_t)(r->info.offset + off));
+	if (n < 0 && vfiox_device_gone(d))
+		return vfiox_device_check_live(d);
 	if (n < 0 || (size_t)n != len) {
 		pr_err("%s: write of %zu bytes at region %u + 0x%llx: %s",
 		       d->name, len, index, (unsigned long long)off,
@@ -256,36 +260,31 @@ static int map_areas(struct vfiox_device *d, struct vfiox_region *r,
 	return 0;
 }
 
-VFIOX_API int vfiox_region_mmap(struct vfiox_device *d, uint32_t index,
-				void **out)
+/* vfiox_region_mmap() under map_lock: no new mapping of the device file
+ * may appear once the request thread released it (lib/req.c). */
+static int region_mmap_locked(struct vfiox_device *d, struct vfiox_region *r,
+			      void **out)
 {
-	const struct vfiox_sys *sys;
-	struct vfiox_region *r;
+	const struct vfiox_sys *sys = d->group->container->env.sys;
 	void *base;
 	int ret;
 
-	if (!d || !out)
-		return -EINVAL;
-	if (d->released)
+	if (vfiox_device_gone(d))
 		return vfiox_device_check_live(d);
-	r = get_region(d, index);
-	if (!r)
-		return -EINVAL;
 	if (r->map) {
 		*out = r->map;
 		return 0;
 	}
 	if (!(r->info.flags & VFIO_REGION_INFO_FLAG_MMAP) || !r->info.size) {
-		pr_err("%s: region %u cannot be mmapped", d->name, index);
+		pr_err("%s: region %u cannot be mmapped", d->name, r->info.index);
 		return -ENOTSUP;
 	}
-	sys = d->group->container->env.sys;
 	/* Reserve the full range so unbacked gaps fault instead of aliasing. */
 	ret = sys->mmap(&base, NULL, r->info.size, PROT_NONE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (ret) {
 		pr_err("%s: reserving 0x%llx bytes for region %u: %s", d->name,
-		       (unsigned long long)r->info.size, index, ERRSTR(ret));
+		       (unsigned long long)r->info.size, r->info.index, ERRSTR(ret));
 		return ret;
 	}
 	ret = map_areas(d, r, base);
@@ -298,22 +297,43 @@ VFIOX_API int vfiox_region_mmap(struct vfiox_device *d, uint32_t index,
 	return 0;
 }
 
-VFIOX_API int vfiox_region_munmap(struct vfiox_device *d, uint32_t index)
+VFIOX_API int vfiox_region_mmap(struct vfiox_device *d, uint32_t index,
+				void **out)
 {
 	struct vfiox_region *r;
 	int ret;
+
+	if (!d || !out)
+		return -EINVAL;
+	if (vfiox_device_gone(d))
+		return vfiox_device_check_live(d);
+	r = get_region(d, index);
+	if (!r)
+		return -EINVAL;
+	pthread_mutex_lock(&d->map_lock);
+	ret = region_mmap_locked(d, r, out);
+	pthread_mutex_unlock(&d->map_lock);
+	return ret;
+}
+
+VFIOX_API int vfiox_region_munmap(struct vfiox_device *d, uint32_t index)
+{
+	struct vfiox_region *r;
+	int ret = -ENOENT;
 
 	if (!d)
 		return -EINVAL;
 	r = get_region(d, index);
 	if (!r)
 		return -EINVAL;
-	if (!r->map)
-		return -ENOENT;
-	ret = d->group->container->env.sys->munmap(r->map, r->info.size);
-	if (ret)
-		pr_warn("%s: munmap of region %u: %s", d->name, index,
-			ERRSTR(ret));
-	r->map = NULL;
+	pthread_mutex_lock(&d->map_lock);
+	if (r->map) {
+		ret = d->group->container->env.sys->munmap(r->map, r->info.size);
+		if (ret)
+			pr_warn("%s: munmap of region %u: %s", d->name, index,
+				ERRSTR(ret));
+		r->map = NULL;
+	}
+	pthread_mutex_unlock(&d->map_lock);
 	return ret;
 }

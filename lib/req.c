@@ -8,18 +8,18 @@
  */
 #define LOG_PREFIX "req"
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "internal.h"
 
 #define MAX_WATCHED 64
 
 struct vfiox_req_watch {
+	const struct vfiox_sys *sys;
 	pthread_t thread;
 	int wake_fd;			/* eventfd: the set changed, or stop */
 	pthread_mutex_t lock;
@@ -35,14 +35,27 @@ struct vfiox_req_watch {
  * The default answer: drop every reference libvfiox holds on the device
  * file. Region mappings are replaced in place by inaccessible memory, so
  * a stray pointer faults rather than reaching whatever is mapped there next.
+ *
+ * Caller threads may be inside a call on d->fd right now (they checked
+ * `released` before we set it), so the fd is never closed here: closing it
+ * would let the next open() in the process reuse the number, and their call
+ * would reach that file. Instead a dead file (an eventfd, on which every
+ * VFIO ioctl, pread, pwrite and mmap fails) takes the number over in one
+ * dup2(): a call already in the kernel finishes on the device file, a later
+ * one fails and, seeing `released`, returns -ENODEV. The number stays the
+ * device's until vfiox_device_close(). So the hot paths (region access,
+ * IRQ set-up) take no lock; only region mmap/munmap, which must not create a
+ * mapping of the device file after this, share map_lock with us.
  */
 static void release(struct vfiox_device *d)
 {
 	const struct vfiox_sys *sys = d->group->container->env.sys;
 	uint32_t i;
+	int dead;
 
 	pr_info("%s: the kernel asks for the device back (unbind or unplug); releasing it",
 		d->name);
+	pthread_mutex_lock(&d->map_lock);
 	for (i = 0; i < d->info.num_regions; i++) {
 		struct vfiox_region *r = &d->regions[i];
 		void *p;
@@ -51,14 +64,19 @@ static void release(struct vfiox_device *d)
 					MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
 			pr_err("%s: region %u stays mapped: the kernel will wait", d->name, i);
 	}
-	d->released = true;
-	sys->close(d->fd);
-	d->fd = -1;
+	atomic_store(&d->released, true);
+	dead = sys->eventfd(0, 0);
+	if (dead < 0 || sys->dup2(dead, d->fd) < 0)
+		pr_err("%s: cannot let go of the device file: the kernel will wait until it is closed",
+		       d->name);
+	if (dead >= 0)
+		sys->close(dead);
+	pthread_mutex_unlock(&d->map_lock);
 }
 
 void vfiox_req_handle(struct vfiox_device *d)
 {
-	if (d->released)
+	if (vfiox_device_gone(d))
 		return;
 	if (d->req_fn)
 		d->req_fn(d, d->req_arg);
@@ -69,9 +87,10 @@ void vfiox_req_handle(struct vfiox_device *d)
 static void wake(struct vfiox_req_watch *w)
 {
 	uint64_t one = 1;
+	ssize_t ret = w->sys->write(w->wake_fd, &one, sizeof(one));
 
-	if (write(w->wake_fd, &one, sizeof(one)) < 0)
-		pr_err("waking the request thread: %s", ERRSTR(-errno));
+	if (ret < 0)
+		pr_err("waking the request thread: %s", ERRSTR((int)ret));
 }
 
 /* One poll round; the device whose request fired is handled unlocked. */
@@ -87,14 +106,14 @@ static void serve_once(struct vfiox_req_watch *w)
 	for (n = 0; n < w->nr; n++)
 		p[n + 1] = (struct pollfd){ .fd = w->devs[n]->req_fd, .events = POLLIN };
 	pthread_mutex_unlock(&w->lock);
-	if (poll(p, (nfds_t)n + 1, -1) <= 0)
+	if (w->sys->poll(p, (nfds_t)n + 1, -1) <= 0)
 		return;
-	if (p[0].revents && read(w->wake_fd, &v, sizeof(v)) < 0)
+	if (p[0].revents && w->sys->read(w->wake_fd, &v, sizeof(v)) < 0)
 		return;
 	pthread_mutex_lock(&w->lock);
 	for (i = 0; i < n && i < w->nr && !fired; i++)
 		if ((p[i + 1].revents & POLLIN) && w->devs[i]->req_fd == p[i + 1].fd &&
-		    read(p[i + 1].fd, &v, sizeof(v)) == sizeof(v))
+		    w->sys->read(p[i + 1].fd, &v, sizeof(v)) == sizeof(v))
 			fired = w->devs[i];
 	w->busy = fired;
 	pthread_mutex_unlock(&w->lock);
@@ -111,7 +130,7 @@ static void destroy(struct vfiox_req_watch *w)
 {
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->idle);
-	close(w->wake_fd);
+	w->sys->close(w->wake_fd);
 	free(w);
 }
 
@@ -141,9 +160,11 @@ static int start(struct vfiox_container *c)
 
 	if (!w)
 		return -ENOMEM;
-	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	w->sys = c->env.sys;
+	w->wake_fd = w->sys->eventfd(0, EFD_NONBLOCK);
 	if (w->wake_fd < 0) {
-		ret = -errno;
+		ret = w->wake_fd;
+		pr_err("the device request thread's eventfd: %s", ERRSTR(ret));
 		free(w);
 		return ret;
 	}
@@ -152,7 +173,7 @@ static int start(struct vfiox_container *c)
 	ret = -pthread_create(&w->thread, NULL, serve, w);
 	if (ret) {
 		pr_err("starting the device request thread: %s", ERRSTR(ret));
-		close(w->wake_fd);
+		w->sys->close(w->wake_fd);
 		free(w);
 		return ret;
 	}
@@ -182,8 +203,6 @@ int vfiox_req_watch(struct vfiox_device *d)
 
 	if (ret || d->req_fd < 0)
 		return ret;
-	if (!c->req_thread)
-		return 0;
 	if (!c->req) {
 		ret = start(c);
 		if (ret)

@@ -21,7 +21,7 @@ VFIOX_API int vfiox_device_set_vf_token(struct vfiox_device *pf, const char *uui
 
 	if (!pf)
 		return -EINVAL;
-	if (pf->released)
+	if (vfiox_device_gone(pf))
 		return vfiox_device_check_live(pf);
 	if (vfiox_uuid_parse(uuid, feat->data)) {
 		pr_err("%s: VF token '%.40s' is not a UUID", pf->name, uuid ? uuid : "(null)");

@@ -102,7 +102,7 @@ VFIOX_API int vfiox_svm_support(struct vfiox_device *d)
 
 	if (!d)
 		return -EINVAL;
-	if (d->released)
+	if (vfiox_device_gone(d))
 		return vfiox_device_check_live(d);
 	reason = svm_reason(d);
 	if (reason > 0)
@@ -154,7 +154,7 @@ VFIOX_API int vfiox_svm_bind(struct vfiox_device *d, uint32_t *pasid)
 
 	if (!d || !pasid)
 		return -EINVAL;
-	if (d->released)
+	if (vfiox_device_gone(d))
 		return vfiox_device_check_live(d);
 	reason = svm_reason(d);
 	if (reason < 0)
@@ -191,7 +191,7 @@ VFIOX_API int vfiox_svm_unbind(struct vfiox_device *d, uint32_t pasid,
 
 	if (!d)
 		return -EINVAL;
-	if (d->released)
+	if (vfiox_device_gone(d))
 		return vfiox_device_check_live(d);
 	if (state != VFIOX_PASID_FLUSHED && state != VFIOX_PASID_CLEAN) {
 		pr_err("%s: PASID state 0x%x: give exactly one of VFIOX_PASID_FLUSHED and VFIOX_PASID_CLEAN",

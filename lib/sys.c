@@ -81,6 +81,41 @@ static int real_eventfd(unsigned int initval, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+static ssize_t real_read(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t real_write(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = write(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+/* EINTR is a wake-up like any other: the caller polls again. */
+static int real_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+	int ret = poll(fds, n, timeout_ms);
+
+	return ret < 0 ? -errno : ret;
+}
+
+static int real_dup2(int oldfd, int newfd)
+{
+	int ret = dup3(oldfd, newfd, O_CLOEXEC);
+
+	return ret < 0 ? -errno : ret;
+}
+
 static ssize_t real_readlink(const char *path, char *buf, size_t len)
 {
 	ssize_t n = readlink(path, buf, len);
@@ -114,6 +149,10 @@ const struct vfiox_sys vfiox_sys_real = {
 	.pread = real_pread,
 	.pwrite = real_pwrite,
 	.eventfd = real_eventfd,
+	.read = real_read,
+	.write = real_write,
+	.poll = real_poll,
+	.dup2 = real_dup2,
 	.readlink = real_readlink,
 	.list_dir = real_list_dir,
 };

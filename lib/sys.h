@@ -8,6 +8,7 @@
 #ifndef VFIOX_SYS_H
 #define VFIOX_SYS_H
 
+#include <poll.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -24,6 +25,14 @@ struct vfiox_sys {
 	ssize_t (*pread)(int fd, void *buf, size_t len, off_t off);
 	ssize_t (*pwrite)(int fd, const void *buf, size_t len, off_t off);
 	int (*eventfd)(unsigned int initval, int flags);
+	/* The device request thread's calls: an eventfd's counter is read and
+	 * written whole (8 bytes), and it waits in poll. */
+	ssize_t (*read)(int fd, void *buf, size_t len);
+	ssize_t (*write)(int fd, const void *buf, size_t len);
+	int (*poll)(struct pollfd *fds, nfds_t n, int timeout_ms);
+	/* Make @newfd refer to @oldfd's file (close-on-exec), dropping the file
+	 * @newfd referred to, in one step: the fd number is never free. */
+	int (*dup2)(int oldfd, int newfd);
 	ssize_t (*readlink)(const char *path, char *buf, size_t len);
 	int (*list_dir)(const char *path, vfiox_dir_cb cb, void *arg);
 };

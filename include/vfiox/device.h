@@ -150,6 +150,7 @@ VFIOX_API int vfiox_device_released(const struct vfiox_device *d);
 /**
  * vfiox_device_fd() - the device fd (still owned by the device).
  * @d: device
+ * Return: the fd; -ENODEV once the device was released, -EINVAL for NULL.
  */
 VFIOX_API int vfiox_device_fd(const struct vfiox_device *d);
 

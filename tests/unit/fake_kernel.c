@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "fake_kernel.h"
 #include "../../lib/uapi_ext.h"
@@ -13,6 +16,16 @@ struct fake_kernel fk;
 
 #define FD_BASE 1000
 #define INFO_HDR sizeof(struct vfio_iommu_type1_info)
+
+/*
+ * The kernel is shared by every thread: the library's request thread polls
+ * while callers map, read and close. One lock around each seam call (made
+ * recursive, as list_dir calls back into the library, which may call the
+ * seam again); poll sleeps on fk_changed, broadcast when an eventfd counter
+ * or the fd table changes.
+ */
+static pthread_mutex_t fk_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+static pthread_cond_t fk_changed = PTHREAD_COND_INITIALIZER;
 
 static bool inject(const char *name, int *err)
 {
@@ -25,6 +38,16 @@ static bool inject(const char *name, int *err)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * The request thread's calls (poll, read, write) happen whenever it is
+ * scheduled, so counting them would make "the Nth call" depend on timing:
+ * they count, and fail, only when a test names them in fail_only.
+ */
+static bool inject_named(const char *name, int *err)
+{
+	return fk.fail_only && !strcmp(fk.fail_only, name) && inject(name, err);
 }
 
 static struct fk_fd *get_fd(int fd)
@@ -40,8 +63,7 @@ static int new_fd(enum fk_fd_kind kind, void *obj)
 
 	for (i = 0; i < FK_MAX_FDS; i++) {
 		if (!fk.fds[i].kind) {
-			fk.fds[i].kind = kind;
-			fk.fds[i].obj = obj;
+			fk.fds[i] = (struct fk_fd){ kind, obj, 0 };
 			return FD_BASE + i;
 		}
 	}
@@ -52,8 +74,10 @@ int fk_open_fds(void)
 {
 	int i, n = 0;
 
+	pthread_mutex_lock(&fk_lock);	/* the request thread closes fds too */
 	for (i = 0; i < FK_MAX_FDS; i++)
 		n += fk.fds[i].kind != FK_FD_FREE;
+	pthread_mutex_unlock(&fk_lock);
 	return n;
 }
 
@@ -129,14 +153,10 @@ static void drop_iommu(void)
 	fk.nr_maps = 0;
 }
 
-static int fake_close(int fd)
+/* The last reference to @f's file goes, as the kernel's release. */
+static void drop_file(struct fk_fd *f)
 {
-	struct fk_fd *f = get_fd(fd);
-
-	/* close() is not failed on purpose: the kernel always frees the fd. */
-	if (!f)
-		return -EBADF;
-	if (f->kind == FK_FD_DEVICE)	/* the last fd: every SVM bond goes */
+	if (f->kind == FK_FD_DEVICE)	/* every SVM bond goes */
 		((struct fk_device *)f->obj)->pasid = 0;
 	if (f->kind == FK_FD_GROUP) {
 		/* Releasing a group fd detaches it, as the kernel does. */
@@ -144,8 +164,35 @@ static int fake_close(int fd)
 		if (!any_attached())
 			drop_iommu();
 	}
+}
+
+static int fake_close(int fd)
+{
+	struct fk_fd *f = get_fd(fd);
+
+	/* close() is not failed on purpose: the kernel always frees the fd. */
+	if (!f)
+		return -EBADF;
+	drop_file(f);
 	f->kind = FK_FD_FREE;
+	pthread_cond_broadcast(&fk_changed);
 	return 0;
+}
+
+/* Not failed on purpose; the dead fd's file replaces the device's. */
+static int fake_dup2(int oldfd, int newfd)
+{
+	struct fk_fd *from = get_fd(oldfd), *to;
+
+	if (!from || newfd < FD_BASE || newfd >= FD_BASE + FK_MAX_FDS)
+		return -EBADF;
+	to = &fk.fds[newfd - FD_BASE];
+	if (to->kind)
+		drop_file(to);
+	*to = *from;
+	fk.dup2_calls++;
+	pthread_cond_broadcast(&fk_changed);
+	return newfd;
 }
 
 static int iommu_get_info(struct vfio_iommu_type1_info *info)
@@ -535,6 +582,8 @@ static int fake_mmap(void **out, void *addr, size_t len, int prot, int flags,
 		return err;
 	if (fd >= 0 && (!get_fd(fd) || !(flags & MAP_FIXED)))
 		return -EINVAL;
+	if (fd >= 0 && get_fd(fd)->kind == FK_FD_EVENT)
+		return -ENODEV;		/* an eventfd cannot be mapped */
 	p = mmap(addr, len, prot, (fd >= 0 ? MAP_FIXED : flags & MAP_FIXED) | MAP_PRIVATE |
 		 MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
@@ -643,6 +692,101 @@ static int fake_eventfd(unsigned int initval, int flags)
 	return new_fd(FK_FD_EVENT, NULL);
 }
 
+static ssize_t fake_read(int fd, void *buf, size_t len)
+{
+	struct fk_fd *f = get_fd(fd);
+	int err;
+
+	if (inject_named("read", &err))
+		return err;
+	if (!f)
+		return -EBADF;
+	if (f->kind != FK_FD_EVENT || len < sizeof(f->count))
+		return -EINVAL;
+	if (!f->count)
+		return -EAGAIN;
+	memcpy(buf, &f->count, sizeof(f->count));
+	f->count = 0;
+	return sizeof(f->count);
+}
+
+static ssize_t fake_write(int fd, const void *buf, size_t len)
+{
+	struct fk_fd *f = get_fd(fd);
+	uint64_t v;
+	int err;
+
+	if (inject_named("write", &err))
+		return err;
+	if (!f)
+		return -EBADF;
+	if (f->kind != FK_FD_EVENT || len != sizeof(v))
+		return -EINVAL;
+	memcpy(&v, buf, sizeof(v));
+	f->count += v;
+	pthread_cond_broadcast(&fk_changed);
+	return sizeof(v);
+}
+
+static short poll_events(const struct pollfd *p)
+{
+	struct fk_fd *f = get_fd(p->fd);
+
+	if (!f)
+		return POLLNVAL;
+	if (f->kind == FK_FD_FILE || (f->kind == FK_FD_EVENT && f->count))
+		return p->events & POLLIN;
+	return 0;
+}
+
+static int fake_poll(struct pollfd *p, nfds_t n, int timeout_ms)
+{
+	struct timespec end;
+	int ready, err;
+	nfds_t i;
+
+	if (inject_named("poll", &err))
+		return err;
+	clock_gettime(CLOCK_REALTIME, &end);
+	end.tv_sec += timeout_ms / 1000;
+	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (end.tv_nsec >= 1000000000) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000;
+	}
+	for (;;) {
+		for (i = 0, ready = 0; i < n; i++) {
+			p[i].revents = poll_events(&p[i]);
+			ready += p[i].revents != 0;
+		}
+		if (ready || !timeout_ms)
+			return ready;
+		if (timeout_ms < 0)
+			pthread_cond_wait(&fk_changed, &fk_lock);
+		else if (pthread_cond_timedwait(&fk_changed, &fk_lock, &end))
+			return 0;
+	}
+}
+
+void fk_signal(int fd)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&fk_lock);
+	fake_write(fd, &one, sizeof(one));
+	pthread_mutex_unlock(&fk_lock);
+}
+
+bool fk_is_device_fd(int fd)
+{
+	bool yes;
+
+	pthread_mutex_lock(&fk_lock);
+	yes = get_fd(fd) && get_fd(fd)->kind == FK_FD_DEVICE;
+	pthread_mutex_unlock(&fk_lock);
+	return yes;
+}
+
 static ssize_t fake_readlink(const char *path, char *buf, size_t len)
 {
 	struct fk_file *f = find_file(path);
@@ -687,16 +831,50 @@ static int fake_list_dir(const char *path, vfiox_dir_cb cb, void *arg)
 	return nseen ? 0 : -ENOENT;
 }
 
+/* Each seam call under fk_lock (see there). */
+#define LOCKED(type, name, params, args)		\
+	static type locked_##name params		\
+	{						\
+		type ret;				\
+							\
+		pthread_mutex_lock(&fk_lock);		\
+		ret = fake_##name args;			\
+		pthread_mutex_unlock(&fk_lock);		\
+		return ret;				\
+	}
+
+LOCKED(int, open, (const char *path, int flags), (path, flags))
+LOCKED(int, close, (int fd), (fd))
+LOCKED(int, ioctl, (int fd, unsigned long req, void *arg), (fd, req, arg))
+LOCKED(int, mmap, (void **out, void *addr, size_t len, int prot, int flags, int fd,
+		   off_t off), (out, addr, len, prot, flags, fd, off))
+LOCKED(int, munmap, (void *addr, size_t len), (addr, len))
+LOCKED(int, madvise, (void *addr, size_t len, int advice), (addr, len, advice))
+LOCKED(ssize_t, pread, (int fd, void *buf, size_t len, off_t off), (fd, buf, len, off))
+LOCKED(ssize_t, pwrite, (int fd, const void *buf, size_t len, off_t off),
+       (fd, buf, len, off))
+LOCKED(int, eventfd, (unsigned int initval, int flags), (initval, flags))
+LOCKED(ssize_t, read, (int fd, void *buf, size_t len), (fd, buf, len))
+LOCKED(ssize_t, write, (int fd, const void *buf, size_t len), (fd, buf, len))
+LOCKED(int, poll, (struct pollfd *p, nfds_t n, int timeout_ms), (p, n, timeout_ms))
+LOCKED(int, dup2, (int oldfd, int newfd), (oldfd, newfd))
+LOCKED(ssize_t, readlink, (const char *path, char *buf, size_t len), (path, buf, len))
+LOCKED(int, list_dir, (const char *path, vfiox_dir_cb cb, void *arg), (path, cb, arg))
+
 const struct vfiox_sys fake_sys = {
-	.open = fake_open,
-	.close = fake_close,
-	.ioctl = fake_ioctl,
-	.mmap = fake_mmap,
-	.munmap = fake_munmap,
-	.madvise = fake_madvise,
-	.pread = fake_pread,
-	.pwrite = fake_pwrite,
-	.eventfd = fake_eventfd,
-	.readlink = fake_readlink,
-	.list_dir = fake_list_dir,
+	.open = locked_open,
+	.close = locked_close,
+	.ioctl = locked_ioctl,
+	.mmap = locked_mmap,
+	.munmap = locked_munmap,
+	.madvise = locked_madvise,
+	.pread = locked_pread,
+	.pwrite = locked_pwrite,
+	.eventfd = locked_eventfd,
+	.read = locked_read,
+	.write = locked_write,
+	.poll = locked_poll,
+	.dup2 = locked_dup2,
+	.readlink = locked_readlink,
+	.list_dir = locked_list_dir,
 };

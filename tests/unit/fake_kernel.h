@@ -85,6 +85,7 @@ enum fk_fd_kind { FK_FD_FREE, FK_FD_CONTAINER, FK_FD_GROUP, FK_FD_DEVICE,
 struct fk_fd {
 	enum fk_fd_kind kind;
 	void *obj;
+	uint64_t count;		/* an eventfd's counter */
 };
 
 #define FK_MAX_MAPS 4096
@@ -123,6 +124,7 @@ struct fake_kernel {
 	struct fk_fd fds[FK_MAX_FDS];
 	int live_mmaps;
 	int hugetlb_mmaps;
+	int dup2_calls;		/* files replaced under a live fd number */
 	/* Failure injection: the fail_at-th seam call (1-based) fails. */
 	unsigned long calls;
 	unsigned long fail_at;
@@ -188,7 +190,12 @@ bool fk_close_clean(struct vfiox_container *c);
 /* Fail the @n-th call (1-based, counted from now) of seam op @op. */
 void fk_fail_nth(const char *op, unsigned long n, int err);
 
-/* Capture log lines for assertions. */
+/* Signal eventfd @fd (as the kernel signals a device request), waking
+ * a poll on it; is @fd a device fd (not yet released)? Both thread-safe. */
+void fk_signal(int fd);
+bool fk_is_device_fd(int fd);
+
+/* Capture log lines for assertions (thread-safe). */
 void fk_log_capture(void);
 bool fk_log_has(const char *needle);
 /* The level of the first captured message holding @needle, or -1. */

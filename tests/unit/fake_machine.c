@@ -208,34 +208,50 @@ void fk_fail_nth(const char *op, unsigned long n, int err)
 }
 
 static char log_buf[16384];
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;	/* threads log too */
 
 /* One line per message: its level as a digit, a space, the message. */
 static void capture(enum vfiox_log_level level, const char *msg, void *user)
 {
-	size_t used = strlen(log_buf);
+	size_t used;
 
 	(void)user;
+	pthread_mutex_lock(&log_lock);
+	used = strlen(log_buf);
 	snprintf(log_buf + used, sizeof(log_buf) - used, "%d %s\n", (int)level, msg);
+	pthread_mutex_unlock(&log_lock);
 }
 
 void fk_log_capture(void)
 {
+	pthread_mutex_lock(&log_lock);
 	log_buf[0] = '\0';
+	pthread_mutex_unlock(&log_lock);
 	vfiox_set_log(capture, VFIOX_LOG_DEBUG, NULL);
 }
 
 bool fk_log_has(const char *needle)
 {
-	return strstr(log_buf, needle) != NULL;
+	bool has;
+
+	pthread_mutex_lock(&log_lock);
+	has = strstr(log_buf, needle) != NULL;
+	pthread_mutex_unlock(&log_lock);
+	return has;
 }
 
 int fk_log_level(const char *needle)
 {
-	const char *hit = strstr(log_buf, needle);
+	const char *hit;
+	int level = -1;
 
-	if (!hit)
-		return -1;
-	while (hit > log_buf && hit[-1] != '\n')
-		hit--;
-	return *hit - '0';
+	pthread_mutex_lock(&log_lock);
+	hit = strstr(log_buf, needle);
+	if (hit) {
+		while (hit > log_buf && hit[-1] != '\n')
+			hit--;
+		level = *hit - '0';
+	}
+	pthread_mutex_unlock(&log_lock);
+	return level;
 }
