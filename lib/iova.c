@@ -133,7 +133,7 @@ static struct iova_node *new_node(struct iova_space *s, uint64_t start,
 	n->start = start;
 	n->end = end;
 	n->prio = next_prio(s);
-	update(n);
+	n->max_len = end - start;	/* no children yet; update() would read it first */
 	return n;
 }
 

@@ -111,7 +111,7 @@ static int check_header(const char *hdr, const char *action, const char *devpath
 
 static int uevent_parse(const void *buf, size_t len, struct vfiox_uevent *out)
 {
-	const char *p = buf, *end = p + len;
+	const char *p = buf, *end;
 	char action[sizeof(out->action_name)] = "";
 	char devpath[sizeof(out->devpath)] = "";
 	struct vfiox_uevent ev = { 0 };
@@ -120,6 +120,7 @@ static int uevent_parse(const void *buf, size_t len, struct vfiox_uevent *out)
 
 	if (!buf || !out)
 		return -EINVAL;
+	end = p + len;		/* only now: an offset on NULL is undefined */
 	if (len > VFIOX_UEVENT_MAX) {
 		pr_err("uevent of %zu bytes is over the %d-byte limit", len, VFIOX_UEVENT_MAX);
 		return -EMSGSIZE;
