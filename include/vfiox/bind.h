@@ -5,7 +5,8 @@
  * Binding PCI devices to vfio-pci (or another driver) through
  * driver_override, and giving them back. A binding remembers the driver
  * each device had; unbinding restores it. Binding waits for the group's
- * /dev/vfio/N node through a uevent monitor, not by polling.
+ * /dev/vfio/N node through a uevent monitor, not by polling. Threads
+ * (docs/threads.md): one thread at a time per binding or device.
  */
 #include <stdbool.h>
 #include <stddef.h>

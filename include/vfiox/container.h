@@ -19,8 +19,10 @@ extern "C" {
  *
  * Lifetime: the container owns its groups, and groups own their devices.
  * vfiox_container_close() closes every device and group still open on it.
- * Thread safety: a container and its children may be used from one thread at
- * a time; callers serialise open/close themselves.
+ * Threads (docs/threads.md): the DMA and P2P calls (vfiox/dma.h,
+ * vfiox/p2p.h) may come from any number of threads at once; every other call
+ * on a container, its groups and devices' open/close, is one thread at a
+ * time and not concurrent with the DMA calls.
  */
 struct vfiox_container;
 

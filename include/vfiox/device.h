@@ -16,6 +16,13 @@ extern "C" {
  * Closing a device unmaps every region mapped through libvfiox, disables
  * every IRQ index enabled through libvfiox and closes the eventfds libvfiox
  * created. Owned by its group.
+ *
+ * Threads (docs/threads.md): region read/write, region mmap/munmap, reset,
+ * IRQ mask/unmask and the info queries may come from several threads at
+ * once; IRQ enable, set-eventfds and disable of one device are one thread at
+ * a time; vfiox_device_close() only once no other call on the device runs.
+ * The release (below) may happen during any of them: they then return
+ * -ENODEV, never reach another file.
  */
 struct vfiox_device;
 
@@ -27,8 +34,10 @@ struct vfiox_device;
  * and calls the device's handler there. The handler should stop using the
  * device and close it with vfiox_device_close(). Without a handler,
  * libvfiox releases the device itself: its regions' mappings become
- * inaccessible (PROT_NONE, so stray accesses fault), its fd is closed,
- * and every later call on it returns -ENODEV until it is closed.
+ * inaccessible (PROT_NONE, so stray accesses fault), its fd number is
+ * given a dead file (the number stays the device's, so no other open() can
+ * reuse it while a thread still uses it), and every later call on it
+ * returns -ENODEV until it is closed.
  */
 typedef void (*vfiox_req_fn)(struct vfiox_device *d, void *arg);
 

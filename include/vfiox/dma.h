@@ -16,11 +16,12 @@ extern "C" {
  * (relaxable ones included), counts kernel mapping entries against
  * dma_avail, and keeps a table for vaddr <-> IOVA lookups.
  *
- * Thread safety: map and unmap calls on one container may come from any
- * number of threads (they serialise on the container's DMA lock, whose
- * waiters sleep in the kernel); vfiox_dma_translate() and
+ * Threads (docs/threads.md): the calls here may come from any number of
+ * threads at once (map, unmap and stats serialise on the container's DMA
+ * lock, whose waiters sleep in the kernel); vfiox_dma_translate() and
  * vfiox_dma_reverse() take no lock and never wait for a writer to finish,
- * they only retry when a write landed while they were reading.
+ * they only retry when a write landed while they were reading. Not
+ * concurrent with the container's other calls (vfiox/container.h).
  *
  * Mappings live as long as a group is attached: when the last group
  * detaches the kernel drops them all, and so does libvfiox.

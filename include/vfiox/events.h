@@ -22,6 +22,9 @@ extern "C" {
  * Only messages the kernel sent (netlink port id 0) are believed; anything
  * else is counted in vfiox_events_dropped() and otherwise ignored.
  *
+ * Threads (docs/threads.md): a source is used from one thread at a time; it
+ * may dispatch while other threads make the watched containers' DMA calls.
+ *
  * On a stock kernel there is no such family: vfiox_events_open() fails
  * with -EOPNOTSUPP. Without libnl at build time, every call here returns
  * -ENOTSUP.

@@ -10,7 +10,9 @@ extern "C" {
 
 /*
  * An IOMMU group (/dev/vfio/N), attached to a container while it is open.
- * Owned by its container; owns the devices opened from it.
+ * Owned by its container; owns the devices opened from it. Threads
+ * (docs/threads.md): one thread at a time, like its container's lifecycle
+ * calls.
  */
 struct vfiox_group;
 

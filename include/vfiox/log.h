@@ -41,6 +41,8 @@ typedef void (*vfiox_log_fn)(enum vfiox_log_level level, const char *msg,
  *
  * The default writes warnings and errors to stderr and nothing else. This is
  * the library's only global state; set it before other threads use libvfiox.
+ * @fn may be called from any thread, libvfiox's request thread included
+ * (docs/threads.md).
  */
 VFIOX_API void vfiox_set_log(vfiox_log_fn fn, enum vfiox_log_level max_level,
 			     void *user);

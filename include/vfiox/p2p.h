@@ -16,7 +16,8 @@ extern "C" {
  * DMA into it. The region is mmapped through vfiox_region_mmap() and the
  * mapping is an ordinary DMA mapping of that range: it shows in
  * vfiox_dma_translate() and vfiox_dma_stats() and is removed with
- * vfiox_p2p_unmap() or vfiox_dma_unmap_iova().
+ * vfiox_p2p_unmap() or vfiox_dma_unmap_iova(). Threads (docs/threads.md):
+ * like the DMA calls, from any number of threads at once.
  *
  * Lifetime: on a stock kernel the IOMMU keeps the mapping after the owning
  * device is closed, so DMA may reach memory that now belongs to someone

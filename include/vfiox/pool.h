@@ -17,8 +17,9 @@ extern "C" {
  * so thousands of small buffers cost a handful of dma_avail entries.
  * A buffer larger than a chunk gets a chunk of its own.
  *
- * Thread safety: a pool may be used from several threads. The pool must
- * be freed before its container is closed.
+ * Threads (docs/threads.md): every call but vfiox_dma_pool_free() may come
+ * from several threads at once. The pool must be freed before its
+ * container is closed.
  */
 struct vfiox_dma_pool;
 

@@ -5,7 +5,8 @@
  * Kernel uevents (NETLINK_KOBJECT_UEVENT, read with libnl): device add and
  * remove, driver bind and unbind, vfio group nodes appearing. Only messages
  * sent by the kernel (sender port 0) are believed; the rest are dropped and
- * counted. A monitor is used from one thread at a time.
+ * counted. Threads (docs/threads.md): a monitor is used from one thread at a
+ * time; vfiox_uevent_parse() is pure and may be called from any thread.
  */
 #include <stddef.h>
 #include <stdint.h>
