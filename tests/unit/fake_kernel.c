@@ -618,6 +618,57 @@ static int fake_madvise(void *addr, size_t len, int advice)
 	return 0;
 }
 
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+
+	return n >= t && !strcmp(s + n - t, tail);
+}
+
+/* Point @root's device @bdf at @driver ("" unbinds it), as the driver core. */
+static void set_driver(const char *root, const char *bdf, const char *driver)
+{
+	char path[256], target[256];
+	struct fk_file *link;
+
+	snprintf(path, sizeof(path), "%.120s/bus/pci/devices/%.32s/driver", root, bdf);
+	snprintf(target, sizeof(target), "../../../../bus/pci/drivers/%.64s", driver);
+	link = find_file(path);
+	if (!link && driver[0] && fk.nr_files < FK_MAX_FILES)
+		fk_add_link(path, target);
+	else if (link)	/* an empty link reads as no driver: -ENOENT */
+		snprintf(link->link, sizeof(link->link), "%s", driver[0] ? target : "");
+}
+
+/*
+ * The driver core behind sysfs writes: drivers/X/unbind lets the device
+ * go; drivers_probe binds it to its driver_override, or else to
+ * fk.probe_driver (the driver the kernel would pick, "" for none), unless
+ * fk.probe_ignores_override.
+ */
+static void driver_core(const struct fk_file *f)
+{
+	char root[256], path[256];
+	const char *bus = strstr(f->path, "/bus/pci/");
+	const struct fk_file *ovr;
+	const char *drv;
+
+	if (!bus)
+		return;
+	snprintf(root, sizeof(root), "%.*s", (int)(bus - f->path), f->path);
+	if (strstr(f->path, "/bus/pci/drivers/") && ends_with(f->path, "/unbind")) {
+		set_driver(root, f->content, "");
+	} else if (ends_with(f->path, "/bus/pci/drivers_probe")) {
+		snprintf(path, sizeof(path), "%.120s/bus/pci/devices/%.32s/driver_override", root,
+			 f->content);
+		ovr = find_file(path);
+		drv = ovr && ovr->content[0] && ovr->content[0] != '\n' &&
+		      !fk.probe_ignores_override ? ovr->content :
+		      fk.probe_driver ? fk.probe_driver : "";
+		set_driver(root, f->content, drv);
+	}
+}
+
 static ssize_t rw(int fd, void *buf, size_t len, off_t off, bool write)
 {
 	struct fk_fd *f = get_fd(fd);
@@ -636,6 +687,7 @@ static ssize_t rw(int fd, void *buf, size_t len, off_t off, bool write)
 			return -EINVAL;
 		memcpy(file->content, buf, len);
 		file->content[len] = '\0';
+		driver_core(file);
 		return (ssize_t)len;
 	}
 	if (f->kind == FK_FD_FILE && !write) {

@@ -125,6 +125,10 @@ struct fake_kernel {
 	int live_mmaps;
 	int hugetlb_mmaps;
 	int dup2_calls;		/* files replaced under a live fd number */
+	/* Driver core (sysfs drivers_probe): the driver a device without
+	 * driver_override gets, "" for none; or the override is ignored. */
+	const char *probe_driver;
+	bool probe_ignores_override;
 	/* Failure injection: the fail_at-th seam call (1-based) fails. */
 	unsigned long calls;
 	unsigned long fail_at;
