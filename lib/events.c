@@ -150,6 +150,12 @@ static int msg_in(struct nl_msg *msg, void *arg)
 	return vfiox_events_handle_msg(arg, msg);
 }
 
+void vfiox_events_own_socket(struct vfiox_events *ev, struct nl_sock *sk)
+{
+	ev->sk = sk;
+	nl_socket_modify_cb(sk, NL_CB_MSG_IN, NL_CB_CUSTOM, msg_in, ev);
+}
+
 static int join_admin(struct nl_sock *sk)
 {
 	int grp = genl_ctrl_resolve_grp(sk, VFIOX_GENL_NAME,
@@ -222,8 +228,7 @@ VFIOX_API int vfiox_events_open(const struct vfiox_events_opts *opts,
 		nl_socket_free(sk);
 		return ret;
 	}
-	(*out)->sk = sk;
-	nl_socket_modify_cb(sk, NL_CB_MSG_IN, NL_CB_CUSTOM, msg_in, *out);
+	vfiox_events_own_socket(*out, sk);
 	return 0;
 }
 

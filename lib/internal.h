@@ -156,6 +156,10 @@ struct nl_msg;
 int vfiox_events_new(int family, int fd, vfiox_event_fn fn, void *arg,
 		     struct vfiox_events **out);
 int vfiox_events_handle_msg(struct vfiox_events *ev, struct nl_msg *msg);
+/* The source reads @sk (connected, non-blocking, freed on close) from now
+ * on: vfiox_events_open() and the unit tests' own sockets. */
+struct nl_sock;
+void vfiox_events_own_socket(struct vfiox_events *ev, struct nl_sock *sk);
 
 /* Reserved regions of group @nr, or of every group if @nr < 0, from the
  * capability or sysfs, sorted as vfiox_container_resv_regions(); *@out is

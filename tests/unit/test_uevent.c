@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Kernel uevents: the parser, and the monitor's sender check. */
+/* Kernel uevents: the parser, the monitor's sender check, and its receive
+ * loop on a real netlink socket. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <poll.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
 
 #include "fake_kernel.h"
 
@@ -155,6 +160,56 @@ static void only_the_kernel_is_believed(void **state)
 	vfiox_uevent_close(m);
 }
 
+/*
+ * A uevent sent to the monitor's port by another process (here: another
+ * socket of ours) goes through the real receive loop and is dropped as
+ * spoofed. Unicast on NETLINK_KOBJECT_UEVENT needs CAP_NET_ADMIN: skipped
+ * without it.
+ */
+static int spoof(int to_fd)
+{
+	struct sockaddr_nl me = { .nl_family = AF_NETLINK }, to;
+	socklen_t len = sizeof(to);
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
+	ssize_t n = -1;
+
+	if (fd >= 0 && !bind(fd, (struct sockaddr *)&me, sizeof(me)) &&
+	    !getsockname(to_fd, (struct sockaddr *)&to, &len)) {
+		to.nl_groups = 0;
+		n = sendto(fd, bind_msg, sizeof(bind_msg), 0, (struct sockaddr *)&to,
+			   sizeof(to));
+	}
+	if (fd >= 0)
+		close(fd);
+	return n == (ssize_t)sizeof(bind_msg) ? 0 : -1;
+}
+
+static void the_socket_loop_drops_what_others_send(void **state)
+{
+	struct vfiox_uevent_monitor *m;
+	struct pollfd p = { .events = POLLIN };
+	int before;
+
+	(void)state;
+	assert_int_equal(vfiox_uevent_open(&m), 0);
+	p.fd = vfiox_uevent_fd(m);
+	if (spoof(p.fd)) {
+		vfiox_uevent_close(m);
+		skip();
+	}
+	delivered = 0;
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	assert_true(vfiox_uevent_dispatch(m, count, NULL) >= 0);
+	assert_true(vfiox_uevent_dropped(m) >= 1);	/* and the kernel's own, if any, delivered */
+	assert_true(fk_log_has("not the kernel"));
+	before = vfiox_uevent_dropped(m);
+	assert_int_equal(spoof(p.fd), 0);
+	/* wait() dispatches it, delivers nothing, and times out. */
+	assert_int_equal(vfiox_uevent_wait(m, 200, count, NULL), -ETIMEDOUT);
+	assert_true(vfiox_uevent_dropped(m) > before);
+	vfiox_uevent_close(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +219,7 @@ int main(void)
 		cmocka_unit_test_setup(huge_messages_are_rejected, setup),
 		cmocka_unit_test_setup(a_null_buffer_is_rejected, setup),
 		cmocka_unit_test_setup(only_the_kernel_is_believed, setup),
+		cmocka_unit_test_setup(the_socket_loop_drops_what_others_send, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
