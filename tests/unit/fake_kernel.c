@@ -650,12 +650,14 @@ static void driver_core(const struct fk_file *f)
 {
 	char root[256], path[256];
 	const char *bus = strstr(f->path, "/bus/pci/");
+	size_t n = bus ? (size_t)(bus - f->path) : 0;
 	const struct fk_file *ovr;
 	const char *drv;
 
-	if (!bus)
+	if (!bus || n >= sizeof(root))
 		return;
-	snprintf(root, sizeof(root), "%.*s", (int)(bus - f->path), f->path);
+	memcpy(root, f->path, n);
+	root[n] = '\0';
 	if (strstr(f->path, "/bus/pci/drivers/") && ends_with(f->path, "/unbind")) {
 		set_driver(root, f->content, "");
 	} else if (ends_with(f->path, "/bus/pci/drivers_probe")) {
