@@ -161,7 +161,7 @@ static int resv_parse_cap(const void *cap, size_t len,
 	}
 	for (i = 0; i < hdr.nr_regions; i++)
 		if (cap_entry(body + sizeof(hdr) + (size_t)i * hdr.entry_size,
-			      i, i < max, &out[i]))
+			      i, i < max, i < max ? &out[i] : NULL))
 			return -EPROTO;
 	return (int)hdr.nr_regions;
 }

@@ -217,8 +217,8 @@ static void a_failed_wake_up_is_logged(void **state)
 	vfiox_device_close(d);
 }
 
-/* A failed poll or read is retried, not fatal: a later request works. */
-static void the_thread_survives_failed_polls_and_reads(void **state)
+/* A failed read is retried, not fatal: the request is still served. */
+static void the_thread_survives_a_failed_read(void **state)
 {
 	struct vfiox_device *d;
 
@@ -242,7 +242,7 @@ int main(void)
 		T(a_handler_may_close_the_whole_container),
 		T(the_thread_fails_to_start_cleanly),
 		T(a_failed_wake_up_is_logged),
-		T(the_thread_survives_failed_polls_and_reads),
+		T(the_thread_survives_a_failed_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
