@@ -822,6 +822,17 @@ static int fake_poll(struct pollfd *p, nfds_t n, int timeout_ms)
 	}
 }
 
+/* Locked: the request thread reads fail_only on every poll and read. */
+void fk_fail_nth(const char *op, unsigned long n, int err)
+{
+	pthread_mutex_lock(&fk_lock);
+	fk.calls = 0;
+	fk.fail_only = op;
+	fk.fail_at = n;
+	fk.fail_errno = err;
+	pthread_mutex_unlock(&fk_lock);
+}
+
 void fk_signal(int fd)
 {
 	uint64_t one = 1;

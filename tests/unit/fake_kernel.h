@@ -191,7 +191,8 @@ int fk_fresh_group7(struct vfiox_container **c, struct vfiox_group **g);
 /* Close @c; true when no fd and no mapping is left behind. */
 bool fk_close_clean(struct vfiox_container *c);
 
-/* Fail the @n-th call (1-based, counted from now) of seam op @op. */
+/* Fail the @n-th call (1-based, counted from now; 0: none) of seam op @op;
+ * thread-safe, unlike writing fk.fail_* while a request thread runs. */
 void fk_fail_nth(const char *op, unsigned long n, int err);
 
 /* Signal eventfd @fd (as the kernel signals a device request), waking

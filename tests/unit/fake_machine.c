@@ -199,13 +199,6 @@ bool fk_close_clean(struct vfiox_container *c)
 	return fk_open_fds() == 0 && fk.live_mmaps == 0;
 }
 
-void fk_fail_nth(const char *op, unsigned long n, int err)
-{
-	fk.calls = 0;
-	fk.fail_only = op;
-	fk.fail_at = n;
-	fk.fail_errno = err;
-}
 
 static char log_buf[16384];
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;	/* threads log too */
