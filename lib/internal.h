@@ -101,16 +101,12 @@ void vfiox_req_handle(struct vfiox_device *d);
 /* Calls on a released device (lib/device.c): -ENODEV with a log line,
  * else 0. */
 int vfiox_device_check_live(const struct vfiox_device *d);
-/* True once the device was released; one atomic load, for hot paths. */
+/* True once the device was released; one atomic load, for hot paths. A
+ * call whose kernel call failed asks again: the release may have handed its
+ * fd a dead file meanwhile (lib/req.c), and then the answer is -ENODEV. */
 static inline bool vfiox_device_gone(const struct vfiox_device *d)
 {
 	return atomic_load_explicit(&d->released, memory_order_acquire);
-}
-/* A call on @d's fd failed with @ret: -ENODEV (logged) if the device was
- * released meanwhile (its fd is a dead file now), else @ret. */
-static inline int vfiox_device_failed(const struct vfiox_device *d, int ret)
-{
-	return vfiox_device_gone(d) ? vfiox_device_check_live(d) : ret;
 }
 /* Internal constructors: the public ones call these with vfiox_sys_real. */
 int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
