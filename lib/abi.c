@@ -64,6 +64,12 @@ int vfiox_opts_check(const void *opts, size_t known_sz, const char *type)
 		       type, sz);
 		return -EINVAL;
 	}
+	/* A garbage sz would make the loop below read far past the struct. */
+	if (sz > VFIOX_OPTS_MAX_SZ) {
+		pr_err("struct %s: sz %zu is implausibly large (unset?), over %d",
+		       type, sz, VFIOX_OPTS_MAX_SZ);
+		return -E2BIG;
+	}
 	for (i = known_sz; i < sz; i++) {
 		if (p[i]) {
 			pr_err("struct %s: sz %zu, and byte %zu past the %zu this libvfiox knows is not zero: a newer option it cannot honour",

@@ -212,8 +212,9 @@ int vfiox_info_ioctl(const struct vfiox_sys *sys, int fd, unsigned long req,
  * sz is below @min_sz, the struct's first published size. vfiox_opts_check()
  * takes an options struct whose fields this libvfiox knows up to @known_sz:
  * -EINVAL when its sz does not cover the sz field, -E2BIG when a byte past
- * @known_sz is not zero. Both log.
+ * @known_sz is not zero or sz is over VFIOX_OPTS_MAX_SZ. Both log.
  */
+#define VFIOX_OPTS_MAX_SZ 4096	/* one page, as the kernel's clone3/openat2 */
 int vfiox_copy_out(void *dst, const void *src, size_t src_sz, size_t min_sz,
 		   const char *type);
 int vfiox_opts_check(const void *opts, size_t known_sz, const char *type);

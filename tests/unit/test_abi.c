@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "fake_kernel.h"
@@ -126,6 +128,31 @@ static void options_tail_must_be_zero(void **state)
 	assert_int_equal(vfiox_opts_check(&o, sizeof(struct opts_v1), "opts"), -E2BIG);
 	assert_true(fk_log_has("struct opts: sz 24, and byte 21 past the 16"));
 	assert_int_equal(vfiox_opts_check(&tiny, sizeof(struct opts_v1), "opts"), -EINVAL);
+}
+
+/* A garbage sz is refused before a byte past the struct is read: the struct
+ * starts a page whose next page is unmapped, so reading sz 4097 bytes faults. */
+static void options_with_a_huge_sz_are_e2big_without_a_read(void **state)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned char *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct opts_v1 *o;
+
+	(void)state;
+	assert_true(m != MAP_FAILED);
+	assert_int_equal(munmap(m + pg, pg), 0);
+	assert_true(pg >= 4096);
+	o = (struct opts_v1 *)(m + pg - 4096);
+	memset(o, 0, 4096);
+	o->sz = 4096;
+	assert_int_equal(vfiox_opts_check(o, sizeof(*o), "opts"), 0);
+	o->sz = 4097;
+	assert_int_equal(vfiox_opts_check(o, sizeof(*o), "opts"), -E2BIG);
+	assert_true(fk_log_has("struct opts: sz 4097 is implausibly large (unset?)"));
+	o->sz = SIZE_MAX;
+	assert_int_equal(vfiox_opts_check(o, sizeof(*o), "opts"), -E2BIG);
+	munmap(m, pg);
 }
 
 static void list_fills_an_older_element_size_at_its_stride(void **state)
@@ -571,6 +598,7 @@ int main(void)
 		T(newer_caller_keeps_the_fields_the_library_does_not_know),
 		T(sz_below_the_first_published_size_is_einval),
 		T(options_tail_must_be_zero),
+		T(options_with_a_huge_sz_are_e2big_without_a_read),
 		T(list_fills_an_older_element_size_at_its_stride),
 		T(every_output_struct_fills_its_first_published_size_only),
 		T(every_output_struct_without_its_newest_field_is_einval),
