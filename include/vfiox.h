@@ -17,8 +17,10 @@
  * - Options structs (the caller fills them) accept any sz that covers sz
  *   itself; a field past sz takes its default. A sz larger than this
  *   libvfiox knows is accepted when the bytes it does not know are zero,
- *   else refused with -E2BIG: they ask for something it cannot do.
- * - Fields are only ever appended. Arrays of structs (and struct
+ *   else refused with -E2BIG: they ask for something it cannot do. A sz
+ *   over 4096 is -E2BIG too (an unset sz, most likely).
+ * - Fields are only ever appended, at or after the struct's current
+ *   sizeof, never into its tail padding. Arrays of structs (and struct
  *   vfiox_uevent) are filled through calls that take the caller's element
  *   size, the _sized calls, by the output rules; the calls without _sized
  *   are inline and pass this header's sizeof.

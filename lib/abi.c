@@ -18,7 +18,8 @@
  * the same rules as output structs, per element (there is no sz field).
  *
  * Growing a struct therefore means appending fields at or after its current
- * sizeof (never in its tail padding, which is not checked).
+ * sizeof (never in its tail padding, which is not checked), and leaving its
+ * first published size (lib/internal.h) alone; the asserts below pin both.
  */
 #define LOG_PREFIX "abi"
 #include <errno.h>
@@ -35,6 +36,42 @@ _Static_assert(sizeof(struct vfiox_iova_range) == 16 &&
 _Static_assert(sizeof(struct vfiox_sparse_area) == 16 &&
 	       vfiox_offsetofend(struct vfiox_sparse_area, size) == 16,
 	       "struct vfiox_sparse_area is frozen");
+
+/*
+ * Each first published size (lib/internal.h) is the end of the struct's 0.1
+ * layout, and the struct's sizeof is pinned too: changing either layout
+ * fails here. A field added to a struct must go at or after the sizeof
+ * pinned here, never into the tail padding (the bytes between the two
+ * numbers, where an older libvfiox would not notice it; see vfiox.h); then
+ * the sizeof below is the only number to update.
+ */
+#define VFIOX_0_1(type, field_0_1, lp64_sizeof) \
+	_Static_assert(VFIOX_FIRST_SZ_##type == \
+		       vfiox_offsetofend(struct type, field_0_1) && \
+		       (SIZE_MAX != UINT64_MAX || sizeof(struct type) == (lp64_sizeof)), \
+		       "struct " #type ": first published size or sizeof moved")
+VFIOX_0_1(vfiox_iommu_info, has_resv_regions, 64);
+VFIOX_0_1(vfiox_device_info, num_irqs, 24);
+VFIOX_0_1(vfiox_region_info, msix_mappable, 64);
+VFIOX_0_1(vfiox_irq_info, count, 24);
+VFIOX_0_1(vfiox_dma_stats, mapped_bytes, 24);
+VFIOX_0_1(vfiox_p2p_mapping, iova, 96);
+VFIOX_0_1(vfiox_pci_dev, caps, 236);
+VFIOX_0_1(vfiox_resv_region, type_name, 48);
+VFIOX_0_1(vfiox_uevent, seqnum, 464);
+
+/* Options: unknown bytes are checked from the sizeof on, so a field in the
+ * padding would be ignored by an older libvfiox without a word. */
+#define VFIOX_OPTS_0_1(type, lp64_sizeof) \
+	_Static_assert(SIZE_MAX != UINT64_MAX || sizeof(struct type) == (lp64_sizeof), \
+		       "struct " #type ": sizeof moved (a field in its padding?)")
+VFIOX_OPTS_0_1(vfiox_container_opts, 32);
+VFIOX_OPTS_0_1(vfiox_device_opts, 32);
+VFIOX_OPTS_0_1(vfiox_dma_opts, 32);
+VFIOX_OPTS_0_1(vfiox_dma_pool_opts, 24);
+VFIOX_OPTS_0_1(vfiox_bind_opts, 40);
+VFIOX_OPTS_0_1(vfiox_pci_match, 40);
+VFIOX_OPTS_0_1(vfiox_events_opts, 16);
 
 int vfiox_copy_out(void *dst, const void *src, size_t src_sz, size_t min_sz,
 		   const char *type)

@@ -383,7 +383,7 @@ VFIOX_API int vfiox_container_iommu_info(const struct vfiox_container *c,
 	}
 	if (!c->iommu_type)
 		return -ENODEV;
-	return VFIOX_COPY_OUT(info, &c->info, vfiox_iommu_info, has_resv_regions);
+	return VFIOX_COPY_OUT(info, &c->info, vfiox_iommu_info);
 }
 
 VFIOX_API int vfiox_container_iova_ranges(const struct vfiox_container *c,

@@ -265,7 +265,7 @@ VFIOX_API int vfiox_device_info(const struct vfiox_device *d,
 {
 	if (!d || !info)
 		return -EINVAL;
-	return VFIOX_COPY_OUT(info, &d->info, vfiox_device_info, num_irqs);
+	return VFIOX_COPY_OUT(info, &d->info, vfiox_device_info);
 }
 
 VFIOX_API int vfiox_device_irq_info(const struct vfiox_device *d,
@@ -278,7 +278,7 @@ VFIOX_API int vfiox_device_irq_info(const struct vfiox_device *d,
 		       d->info.num_irqs);
 		return -EINVAL;
 	}
-	return VFIOX_COPY_OUT(info, &d->irqs[index].info, vfiox_irq_info, count);
+	return VFIOX_COPY_OUT(info, &d->irqs[index].info, vfiox_irq_info);
 }
 
 VFIOX_API int vfiox_device_reset(struct vfiox_device *d)

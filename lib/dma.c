@@ -535,7 +535,7 @@ VFIOX_API int vfiox_dma_stats(struct vfiox_container *c,
 	now.entries_avail = c->dma->entries_limit - c->dma->entries_used;
 	now.mapped_bytes = c->dma->mapped_bytes;
 	vfiox_unlock(&c->dma->lock);
-	return VFIOX_COPY_OUT(stats, &now, vfiox_dma_stats, mapped_bytes);
+	return VFIOX_COPY_OUT(stats, &now, vfiox_dma_stats);
 }
 
 VFIOX_API int vfiox_dma_avail_check(struct vfiox_container *c,

@@ -219,10 +219,32 @@ int vfiox_copy_out(void *dst, const void *src, size_t src_sz, size_t min_sz,
 		   const char *type);
 int vfiox_opts_check(const void *opts, size_t known_sz, const char *type);
 
-/* vfiox_copy_out() of struct @type, first published up to @last_field. */
-#define VFIOX_COPY_OUT(dst, src, type, last_field) \
+/*
+ * First published sizes: the sz (element size for arrays) a program built
+ * against 0.1 passes. Pinned as numbers, not as the end of a field, so that
+ * appending a field cannot move them; never change one. lib/abi.c ties each
+ * to its 0.1 layout. Only the LP64 ABI has been published; elsewhere the
+ * 0.1 layout's end is the number.
+ */
+#if SIZE_MAX == UINT64_MAX
+#define VFIOX_PINNED(lp64, type, field_0_1) ((size_t)(lp64))
+#else
+#define VFIOX_PINNED(lp64, type, field_0_1) vfiox_offsetofend(struct type, field_0_1)
+#endif
+#define VFIOX_FIRST_SZ_vfiox_iommu_info VFIOX_PINNED(57, vfiox_iommu_info, has_resv_regions)
+#define VFIOX_FIRST_SZ_vfiox_device_info VFIOX_PINNED(20, vfiox_device_info, num_irqs)
+#define VFIOX_FIRST_SZ_vfiox_region_info VFIOX_PINNED(61, vfiox_region_info, msix_mappable)
+#define VFIOX_FIRST_SZ_vfiox_irq_info VFIOX_PINNED(20, vfiox_irq_info, count)
+#define VFIOX_FIRST_SZ_vfiox_dma_stats VFIOX_PINNED(24, vfiox_dma_stats, mapped_bytes)
+#define VFIOX_FIRST_SZ_vfiox_p2p_mapping VFIOX_PINNED(96, vfiox_p2p_mapping, iova)
+#define VFIOX_FIRST_SZ_vfiox_pci_dev VFIOX_PINNED(236, vfiox_pci_dev, caps)
+#define VFIOX_FIRST_SZ_vfiox_resv_region VFIOX_PINNED(48, vfiox_resv_region, type_name)
+#define VFIOX_FIRST_SZ_vfiox_uevent VFIOX_PINNED(464, vfiox_uevent, seqnum)
+
+/* vfiox_copy_out() of struct @type, at its pinned first published size. */
+#define VFIOX_COPY_OUT(dst, src, type) \
 	vfiox_copy_out((dst), (src), sizeof(struct type), \
-		       vfiox_offsetofend(struct type, last_field), #type)
+		       VFIOX_FIRST_SZ_##type, #type)
 
 /*
  * A list call filling @max elements of the caller's @elem_sz with elements
@@ -235,9 +257,9 @@ int vfiox_array_begin(void *out, size_t max, size_t elem_sz, size_t native_sz,
 		      size_t min_sz, const char *type, void **buf);
 int vfiox_array_end(void *out, size_t max, size_t elem_sz, size_t native_sz,
 		    void *buf, int n);
-#define VFIOX_ARRAY_BEGIN(out, max, elem_sz, type, last_field, buf) \
+#define VFIOX_ARRAY_BEGIN(out, max, elem_sz, type, buf) \
 	vfiox_array_begin((out), (max), (elem_sz), sizeof(struct type), \
-			  vfiox_offsetofend(struct type, last_field), #type, (buf))
+			  VFIOX_FIRST_SZ_##type, #type, (buf))
 #define VFIOX_ARRAY_END(out, max, elem_sz, type, buf, n) \
 	vfiox_array_end((out), (max), (elem_sz), sizeof(struct type), (buf), (n))
 

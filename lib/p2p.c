@@ -248,7 +248,7 @@ VFIOX_API int vfiox_p2p_list_sized(struct vfiox_container *c, void *out,
 				   uint32_t n, size_t elem_sz)
 {
 	void *buf;
-	int ret = VFIOX_ARRAY_BEGIN(out, n, elem_sz, vfiox_p2p_mapping, iova, &buf);
+	int ret = VFIOX_ARRAY_BEGIN(out, n, elem_sz, vfiox_p2p_mapping, &buf);
 
 	if (ret)
 		return ret;

@@ -395,7 +395,7 @@ VFIOX_API int vfiox_pci_find_sized(const struct vfiox_pci_match *m, void *out,
 				   size_t max, size_t elem_sz)
 {
 	void *buf;
-	int ret = VFIOX_ARRAY_BEGIN(out, max, elem_sz, vfiox_pci_dev, caps, &buf);
+	int ret = VFIOX_ARRAY_BEGIN(out, max, elem_sz, vfiox_pci_dev, &buf);
 
 	if (ret)
 		return ret;

@@ -138,7 +138,7 @@ VFIOX_API int vfiox_device_region_info(const struct vfiox_device *d,
 	r = get_region(d, index);
 	if (!r)
 		return -EINVAL;
-	return VFIOX_COPY_OUT(info, &r->info, vfiox_region_info, msix_mappable);
+	return VFIOX_COPY_OUT(info, &r->info, vfiox_region_info);
 }
 
 /* Bounds and permission checks shared by read and write: no syscall yet. */

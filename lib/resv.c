@@ -314,7 +314,7 @@ static int container_resv_regions(struct vfiox_container *c,
 #define RESV_SIZED(out, max, elem_sz, call) do {				\
 	void *buf;								\
 	int ret = VFIOX_ARRAY_BEGIN(out, max, elem_sz, vfiox_resv_region,	\
-				    type_name, &buf);				\
+				    &buf);					\
 										\
 	if (ret)								\
 		return ret;							\

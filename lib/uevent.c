@@ -149,7 +149,7 @@ VFIOX_API int vfiox_uevent_parse_sized(const void *buf, size_t len, void *out,
 				       size_t out_sz)
 {
 	void *ev;
-	int ret = VFIOX_ARRAY_BEGIN(out, 1, out_sz, vfiox_uevent, seqnum, &ev);
+	int ret = VFIOX_ARRAY_BEGIN(out, 1, out_sz, vfiox_uevent, &ev);
 
 	if (ret)
 		return ret;

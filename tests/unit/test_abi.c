@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -17,6 +18,10 @@
 
 #include "fake_kernel.h"
 #include "vfiox-config.h"
+
+#if SIZE_MAX != UINT64_MAX
+#error "the 0.1 sizes below are those of LP64, the only ABI published"
+#endif
 
 #define DEV "0000:00:03.0"
 #define GUARD 0xa5
@@ -193,14 +198,19 @@ static int get_region(void *p) { return vfiox_device_region_info(d, 0, p); }
 static int get_irq(void *p) { return vfiox_device_irq_info(d, VFIO_PCI_MSIX_IRQ_INDEX, p); }
 static int get_stats(void *p) { return vfiox_dma_stats(c, p); }
 
-#define OUT_CASE(type, last, fn) { #type, sizeof(struct type), \
-	vfiox_offsetofend(struct type, last), offsetof(struct type, last), fn }
+/*
+ * The sizes a program built against 0.1 (LP64) passes, as numbers: not the
+ * end of a field of today's header, which moves when a field is appended.
+ * @newest is where 0.1's last field starts.
+ */
+#define OUT_CASE(type, first_0_1, newest_0_1, fn) \
+	{ #type, sizeof(struct type), first_0_1, newest_0_1, fn }
 static const struct out_case outs[] = {
-	OUT_CASE(vfiox_iommu_info, has_resv_regions, get_iommu),
-	OUT_CASE(vfiox_device_info, num_irqs, get_device),
-	OUT_CASE(vfiox_region_info, msix_mappable, get_region),
-	OUT_CASE(vfiox_irq_info, count, get_irq),
-	OUT_CASE(vfiox_dma_stats, mapped_bytes, get_stats),
+	OUT_CASE(vfiox_iommu_info, 57, 56, get_iommu),
+	OUT_CASE(vfiox_device_info, 20, 16, get_device),
+	OUT_CASE(vfiox_region_info, 61, 60, get_region),
+	OUT_CASE(vfiox_irq_info, 20, 16, get_irq),
+	OUT_CASE(vfiox_dma_stats, 24, 16, get_stats),
 };
 #define N_OUTS (sizeof(outs) / sizeof(outs[0]))
 
@@ -227,6 +237,25 @@ static void every_output_struct_fills_its_first_published_size_only(void **state
 			fail_msg("%s: the older layout's fields differ", o->name);
 		assert_guard_from(buf, o->first);
 	}
+}
+
+/* vfiox_device_info as 0.1 declared it: a binary built then reads this. */
+struct device_info_0_1 { size_t sz; uint32_t flags, num_regions, num_irqs; };
+
+static void a_0_1_binary_reads_its_own_device_info_layout(void **state)
+{
+	struct vfiox_device_info now = { .sz = sizeof(now) };
+	unsigned char buf[BUF];
+	struct device_info_0_1 *old = probe(buf, sizeof(*old));
+
+	(void)state;
+	assert_int_equal(vfiox_device_info(d, &now), 0);
+	assert_int_equal(vfiox_device_info(d, (struct vfiox_device_info *)(void *)old), 0);
+	assert_int_equal(old->flags, now.flags);
+	assert_int_equal(old->num_regions, now.num_regions);
+	assert_int_equal(old->num_irqs, now.num_irqs);
+	assert_true(old->num_regions > 0);
+	assert_guard_from(buf, sizeof(*old));
 }
 
 static void every_output_struct_without_its_newest_field_is_einval(void **state)
@@ -496,14 +525,15 @@ static int list_p2p(void *out, size_t max, size_t elem_sz)
 	return vfiox_p2p_list_sized(c, out, (uint32_t)max, elem_sz);
 }
 
-#define LIST_CASE(type, last, fn) { #type " (" #fn ")", sizeof(struct type), \
-	vfiox_offsetofend(struct type, last), fn }
+/* Element sizes of 0.1 (LP64), as numbers (see OUT_CASE). */
+#define LIST_CASE(type, first_0_1, fn) { #type " (" #fn ")", sizeof(struct type), \
+	first_0_1, fn }
 static const struct list_case lists[] = {
-	LIST_CASE(vfiox_resv_region, type_name, list_resv_parse),
-	LIST_CASE(vfiox_resv_region, type_name, list_resv_cap),
-	LIST_CASE(vfiox_resv_region, type_name, list_group_resv),
-	LIST_CASE(vfiox_resv_region, type_name, list_container_resv),
-	LIST_CASE(vfiox_p2p_mapping, iova, list_p2p),
+	LIST_CASE(vfiox_resv_region, 48, list_resv_parse),
+	LIST_CASE(vfiox_resv_region, 48, list_resv_cap),
+	LIST_CASE(vfiox_resv_region, 48, list_group_resv),
+	LIST_CASE(vfiox_resv_region, 48, list_container_resv),
+	LIST_CASE(vfiox_p2p_mapping, 96, list_p2p),
 };
 #define N_LISTS (sizeof(lists) / sizeof(lists[0]))
 
@@ -601,6 +631,7 @@ int main(void)
 		T(options_with_a_huge_sz_are_e2big_without_a_read),
 		T(list_fills_an_older_element_size_at_its_stride),
 		T(every_output_struct_fills_its_first_published_size_only),
+		T(a_0_1_binary_reads_its_own_device_info_layout),
 		T(every_output_struct_without_its_newest_field_is_einval),
 		T(every_output_struct_leaves_a_tail_it_does_not_know),
 		T(every_options_struct_takes_a_zero_tail_as_today),
