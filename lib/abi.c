@@ -39,11 +39,11 @@ _Static_assert(sizeof(struct vfiox_sparse_area) == 16 &&
 
 /*
  * Each first published size (lib/internal.h) is the end of the struct's 0.1
- * layout, and the struct's sizeof is pinned too: changing either layout
- * fails here. A field added to a struct must go at or after the sizeof
- * pinned here, never into the tail padding (the bytes between the two
- * numbers, where an older libvfiox would not notice it; see vfiox.h); then
- * the sizeof below is the only number to update.
+ * layout, and the struct's sizeof is pinned too, so growing a struct fails
+ * here until the sizeof below is updated. A new field goes at or after the
+ * pinned sizeof, never into the tail padding (an older libvfiox would not
+ * notice it; see vfiox.h): a field there changes neither number, so only
+ * this rule keeps it out.
  */
 #define VFIOX_0_1(type, field_0_1, lp64_sizeof) \
 	_Static_assert(VFIOX_FIRST_SZ_##type == \
@@ -64,7 +64,7 @@ VFIOX_0_1(vfiox_uevent, seqnum, 464);
  * padding would be ignored by an older libvfiox without a word. */
 #define VFIOX_OPTS_0_1(type, lp64_sizeof) \
 	_Static_assert(SIZE_MAX != UINT64_MAX || sizeof(struct type) == (lp64_sizeof), \
-		       "struct " #type ": sizeof moved (a field in its padding?)")
+		       "struct " #type ": sizeof moved (append at or after the old one)")
 VFIOX_OPTS_0_1(vfiox_container_opts, 32);
 VFIOX_OPTS_0_1(vfiox_device_opts, 32);
 VFIOX_OPTS_0_1(vfiox_dma_opts, 32);
