@@ -45,8 +45,9 @@ struct vfiox_binding;
  *
  * A device already on the driver is left alone (and left there on unbind).
  * On any failure the devices bound so far are given back.
- * Return: 0; -EINVAL for a bad address or options; -ENODEV if the device or
- * its IOMMU group does not exist; -ETIMEDOUT if the group node did not
+ * Return: 0; -EINVAL for a bad address or options; -E2BIG for options this
+ * libvfiox does not know (see vfiox.h); -ENODEV if the device or its IOMMU
+ * group does not exist; -ETIMEDOUT if the group node did not
  * appear in time (the log lists the uevents seen); the errno of the sysfs
  * write that failed otherwise.
  */
@@ -77,7 +78,8 @@ VFIOX_API int vfiox_binding_forget(struct vfiox_binding *b);
  * @opts: NULL, or where sysfs is (@sysfs_root); the other fields are unused
  * @driver: receives the driver it ended on, "" for none (may be NULL)
  * @len: size of @driver in bytes
- * Return: 0, -EINVAL, -ENODEV, or the errno of the sysfs write.
+ * Return: 0, -EINVAL, -E2BIG for options this libvfiox does not know (see
+ * vfiox.h), -ENODEV, or the errno of the sysfs write.
  */
 VFIOX_API int vfiox_pci_release(const char *bdf, const struct vfiox_bind_opts *opts,
 				char *driver, size_t len);

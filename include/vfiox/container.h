@@ -100,8 +100,9 @@ struct vfiox_iommu_info {
  *
  * Checks VFIO_GET_API_VERSION and that a type1 IOMMU is offered.
  *
- * Return: 0, -EINVAL (bad opts or API version mismatch), -ENOTSUP (no usable
- * IOMMU type), or the errno of the failing open/ioctl.
+ * Return: 0, -EINVAL (bad opts or API version mismatch), -E2BIG for options
+ * this libvfiox does not know (see vfiox.h), -ENOTSUP (no usable IOMMU
+ * type), or the errno of the failing open/ioctl.
  */
 VFIOX_API int vfiox_container_open(const struct vfiox_container_opts *opts,
 				   struct vfiox_container **out);

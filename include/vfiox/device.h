@@ -135,7 +135,8 @@ struct vfiox_irq_info {
  * @name: the device's name in its group: its PCI address for vfio-pci
  * @opts: NULL or options (VF token)
  * @out: receives the device
- * Return: 0; -EINVAL for a bad name or token; -EEXIST if already open; the
+ * Return: 0; -EINVAL for a bad name or token; -E2BIG for options this
+ * libvfiox does not know (see vfiox.h); -EEXIST if already open; the
  * kernel's errno otherwise.
  */
 VFIOX_API int vfiox_device_open(struct vfiox_group *g, const char *name,

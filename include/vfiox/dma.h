@@ -72,7 +72,8 @@ struct vfiox_dma_stats {
  * map reuses the IOVA of the most recent one-page unmap when it fits
  * (per-I/O maps then skip the allocator's tree).
  * Return: 0; -EINVAL for zero, unaligned or overflowing arguments (no
- * syscall made); -EEXIST if part of the buffer is already mapped; -ENOSPC
+ * syscall made); -E2BIG for options this libvfiox does not know (see
+ * vfiox.h); -EEXIST if part of the buffer is already mapped; -ENOSPC
  * when no kernel entries are left (before asking the kernel) or no IOVA
  * space fits; -ENODEV with no group attached; the kernel's errno otherwise,
  * with the IOVA returned to the allocator.

@@ -88,7 +88,8 @@ struct vfiox_events_opts {
  * @out: receives the event source
  * Return: 0; -EOPNOTSUPP when the kernel has no events family (stock
  * kernel); -EPERM when @opts->admin is set without CAP_NET_ADMIN;
- * -EINVAL, -ENOMEM, -ENOTSUP (built without libnl).
+ * -E2BIG for options this libvfiox does not know (see vfiox.h); -EINVAL,
+ * -ENOMEM, -ENOTSUP (built without libnl).
  */
 VFIOX_API int vfiox_events_open(const struct vfiox_events_opts *opts,
 				vfiox_event_fn fn, void *arg,

@@ -42,7 +42,8 @@ struct vfiox_dma_pool_opts {
  * @out: receives the pool
  *
  * No memory is mapped until the first vfiox_dma_alloc().
- * Return: 0 or -EINVAL/-ENOMEM.
+ * Return: 0, -EINVAL/-ENOMEM, or -E2BIG for options this libvfiox does not
+ * know (see vfiox.h).
  */
 VFIOX_API int vfiox_dma_pool_new(struct vfiox_container *c,
 				 const struct vfiox_dma_pool_opts *opts,

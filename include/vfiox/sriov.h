@@ -45,7 +45,8 @@ VFIOX_API int vfiox_device_set_vf_token(struct vfiox_device *pf, const char *uui
  * @nr_vfs: how many VFs to create
  * @opts: NULL, or where sysfs is (@sysfs_root)
  * Return: @nr_vfs (also when exactly that many are already enabled);
- * -EINVAL for a bad address or a count outside 1..sriov_totalvfs;
+ * -EINVAL for a bad address or a count outside 1..sriov_totalvfs; -E2BIG
+ * for options this libvfiox does not know (see vfiox.h);
  * -ENODEV if there is no such device; -EOPNOTSUPP if it is not an SR-IOV
  * PF or its driver cannot create VFs (the log says which, and for
  * vfio-pci that it needs enable_sriov=1); -EBUSY if a different number of
@@ -60,7 +61,7 @@ VFIOX_API int vfiox_pci_sriov_enable(const char *pf, int nr_vfs,
  * waits for its users to let go.
  * @pf: the PF's PCI address
  * @opts: NULL, or where sysfs is (@sysfs_root)
- * Return: 0 (also when none were enabled); -EINVAL, -ENODEV,
+ * Return: 0 (also when none were enabled); -EINVAL, -E2BIG, -ENODEV,
  * -EOPNOTSUPP as above; the errno of the sysfs write otherwise.
  */
 VFIOX_API int vfiox_pci_sriov_disable(const char *pf,
@@ -73,7 +74,8 @@ VFIOX_API int vfiox_pci_sriov_disable(const char *pf,
  * @bdf: receives "DDDD:BB:DD.F" (at least 13 bytes)
  * @len: size of @bdf
  * @opts: NULL, or where sysfs is (@sysfs_root)
- * Return: 0; -EINVAL for bad arguments; -ENOENT if there is no such VF.
+ * Return: 0; -EINVAL for bad arguments; -E2BIG for options this libvfiox
+ * does not know (see vfiox.h); -ENOENT if there is no such VF.
  */
 VFIOX_API int vfiox_pci_sriov_vf(const char *pf, int index, char *bdf, size_t len,
 				 const struct vfiox_bind_opts *opts);
