@@ -22,6 +22,7 @@ struct vfiox_req_watch {
 	const struct vfiox_sys *sys;
 	pthread_t thread;
 	int wake_fd;			/* eventfd: the set changed, or stop */
+	int dead_fd;			/* eventfd dup'd over released devices */
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
 	bool stop;
@@ -43,15 +44,17 @@ struct vfiox_req_watch {
  * VFIO ioctl, pread, pwrite and mmap fails) takes the number over in one
  * dup2(): a call already in the kernel finishes on the device file, a later
  * one fails and, seeing `released`, returns -ENODEV. The number stays the
- * device's until vfiox_device_close(). So the hot paths (region access,
+ * device's until vfiox_device_close(). The dead file is made when the
+ * thread starts, not here: a process at its fd limit would fail to make it
+ * now and keep the device (and the kernel's unbind) waiting, while a dup2()
+ * onto a number already open needs no new one. So the hot paths (region access,
  * IRQ set-up) take no lock; only region mmap/munmap, which must not create a
  * mapping of the device file after this, share map_lock with us.
  */
-static void release(struct vfiox_device *d)
+static void release(struct vfiox_req_watch *w, struct vfiox_device *d)
 {
 	const struct vfiox_sys *sys = d->group->container->env.sys;
 	uint32_t i;
-	int dead;
 
 	pr_info("%s: the kernel asks for the device back (unbind or unplug); releasing it",
 		d->name);
@@ -65,23 +68,25 @@ static void release(struct vfiox_device *d)
 			pr_err("%s: region %u stays mapped: the kernel will wait", d->name, i);
 	}
 	atomic_store(&d->released, true);
-	dead = sys->eventfd(0, 0);
-	if (dead < 0 || sys->dup2(dead, d->fd) < 0)
+	if (!w || sys->dup2(w->dead_fd, d->fd) < 0)
 		pr_err("%s: cannot let go of the device file: the kernel will wait until it is closed",
 		       d->name);
-	if (dead >= 0)
-		sys->close(dead);
 	pthread_mutex_unlock(&d->map_lock);
 }
 
-void vfiox_req_handle(struct vfiox_device *d)
+static void handle(struct vfiox_req_watch *w, struct vfiox_device *d)
 {
 	if (vfiox_device_gone(d))
 		return;
 	if (d->req_fn)
 		d->req_fn(d, d->req_arg);
 	else
-		release(d);
+		release(w, d);
+}
+
+void vfiox_req_handle(struct vfiox_device *d)
+{
+	handle(d->group->container->req, d);
 }
 
 static void wake(struct vfiox_req_watch *w)
@@ -119,7 +124,7 @@ static void serve_once(struct vfiox_req_watch *w)
 	pthread_mutex_unlock(&w->lock);
 	if (!fired)
 		return;
-	vfiox_req_handle(fired);
+	handle(w, fired);
 	pthread_mutex_lock(&w->lock);
 	w->busy = NULL;
 	pthread_cond_broadcast(&w->idle);
@@ -131,6 +136,7 @@ static void destroy(struct vfiox_req_watch *w)
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->idle);
 	w->sys->close(w->wake_fd);
+	w->sys->close(w->dead_fd);
 	free(w);
 }
 
@@ -162,23 +168,30 @@ static int start(struct vfiox_container *c)
 		return -ENOMEM;
 	w->sys = c->env.sys;
 	w->wake_fd = w->sys->eventfd(0, EFD_NONBLOCK);
-	if (w->wake_fd < 0) {
-		ret = w->wake_fd;
-		pr_err("the device request thread's eventfd: %s", ERRSTR(ret));
-		free(w);
-		return ret;
+	w->dead_fd = w->wake_fd < 0 ? -1 : w->sys->eventfd(0, 0);
+	if (w->dead_fd < 0) {
+		ret = w->wake_fd < 0 ? w->wake_fd : w->dead_fd;
+		pr_err("the device request thread's eventfds: %s", ERRSTR(ret));
+		goto fail;
 	}
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->idle, NULL);
 	ret = -pthread_create(&w->thread, NULL, serve, w);
 	if (ret) {
 		pr_err("starting the device request thread: %s", ERRSTR(ret));
-		w->sys->close(w->wake_fd);
-		free(w);
-		return ret;
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->idle);
+		goto fail;
 	}
 	c->req = w;
 	return 0;
+fail:
+	if (w->dead_fd >= 0)
+		w->sys->close(w->dead_fd);
+	if (w->wake_fd >= 0)
+		w->sys->close(w->wake_fd);
+	free(w);
+	return ret;
 }
 
 /* Enable @d's request IRQ into d->req_fd, if the device has one. */

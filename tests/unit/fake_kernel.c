@@ -179,11 +179,14 @@ static int fake_close(int fd)
 	return 0;
 }
 
-/* Not failed on purpose; the dead fd's file replaces the device's. */
+/* The dead fd's file replaces the device's. */
 static int fake_dup2(int oldfd, int newfd)
 {
 	struct fk_fd *from = get_fd(oldfd), *to;
+	int err;
 
+	if (inject("dup2", &err))
+		return err;
 	if (!from || newfd < FD_BASE || newfd >= FD_BASE + FK_MAX_FDS)
 		return -EBADF;
 	to = &fk.fds[newfd - FD_BASE];

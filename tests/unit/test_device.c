@@ -255,8 +255,8 @@ static void close_disables_irqs_and_unmaps(void **state)
 	assert_int_equal(fd->last_set.flags,
 			 VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER);
 	assert_int_equal(fk.live_mmaps, 0);
-	/* container, group and the request thread's wake-up eventfd */
-	assert_int_equal(fk_open_fds(), 3);
+	/* container, group and the request thread's two eventfds */
+	assert_int_equal(fk_open_fds(), 4);
 }
 
 static void reset_needs_the_flag(void **state)

@@ -4,7 +4,8 @@
  * open and the container's request thread polls it (through the seam); a
  * request the kernel signals makes the thread release the device
  * (mappings kept inaccessible, the fd number handed a dead file, later
- * calls -ENODEV, close without kernel calls); a caller's handler runs
+ * calls -ENODEV, close without kernel calls), even at the fd limit, as
+ * the dead file was made when the thread started; a caller's handler runs
  * instead and may close the device or the whole container.
  */
 #include <errno.h>
@@ -50,8 +51,9 @@ static void open_enables_the_request_irq(void **state)
 	assert_int_equal(fd->last_set.flags,
 			 VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER);
 	assert_int_equal(fd->last_fds[0], d->req_fd);
-	/* container, group, device, request eventfd, the thread's wake-up */
-	assert_int_equal(fk_open_fds(), 5);
+	/* container, group, device, request eventfd, the thread's wake-up
+	 * and the dead file it puts over released devices */
+	assert_int_equal(fk_open_fds(), 6);
 }
 
 static void no_request_irq_no_eventfd_no_thread(void **state)
@@ -83,7 +85,7 @@ static void a_signalled_request_releases_the_device(void **state)
 	assert_int_equal(fk.dup2_calls, 1);
 	/* The number is not free: no other open can get it while callers
 	 * may still use it; it now holds a dead file. */
-	assert_int_equal(fk_open_fds(), 5);
+	assert_int_equal(fk_open_fds(), 6);
 	assert_int_equal(d->fd, number);
 	assert_int_equal(fk.live_mmaps, 1);	/* replaced in place, not unmapped */
 	assert_int_equal(vfiox_region_read(d, VFIO_PCI_CONFIG_REGION_INDEX, 0, &b, 1),
@@ -98,23 +100,39 @@ static void a_signalled_request_releases_the_device(void **state)
 	vfiox_device_close(d);
 	assert_int_equal(fk.calls - calls, 0);	/* its IRQs went with its fd */
 	assert_int_equal(fk.live_mmaps, 0);
-	assert_int_equal(fk_open_fds(), 3);	/* the dead number closed too */
+	assert_int_equal(fk_open_fds(), 4);	/* the dead number closed too */
 }
 
-static void release_without_a_dead_file_keeps_the_device_file(void **state)
+/* At the fd limit the release needs no new file: the device is let go. */
+static void release_at_the_fd_limit_lets_go(void **state)
 {
 	struct vfiox_device *d;
 
 	(void)state;
 	assert_int_equal(vfiox_device_open(g, "0000:00:03.0", NULL, &d), 0);
 	fk_fail_nth("eventfd", 1, EMFILE);
+	fk_signal(d->req_fd);
+	assert_true(wait_until(released_fully, d));
+	assert_false(fk_log_has("cannot let go of the device file"));
+	fk_fail_nth("eventfd", 0, 0);
+	vfiox_device_close(d);
+}
+
+static void release_failing_dup2_keeps_the_device_file(void **state)
+{
+	struct vfiox_device *d;
+
+	(void)state;
+	assert_int_equal(vfiox_device_open(g, "0000:00:03.0", NULL, &d), 0);
+	fk_fail_nth("dup2", 1, EBADF);
 	vfiox_req_handle(d);
 	assert_int_equal(vfiox_device_released(d), 1);
 	assert_true(fk_log_has("cannot let go of the device file"));
 	assert_true(fk_is_device_fd(d->fd));	/* closed by vfiox_device_close() */
-	fk.fail_at = 0;
+	fk_fail_nth("dup2", 0, 0);
 	vfiox_device_close(d);
 }
+
 
 static int handled;
 
@@ -130,10 +148,10 @@ static bool handled_once(void *arg)
 	return __atomic_load_n(&handled, __ATOMIC_ACQUIRE) == 1;
 }
 
-static bool only_container_group_and_wake(void *arg)
+static bool only_container_group_and_thread(void *arg)
 {
 	(void)arg;
-	return fk_open_fds() == 3;
+	return fk_open_fds() == 4;
 }
 
 static void a_handler_runs_instead(void **state)
@@ -149,7 +167,7 @@ static void a_handler_runs_instead(void **state)
 	assert_int_equal(vfiox_device_open(g, "0000:00:03.0", &o, &d), 0);
 	fk_signal(d->req_fd);
 	assert_true(wait_until(handled_once, NULL));
-	assert_true(wait_until(only_container_group_and_wake, NULL));
+	assert_true(wait_until(only_container_group_and_thread, NULL));
 	assert_false(fk_log_has("asks for the device back"));
 }
 
@@ -188,7 +206,7 @@ static void a_handler_may_close_the_whole_container(void **state)
 	assert_int_equal(vfiox_device_open(og, "0000:00:03.0", &o, &d), 0);
 	fk_signal(d->req_fd);
 	assert_true(wait_until(handled_once, NULL));
-	/* The thread's own clean-up closes its wake-up eventfd last. */
+	/* The thread's own clean-up closes its two eventfds last. */
 	assert_true(wait_until(no_fd_left, NULL));
 	assert_int_equal(fk_container_open(&c), 0);	/* for the teardown */
 }
@@ -201,6 +219,18 @@ static void the_thread_fails_to_start_cleanly(void **state)
 	fk_fail_nth("eventfd", 2, ENFILE);	/* the request IRQ's, then the thread's */
 	assert_int_equal(vfiox_device_open(g, "0000:00:03.0", NULL, &d), -ENFILE);
 	assert_true(fk_log_has("the device request thread's eventfd"));
+	assert_null(c->req);
+	assert_int_equal(fk_open_fds(), 2);
+}
+
+static void the_dead_file_fails_to_open_cleanly(void **state)
+{
+	struct vfiox_device *d;
+
+	(void)state;
+	fk_fail_nth("eventfd", 3, EMFILE);	/* request IRQ's, wake-up, dead file */
+	assert_int_equal(vfiox_device_open(g, "0000:00:03.0", NULL, &d), -EMFILE);
+	assert_true(fk_log_has("the device request thread's eventfds"));
 	assert_null(c->req);
 	assert_int_equal(fk_open_fds(), 2);
 }
@@ -237,7 +267,9 @@ int main(void)
 		T(open_enables_the_request_irq),
 		T(no_request_irq_no_eventfd_no_thread),
 		T(a_signalled_request_releases_the_device),
-		T(release_without_a_dead_file_keeps_the_device_file),
+		T(release_at_the_fd_limit_lets_go),
+		T(release_failing_dup2_keeps_the_device_file),
+		T(the_dead_file_fails_to_open_cleanly),
 		T(a_handler_runs_instead),
 		T(a_handler_may_close_the_whole_container),
 		T(the_thread_fails_to_start_cleanly),

@@ -168,8 +168,8 @@ static void release_while_threads_use_the_device(void **state)
 		vfiox_device_close(u.d);
 		assert_int_equal(fk.live_mmaps, 0);
 		assert_int_equal(fk.nr_maps, 0);
-		/* container, group, and the request thread's wake-up */
-		assert_int_equal(fk_open_fds(), 3);
+		/* container, group, the request thread's wake-up and dead file */
+		assert_int_equal(fk_open_fds(), 4);
 		munmap(u.buf, STRESS_PAGE);
 	}
 	assert_true(fk_close_clean(c));
