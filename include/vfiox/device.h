@@ -20,7 +20,9 @@ extern "C" {
  * Threads (docs/threads.md): region read/write, region mmap/munmap, reset,
  * IRQ mask/unmask and the info queries may come from several threads at
  * once; IRQ enable, set-eventfds and disable of one device are one thread at
- * a time; vfiox_device_close() only once no other call on the device runs.
+ * a time, and so are its PCI command register updates (vfiox/pci.h) and
+ * SVM calls (vfiox/svm.h); vfiox_device_close() only once no other call on
+ * the device runs.
  * The release (below) may happen during any of them: they then return
  * -ENODEV, never reach another file.
  */
@@ -32,7 +34,11 @@ struct vfiox_device;
  * every reference is gone. libvfiox listens for it on a thread of its own
  * (one per container, started with the first device that can be asked)
  * and calls the device's handler there. The handler should stop using the
- * device and close it with vfiox_device_close(). Without a handler,
+ * device and close it with vfiox_device_close(); if it does, no other
+ * thread may close the device, its group or its container (that close
+ * would reach a device the handler freed): decide in your own state who
+ * closes. Until the device is closed, vfio-pci repeats the request about
+ * every 10 seconds, so a handler may run more than once. Without a handler,
  * libvfiox releases the device itself: its regions' mappings become
  * inaccessible (PROT_NONE, so stray accesses fault), its fd number is
  * given a dead file (the number stays the device's, so no other open() can

@@ -137,6 +137,12 @@ static inline int vfiox_pci_find(const struct vfiox_pci_match *m,
  * errors are these calls' errors too: -ENODEV once the device was given
  * back, the kernel's errno for a failed access. Offsets and bits are those
  * of <linux/pci_regs.h> (PCI_COMMAND_MEMORY, PCI_CAP_ID_MSIX, ...).
+ *
+ * Threads (docs/threads.md, device row): vfiox_pci_find_cap() and
+ * vfiox_pci_find_ext_cap() only read and may run from several threads at
+ * once; vfiox_pci_command_update() and vfiox_pci_enable_dma() read, change
+ * and write the command register with no lock, so they are one thread at a
+ * time per device (two at once lose one's bits).
  */
 struct vfiox_device;
 

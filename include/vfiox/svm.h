@@ -8,6 +8,11 @@
  * with a PASID capability (in practice also ATS and PRI) alone in its
  * IOMMU group, and an IOMMU that does SVA. Debian's x86 kernels refuse
  * SVA; there a bind fails and its log line says why.
+ *
+ * Threads (docs/threads.md, device row): vfiox_svm_support(),
+ * vfiox_svm_bind() and vfiox_svm_unbind() share the device's list of
+ * bonds: one thread at a time per device, and not during
+ * vfiox_device_close().
  */
 #include <stdint.h>
 #include <vfiox/device.h>
