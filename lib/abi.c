@@ -23,6 +23,7 @@
  */
 #define LOG_PREFIX "abi"
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,13 @@ _Static_assert(sizeof(struct vfiox_iova_range) == 16 &&
 _Static_assert(sizeof(struct vfiox_sparse_area) == 16 &&
 	       vfiox_offsetofend(struct vfiox_sparse_area, size) == 16,
 	       "struct vfiox_sparse_area is frozen");
+/* Filled whole by the library, so they must not grow either. */
+_Static_assert(offsetof(struct vfiox_cap, data) == (sizeof(void *) == 8 ? 16 : 12) &&
+	       sizeof(struct vfiox_cap) == offsetof(struct vfiox_cap, data) + sizeof(void *),
+	       "struct vfiox_cap is frozen");
+_Static_assert(sizeof(struct vfiox_pci_addr) == 8 &&
+	       vfiox_offsetofend(struct vfiox_pci_addr, fn) == 7,
+	       "struct vfiox_pci_addr is frozen");
 
 /*
  * Each first published size (lib/internal.h) is the end of the struct's 0.1

@@ -20,6 +20,10 @@ extern "C" {
  * @offset: byte offset of its header inside the info buffer
  * @len: bytes available to it: up to the next capability or to argsz
  * @data: the capability, header included, inside the caller's buffer
+ *
+ * A value filled whole by vfiox_cap_find() and handed to vfiox_cap_walk()'s
+ * callback: its layout is frozen and it never grows (a capability's own
+ * fields are read through @data).
  */
 struct vfiox_cap {
 	uint16_t id;

@@ -50,6 +50,9 @@ enum vfiox_event_type {
  * @dropped_mapping: libvfiox had this mapping as a P2P mapping and has
  *                   dropped it: its IOVA is free again and
  *                   vfiox_p2p_list() marks it VFIOX_P2P_REVOKED
+ *
+ * Only libvfiox writes it, and only appends fields: a caller built against
+ * an older vfiox/events.h reads the fields it knows.
  */
 struct vfiox_event {
 	uint32_t type;

@@ -10,7 +10,16 @@
 extern "C" {
 #endif
 
-/** struct vfiox_pci_addr - a PCI address: domain:bus:device.function. */
+/**
+ * struct vfiox_pci_addr - a PCI address: domain:bus:device.function.
+ * @domain: the PCI domain (segment)
+ * @bus: the bus number
+ * @dev: the device number
+ * @fn: the function number
+ *
+ * A value filled whole by vfiox_pci_parse_addr(): its layout is frozen and
+ * it never grows.
+ */
 struct vfiox_pci_addr {
 	uint32_t domain;
 	uint8_t bus;
