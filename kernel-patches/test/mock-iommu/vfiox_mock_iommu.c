@@ -1,0 +1,714 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A test-only IOMMU driver for libvfiox's VM tests.
+ *
+ * No device QEMU emulates has PASID or PRI, so the SVA and I/O page fault
+ * paths of the VFIO series can never run on emulated hardware. This driver
+ * takes the place of an IOMMU on a machine that has none: it claims the PCI
+ * devices named in its "devices" parameter, gives each a group of its own
+ * (but one group to those named in "shared_group"),
+ * tells the IOMMU core they have PASIDs, and implements paging domains (kept
+ * as a page table in an xarray, for type1), SVA domains on a PASID and page
+ * responses. Nothing translates behind it: the devices still DMA to guest
+ * physical addresses, so only control paths can be tested with it.
+ *
+ * Tests drive and observe it through debugfs (vfiox-mock-iommu/):
+ *   events    every attach, map, unmap, PASID attach and detach and page
+ *             response, one line each, oldest first; writing clears it
+ *   fault     write "BDF PASID|- ADDR r|w|rw [GRPID [nolast]]" to report a
+ *             page request as the device's PRI would; the write returns
+ *             once every response to it has been sent
+ *   pasids    the PASIDs attached now: "BDF PASID domain N"
+ *   mappings  every paging domain's mappings: "domain N IOVA-LAST PA prot"
+ *
+ * Never load it on a machine with a real IOMMU or real devices.
+ */
+#include <linux/debugfs.h>
+#include <linux/iommu.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+static char *devices;
+module_param(devices, charp, 0444);
+MODULE_PARM_DESC(devices, "comma-separated PCI addresses to claim");
+
+static char *shared_group;
+module_param(shared_group, charp, 0444);
+MODULE_PARM_DESC(shared_group, "claimed PCI addresses that share one group");
+
+static unsigned int pasid_bits = 20;
+module_param(pasid_bits, uint, 0444);
+MODULE_PARM_DESC(pasid_bits, "PASID width reported for claimed devices");
+
+#define MOCK_EVENTS	2048
+#define MOCK_EVENT_LEN	120
+#define MOCK_APERTURE	(BIT_ULL(48) - 1)
+/* An xarray value holds the page frame and the prot bits below it. */
+#define MOCK_PROT_BITS	2
+#define MOCK_PROT_MASK	(IOMMU_READ | IOMMU_WRITE)
+
+struct mock_domain {
+	struct iommu_domain domain;
+	unsigned int id;
+	struct list_head next;		/* in mock.paging, paging domains only */
+	struct xarray pages;		/* IOVA page -> frame and prot */
+};
+
+struct mock_pasid {
+	struct device *dev;
+	ioasid_t pasid;
+	unsigned int domain_id;
+	struct list_head next;
+};
+
+static struct {
+	struct iommu_device iommu;
+	struct iopf_queue *iopf;
+	struct dentry *debugfs;
+	struct mutex lock;		/* paging, pasids, next_id, shared */
+	struct iommu_group *shared;
+	struct list_head paging;
+	struct list_head pasids;
+	unsigned int next_id;
+	spinlock_t events_lock;		/* the events ring */
+	char (*events)[MOCK_EVENT_LEN];
+	unsigned long events_head, events_count;
+} mock;
+
+static __printf(1, 2) void mock_event(const char *fmt, ...)
+{
+	unsigned long flags;
+	va_list args;
+	char *line;
+
+	spin_lock_irqsave(&mock.events_lock, flags);
+	line = mock.events[mock.events_head % MOCK_EVENTS];
+	va_start(args, fmt);
+	vscnprintf(line, MOCK_EVENT_LEN, fmt, args);
+	va_end(args);
+	mock.events_head++;
+	if (mock.events_count < MOCK_EVENTS)
+		mock.events_count++;
+	spin_unlock_irqrestore(&mock.events_lock, flags);
+}
+
+static struct mock_domain *to_mock_domain(struct iommu_domain *domain)
+{
+	return container_of(domain, struct mock_domain, domain);
+}
+
+static unsigned int mock_new_id(void)
+{
+	unsigned int id;
+
+	mutex_lock(&mock.lock);
+	id = ++mock.next_id;
+	mutex_unlock(&mock.lock);
+	return id;
+}
+
+static const char *mock_prot_name(int prot)
+{
+	switch (prot & MOCK_PROT_MASK) {
+	case IOMMU_READ | IOMMU_WRITE:
+		return "rw";
+	case IOMMU_READ:
+		return "r";
+	case IOMMU_WRITE:
+		return "w";
+	}
+	return "-";
+}
+
+/* Paging domains: what type1 maps its containers into. */
+
+static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
+			       size_t pgsize, size_t pgcount,
+			       struct iommu_iotlb_gather *gather)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+	size_t done;
+
+	/* Like page-table hardware, stop at the first page not mapped. */
+	for (done = 0; done < pgsize * pgcount; done += PAGE_SIZE)
+		if (!xa_erase(&md->pages, (iova + done) >> PAGE_SHIFT))
+			break;
+	mock_event("unmap domain %u %#lx+%#zx unmapped %#zx", md->id, iova,
+		   pgsize * pgcount, done);
+	return done;
+}
+
+static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
+			  phys_addr_t paddr, size_t pgsize, size_t pgcount,
+			  int prot, gfp_t gfp, size_t *mapped)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+	size_t len = pgsize * pgcount, done;
+	unsigned long entry;
+	int ret = 0;
+
+	for (done = 0; done < len; done += PAGE_SIZE) {
+		entry = ((unsigned long)((paddr + done) >> PAGE_SHIFT) <<
+			 MOCK_PROT_BITS) | (prot & MOCK_PROT_MASK);
+		ret = xa_insert(&md->pages, (iova + done) >> PAGE_SHIFT,
+				xa_mk_value(entry), gfp);
+		if (ret)
+			break;
+	}
+	if (ret && done)
+		mock_unmap_pages(domain, iova, PAGE_SIZE, done / PAGE_SIZE, NULL);
+	*mapped = ret ? 0 : len;
+	mock_event("map domain %u %#lx+%#zx pa %pa %s%s", md->id, iova, len,
+		   &paddr, mock_prot_name(prot), ret ? " failed" : "");
+	return ret;
+}
+
+static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
+				     dma_addr_t iova)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+	void *entry = xa_load(&md->pages, iova >> PAGE_SHIFT);
+
+	if (!entry)
+		return 0;
+	return ((phys_addr_t)(xa_to_value(entry) >> MOCK_PROT_BITS) <<
+		PAGE_SHIFT) | (iova & ~PAGE_MASK);
+}
+
+static int mock_attach_dev(struct iommu_domain *domain, struct device *dev,
+			   struct iommu_domain *old)
+{
+	mock_event("attach %s domain %u", dev_name(dev),
+		   to_mock_domain(domain)->id);
+	return 0;
+}
+
+static void mock_paging_free(struct iommu_domain *domain)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+	unsigned long index, left = 0;
+	void *entry;
+
+	mutex_lock(&mock.lock);
+	list_del(&md->next);
+	mutex_unlock(&mock.lock);
+	xa_for_each(&md->pages, index, entry)
+		left++;
+	mock_event("free domain %u paging, %lu pages left mapped", md->id, left);
+	xa_destroy(&md->pages);
+	kfree(md);
+}
+
+static const struct iommu_domain_ops mock_paging_ops = {
+	.attach_dev	= mock_attach_dev,
+	.map_pages	= mock_map_pages,
+	.unmap_pages	= mock_unmap_pages,
+	.iova_to_phys	= mock_iova_to_phys,
+	.free		= mock_paging_free,
+};
+
+static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
+{
+	struct mock_domain *md = kzalloc_obj(*md);
+
+	if (!md)
+		return ERR_PTR(-ENOMEM);
+	xa_init(&md->pages);
+	md->id = mock_new_id();
+	md->domain.ops = &mock_paging_ops;
+	md->domain.pgsize_bitmap = PAGE_SIZE;
+	md->domain.geometry.aperture_end = MOCK_APERTURE;
+	md->domain.geometry.force_aperture = true;
+	mutex_lock(&mock.lock);
+	list_add_tail(&md->next, &mock.paging);
+	mutex_unlock(&mock.lock);
+	mock_event("alloc %s domain %u paging", dev_name(dev), md->id);
+	return &md->domain;
+}
+
+/* SVA domains, attached to a PASID, and the blocked domain detaching them */
+
+static void mock_pasid_forget(struct device *dev, ioasid_t pasid)
+{
+	struct mock_pasid *mp, *tmp;
+
+	list_for_each_entry_safe(mp, tmp, &mock.pasids, next) {
+		if (mp->dev == dev && mp->pasid == pasid) {
+			list_del(&mp->next);
+			kfree(mp);
+		}
+	}
+}
+
+static int mock_sva_set_dev_pasid(struct iommu_domain *domain,
+				  struct device *dev, ioasid_t pasid,
+				  struct iommu_domain *old)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+	struct mock_pasid *mp = kzalloc_obj(*mp);
+
+	if (!mp)
+		return -ENOMEM;
+	mp->dev = dev;
+	mp->pasid = pasid;
+	mp->domain_id = md->id;
+	mutex_lock(&mock.lock);
+	mock_pasid_forget(dev, pasid);
+	list_add_tail(&mp->next, &mock.pasids);
+	mutex_unlock(&mock.lock);
+	mock_event("pasid-attach %s pasid %u domain %u sva", dev_name(dev),
+		   pasid, md->id);
+	return 0;
+}
+
+static void mock_sva_free(struct iommu_domain *domain)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+
+	mock_event("free domain %u sva", md->id);
+	kfree(md);
+}
+
+static const struct iommu_domain_ops mock_sva_ops = {
+	.set_dev_pasid	= mock_sva_set_dev_pasid,
+	.free		= mock_sva_free,
+};
+
+static struct iommu_domain *mock_domain_alloc_sva(struct device *dev,
+						  struct mm_struct *mm)
+{
+	struct mock_domain *md = kzalloc_obj(*md);
+
+	if (!md)
+		return ERR_PTR(-ENOMEM);
+	md->id = mock_new_id();
+	md->domain.ops = &mock_sva_ops;
+	mock_event("alloc %s domain %u sva", dev_name(dev), md->id);
+	return &md->domain;
+}
+
+static int mock_blocked_attach_dev(struct iommu_domain *domain,
+				   struct device *dev, struct iommu_domain *old)
+{
+	mock_event("attach %s blocked", dev_name(dev));
+	return 0;
+}
+
+static int mock_blocked_set_dev_pasid(struct iommu_domain *domain,
+				      struct device *dev, ioasid_t pasid,
+				      struct iommu_domain *old)
+{
+	mutex_lock(&mock.lock);
+	mock_pasid_forget(dev, pasid);
+	mutex_unlock(&mock.lock);
+	mock_event("pasid-detach %s pasid %u", dev_name(dev), pasid);
+	return 0;
+}
+
+static struct iommu_domain mock_blocked_domain = {
+	.type = IOMMU_DOMAIN_BLOCKED,
+	.ops = &(const struct iommu_domain_ops) {
+		.attach_dev = mock_blocked_attach_dev,
+		.set_dev_pasid = mock_blocked_set_dev_pasid,
+	},
+};
+
+static int mock_identity_attach_dev(struct iommu_domain *domain,
+				    struct device *dev,
+				    struct iommu_domain *old)
+{
+	mock_event("attach %s identity", dev_name(dev));
+	return 0;
+}
+
+/* The default domain: devices keep DMA-ing to guest physical addresses. */
+static struct iommu_domain mock_identity_domain = {
+	.type = IOMMU_DOMAIN_IDENTITY,
+	.ops = &(const struct iommu_domain_ops) {
+		.attach_dev = mock_identity_attach_dev,
+	},
+};
+
+/* Devices */
+
+/* Whether @dev's name is in the comma-separated @list. */
+static bool mock_listed(const char *list, struct device *dev)
+{
+	const char *name = dev_name(dev), *p = list;
+	size_t len = strlen(name);
+
+	if (!dev_is_pci(dev) || !p)
+		return false;
+	while (*p) {
+		if (!strncmp(p, name, len) && (p[len] == ',' || !p[len]))
+			return true;
+		p = strchrnul(p, ',');
+		if (*p)
+			p++;
+	}
+	return false;
+}
+
+static struct iommu_group *mock_device_group(struct device *dev)
+{
+	struct iommu_group *group;
+
+	if (!mock_listed(shared_group, dev))
+		return generic_device_group(dev);
+	mutex_lock(&mock.lock);
+	if (!mock.shared) {
+		group = iommu_group_alloc();
+		if (IS_ERR(group)) {
+			mutex_unlock(&mock.lock);
+			return group;
+		}
+		mock.shared = group;
+	}
+	/* One reference for the device; mock_exit() drops the mock's own */
+	group = iommu_group_ref_get(mock.shared);
+	mutex_unlock(&mock.lock);
+	return group;
+}
+
+static struct iommu_device *mock_probe_device(struct device *dev)
+{
+	if (!mock_listed(devices, dev))
+		return ERR_PTR(-ENODEV);
+	return &mock.iommu;
+}
+
+/*
+ * The core sets max_pasids from the PCI PASID capability, which no emulated
+ * device has; only now may the driver give its own number. The fault
+ * queue, too, needs the probe done: it looks the driver up through it.
+ * Every claimed device has PRI: its page requests come through debugfs.
+ */
+static void mock_probe_finalize(struct device *dev)
+{
+	int ret = iopf_queue_add_device(mock.iopf, dev);
+
+	dev->iommu->max_pasids = mock.iommu.max_pasids;
+	mock_event("probe %s pasids %u%s", dev_name(dev), dev->iommu->max_pasids,
+		   ret ? ", no fault queue" : "");
+}
+
+static void mock_release_device(struct device *dev)
+{
+	/* Only the mock's own queue sets a fault_param */
+	if (rcu_access_pointer(dev->iommu->fault_param))
+		iopf_queue_remove_device(mock.iopf, dev);
+	mock_event("release %s", dev_name(dev));
+}
+
+static int mock_def_domain_type(struct device *dev)
+{
+	return IOMMU_DOMAIN_IDENTITY;
+}
+
+static bool mock_capable(struct device *dev, enum iommu_cap cap)
+{
+	return cap == IOMMU_CAP_CACHE_COHERENCY;
+}
+
+static void mock_get_resv_regions(struct device *dev, struct list_head *head)
+{
+	struct iommu_resv_region *msi;
+
+	/* The x86 MSI window, as every x86 IOMMU reports it */
+	msi = iommu_alloc_resv_region(0xfee00000, SZ_1M, 0, IOMMU_RESV_MSI,
+				      GFP_KERNEL);
+	if (msi)
+		list_add_tail(&msi->list, head);
+}
+
+static const char *mock_response_name(u32 code)
+{
+	switch (code) {
+	case IOMMU_PAGE_RESP_SUCCESS:
+		return "success";
+	case IOMMU_PAGE_RESP_INVALID:
+		return "invalid";
+	case IOMMU_PAGE_RESP_FAILURE:
+		return "failure";
+	}
+	return "unknown";
+}
+
+static void mock_page_response(struct device *dev, struct iopf_fault *evt,
+			       struct iommu_page_response *msg)
+{
+	mock_event("response %s pasid %u grpid %u %s", dev_name(dev),
+		   msg->pasid, msg->grpid, mock_response_name(msg->code));
+}
+
+static const struct iommu_ops mock_ops = {
+	.owner			= THIS_MODULE,
+	.capable		= mock_capable,
+	.domain_alloc_paging	= mock_domain_alloc_paging,
+	.domain_alloc_sva	= mock_domain_alloc_sva,
+	.probe_device		= mock_probe_device,
+	.probe_finalize		= mock_probe_finalize,
+	.release_device		= mock_release_device,
+	.device_group		= mock_device_group,
+	.get_resv_regions	= mock_get_resv_regions,
+	.page_response		= mock_page_response,
+	.def_domain_type	= mock_def_domain_type,
+	.identity_domain	= &mock_identity_domain,
+	.blocked_domain		= &mock_blocked_domain,
+};
+
+/* debugfs */
+
+static int mock_events_show(struct seq_file *s, void *unused)
+{
+	unsigned long first, i, count;
+	char *line;
+
+	line = kmalloc(MOCK_EVENT_LEN, GFP_KERNEL);
+	if (!line)
+		return -ENOMEM;
+	spin_lock_irq(&mock.events_lock);
+	count = mock.events_count;
+	first = mock.events_head - count;
+	spin_unlock_irq(&mock.events_lock);
+	for (i = first; i < first + count; i++) {
+		spin_lock_irq(&mock.events_lock);
+		/* Overwritten since: the reader sees a gap, not a torn line */
+		if (mock.events_head - i > MOCK_EVENTS) {
+			spin_unlock_irq(&mock.events_lock);
+			continue;
+		}
+		strscpy(line, mock.events[i % MOCK_EVENTS], MOCK_EVENT_LEN);
+		spin_unlock_irq(&mock.events_lock);
+		seq_printf(s, "%s\n", line);
+	}
+	kfree(line);
+	return 0;
+}
+
+static int mock_events_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, mock_events_show, NULL);
+}
+
+static ssize_t mock_events_clear(struct file *file, const char __user *buf,
+				 size_t count, loff_t *ppos)
+{
+	spin_lock_irq(&mock.events_lock);
+	mock.events_count = 0;
+	spin_unlock_irq(&mock.events_lock);
+	return count;
+}
+
+static const struct file_operations mock_events_fops = {
+	.owner		= THIS_MODULE,
+	.open		= mock_events_open,
+	.read		= seq_read,
+	.llseek		= seq_lseek,
+	.write		= mock_events_clear,
+	.release	= single_release,
+};
+
+static int mock_pasids_show(struct seq_file *s, void *unused)
+{
+	struct mock_pasid *mp;
+
+	mutex_lock(&mock.lock);
+	list_for_each_entry(mp, &mock.pasids, next)
+		seq_printf(s, "%s %u domain %u\n", dev_name(mp->dev),
+			   mp->pasid, mp->domain_id);
+	mutex_unlock(&mock.lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mock_pasids);
+
+static void mock_show_domain(struct seq_file *s, struct mock_domain *md)
+{
+	unsigned long index, start = 0, last = 0, first_value = 0, value;
+	bool open = false;
+	void *entry;
+
+	/* Runs of pages contiguous in IOVA and PA with one prot, one a line */
+	xa_for_each(&md->pages, index, entry) {
+		value = xa_to_value(entry);
+		if (open && index == last + 1 &&
+		    value == first_value + ((index - start) << MOCK_PROT_BITS)) {
+			last = index;
+			continue;
+		}
+		if (open)
+			seq_printf(s, "domain %u %#lx-%#lx pa %#lx %s\n", md->id,
+				   start << PAGE_SHIFT,
+				   ((last + 1) << PAGE_SHIFT) - 1,
+				   (first_value >> MOCK_PROT_BITS) << PAGE_SHIFT,
+				   mock_prot_name(first_value));
+		open = true;
+		start = index;
+		last = index;
+		first_value = value;
+	}
+	if (open)
+		seq_printf(s, "domain %u %#lx-%#lx pa %#lx %s\n", md->id,
+			   start << PAGE_SHIFT, ((last + 1) << PAGE_SHIFT) - 1,
+			   (first_value >> MOCK_PROT_BITS) << PAGE_SHIFT,
+			   mock_prot_name(first_value));
+}
+
+static int mock_mappings_show(struct seq_file *s, void *unused)
+{
+	struct mock_domain *md;
+
+	mutex_lock(&mock.lock);
+	list_for_each_entry(md, &mock.paging, next)
+		mock_show_domain(s, md);
+	mutex_unlock(&mock.lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mock_mappings);
+
+/*
+ * "BDF PASID|- ADDR r|w|rw [GRPID [nolast]]": a page request from the
+ * device, as its PRI would send it.
+ */
+static int mock_parse_fault(char *line, char *bdf, struct iopf_fault *evt)
+{
+	struct iommu_fault_page_request *prm = &evt->fault.prm;
+	char pasid[12], perm[3], last[7] = "last";
+	int n;
+
+	n = sscanf(line, "%31s %11s %llx %2s %u %6s", bdf, pasid, &prm->addr,
+		   perm, &prm->grpid, last);
+	if (n < 4)
+		return -EINVAL;
+	evt->fault.type = IOMMU_FAULT_PAGE_REQ;
+	if (strcmp(pasid, "-")) {
+		if (kstrtou32(pasid, 0, &prm->pasid))
+			return -EINVAL;
+		prm->flags |= IOMMU_FAULT_PAGE_REQUEST_PASID_VALID |
+			      IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID;
+	}
+	if (strchr(perm, 'r'))
+		prm->perm |= IOMMU_FAULT_PERM_READ;
+	if (strchr(perm, 'w'))
+		prm->perm |= IOMMU_FAULT_PERM_WRITE;
+	if (!prm->perm)
+		return -EINVAL;
+	if (!strcmp(last, "last"))
+		prm->flags |= IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE;
+	else if (strcmp(last, "nolast"))
+		return -EINVAL;
+	return 0;
+}
+
+static ssize_t mock_fault_write(struct file *file, const char __user *ubuf,
+				size_t count, loff_t *ppos)
+{
+	struct iopf_fault evt = {};
+	char bdf[32], *line;
+	struct device *dev;
+	int ret;
+
+	line = memdup_user_nul(ubuf, min_t(size_t, count, 127));
+	if (IS_ERR(line))
+		return PTR_ERR(line);
+	ret = mock_parse_fault(line, bdf, &evt);
+	kfree(line);
+	if (ret)
+		return ret;
+	dev = bus_find_device_by_name(&pci_bus_type, NULL, bdf);
+	if (!dev)
+		return -ENODEV;
+	if (!dev->iommu || dev->iommu->iommu_dev != &mock.iommu) {
+		put_device(dev);
+		return -ENODEV;
+	}
+	mock_event("fault %s pasid %d addr %#llx perm %#x grpid %u%s", bdf,
+		   evt.fault.prm.flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID ?
+		   (int)evt.fault.prm.pasid : -1, evt.fault.prm.addr,
+		   evt.fault.prm.perm, evt.fault.prm.grpid,
+		   evt.fault.prm.flags & IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE ?
+		   "" : " nolast");
+	ret = iommu_report_device_fault(dev, &evt);
+	/* Handlers run on the queue's workqueue: wait for their responses */
+	iopf_queue_flush_dev(dev);
+	put_device(dev);
+	return ret ? ret : count;
+}
+
+static const struct file_operations mock_fault_fops = {
+	.owner	= THIS_MODULE,
+	.write	= mock_fault_write,
+};
+
+static void mock_debugfs_init(void)
+{
+	mock.debugfs = debugfs_create_dir("vfiox-mock-iommu", NULL);
+	debugfs_create_file("events", 0600, mock.debugfs, NULL,
+			    &mock_events_fops);
+	debugfs_create_file("fault", 0200, mock.debugfs, NULL,
+			    &mock_fault_fops);
+	debugfs_create_file("pasids", 0400, mock.debugfs, NULL,
+			    &mock_pasids_fops);
+	debugfs_create_file("mappings", 0400, mock.debugfs, NULL,
+			    &mock_mappings_fops);
+}
+
+static int __init mock_init(void)
+{
+	int ret;
+
+	if (pasid_bits > 20)
+		return -EINVAL;
+	mutex_init(&mock.lock);
+	spin_lock_init(&mock.events_lock);
+	INIT_LIST_HEAD(&mock.paging);
+	INIT_LIST_HEAD(&mock.pasids);
+	mock.iommu.max_pasids = 1U << pasid_bits;
+	mock.events = kvcalloc(MOCK_EVENTS, MOCK_EVENT_LEN, GFP_KERNEL);
+	if (!mock.events)
+		return -ENOMEM;
+	mock.iopf = iopf_queue_alloc("vfiox-mock-iommu");
+	if (!mock.iopf) {
+		ret = -ENOMEM;
+		goto err_events;
+	}
+	mock_debugfs_init();
+	ret = iommu_device_sysfs_add(&mock.iommu, NULL, NULL,
+				     "vfiox-mock-iommu");
+	if (ret)
+		goto err_iopf;
+	ret = iommu_device_register(&mock.iommu, &mock_ops, NULL);
+	if (ret)
+		goto err_sysfs;
+	pr_info("vfiox-mock-iommu: a test-only IOMMU claims %s\n",
+		devices ?: "nothing");
+	return 0;
+
+err_sysfs:
+	iommu_device_sysfs_remove(&mock.iommu);
+err_iopf:
+	debugfs_remove_recursive(mock.debugfs);
+	iopf_queue_free(mock.iopf);
+err_events:
+	kvfree(mock.events);
+	return ret;
+}
+
+static void __exit mock_exit(void)
+{
+	iommu_device_unregister(&mock.iommu);
+	if (mock.shared)
+		iommu_group_put(mock.shared);
+	iommu_device_sysfs_remove(&mock.iommu);
+	debugfs_remove_recursive(mock.debugfs);
+	iopf_queue_free(mock.iopf);
+	kvfree(mock.events);
+}
+
+module_init(mock_init);
+module_exit(mock_exit);
+MODULE_DESCRIPTION("Test-only mock IOMMU for libvfiox's VFIO tests");
+MODULE_LICENSE("GPL");
