@@ -47,14 +47,21 @@ static int group_size(const struct vfiox_device *d)
 	return ret < 0 ? ret : n;
 }
 
-/* PASID capability: 1 yes, 0 no, negative when nobody can tell. */
+/*
+ * PASIDs for @d: 1 yes, 0 no, negative when nobody can tell. The series'
+ * kernel sets its flag when the IOMMU has PASIDs for the device, which
+ * config space cannot tell (a hypervisor may hide the capability, an
+ * IOMMU may have none); without the flag, the capability is the hint.
+ */
 static int has_pasid(const struct vfiox_device *d, uint32_t *caps)
 {
+	if (d->info.flags & VFIOX_DEVICE_FLAGS_SVM)
+		return 1;
 	if (!vfiox_device_pci_caps(d, caps))
 		return !!(*caps & VFIOX_PCI_CAP_PASID);
-	/* The series' vfio-pci reads the same capability for its flag. */
+	/* The series' vfio-pci would have set its flag. */
 	if (d->info.flags & VFIO_DEVICE_FLAGS_PCI)
-		return !!(d->info.flags & VFIOX_DEVICE_FLAGS_SVM);
+		return 0;
 	return -ENOENT;
 }
 

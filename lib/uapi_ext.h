@@ -10,7 +10,8 @@
 #include <linux/vfio.h>
 
 #define VFIOX_ID_BASE			0x5600
-#define VFIOX_BASE			(VFIO_BASE + 64)
+/* Private ioctl numbers: VFIO_TYPE 0x40-0x4f, below VFIO's and iommufd's. */
+#define VFIOX_BASE			0x40
 #define VFIOX_DMA_DEVMEM_LIFETIME	(VFIOX_ID_BASE + 1)
 #define VFIOX_EVENTS			(VFIOX_ID_BASE + 2)
 
@@ -39,6 +40,20 @@ struct vfiox_iommu_type1_info_cap_resv_regions {
 	__u32	nr_regions;
 	__u32	entry_size;
 	struct vfiox_iommu_resv_region regions[];
+};
+
+/*
+ * IOMMU info capability: the container's strict_* parameters, fixed at open.
+ * A flag is meaningful only if its bit in @supported is set; ignore others.
+ */
+#define VFIOX_IOMMU_TYPE1_INFO_CAP_POLICY	(VFIOX_ID_BASE + 6)
+
+struct vfiox_iommu_type1_info_cap_policy {
+	struct vfio_info_cap_header header;
+	__u32	flags;
+#define VFIOX_IOMMU_POLICY_STRICT_DEVMEM	(1 << 0)
+#define VFIOX_IOMMU_POLICY_STRICT_RELAXABLE	(1 << 1)
+	__u32	supported;	/* policy flags this kernel implements */
 };
 
 /* Device ioctls: bind the calling process's mm under a PASID (SVM). */

@@ -110,7 +110,7 @@ static void each_reason_is_told_apart(void **state)
 	assert_int_equal(pasid, 77);
 	assert_true(fk_close_clean(c));
 
-	d = open_dev(true, 0);	/* the series' kernel saw no PASID capability */
+	d = open_dev(true, 0);	/* no flag, no PASID capability */
 	assert_int_equal(vfiox_svm_support(d), VFIOX_FEATURE_NO_DEVICE_CAP);
 	assert_int_equal(vfiox_svm_bind(d, &pasid), -EOPNOTSUPP);
 	assert_true(fk_log_has(DEV ": the device has no PASID capability"));
