@@ -17,9 +17,18 @@
  *             response, one line each, oldest first; writing clears it
  *   fault     write "BDF PASID|- ADDR r|w|rw [GRPID [nolast]]" to report a
  *             page request as the device's PRI would; the write returns
- *             once every response to it has been sent
+ *             once every response to it has been sent, and fails with
+ *             ENOENT for a device not claimed or a PASID not attached
+ *   refuse    write "sva ERRNO" or "pasid ERRNO": the next SVA domain
+ *             allocation or PASID attach fails with -ERRNO, once
  *   pasids    the PASIDs attached now: "BDF PASID domain N"
  *   mappings  every paging domain's mappings: "domain N IOVA-LAST PA prot"
+ *
+ * Like a real driver, it fences page requests against every detach and
+ * drains the fault queue after it (VT-d drains its page request queue).
+ * Not modelled: an mmu_notifier on the SVA domain's mm, IOPF enabled only
+ * while a fault-capable domain is attached, and the PCI reset paths that
+ * need ATS (the devices have none).
  *
  * Never load it on a machine with a real IOMMU or real devices.
  */
@@ -57,6 +66,13 @@ struct mock_domain {
 	struct xarray pages;		/* IOVA page -> frame and prot */
 };
 
+/* A claimed device; found through mock.devs, never through dev->iommu. */
+struct mock_dev {
+	struct device *dev;
+	bool iopf;			/* in the fault queue */
+	struct list_head next;
+};
+
 struct mock_pasid {
 	struct device *dev;
 	ioasid_t pasid;
@@ -68,8 +84,16 @@ static struct {
 	struct iommu_device iommu;
 	struct iopf_queue *iopf;
 	struct dentry *debugfs;
-	struct mutex lock;		/* paging, pasids, next_id, shared */
+	struct mutex lock;		/* paging, pasids, devs, next_id, shared */
 	struct iommu_group *shared;
+	struct list_head devs;
+	/*
+	 * Held for read while a page request is reported, for write by
+	 * every detach and release: a request never reaches a handle, domain
+	 * or device being torn down. Order: group->mutex, fault_rwsem, lock.
+	 */
+	struct rw_semaphore fault_rwsem;
+	atomic_t refuse_sva, refuse_pasid;	/* -errno for the next one */
 	struct list_head paging;
 	struct list_head pasids;
 	unsigned int next_id;
@@ -98,6 +122,36 @@ static __printf(1, 2) void mock_event(const char *fmt, ...)
 static struct mock_domain *to_mock_domain(struct iommu_domain *domain)
 {
 	return container_of(domain, struct mock_domain, domain);
+}
+
+static struct mock_dev *mock_find_dev(struct device *dev)
+{
+	struct mock_dev *md;
+
+	lockdep_assert_held(&mock.lock);
+	list_for_each_entry(md, &mock.devs, next)
+		if (md->dev == dev)
+			return md;
+	return NULL;
+}
+
+/*
+ * After a detach: wait for page requests being reported, then for the
+ * handlers they queued, as a real IOMMU drains its page request queue.
+ */
+static void mock_fence_faults(struct device *dev)
+{
+	struct mock_dev *md;
+	bool iopf;
+
+	down_write(&mock.fault_rwsem);
+	up_write(&mock.fault_rwsem);
+	mutex_lock(&mock.lock);
+	md = mock_find_dev(dev);
+	iopf = md && md->iopf;
+	mutex_unlock(&mock.lock);
+	if (iopf)
+		iopf_queue_flush_dev(dev);
 }
 
 static unsigned int mock_new_id(void)
@@ -183,6 +237,7 @@ static int mock_attach_dev(struct iommu_domain *domain, struct device *dev,
 {
 	mock_event("attach %s domain %u", dev_name(dev),
 		   to_mock_domain(domain)->id);
+	mock_fence_faults(dev);
 	return 0;
 }
 
@@ -231,16 +286,15 @@ static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
 
 /* SVA domains, attached to a PASID, and the blocked domain detaching them */
 
-static void mock_pasid_forget(struct device *dev, ioasid_t pasid)
+static struct mock_pasid *mock_find_pasid(struct device *dev, ioasid_t pasid)
 {
-	struct mock_pasid *mp, *tmp;
+	struct mock_pasid *mp;
 
-	list_for_each_entry_safe(mp, tmp, &mock.pasids, next) {
-		if (mp->dev == dev && mp->pasid == pasid) {
-			list_del(&mp->next);
-			kfree(mp);
-		}
-	}
+	lockdep_assert_held(&mock.lock);
+	list_for_each_entry(mp, &mock.pasids, next)
+		if (mp->dev == dev && mp->pasid == pasid)
+			return mp;
+	return NULL;
 }
 
 static int mock_sva_set_dev_pasid(struct iommu_domain *domain,
@@ -248,19 +302,35 @@ static int mock_sva_set_dev_pasid(struct iommu_domain *domain,
 				  struct iommu_domain *old)
 {
 	struct mock_domain *md = to_mock_domain(domain);
-	struct mock_pasid *mp = kzalloc_obj(*mp);
+	struct mock_pasid *mp, *fresh;
+	int err = atomic_xchg(&mock.refuse_pasid, 0);
 
+	if (err) {
+		mock_event("pasid-attach %s pasid %u refused %d", dev_name(dev),
+			   pasid, err);
+		return err;
+	}
+	/* A replace must not fail: allocate first, use it only if new */
+	fresh = kzalloc_obj(*fresh);
+	mutex_lock(&mock.lock);
+	mp = mock_find_pasid(dev, pasid);
+	if (!mp && fresh) {
+		mp = fresh;
+		fresh = NULL;
+		mp->dev = dev;
+		mp->pasid = pasid;
+		list_add_tail(&mp->next, &mock.pasids);
+	}
+	if (mp)
+		mp->domain_id = md->id;
+	mutex_unlock(&mock.lock);
+	kfree(fresh);
 	if (!mp)
 		return -ENOMEM;
-	mp->dev = dev;
-	mp->pasid = pasid;
-	mp->domain_id = md->id;
-	mutex_lock(&mock.lock);
-	mock_pasid_forget(dev, pasid);
-	list_add_tail(&mp->next, &mock.pasids);
-	mutex_unlock(&mock.lock);
 	mock_event("pasid-attach %s pasid %u domain %u sva", dev_name(dev),
 		   pasid, md->id);
+	if (old)
+		mock_fence_faults(dev);
 	return 0;
 }
 
@@ -280,8 +350,14 @@ static const struct iommu_domain_ops mock_sva_ops = {
 static struct iommu_domain *mock_domain_alloc_sva(struct device *dev,
 						  struct mm_struct *mm)
 {
-	struct mock_domain *md = kzalloc_obj(*md);
+	int err = atomic_xchg(&mock.refuse_sva, 0);
+	struct mock_domain *md;
 
+	if (err) {
+		mock_event("alloc %s sva refused %d", dev_name(dev), err);
+		return ERR_PTR(err);
+	}
+	md = kzalloc_obj(*md);
 	if (!md)
 		return ERR_PTR(-ENOMEM);
 	md->id = mock_new_id();
@@ -294,6 +370,7 @@ static int mock_blocked_attach_dev(struct iommu_domain *domain,
 				   struct device *dev, struct iommu_domain *old)
 {
 	mock_event("attach %s blocked", dev_name(dev));
+	mock_fence_faults(dev);
 	return 0;
 }
 
@@ -301,10 +378,19 @@ static int mock_blocked_set_dev_pasid(struct iommu_domain *domain,
 				      struct device *dev, ioasid_t pasid,
 				      struct iommu_domain *old)
 {
+	struct mock_pasid *mp;
+
+	/* New requests for @pasid are refused from here on */
+	down_write(&mock.fault_rwsem);
 	mutex_lock(&mock.lock);
-	mock_pasid_forget(dev, pasid);
+	mp = mock_find_pasid(dev, pasid);
+	if (mp)
+		list_del(&mp->next);
 	mutex_unlock(&mock.lock);
+	up_write(&mock.fault_rwsem);
+	kfree(mp);
 	mock_event("pasid-detach %s pasid %u", dev_name(dev), pasid);
+	mock_fence_faults(dev);
 	return 0;
 }
 
@@ -321,6 +407,7 @@ static int mock_identity_attach_dev(struct iommu_domain *domain,
 				    struct iommu_domain *old)
 {
 	mock_event("attach %s identity", dev_name(dev));
+	mock_fence_faults(dev);
 	return 0;
 }
 
@@ -375,8 +462,17 @@ static struct iommu_group *mock_device_group(struct device *dev)
 
 static struct iommu_device *mock_probe_device(struct device *dev)
 {
+	struct mock_dev *md;
+
 	if (!mock_listed(devices, dev))
 		return ERR_PTR(-ENODEV);
+	md = kzalloc_obj(*md);
+	if (!md)
+		return ERR_PTR(-ENOMEM);
+	md->dev = dev;
+	mutex_lock(&mock.lock);
+	list_add_tail(&md->next, &mock.devs);
+	mutex_unlock(&mock.lock);
 	return &mock.iommu;
 }
 
@@ -385,21 +481,49 @@ static struct iommu_device *mock_probe_device(struct device *dev)
  * device has; only now may the driver give its own number. The fault
  * queue, too, needs the probe done: it looks the driver up through it.
  * Every claimed device has PRI: its page requests come through debugfs.
+ * Without a fault queue it gets no PASIDs: nothing could serve them.
  */
 static void mock_probe_finalize(struct device *dev)
 {
 	int ret = iopf_queue_add_device(mock.iopf, dev);
+	struct mock_dev *md;
 
-	dev->iommu->max_pasids = mock.iommu.max_pasids;
+	mutex_lock(&mock.lock);
+	md = mock_find_dev(dev);
+	if (md)
+		md->iopf = !ret;
+	mutex_unlock(&mock.lock);
+	if (!ret)
+		dev->iommu->max_pasids = mock.iommu.max_pasids;
 	mock_event("probe %s pasids %u%s", dev_name(dev), dev->iommu->max_pasids,
 		   ret ? ", no fault queue" : "");
 }
 
 static void mock_release_device(struct device *dev)
 {
-	/* Only the mock's own queue sets a fault_param */
-	if (rcu_access_pointer(dev->iommu->fault_param))
+	struct mock_pasid *mp, *tmp;
+	struct mock_dev *md;
+
+	down_write(&mock.fault_rwsem);
+	mutex_lock(&mock.lock);
+	md = mock_find_dev(dev);
+	if (md)
+		list_del(&md->next);
+	list_for_each_entry_safe(mp, tmp, &mock.pasids, next) {
+		if (mp->dev != dev)
+			continue;
+		WARN(1, "vfiox-mock-iommu: %s released with PASID %u attached\n",
+		     dev_name(dev), mp->pasid);
+		list_del(&mp->next);
+		kfree(mp);
+	}
+	mutex_unlock(&mock.lock);
+	up_write(&mock.fault_rwsem);
+	if (md && md->iopf) {
+		iopf_queue_flush_dev(dev);
 		iopf_queue_remove_device(mock.iopf, dev);
+	}
+	kfree(md);
 	mock_event("release %s", dev_name(dev));
 }
 
@@ -576,10 +700,10 @@ DEFINE_SHOW_ATTRIBUTE(mock_mappings);
 static int mock_parse_fault(char *line, char *bdf, struct iopf_fault *evt)
 {
 	struct iommu_fault_page_request *prm = &evt->fault.prm;
-	char pasid[12], perm[3], last[7] = "last";
+	char pasid[12], perm[4], last[8] = "last";
 	int n;
 
-	n = sscanf(line, "%31s %11s %llx %2s %u %6s", bdf, pasid, &prm->addr,
+	n = sscanf(line, "%31s %11s %llx %3s %u %7s", bdf, pasid, &prm->addr,
 		   perm, &prm->grpid, last);
 	if (n < 4)
 		return -EINVAL;
@@ -590,17 +714,35 @@ static int mock_parse_fault(char *line, char *bdf, struct iopf_fault *evt)
 		prm->flags |= IOMMU_FAULT_PAGE_REQUEST_PASID_VALID |
 			      IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID;
 	}
-	if (strchr(perm, 'r'))
-		prm->perm |= IOMMU_FAULT_PERM_READ;
-	if (strchr(perm, 'w'))
-		prm->perm |= IOMMU_FAULT_PERM_WRITE;
-	if (!prm->perm)
+	if (!strcmp(perm, "r"))
+		prm->perm = IOMMU_FAULT_PERM_READ;
+	else if (!strcmp(perm, "w"))
+		prm->perm = IOMMU_FAULT_PERM_WRITE;
+	else if (!strcmp(perm, "rw"))
+		prm->perm = IOMMU_FAULT_PERM_READ | IOMMU_FAULT_PERM_WRITE;
+	else
 		return -EINVAL;
 	if (!strcmp(last, "last"))
 		prm->flags |= IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE;
 	else if (strcmp(last, "nolast"))
 		return -EINVAL;
 	return 0;
+}
+
+/* Whether a request from @dev under @prm may be reported now. */
+static bool mock_fault_target_live(struct device *dev,
+				   struct iommu_fault_page_request *prm)
+{
+	struct mock_dev *md;
+	bool live;
+
+	mutex_lock(&mock.lock);
+	md = mock_find_dev(dev);
+	live = md && md->iopf;
+	if (live && (prm->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID))
+		live = mock_find_pasid(dev, prm->pasid);
+	mutex_unlock(&mock.lock);
+	return live;
 }
 
 static ssize_t mock_fault_write(struct file *file, const char __user *ubuf,
@@ -611,7 +753,9 @@ static ssize_t mock_fault_write(struct file *file, const char __user *ubuf,
 	struct device *dev;
 	int ret;
 
-	line = memdup_user_nul(ubuf, min_t(size_t, count, 127));
+	if (count > 127)
+		return -EINVAL;
+	line = memdup_user_nul(ubuf, count);
 	if (IS_ERR(line))
 		return PTR_ERR(line);
 	ret = mock_parse_fault(line, bdf, &evt);
@@ -621,9 +765,11 @@ static ssize_t mock_fault_write(struct file *file, const char __user *ubuf,
 	dev = bus_find_device_by_name(&pci_bus_type, NULL, bdf);
 	if (!dev)
 		return -ENODEV;
-	if (!dev->iommu || dev->iommu->iommu_dev != &mock.iommu) {
+	down_read(&mock.fault_rwsem);
+	if (!mock_fault_target_live(dev, &evt.fault.prm)) {
+		up_read(&mock.fault_rwsem);
 		put_device(dev);
-		return -ENODEV;
+		return -ENOENT;
 	}
 	mock_event("fault %s pasid %d addr %#llx perm %#x grpid %u%s", bdf,
 		   evt.fault.prm.flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID ?
@@ -632,8 +778,16 @@ static ssize_t mock_fault_write(struct file *file, const char __user *ubuf,
 		   evt.fault.prm.flags & IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE ?
 		   "" : " nolast");
 	ret = iommu_report_device_fault(dev, &evt);
-	/* Handlers run on the queue's workqueue: wait for their responses */
-	iopf_queue_flush_dev(dev);
+	up_read(&mock.fault_rwsem);
+	/*
+	 * Handlers run on the queue's workqueue: wait for their responses.
+	 * A release in between flushed them itself and flushing again finds
+	 * no queue, which the core reports as an error only.
+	 */
+	down_read(&mock.fault_rwsem);
+	if (mock_fault_target_live(dev, &(struct iommu_fault_page_request){}))
+		iopf_queue_flush_dev(dev);
+	up_read(&mock.fault_rwsem);
 	put_device(dev);
 	return ret ? ret : count;
 }
@@ -643,6 +797,36 @@ static const struct file_operations mock_fault_fops = {
 	.write	= mock_fault_write,
 };
 
+/* "sva ERRNO" or "pasid ERRNO": the next one of those fails with -ERRNO */
+static ssize_t mock_refuse_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	char what[8], *line;
+	int err, n;
+
+	if (count > 31)
+		return -EINVAL;
+	line = memdup_user_nul(ubuf, count);
+	if (IS_ERR(line))
+		return PTR_ERR(line);
+	n = sscanf(line, "%7s %d", what, &err);
+	kfree(line);
+	if (n != 2 || err <= 0 || err >= MAX_ERRNO)
+		return -EINVAL;
+	if (!strcmp(what, "sva"))
+		atomic_set(&mock.refuse_sva, -err);
+	else if (!strcmp(what, "pasid"))
+		atomic_set(&mock.refuse_pasid, -err);
+	else
+		return -EINVAL;
+	return count;
+}
+
+static const struct file_operations mock_refuse_fops = {
+	.owner	= THIS_MODULE,
+	.write	= mock_refuse_write,
+};
+
 static void mock_debugfs_init(void)
 {
 	mock.debugfs = debugfs_create_dir("vfiox-mock-iommu", NULL);
@@ -650,6 +834,8 @@ static void mock_debugfs_init(void)
 			    &mock_events_fops);
 	debugfs_create_file("fault", 0200, mock.debugfs, NULL,
 			    &mock_fault_fops);
+	debugfs_create_file("refuse", 0200, mock.debugfs, NULL,
+			    &mock_refuse_fops);
 	debugfs_create_file("pasids", 0400, mock.debugfs, NULL,
 			    &mock_pasids_fops);
 	debugfs_create_file("mappings", 0400, mock.debugfs, NULL,
@@ -660,9 +846,12 @@ static int __init mock_init(void)
 {
 	int ret;
 
-	if (pasid_bits > 20)
+	/* PASID 0 means none: a width of 0 leaves no PASID to give */
+	if (!pasid_bits || pasid_bits > 20)
 		return -EINVAL;
 	mutex_init(&mock.lock);
+	init_rwsem(&mock.fault_rwsem);
+	INIT_LIST_HEAD(&mock.devs);
 	spin_lock_init(&mock.events_lock);
 	INIT_LIST_HEAD(&mock.paging);
 	INIT_LIST_HEAD(&mock.pasids);
@@ -688,6 +877,8 @@ static int __init mock_init(void)
 	return 0;
 
 err_sysfs:
+	if (mock.shared)
+		iommu_group_put(mock.shared);
 	iommu_device_sysfs_remove(&mock.iommu);
 err_iopf:
 	debugfs_remove_recursive(mock.debugfs);
@@ -700,6 +891,7 @@ err_events:
 static void __exit mock_exit(void)
 {
 	iommu_device_unregister(&mock.iommu);
+	WARN_ON(!list_empty(&mock.pasids) || !list_empty(&mock.devs));
 	if (mock.shared)
 		iommu_group_put(mock.shared);
 	iommu_device_sysfs_remove(&mock.iommu);
