@@ -48,27 +48,19 @@ static int group_size(const struct vfiox_device *d)
 }
 
 /*
- * PASIDs for @d: 1 yes, 0 no, negative when nobody can tell. The series'
- * kernel sets its flag when the IOMMU has PASIDs for the device, which
- * config space cannot tell (a hypervisor may hide the capability, an
- * IOMMU may have none); without the flag, the capability is the hint.
+ * Whether the IOMMU has PASIDs for @d: the series' kernel (which has the
+ * extension, checked first) says so in its flag. Config space cannot:
+ * vfio-pci hides the PASID capability from the device's users, sysfs shows
+ * it only to CAP_SYS_ADMIN, and a capability says nothing of the IOMMU.
  */
-static int has_pasid(const struct vfiox_device *d, uint32_t *caps)
+static bool has_pasid(const struct vfiox_device *d)
 {
-	if (d->info.flags & VFIOX_DEVICE_FLAGS_SVM)
-		return 1;
-	if (!vfiox_device_pci_caps(d, caps))
-		return !!(*caps & VFIOX_PCI_CAP_PASID);
-	/* The series' vfio-pci would have set its flag. */
-	if (d->info.flags & VFIO_DEVICE_FLAGS_PCI)
-		return 0;
-	return -ENOENT;
+	return d->info.flags & VFIOX_DEVICE_FLAGS_SVM;
 }
 
 static int svm_reason(struct vfiox_device *d)
 {
 	int ext = vfiox_container_check_extension(d->group->container, VFIOX_SVM);
-	uint32_t caps = 0;
 
 	if (ext < 0)
 		return ext;
@@ -76,7 +68,7 @@ static int svm_reason(struct vfiox_device *d)
 		return VFIOX_FEATURE_NO_KERNEL;
 	if (group_size(d) > 1)
 		return VFIOX_FEATURE_SHARED_GROUP;
-	if (has_pasid(d, &caps) == 0)
+	if (!has_pasid(d))
 		return VFIOX_FEATURE_NO_DEVICE_CAP;
 	return d->svm_refused ? VFIOX_FEATURE_IOMMU_REFUSED : VFIOX_FEATURE_AVAILABLE;
 }
@@ -89,7 +81,7 @@ static void log_reason(const struct vfiox_device *d, int reason)
 		       d->name);
 		break;
 	case VFIOX_FEATURE_NO_DEVICE_CAP:
-		pr_err("%s: the device has no PASID capability in its config space, so it cannot tag DMA for a process",
+		pr_err("%s: the kernel reports no PASID for the device (it has no PASID capability, or its IOMMU has no PASIDs), so it cannot tag DMA for a process",
 		       d->name);
 		break;
 	case VFIOX_FEATURE_SHARED_GROUP:

@@ -6,7 +6,7 @@
  * virtual addresses, tagged with a PASID, with no DMA mapping at all.
  * It needs the libvfiox kernel series (the VFIOX_SVM extension), a device
  * with a PASID capability (in practice also ATS and PRI) alone in its
- * IOMMU group, and an IOMMU that does SVA. Debian's x86 kernels refuse
+ * IOMMU group, and an IOMMU that has PASIDs for it and does SVA. Debian's x86 kernels refuse
  * SVA; there a bind fails and its log line says why.
  *
  * Threads (docs/threads.md, device row): vfiox_svm_support(),
@@ -25,7 +25,7 @@ extern "C" {
 enum vfiox_feature_reason {
 	VFIOX_FEATURE_AVAILABLE,	/* nothing known against it */
 	VFIOX_FEATURE_NO_KERNEL,	/* the kernel lacks the extension */
-	VFIOX_FEATURE_NO_DEVICE_CAP,	/* config space lacks PASID (SVM) or PRI/ATS (IOPF) */
+	VFIOX_FEATURE_NO_DEVICE_CAP,	/* no PASID for the device (SVM) or no PRI/ATS (IOPF) */
 	VFIOX_FEATURE_SHARED_GROUP,	/* SVM: other devices share the IOMMU group */
 	VFIOX_FEATURE_IOMMU_REFUSED,	/* the IOMMU refused when it was asked */
 };
@@ -42,9 +42,10 @@ VFIOX_API const char *vfiox_feature_reason_str(int reason);
 
 /**
  * vfiox_svm_support() - what stands in the way of vfiox_svm_bind() on @d,
- * from the kernel's extension, the device's config space (libpci, and the
- * kernel's VFIOX_DEVICE_FLAGS_SVM), its IOMMU group, and the answer of the
- * last bind. Logs the reason when there is one.
+ * from the kernel's extension, its VFIOX_DEVICE_FLAGS_SVM (set when the
+ * IOMMU has PASIDs for the device; config space cannot tell, as vfio-pci
+ * hides the PASID capability), the device's IOMMU group, and the answer of
+ * the last bind. Logs the reason when there is one.
  * @d: device
  * Return: an enum vfiox_feature_reason, or a negative errno.
  */
@@ -56,7 +57,8 @@ VFIOX_API int vfiox_svm_support(struct vfiox_device *d);
  * @pasid: receives the PASID to tag the device's DMA with; binding again
  *         gives the same one
  * Return: 0; -ENOTTY if the kernel lacks the extension; -EOPNOTSUPP if
- * the device has no PASID capability; -EXDEV if it shares its IOMMU
+ * the kernel reports no PASID for the device (VFIOX_DEVICE_FLAGS_SVM
+ * clear: no PASID capability, or none in its IOMMU); -EXDEV if it shares its IOMMU
  * group; -EINVAL, -ENODEV (released device); otherwise the IOMMU refused
  * and this is its errno. Every failure logs which of these it was; none
  * changes the device.

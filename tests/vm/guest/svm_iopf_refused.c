@@ -9,9 +9,10 @@
  *     PASID capability, the kernel's own ioctl fails too, and the NVMe
  *     still does DMA afterwards; a bind in the ICH9 LPC group (LPC, SATA
  *     and SMBus, the SMBus moved to vfio-pci for it) gets EXDEV from the
- *     kernel; IOPF enable on edu's container fails with
- *     EOPNOTSUPP naming edu's missing PRI and ATS, and the same container
- *     then maps and runs edu DMA in pinned mode.
+ *     kernel;
+ *   both: IOPF enable on edu's container fails (the 7.2 series has not
+ *     ported the IOPF mode: the kernel lacks the extension), and the same
+ *     container then maps and runs edu DMA in pinned mode.
  * Neither leaves an fd behind.
  */
 #include <dirent.h>
@@ -72,7 +73,7 @@ static void svm_on(const char *bdf, bool patched)
 	CHECK_RET(vfiox_svm_support(d), patched ? VFIOX_FEATURE_NO_DEVICE_CAP :
 						  VFIOX_FEATURE_NO_KERNEL);
 	CHECK_RET(vfiox_svm_bind(d, &pasid), patched ? -EOPNOTSUPP : -ENOTTY);
-	CHECK(vt_log_has(patched ? "the device has no PASID capability" :
+	CHECK(vt_log_has(patched ? "the kernel reports no PASID for the device" :
 			 "the kernel lacks the SVM extension"), "no reason logged");
 	ret = raw_bind(d);
 	printf("  %s: the kernel's VFIOX_DEVICE_SVM_BIND: %s\n", bdf, strerror(-ret));
@@ -172,7 +173,11 @@ int main(void)
 	svm_on(nvme, patched);
 	nvme_still_does_dma(nvme);
 	svm_on_shared_group(vt_env("VFIOX_LPC"), patched);
-	iopf_then_pinned_dma(vt_env("VFIOX_EDU"), patched);
+	/*
+	 * The 7.2 series has not ported the IOPF mode yet (kernel-patches/
+	 * README.md): its kernel lacks the extension as a stock one does.
+	 */
+	iopf_then_pinned_dma(vt_env("VFIOX_EDU"), false);
 	CHECK(open_fds(false) == fds, "%d fds before, %d after", fds, open_fds(true));
 	return vt_done("svm_iopf_refused");
 }
