@@ -279,18 +279,13 @@ static int check_api(struct vfiox_container *c, const char *path)
 	return ret < 0 ? ret : 0;
 }
 
-int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
-			     const struct vfiox_sys *sys,
-			     struct vfiox_container **out)
+/* A container object for @opts, without its fd yet. */
+static int container_new(const struct vfiox_container_opts *opts,
+			 const struct vfiox_sys *sys, struct vfiox_container **out)
 {
-	char path[VFIOX_PATH_MAX + 8];	/* dev_root + "/vfio" */
 	struct vfiox_container *c;
 	int ret;
 
-	if (!out) {
-		pr_err("open: NULL out pointer");
-		return -EINVAL;
-	}
 	ret = VFIOX_OPTS_CHECK(opts, vfiox_container_opts);
 	if (ret)
 		return ret;
@@ -311,32 +306,125 @@ int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
 		ret = set_root(c->env.sysfs_root,
 			       VFIOX_OPTS_HAS(opts, sysfs_root) ?
 			       opts->sysfs_root : NULL, "/sys");
+	if (ret) {
+		vfiox_dma_fini(c);
+		free(c);
+		return ret;
+	}
+	*out = c;
+	return 0;
+}
+
+/* Free a container that never got to its caller; its fd is not touched. */
+static void container_free(struct vfiox_container *c)
+{
+	free(c->ranges);
+	free(c->resv);
+	vfiox_dma_fini(c);
+	free(c);
+}
+
+int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
+			     const struct vfiox_sys *sys,
+			     struct vfiox_container **out)
+{
+	char path[VFIOX_PATH_MAX + 8];	/* dev_root + "/vfio" */
+	struct vfiox_container *c;
+	int ret;
+
+	if (!out) {
+		pr_err("open: NULL out pointer");
+		return -EINVAL;
+	}
+	ret = container_new(opts, sys, &c);
 	if (ret)
-		goto err;
+		return ret;
 	snprintf(path, sizeof(path), "%s/vfio", c->env.dev_root);
 	c->fd = sys->open(path, O_RDWR);
 	if (c->fd < 0) {
 		ret = c->fd;
 		pr_err("open %s: %s", path, ERRSTR(ret));
-		goto err;
+		container_free(c);
+		return ret;
 	}
 	ret = check_api(c, path);
-	if (ret)
-		goto err;
+	if (ret) {
+		sys->close(c->fd);
+		container_free(c);
+		return ret;
+	}
 	*out = c;
 	return 0;
-err:
-	if (c->fd >= 0)
-		sys->close(c->fd);
-	vfiox_dma_fini(c);
-	free(c);
+}
+
+/*
+ * An adopted container may come with its IOMMU set (its groups attached by
+ * whoever opened it): VFIO_IOMMU_GET_INFO answers only then, the VFIO core
+ * gives EINVAL without an IOMMU driver. The kernel does not tell type1 from
+ * type1v2 once set, so the type is the caller's word, or type1v2.
+ */
+static int read_adopted_iommu(struct vfiox_container *c)
+{
+	struct vfio_iommu_type1_info probe = { .argsz = sizeof(probe) };
+	int ret = c->env.sys->ioctl(c->fd, VFIO_IOMMU_GET_INFO, &probe);
+
+	if (ret == -EINVAL) {
+		pr_debug("adopted container fd %d: no IOMMU set yet", c->fd);
+		return 0;
+	}
+	if (ret < 0) {
+		pr_err("adopted container fd %d: VFIO_IOMMU_GET_INFO: %s", c->fd,
+		       ERRSTR(ret));
+		return ret;
+	}
+	c->iommu_type = c->want_type ? c->want_type : VFIO_TYPE1v2_IOMMU;
+	ret = vfiox_container_refresh(c);
+	if (!ret)
+		ret = vfiox_iova_space_rebuild(c);
+	if (ret)
+		c->iommu_type = 0;
 	return ret;
+}
+
+int vfiox_container_adopt_sys(int fd, const struct vfiox_container_opts *opts,
+			      const struct vfiox_sys *sys,
+			      struct vfiox_container **out)
+{
+	char name[32];
+	struct vfiox_container *c;
+	int ret;
+
+	if (fd < 0 || !out) {
+		pr_err("adopt: bad fd %d or NULL out pointer", fd);
+		return -EINVAL;
+	}
+	ret = container_new(opts, sys, &c);
+	if (ret)
+		return ret;
+	c->fd = fd;
+	snprintf(name, sizeof(name), "container fd %d", fd);
+	ret = check_api(c, name);
+	if (!ret)
+		ret = read_adopted_iommu(c);
+	if (ret) {
+		container_free(c);	/* the fd stays the caller's */
+		return ret;
+	}
+	*out = c;
+	return 0;
 }
 
 VFIOX_API int vfiox_container_open(const struct vfiox_container_opts *opts,
 				   struct vfiox_container **out)
 {
 	return vfiox_container_open_sys(opts, &vfiox_sys_real, out);
+}
+
+VFIOX_API int vfiox_container_adopt(int fd,
+				    const struct vfiox_container_opts *opts,
+				    struct vfiox_container **out)
+{
+	return vfiox_container_adopt_sys(fd, opts, &vfiox_sys_real, out);
 }
 
 VFIOX_API void vfiox_container_close(struct vfiox_container *c)

@@ -161,18 +161,14 @@ static int get_device_fd(struct vfiox_device *d, const char *token)
 	return fd;
 }
 
-VFIOX_API int vfiox_device_open(struct vfiox_group *g, const char *name,
-				const struct vfiox_device_opts *opts,
-				struct vfiox_device **out)
+/* A device object named @name in @g, without its fd yet. */
+static int device_new(struct vfiox_group *g, const char *name,
+		      const struct vfiox_device_opts *opts, const char *token,
+		      struct vfiox_device **out)
 {
-	const char *token = VFIOX_OPTS_HAS(opts, vf_token) ? opts->vf_token : NULL;
 	struct vfiox_device *d;
 	int ret;
 
-	if (!g || !out) {
-		pr_err("open: NULL group or out pointer");
-		return -EINVAL;
-	}
 	ret = VFIOX_OPTS_CHECK(opts, vfiox_device_opts);
 	if (ret)
 		return ret;
@@ -189,30 +185,85 @@ VFIOX_API int vfiox_device_open(struct vfiox_group *g, const char *name,
 	d->group = g;
 	pthread_mutex_init(&d->map_lock, NULL);
 	strcpy(d->name, name);
+	d->fd = -1;
 	d->req_fd = -1;
 	d->req_fn = VFIOX_OPTS_HAS(opts, req_fn) ? opts->req_fn : NULL;
 	d->req_arg = VFIOX_OPTS_HAS(opts, req_arg) ? opts->req_arg : NULL;
-	d->fd = get_device_fd(d, token);
-	if (d->fd < 0) {
-		ret = d->fd;
-		free_device(d);
-		return ret;
-	}
-	ret = read_all_info(d);
+	*out = d;
+	return 0;
+}
+
+/*
+ * Read @d's info and listen for its request, then link it into its group;
+ * on failure undo both and free @d, leaving its fd open.
+ */
+static int device_start(struct vfiox_device *d, struct vfiox_device **out)
+{
+	int ret = read_all_info(d);
+
 	if (!ret)
 		ret = vfiox_req_watch(d);
 	if (ret) {
 		vfiox_req_unwatch(d);
 		if (d->irqs && d->req_fd >= 0)
 			vfiox_irq_disable(d, VFIO_PCI_REQ_IRQ_INDEX);
-		g->container->env.sys->close(d->fd);
 		free_device(d);
 		return ret;
 	}
-	d->next = g->devices;
-	g->devices = d;
+	d->next = d->group->devices;
+	d->group->devices = d;
 	*out = d;
 	return 0;
+}
+
+VFIOX_API int vfiox_device_open(struct vfiox_group *g, const char *name,
+				const struct vfiox_device_opts *opts,
+				struct vfiox_device **out)
+{
+	const char *token = VFIOX_OPTS_HAS(opts, vf_token) ? opts->vf_token : NULL;
+	struct vfiox_device *d;
+	int fd, ret;
+
+	if (!g || !out) {
+		pr_err("open: NULL group or out pointer");
+		return -EINVAL;
+	}
+	ret = device_new(g, name, opts, token, &d);
+	if (ret)
+		return ret;
+	fd = get_device_fd(d, token);
+	if (fd < 0) {
+		free_device(d);
+		return fd;
+	}
+	d->fd = fd;
+	ret = device_start(d, out);
+	if (ret)
+		g->container->env.sys->close(fd);
+	return ret;
+}
+
+VFIOX_API int vfiox_device_adopt(struct vfiox_group *g, int fd, const char *name,
+				 const struct vfiox_device_opts *opts,
+				 struct vfiox_device **out)
+{
+	struct vfiox_device *d;
+	int ret;
+
+	if (!g || fd < 0 || !out) {
+		pr_err("adopt: NULL group or out pointer, or bad fd %d", fd);
+		return -EINVAL;
+	}
+	if (VFIOX_OPTS_HAS(opts, vf_token) && opts->vf_token) {
+		pr_err("adopt %s: a VF token is given when the fd is got, not after",
+		       name ? name : "(null)");
+		return -EINVAL;
+	}
+	ret = device_new(g, name, opts, NULL, &d);
+	if (ret)
+		return ret;
+	d->fd = fd;
+	return device_start(d, out);	/* on failure the fd stays the caller's */
 }
 
 VFIOX_API void vfiox_device_close(struct vfiox_device *d)

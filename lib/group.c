@@ -42,7 +42,9 @@ static void explain_not_viable(const struct vfiox_env *env, int nr)
 		pr_err("group %d: cannot list %s: %s", nr, path, ERRSTR(ret));
 }
 
-static int check_viable(const struct vfiox_env *env, int fd, int nr)
+/* 0 when viable, with *@attached saying whether a container is set. */
+static int check_viable(const struct vfiox_env *env, int fd, int nr,
+			bool *attached)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	int ret;
@@ -56,6 +58,7 @@ static int check_viable(const struct vfiox_env *env, int fd, int nr)
 		explain_not_viable(env, nr);
 		return -EBUSY;
 	}
+	*attached = status.flags & VFIO_GROUP_FLAGS_CONTAINER_SET;
 	return 0;
 }
 
@@ -106,6 +109,7 @@ VFIOX_API int vfiox_group_open(struct vfiox_container *c, int group_nr,
 {
 	char path[VFIOX_PATH_MAX + 16];
 	struct vfiox_group *g;
+	bool attached;
 	int ret;
 
 	if (!c || !out || group_nr < 0) {
@@ -129,12 +133,69 @@ VFIOX_API int vfiox_group_open(struct vfiox_container *c, int group_nr,
 		free(g);
 		return ret;
 	}
-	ret = check_viable(&c->env, g->fd, group_nr);
+	ret = check_viable(&c->env, g->fd, group_nr, &attached);
 	if (!ret)
 		ret = attach(g);
 	if (ret) {
 		c->env.sys->close(g->fd);
 		free(g);
+		return ret;
+	}
+	*out = g;
+	return 0;
+}
+
+/*
+ * A group handed over already attached: the kernel cannot say to which
+ * container, so it is taken to be @c's (vfiox_group_adopt() documents it).
+ * If @c has no IOMMU yet, setting one proves it: VFIO_SET_IOMMU fails with
+ * EINVAL on a container without groups. On failure the group stays
+ * attached, as it came; an IOMMU set meanwhile stays set in @c too.
+ */
+static int adopt_attached(struct vfiox_group *g)
+{
+	struct vfiox_container *c = g->container;
+	bool had_iommu = c->iommu_type;
+	int ret;
+
+	g->next = c->groups;
+	c->groups = g;
+	ret = vfiox_container_on_attach(c);
+	if (ret == -EINVAL && !had_iommu && !c->iommu_type)
+		pr_err("group %d is attached to another container than the adopted "
+		       "one: hand it over unattached, or with its container", g->nr);
+	if (ret)
+		unlink_group(g);
+	return ret;
+}
+
+VFIOX_API int vfiox_group_adopt(struct vfiox_container *c, int fd, int group_nr,
+				struct vfiox_group **out)
+{
+	struct vfiox_group *g;
+	bool attached;
+	int ret;
+
+	if (!c || fd < 0 || !out || group_nr < 0) {
+		pr_err("adopt: bad argument (fd %d, group %d)", fd, group_nr);
+		return -EINVAL;
+	}
+	if (find_group(c, group_nr)) {
+		pr_err("group %d is already open on this container", group_nr);
+		return -EEXIST;
+	}
+	ret = check_viable(&c->env, fd, group_nr, &attached);
+	if (ret)
+		return ret;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->container = c;
+	g->nr = group_nr;
+	g->fd = fd;
+	ret = attached ? adopt_attached(g) : attach(g);
+	if (ret) {
+		free(g);	/* the fd stays the caller's */
 		return ret;
 	}
 	*out = g;

@@ -112,6 +112,9 @@ static inline bool vfiox_device_gone(const struct vfiox_device *d)
 int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
 			     const struct vfiox_sys *sys,
 			     struct vfiox_container **out);
+int vfiox_container_adopt_sys(int fd, const struct vfiox_container_opts *opts,
+			      const struct vfiox_sys *sys,
+			      struct vfiox_container **out);
 
 /* VFIO_DEVICE_GET_REGION_INFO for one index, caps parsed, into d->regions. */
 int vfiox_region_read_info(struct vfiox_device *d, uint32_t index);

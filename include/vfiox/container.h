@@ -108,6 +108,37 @@ VFIOX_API int vfiox_container_open(const struct vfiox_container_opts *opts,
 				   struct vfiox_container **out);
 
 /**
+ * vfiox_container_adopt() - take over a container fd libvfiox did not open.
+ * @fd: an open /dev/vfio/vfio file, e.g. received over a Unix socket from a
+ *      management process that may open the VFIO nodes
+ * @opts: options, or NULL for defaults; @opts->dev_root is only used by a
+ *        later vfiox_group_open()
+ * @out: receives the container
+ *
+ * Checks the API version and reads the container's state from the kernel:
+ * either no IOMMU set yet (no group attached: the first group adopted or
+ * opened on it sets one, as with vfiox_container_open()), or an IOMMU set
+ * by whoever attached its groups. In that case the IOMMU info is read now;
+ * the kernel does not tell type1 from type1v2 once set, so @opts->iommu_type
+ * says which was set (0: type1v2 is assumed). Hand over every group attached
+ * to such a container with vfiox_group_adopt(), and no mappings: the kernel
+ * cannot list them, so libvfiox would not know the IOVAs they hold.
+ *
+ * Ownership: on success @fd belongs to the container, and
+ * vfiox_container_close() closes it. On failure nothing was closed: @fd is
+ * still the caller's, in the state it came in. The sender should close its
+ * own copy once it has been sent: the kernel releases a VFIO file (and
+ * detaches its groups) only when its last fd is closed.
+ *
+ * Return: 0; -EINVAL (bad fd or arguments, API version mismatch); -E2BIG
+ * for options this libvfiox does not know; -ENOTSUP (no usable IOMMU type);
+ * the kernel's errno otherwise (-ENOTTY: not a VFIO container).
+ */
+VFIOX_API int vfiox_container_adopt(int fd,
+				    const struct vfiox_container_opts *opts,
+				    struct vfiox_container **out);
+
+/**
  * vfiox_container_close() - close every device and group, then the container.
  * @c: container, may be NULL
  */

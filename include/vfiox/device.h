@@ -150,6 +150,34 @@ VFIOX_API int vfiox_device_open(struct vfiox_group *g, const char *name,
 				struct vfiox_device **out);
 
 /**
+ * vfiox_device_adopt() - take over a device fd libvfiox did not open.
+ * @g: the group the device is in (opened or adopted)
+ * @fd: the device's fd, e.g. got by a management process with
+ *      VFIO_GROUP_GET_DEVICE_FD and received over a Unix socket
+ * @name: the device's name in its group (its PCI address for vfio-pci, its
+ *        UUID for an mdev): for the log, sysfs lookups and to refuse a
+ *        second open
+ * @opts: NULL or options; a VF token is refused (-EINVAL): it is given when
+ *        the fd is got
+ * @out: receives the device
+ *
+ * Reads the device, region and IRQ info from the kernel as
+ * vfiox_device_open() does, and listens for the device request the same
+ * way. libvfiox cannot check that @fd is the device @name of @g: the
+ * caller vouches for it.
+ *
+ * Ownership: on success @fd belongs to the device and vfiox_device_close()
+ * closes it. On failure nothing was closed: @fd is still the caller's.
+ *
+ * Return: 0; -EINVAL (bad arguments or name); -E2BIG for options this
+ * libvfiox does not know; -EEXIST if @name is already open in @g; the
+ * kernel's errno otherwise (-ENOTTY: not a VFIO device).
+ */
+VFIOX_API int vfiox_device_adopt(struct vfiox_group *g, int fd, const char *name,
+				 const struct vfiox_device_opts *opts,
+				 struct vfiox_device **out);
+
+/**
  * vfiox_device_close() - close @d: unmap every region mapped through
  * libvfiox, disable every IRQ index enabled through it, close the eventfds
  * it created and the device fd.

@@ -46,6 +46,33 @@ VFIOX_API int vfiox_group_open_pci(struct vfiox_container *c, const char *bdf,
 				   struct vfiox_group **out);
 
 /**
+ * vfiox_group_adopt() - take over a group fd libvfiox did not open.
+ * @c: container, opened or adopted
+ * @fd: an open /dev/vfio/N file, e.g. received over a Unix socket
+ * @group_nr: its IOMMU group number N (for the log, the sysfs lookups of
+ *            reserved regions and viability, and to refuse a second open)
+ * @out: receives the group
+ *
+ * Reads the group's status from the kernel (VFIO_GROUP_GET_STATUS): it must
+ * be viable. A group with no container set is attached to @c, as by
+ * vfiox_group_open(). A group already attached (by the sender) is taken as
+ * attached to @c: the kernel cannot tell to which container, so the caller
+ * vouches for it; if @c has no IOMMU yet, setting one proves it (else
+ * -EINVAL, logged). The IOMMU info is re-read as on every attach.
+ *
+ * Ownership: on success @fd belongs to the group and vfiox_group_close()
+ * (or closing the container) detaches and closes it. On failure nothing
+ * was closed and a group that came unattached is unattached again: @fd is
+ * the caller's, as it came (an IOMMU set on @c meanwhile stays set).
+ *
+ * Return: 0; -EINVAL (bad arguments); -EBUSY if not viable (the log lists
+ * every device and its driver); -EEXIST if @group_nr is already open on
+ * @c; the kernel's errno otherwise (-ENOTTY: not a VFIO group).
+ */
+VFIOX_API int vfiox_group_adopt(struct vfiox_container *c, int fd, int group_nr,
+				struct vfiox_group **out);
+
+/**
  * vfiox_group_close() - close the group's devices, detach it, close it.
  * @g: group, may be NULL
  */

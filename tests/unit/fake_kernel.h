@@ -162,6 +162,8 @@ void fk_info_set_next(uint32_t cap_off, uint32_t next);
 
 /* Open a container on fake_sys with the default roots. */
 int fk_container_open(struct vfiox_container **out);
+/* Adopt container fd @fd (opened on fake_sys) with the default roots. */
+int fk_container_adopt(int fd, struct vfiox_container **out);
 /* fk_container_open() plus group 7 attached. */
 int fk_open_group7(struct vfiox_container **c, struct vfiox_group **g);
 /* The usual test start: a fresh default machine, the log captured, and

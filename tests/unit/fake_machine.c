@@ -177,6 +177,17 @@ int fk_container_open(struct vfiox_container **out)
 	return vfiox_container_open_sys(&opts, &fake_sys, out);
 }
 
+int fk_container_adopt(int fd, struct vfiox_container **out)
+{
+	struct vfiox_container_opts opts = {
+		.sz = sizeof(opts),
+		.dev_root = "/fake/dev/vfio",
+		.sysfs_root = "/fake/sys",
+	};
+
+	return vfiox_container_adopt_sys(fd, &opts, &fake_sys, out);
+}
+
 int fk_open_group7(struct vfiox_container **c, struct vfiox_group **g)
 {
 	int ret = fk_container_open(c);

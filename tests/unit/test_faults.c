@@ -13,6 +13,7 @@
  * Heap leaks are LeakSanitizer's job: the sanitize suite runs this too.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +37,7 @@ struct world {
 	uint64_t iova;		/* the mapping of unmap's set-up, or map's result */
 	void *out;		/* mmap / alloc results */
 	int fds[2];
+	int adopt_fd;		/* an fd opened behind libvfiox, to adopt */
 };
 
 static uint8_t *buf;		/* 4 MiB, mapped by the DMA cases */
@@ -91,6 +93,50 @@ static int setup_pool(struct world *w)
 	int ret = setup_group(w);
 
 	return ret ? ret : vfiox_dma_pool_new(w->c, NULL, &w->pool);
+}
+
+/* Fds as a management process hands them over (lib adopts them). */
+static int setup_container_fd(struct world *w)
+{
+	w->adopt_fd = fake_sys.open("/fake/dev/vfio/vfio", O_RDWR);
+	return w->adopt_fd < 0;
+}
+
+static int setup_group_fd(struct world *w)
+{
+	int ret = setup_container(w);
+
+	w->adopt_fd = fake_sys.open("/fake/dev/vfio/7", O_RDWR);
+	return ret || w->adopt_fd < 0;
+}
+
+/* The sender attached the group and set the IOMMU before handing over. */
+static int setup_attached_group_fd(struct world *w)
+{
+	int cfd = fake_sys.open("/fake/dev/vfio/vfio", O_RDWR);
+
+	w->adopt_fd = fake_sys.open("/fake/dev/vfio/7", O_RDWR);
+	if (fake_sys.ioctl(w->adopt_fd, VFIO_GROUP_SET_CONTAINER, &cfd) ||
+	    fake_sys.ioctl(cfd, VFIO_SET_IOMMU, (void *)(long)VFIO_TYPE1v2_IOMMU))
+		return -1;
+	return fk_container_adopt(cfd, &w->c);
+}
+
+static int setup_device_fd(struct world *w)
+{
+	int ret = setup_group(w);
+
+	w->adopt_fd = fake_sys.ioctl(vfiox_group_fd(w->g), VFIO_GROUP_GET_DEVICE_FD,
+				     (void *)"0000:00:03.0");
+	return ret || w->adopt_fd < 0;
+}
+
+static int run_container_adopt(struct world *w) { return fk_container_adopt(w->adopt_fd, &w->c); }
+static int run_group_adopt(struct world *w) { return vfiox_group_adopt(w->c, w->adopt_fd, 7, &w->g); }
+
+static int run_device_adopt(struct world *w)
+{
+	return vfiox_device_adopt(w->g, w->adopt_fd, "0000:00:03.0", NULL, &w->d);
 }
 
 static int run_container_open(struct world *w) { return fk_container_open(&w->c); }
@@ -209,6 +255,11 @@ static const struct op ops[] = {
 	/* Without the group's size (sysfs) the kernel decides alone. */
 	{ "svm_bind", setup_svm_device, run_svm_bind, undo_svm_bind, "list_dir" },
 	{ "iopf_enable", setup_iopf_group, run_iopf_enable, undo_nothing, NULL },
+	/* Adopted fds: after a failure they are still the caller's, open. */
+	{ "container_adopt", setup_container_fd, run_container_adopt, undo_nothing, NULL },
+	{ "group_adopt", setup_group_fd, run_group_adopt, undo_group_open, NULL },
+	{ "group_adopt_attached", setup_attached_group_fd, run_group_adopt, undo_group_open, NULL },
+	{ "device_adopt", setup_device_fd, run_device_adopt, undo_device_open, NULL },
 };
 
 /* Everything a failed operation must leave as it was. */
