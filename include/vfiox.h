@@ -44,5 +44,6 @@
 #include <vfiox/sriov.h>
 #include <vfiox/svm.h>
 #include <vfiox/iopf.h>
+#include <vfiox/migration.h>
 
 #endif

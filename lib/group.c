@@ -202,11 +202,32 @@ VFIOX_API int vfiox_group_adopt(struct vfiox_container *c, int fd, int group_nr,
 	return 0;
 }
 
+/* The group number a sysfs iommu_group link at @path names. */
+static int group_nr_of_link(const struct vfiox_env *env, const char *path,
+			    const char *dev)
+{
+	char name[32], *end;
+	long nr;
+	int ret;
+
+	ret = vfiox_sys_link_name(env->sys, path, name, sizeof(name));
+	if (ret) {
+		pr_err("%s: no IOMMU group (%s): is the IOMMU enabled?", dev,
+		       ERRSTR(ret));
+		return ret == -ENOENT ? -ENODEV : ret;
+	}
+	nr = strtol(name, &end, 10);
+	if (*end || end == name || nr < 0 || nr > INT32_MAX) {
+		pr_err("%s: IOMMU group link ends in '%s'", dev, name);
+		return -EPROTO;
+	}
+	return (int)nr;
+}
+
 static int pci_group_nr(const struct vfiox_env *env, const char *bdf)
 {
-	char path[VFIOX_PATH_MAX + 64], name[32], *end;
+	char path[VFIOX_PATH_MAX + 64], name[32];
 	struct vfiox_pci_addr addr;
-	long nr;
 	int ret;
 
 	ret = vfiox_pci_parse_addr(bdf, &addr);
@@ -217,18 +238,7 @@ static int pci_group_nr(const struct vfiox_env *env, const char *bdf)
 		return ret;
 	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group",
 		 env->sysfs_root, name);
-	ret = vfiox_sys_link_name(env->sys, path, name, sizeof(name));
-	if (ret) {
-		pr_err("%s: no IOMMU group (%s): is the IOMMU enabled?", bdf,
-		       ERRSTR(ret));
-		return ret == -ENOENT ? -ENODEV : ret;
-	}
-	nr = strtol(name, &end, 10);
-	if (*end || nr < 0 || nr > INT32_MAX) {
-		pr_err("%s: IOMMU group link ends in '%s'", bdf, name);
-		return -EPROTO;
-	}
-	return (int)nr;
+	return group_nr_of_link(env, path, bdf);
 }
 
 VFIOX_API int vfiox_group_open_pci(struct vfiox_container *c, const char *bdf,
@@ -239,6 +249,27 @@ VFIOX_API int vfiox_group_open_pci(struct vfiox_container *c, const char *bdf,
 	if (!c || !bdf || !out)
 		return -EINVAL;
 	nr = pci_group_nr(&c->env, bdf);
+	return nr < 0 ? nr : vfiox_group_open(c, nr, out);
+}
+
+VFIOX_API int vfiox_group_open_mdev(struct vfiox_container *c, const char *uuid,
+				    struct vfiox_group **out)
+{
+	char path[VFIOX_PATH_MAX + 96];
+	int nr;
+
+	if (!c || !uuid || !out)
+		return -EINVAL;
+	if (vfiox_uuid_parse(uuid, NULL)) {
+		pr_err("mdev '%s': not a UUID", uuid);
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "%s/bus/mdev/devices/%s/iommu_group",
+		 c->env.sysfs_root, uuid);
+	nr = group_nr_of_link(&c->env, path, uuid);
+	if (nr == -ENODEV)
+		pr_err("mdev %s: no %s: is it created, and bound to its vfio driver?",
+		       uuid, path);
 	return nr < 0 ? nr : vfiox_group_open(c, nr, out);
 }
 

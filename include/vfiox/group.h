@@ -46,6 +46,27 @@ VFIOX_API int vfiox_group_open_pci(struct vfiox_container *c, const char *bdf,
 				   struct vfiox_group **out);
 
 /**
+ * vfiox_group_open_mdev() - open the group of mediated device @uuid.
+ * @c: container
+ * @uuid: the mdev's UUID ("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"), as
+ *        created under /sys/class/mdev_bus/PARENT/mdev_supported_types/TYPE
+ * @out: receives the group
+ *
+ * The group is the one /sys/bus/mdev/devices/UUID/iommu_group names (an
+ * mdev has a group of its own, with no IOMMU behind it: the parent
+ * driver pins and translates what the device reaches). Open the device
+ * then with vfiox_device_open(g, uuid, ...): an mdev's name in its group is
+ * its UUID. Every call on a device applies to an mdev too, as far as its
+ * parent driver implements the ioctl behind it (region mmap, IRQs, reset,
+ * migration).
+ *
+ * Return: as vfiox_group_open(); -EINVAL for a malformed UUID, -ENODEV if
+ * there is no such mdev (or it has no group: not bound to its driver).
+ */
+VFIOX_API int vfiox_group_open_mdev(struct vfiox_container *c, const char *uuid,
+				    struct vfiox_group **out);
+
+/**
  * vfiox_group_adopt() - take over a group fd libvfiox did not open.
  * @c: container, opened or adopted
  * @fd: an open /dev/vfio/N file, e.g. received over a Unix socket

@@ -473,9 +473,114 @@ static int set_irqs(struct fk_device *d, struct vfio_irq_set *s)
 	return 0;
 }
 
+/* The arcs a driver implements (the uAPI's list), for the fake's check. */
+static bool mig_arc(uint32_t from, uint32_t to, uint64_t flags)
+{
+	bool p2p = flags & VFIO_MIGRATION_P2P, pre = flags & (1 << 2);
+	enum { STOP = 1, RUN, STOP_COPY, RESUMING, RUN_P2P, PRE, PRE_P2P };
+
+	switch (from * 8 + to) {
+	case STOP * 8 + STOP_COPY: case STOP * 8 + RESUMING:
+	case STOP_COPY * 8 + STOP: case RESUMING * 8 + STOP:
+		return true;
+	case STOP * 8 + RUN: case RUN * 8 + STOP:
+		return !p2p;
+	case STOP * 8 + RUN_P2P: case RUN_P2P * 8 + STOP:
+	case RUN * 8 + RUN_P2P: case RUN_P2P * 8 + RUN:
+		return p2p;
+	case RUN * 8 + PRE: case PRE * 8 + RUN:
+		return pre;
+	case PRE * 8 + STOP_COPY:
+		return pre && !p2p;
+	case PRE * 8 + PRE_P2P: case PRE_P2P * 8 + PRE: case RUN_P2P * 8 + PRE_P2P:
+	case PRE_P2P * 8 + RUN_P2P: case PRE_P2P * 8 + STOP_COPY:
+		return pre && p2p;
+	default:
+		return false;
+	}
+}
+
+/* The arc's side effects: the data fd it opens (or -1), a stream loaded. */
+static int mig_step(struct fk_device *d, uint32_t to)
+{
+	struct fk_mig *m = &d->mig;
+
+	if (m->state == 4 && to == 1) {	/* RESUMING -> STOP loads */
+		if (m->loaded_len < 4 || memcmp(m->loaded, FK_MIG_MAGIC, 4))
+			return -EINVAL;
+		memcpy(m->data, m->loaded, m->loaded_len);
+		m->len = m->loaded_len;
+	}
+	if (to == 4) {
+		m->loaded_len = 0;
+		return new_fd(FK_FD_MIG_LOAD, d);
+	}
+	if (to == 3 && m->state == 1)
+		return new_fd(FK_FD_MIG_SAVE, d);
+	if ((to == 6 && m->state == 2) || (to == 7 && m->state == 5))
+		return new_fd(FK_FD_MIG_SAVE, d);
+	return -1;
+}
+
+static int mig_set(struct fk_device *d, struct vfio_device_feature_mig_state *s)
+{
+	struct fk_mig *m = &d->mig;
+	int fd;
+
+	if (!mig_arc(m->state, s->device_state, m->flags))
+		return -EINVAL;
+	if (m->fail_into && s->device_state == m->fail_into) {
+		if (m->fail_to_error)
+			m->state = 0;
+		return -m->fail_errno;
+	}
+	fd = mig_step(d, s->device_state);
+	if (fd < -1)
+		return fd;
+	if (m->nr_steps < 16)
+		m->steps[m->nr_steps++] = s->device_state;
+	m->state = s->device_state;
+	s->data_fd = fd;
+	return 0;
+}
+
+/* The migration features, on a device whose mig.flags are set. */
+static int mig_feature(struct fk_device *d, struct vfio_device_feature *f)
+{
+	uint32_t op = f->flags & VFIO_DEVICE_FEATURE_MASK;
+	bool set = f->flags & VFIO_DEVICE_FEATURE_SET;
+	uint64_t v;
+
+	if (!d->mig.flags)
+		return -ENOTTY;
+	if (f->argsz < sizeof(*f) + 8)
+		return -EINVAL;
+	switch (op) {
+	case VFIO_DEVICE_FEATURE_MIGRATION:
+		memcpy(f->data, &d->mig.flags, 8);
+		return set ? -EINVAL : 0;
+	case VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE:
+		if (set)
+			return mig_set(d, (void *)f->data);
+		memcpy(f->data, &d->mig.state, 4);
+		memcpy(f->data + 4, &(int32_t){ -1 }, 4);
+		return 0;
+	case 9:		/* VFIO_DEVICE_FEATURE_MIG_DATA_SIZE */
+		if (d->mig.no_data_size || set)
+			return -ENOTTY;
+		v = d->mig.len;
+		memcpy(f->data, &v, 8);
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
 /* The PCI VF token feature, the only one vfio-pci has for every PF. */
 static int feature(struct fk_device *d, struct vfio_device_feature *f)
 {
+	if ((f->flags & VFIO_DEVICE_FEATURE_MASK) != VFIO_DEVICE_FEATURE_PCI_VF_TOKEN)
+		return mig_feature(d, f);
 	if (f->argsz < sizeof(*f) + 16 ||
 	    f->flags != (VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_PCI_VF_TOKEN))
 		return -EINVAL;
@@ -542,6 +647,8 @@ static int device_ioctl(struct fk_device *d, unsigned long req, void *arg)
 		return set_irqs(d, arg);
 	case VFIO_DEVICE_RESET:
 		d->resets++;
+		if (d->mig.flags)
+			d->mig.state = 2;	/* RUNNING, as mtty */
 		return 0;
 	case VFIO_DEVICE_FEATURE:
 		return feature(d, arg);
@@ -749,6 +856,33 @@ static int fake_eventfd(unsigned int initval, int flags)
 	return new_fd(FK_FD_EVENT, NULL);
 }
 
+/* A saving data fd: the device's state from the fd's position (count). */
+static ssize_t mig_read(struct fk_fd *f, void *buf, size_t len)
+{
+	struct fk_mig *m = &((struct fk_device *)f->obj)->mig;
+	size_t n = m->len - f->count;
+
+	if (n > len)
+		n = len;
+	memcpy(buf, m->data + f->count, n);
+	f->count += n;
+	return (ssize_t)n;
+}
+
+/* A resuming data fd: bytes appended while the device is RESUMING. */
+static ssize_t mig_write(struct fk_fd *f, const void *buf, size_t len)
+{
+	struct fk_mig *m = &((struct fk_device *)f->obj)->mig;
+
+	if (m->state != 4)
+		return -EINVAL;
+	if (len > FK_MIG_MAX - m->loaded_len)
+		return -ENOSPC;
+	memcpy(m->loaded + m->loaded_len, buf, len);
+	m->loaded_len += (uint32_t)len;
+	return (ssize_t)len;
+}
+
 static ssize_t fake_read(int fd, void *buf, size_t len)
 {
 	struct fk_fd *f = get_fd(fd);
@@ -758,6 +892,8 @@ static ssize_t fake_read(int fd, void *buf, size_t len)
 		return err;
 	if (!f)
 		return -EBADF;
+	if (f->kind == FK_FD_MIG_SAVE)
+		return mig_read(f, buf, len);
 	if (f->kind != FK_FD_EVENT || len < sizeof(f->count))
 		return -EINVAL;
 	if (!f->count)
@@ -777,6 +913,8 @@ static ssize_t fake_write(int fd, const void *buf, size_t len)
 		return err;
 	if (!f)
 		return -EBADF;
+	if (f->kind == FK_FD_MIG_LOAD)
+		return mig_write(f, buf, len);
 	if (f->kind != FK_FD_EVENT || len != sizeof(v))
 		return -EINVAL;
 	memcpy(&v, buf, sizeof(v));

@@ -43,6 +43,26 @@ struct fk_irq_set_hdr {
 	uint32_t argsz, flags, index, start, count;
 };
 
+/*
+ * Migration as a v2 driver (mtty) does it, but stricter than the VFIO
+ * core: a SET must be one arc, so a test sees every step libvfiox took.
+ */
+#define FK_MIG_MAX 64
+struct fk_mig {
+	uint64_t flags;		/* VFIO_DEVICE_FEATURE_MIGRATION; 0: cannot */
+	uint32_t state;		/* enum vfio_device_mig_state */
+	uint32_t steps[16];	/* every state set, in order */
+	int nr_steps;
+	uint32_t fail_into;	/* a SET into this state (if non-zero) fails */
+	int fail_errno;		/* ... with this errno */
+	bool fail_to_error;	/* ... and leaves the device in ERROR */
+	bool no_data_size;	/* MIG_DATA_SIZE answers ENOTTY */
+	uint8_t data[FK_MIG_MAX];	/* the state STOP_COPY saves */
+	uint32_t len;
+	uint8_t loaded[FK_MIG_MAX];	/* written while RESUMING */
+	uint32_t loaded_len;
+};
+
 struct fk_device {
 	char name[64];
 	char token[64];		/* the VF token it requires, "" for none */
@@ -61,6 +81,7 @@ struct fk_device {
 	int resets;
 	struct fk_irq_set_hdr last_set;	/* header of the last SET_IRQS */
 	int32_t last_fds[8];
+	struct fk_mig mig;
 };
 
 struct fk_group {
@@ -80,7 +101,9 @@ struct fk_file {
 };
 
 enum fk_fd_kind { FK_FD_FREE, FK_FD_CONTAINER, FK_FD_GROUP, FK_FD_DEVICE,
-		  FK_FD_EVENT, FK_FD_FILE };
+		  FK_FD_EVENT, FK_FD_FILE, FK_FD_MIG_SAVE, FK_FD_MIG_LOAD };
+/* A stream the fake's mig data fds take while RESUMING: this header first. */
+#define FK_MIG_MAGIC "FKMG"
 
 struct fk_fd {
 	enum fk_fd_kind kind;

@@ -131,6 +131,47 @@ static int setup_device_fd(struct world *w)
 	return ret || w->adopt_fd < 0;
 }
 
+/* Device 0 can migrate, with every optional state, and is RUNNING. */
+static int setup_migratable(struct world *w)
+{
+	struct fk_mig *m = &fk.groups[0].devs[0].mig;
+
+	m->flags = VFIOX_MIG_FLAG_STOP_COPY | VFIOX_MIG_FLAG_P2P | VFIOX_MIG_FLAG_PRE_COPY;
+	m->state = VFIOX_MIG_RUNNING;
+	m->len = 8;
+	return setup_device(w);
+}
+
+#define MDEV_UUID "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
+
+static int setup_mdev(struct world *w)
+{
+	fk_add_link("/fake/sys/bus/mdev/devices/" MDEV_UUID "/iommu_group",
+		    "../../../../kernel/iommu_groups/7");
+	return setup_container(w);
+}
+
+static int run_mdev_open(struct world *w) { return vfiox_group_open_mdev(w->c, MDEV_UUID, &w->g); }
+
+/* RUNNING -> RUNNING_P2P -> STOP -> STOP_COPY, and the data fd. */
+static int run_mig_set_state(struct world *w)
+{
+	return vfiox_mig_set_state(w->d, VFIOX_MIG_STOP_COPY, &w->fds[0]);
+}
+
+static void undo_mig_set_state(struct world *w)
+{
+	fake_sys.close(w->fds[0]);
+	vfiox_mig_set_state(w->d, VFIOX_MIG_RUNNING, NULL);
+}
+
+static int run_mig_data_size(struct world *w)
+{
+	uint64_t size;
+
+	return vfiox_mig_data_size(w->d, &size);
+}
+
 static int run_container_adopt(struct world *w) { return fk_container_adopt(w->adopt_fd, &w->c); }
 static int run_group_adopt(struct world *w) { return vfiox_group_adopt(w->c, w->adopt_fd, 7, &w->g); }
 
@@ -260,6 +301,9 @@ static const struct op ops[] = {
 	{ "group_adopt", setup_group_fd, run_group_adopt, undo_group_open, NULL },
 	{ "group_adopt_attached", setup_attached_group_fd, run_group_adopt, undo_group_open, NULL },
 	{ "device_adopt", setup_device_fd, run_device_adopt, undo_device_open, NULL },
+	{ "group_open_mdev", setup_mdev, run_mdev_open, undo_group_open, NULL },
+	{ "mig_set_state", setup_migratable, run_mig_set_state, undo_mig_set_state, NULL },
+	{ "mig_data_size", setup_migratable, run_mig_data_size, undo_nothing, NULL },
 };
 
 /* Everything a failed operation must leave as it was. */

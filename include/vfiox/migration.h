@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef VFIOX_MIGRATION_H
+#define VFIOX_MIGRATION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <vfiox/device.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Device migration (VFIO migration protocol v2): a device that can migrate
+ * (mlx5, hisi_acc, virtio-pci VFs, the mtty sample) moves through the
+ * kernel's state machine. Saving: RUNNING -> STOP -> STOP_COPY hands out a
+ * data fd from which the device's state is read until end of stream;
+ * resuming: STOP -> RESUMING hands out a data fd into which that stream is
+ * written, and leaving RESUMING (for STOP, then RUNNING) loads it. The
+ * kernel moves only along its arcs; vfiox_mig_set_state() walks them one
+ * at a time on the shortest legal path, so a failure names the arc that
+ * failed and the state the device was left in.
+ *
+ * Data fds belong to the caller: close() them when the transfer is done
+ * (closing one ends nothing in the device; the state change does).
+ * Threads: the migration calls of one device are one thread at a time.
+ */
+
+/* The kernel's enum vfio_device_mig_state: the same numbers. */
+enum vfiox_mig_state {
+	VFIOX_MIG_ERROR = 0,
+	VFIOX_MIG_STOP = 1,
+	VFIOX_MIG_RUNNING = 2,
+	VFIOX_MIG_STOP_COPY = 3,
+	VFIOX_MIG_RESUMING = 4,
+	VFIOX_MIG_RUNNING_P2P = 5,
+	VFIOX_MIG_PRE_COPY = 6,
+	VFIOX_MIG_PRE_COPY_P2P = 7,
+};
+
+/* What VFIO_DEVICE_FEATURE_MIGRATION reports (the kernel's flag bits). */
+#define VFIOX_MIG_FLAG_STOP_COPY	(1u << 0)	/* STOP, STOP_COPY, RESUMING */
+#define VFIOX_MIG_FLAG_P2P		(1u << 1)	/* RUNNING_P2P */
+#define VFIOX_MIG_FLAG_PRE_COPY		(1u << 2)	/* PRE_COPY (and _P2P) */
+
+/**
+ * vfiox_mig_state_name() - "RUNNING", "STOP_COPY", ...; "?" for a number
+ * no kernel has defined.
+ * @state: a state
+ */
+VFIOX_API const char *vfiox_mig_state_name(enum vfiox_mig_state state);
+
+/**
+ * vfiox_mig_flags() - VFIO_DEVICE_FEATURE_MIGRATION: can @d migrate, and
+ * which optional states does it have.
+ * @d: device
+ * @flags: receives VFIOX_MIG_FLAG_*; STOP_COPY is always among them
+ * Return: 0; -ENOTSUP if the device (or the kernel) cannot migrate; the
+ * kernel's errno otherwise.
+ */
+VFIOX_API int vfiox_mig_flags(struct vfiox_device *d, uint64_t *flags);
+
+/**
+ * vfiox_mig_get_state() - the device's migration state now.
+ * @d: device
+ * @state: receives it
+ * Return: 0, -ENOTSUP (no migration), or the kernel's errno.
+ */
+VFIOX_API int vfiox_mig_get_state(struct vfiox_device *d,
+				  enum vfiox_mig_state *state);
+
+/**
+ * vfiox_mig_set_state() - move @d to @target along the kernel's arcs.
+ * @d: device
+ * @target: the state to reach; ERROR cannot be asked for
+ * @data_fd: NULL, or receives the data fd that the walk opened (on the arcs
+ *           into STOP_COPY, RESUMING, PRE_COPY and PRE_COPY_P2P that start
+ *           a data transfer), else -1; the caller closes it. With NULL, an
+ *           opened data fd is closed at once.
+ *
+ * Reads the current state and the device's flags, then sets one state per
+ * arc on the shortest path the kernel's uAPI allows (a state of the saving
+ * group, PRE_COPY, PRE_COPY_P2P or STOP_COPY, is passed through only on the
+ * way from one of them to another). STOP_COPY -> PRE_COPY(_P2P) is not
+ * allowed; from ERROR only vfiox_device_reset() leads out. When an arc
+ * fails, the log names it and the state the kernel reports afterwards (the
+ * device may be in ERROR; then reset it).
+ *
+ * Return: 0; -EINVAL for a target the device does not have, ERROR, or an
+ * arc the uAPI forbids (logged with the state names, before any change);
+ * -ENOTSUP if the device cannot migrate; the kernel's errno of the failed
+ * arc otherwise.
+ */
+VFIOX_API int vfiox_mig_set_state(struct vfiox_device *d,
+				  enum vfiox_mig_state target, int *data_fd);
+
+/**
+ * vfiox_mig_data_size() - VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: the kernel's
+ * estimate of the bytes STOP_COPY would produce now.
+ * @d: device
+ * @bytes: receives it
+ * Return: 0; -ENOTSUP if the kernel or device cannot tell; the kernel's
+ * errno otherwise.
+ */
+VFIOX_API int vfiox_mig_data_size(struct vfiox_device *d, uint64_t *bytes);
+
+/**
+ * vfiox_mig_read() - read up to @len bytes of @d's saved state from a
+ * saving data fd (STOP_COPY or PRE_COPY).
+ * @d: device (for the log)
+ * @data_fd: from vfiox_mig_set_state()
+ * @buf: receives the bytes
+ * @len: room in @buf
+ * Return: bytes read, 0 at the end of the stream; -ENOMSG in PRE_COPY when
+ * no more data is ready for now; the kernel's errno otherwise.
+ */
+VFIOX_API ssize_t vfiox_mig_read(struct vfiox_device *d, int data_fd,
+				 void *buf, size_t len);
+
+/**
+ * vfiox_mig_write() - write all @len bytes of a saved stream into the
+ * RESUMING data fd of @d.
+ * @d: device (for the log)
+ * @data_fd: from vfiox_mig_set_state(d, VFIOX_MIG_RESUMING, ...)
+ * @buf: the bytes, in the order they were read
+ * @len: how many
+ * Return: 0; the kernel's errno when the device refuses them (a stream from
+ * an incompatible device, garbage: logged), -EIO if it takes no more.
+ */
+VFIOX_API int vfiox_mig_write(struct vfiox_device *d, int data_fd,
+			      const void *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Device migration against the fake kernel, whose devices accept only one
+ * arc per SET: every path libvfiox walks is visible, step by step.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fake_kernel.h"
+
+#define ALL (VFIOX_MIG_FLAG_STOP_COPY | VFIOX_MIG_FLAG_P2P | VFIOX_MIG_FLAG_PRE_COPY)
+#define STREAM FK_MIG_MAGIC "uart bytes: hello"
+
+enum { E = VFIOX_MIG_ERROR, S = VFIOX_MIG_STOP, R = VFIOX_MIG_RUNNING,
+       SC = VFIOX_MIG_STOP_COPY, RS = VFIOX_MIG_RESUMING, RP = VFIOX_MIG_RUNNING_P2P,
+       PC = VFIOX_MIG_PRE_COPY, PP = VFIOX_MIG_PRE_COPY_P2P };
+
+FK_GROUP7_FIXTURE
+
+static struct fk_mig *mig;	/* the fake device's migration state */
+
+/* Device 0 of group 7 can migrate with @flags, is in @state, is open. */
+static struct vfiox_device *migratable(uint64_t flags, uint32_t state)
+{
+	struct vfiox_device *d;
+
+	mig = &fk.groups[0].devs[0].mig;
+	mig->flags = flags;
+	mig->state = state;
+	memcpy(mig->data, STREAM, sizeof(STREAM) - 1);
+	mig->len = sizeof(STREAM) - 1;
+	assert_int_equal(vfiox_device_open(g, "0000:00:03.0", NULL, &d), 0);
+	return d;
+}
+
+static void flags_and_state_are_the_kernels(void **state)
+{
+	struct vfiox_device *d = migratable(ALL, R);
+	enum vfiox_mig_state st = VFIOX_MIG_ERROR;
+	uint64_t flags = 0, size = 0;
+
+	(void)state;
+	assert_int_equal(vfiox_mig_flags(d, &flags), 0);
+	assert_int_equal(flags, ALL);
+	assert_int_equal(vfiox_mig_get_state(d, &st), 0);
+	assert_int_equal(st, VFIOX_MIG_RUNNING);
+	assert_int_equal(vfiox_mig_data_size(d, &size), 0);
+	assert_int_equal(size, sizeof(STREAM) - 1);
+	assert_string_equal(vfiox_mig_state_name(VFIOX_MIG_PRE_COPY_P2P), "PRE_COPY_P2P");
+	assert_string_equal(vfiox_mig_state_name((enum vfiox_mig_state)8), "?");
+	mig->no_data_size = true;
+	assert_int_equal(vfiox_mig_data_size(d, &size), -ENOTSUP);
+	assert_int_equal(vfiox_mig_flags(NULL, &flags), -EINVAL);
+}
+
+static void device_that_cannot_migrate_is_enotsup(void **state)
+{
+	struct vfiox_device *d = migratable(0, 0);
+	enum vfiox_mig_state st;
+	uint64_t flags;
+	int fd = 5;
+
+	(void)state;
+	assert_int_equal(vfiox_mig_flags(d, &flags), -ENOTSUP);
+	assert_true(fk_log_has("cannot migrate"));
+	assert_int_equal(vfiox_mig_get_state(d, &st), -ENOTSUP);
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_STOP, &fd), -ENOTSUP);
+	assert_int_equal(fd, -1);
+}
+
+struct walk { uint32_t from, to; uint32_t steps[5]; };
+
+/*
+ * The kernel's own combination transitions with every optional state (its
+ * vfio_mig_get_next_state() comment), each as the states set in order, and
+ * the single arcs.
+ */
+static const struct walk kernel_walks[] = {
+	{ PC, SC, { PP, SC } }, { PC, RP, { R, RP } }, { PC, S, { R, RP, S } },
+	{ PC, RS, { R, RP, S, RS } }, { PP, R, { RP, R } }, { PP, S, { RP, S } },
+	{ PP, RS, { RP, S, RS } }, { RS, RP, { S, RP } }, { RS, PP, { S, RP, PP } },
+	{ RS, R, { S, RP, R } }, { RS, PC, { S, RP, R, PC } }, { RS, SC, { S, SC } },
+	{ R, PP, { RP, PP } }, { R, S, { RP, S } }, { R, RS, { RP, S, RS } },
+	{ R, SC, { RP, S, SC } }, { RP, PC, { R, PC } }, { RP, RS, { S, RS } },
+	{ RP, SC, { S, SC } }, { S, PP, { RP, PP } }, { S, R, { RP, R } },
+	{ S, PC, { RP, R, PC } }, { SC, RS, { S, RS } }, { SC, RP, { S, RP } },
+	{ SC, R, { S, RP, R } }, { R, PC, { PC } }, { PP, SC, { SC } },
+	{ S, SC, { SC } }, { S, RS, { RS } }, { RS, S, { S } },
+};
+
+/* Without the optional states, and with only one of them. */
+static const struct { uint64_t flags; struct walk w; } reduced_walks[] = {
+	{ VFIOX_MIG_FLAG_STOP_COPY, { R, SC, { S, SC } } },
+	{ VFIOX_MIG_FLAG_STOP_COPY, { RS, R, { S, R } } },
+	{ VFIOX_MIG_FLAG_STOP_COPY, { SC, RS, { S, RS } } },
+	{ VFIOX_MIG_FLAG_STOP_COPY | VFIOX_MIG_FLAG_PRE_COPY, { PC, SC, { SC } } },
+	{ VFIOX_MIG_FLAG_STOP_COPY | VFIOX_MIG_FLAG_PRE_COPY, { PC, S, { R, S } } },
+	{ VFIOX_MIG_FLAG_STOP_COPY | VFIOX_MIG_FLAG_PRE_COPY, { S, PC, { R, PC } } },
+	{ VFIOX_MIG_FLAG_STOP_COPY | VFIOX_MIG_FLAG_P2P, { SC, R, { S, RP, R } } },
+};
+
+static void check_walk(struct vfiox_device *d, uint64_t flags, const struct walk *w)
+{
+	int fd = -2, n = 0, ret;
+	uint32_t prev;
+	bool opens;
+
+	mig->flags = flags;
+	mig->state = w->from;
+	mig->nr_steps = 0;
+	mig->loaded_len = 4;
+	memcpy(mig->loaded, FK_MIG_MAGIC, 4);	/* a RESUMING stream to load */
+	ret = vfiox_mig_set_state(d, (enum vfiox_mig_state)w->to, &fd);
+	while (n < 5 && w->steps[n])
+		n++;
+	if (ret || mig->nr_steps != n || memcmp(mig->steps, w->steps, n * 4))
+		fail_msg("%s -> %s: returned %d after %d steps (wanted %d)",
+			 vfiox_mig_state_name(w->from), vfiox_mig_state_name(w->to),
+			 ret, mig->nr_steps, n);
+	/* A data fd exactly when the last arc opens a session (uAPI list). */
+	prev = n > 1 ? w->steps[n - 2] : w->from;
+	opens = (prev == S && (w->to == SC || w->to == RS)) ||
+		(prev == R && w->to == PC) || (prev == RP && w->to == PP);
+	if ((fd >= 0) != opens)
+		fail_msg("%s -> %s: data fd %d", vfiox_mig_state_name(w->from),
+			 vfiox_mig_state_name(w->to), fd);
+	if (fd >= 0)
+		fake_sys.close(fd);
+}
+
+static void every_transition_walks_the_kernels_arcs(void **state)
+{
+	struct vfiox_device *d = migratable(ALL, R);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(kernel_walks) / sizeof(kernel_walks[0]); i++)
+		check_walk(d, ALL, &kernel_walks[i]);
+	for (i = 0; i < sizeof(reduced_walks) / sizeof(reduced_walks[0]); i++)
+		check_walk(d, reduced_walks[i].flags, &reduced_walks[i].w);
+}
+
+static void forbidden_and_absent_targets_change_nothing(void **state)
+{
+	struct vfiox_device *d = migratable(VFIOX_MIG_FLAG_STOP_COPY, R);
+	int fd;
+
+	(void)state;
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_RUNNING_P2P, &fd), -EINVAL);
+	assert_true(fk_log_has("no migration state RUNNING_P2P (5) on this device"));
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_PRE_COPY, &fd), -EINVAL);
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_ERROR, &fd), -EINVAL);
+	assert_int_equal(vfiox_mig_set_state(d, (enum vfiox_mig_state)42, &fd), -EINVAL);
+	mig->flags = ALL;
+	mig->state = SC;
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_PRE_COPY, &fd), -EINVAL);
+	assert_true(fk_log_has("STOP_COPY -> PRE_COPY is not allowed"));
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_PRE_COPY_P2P, &fd), -EINVAL);
+	assert_int_equal(mig->nr_steps, 0);
+	assert_int_equal(mig->state, SC);
+	assert_int_equal(fd, -1);
+	/* Already there: nothing to set. */
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_STOP_COPY, &fd), 0);
+	assert_int_equal(mig->nr_steps, 0);
+}
+
+static void failed_arc_is_named_with_the_state_left_in(void **state)
+{
+	struct vfiox_device *d = migratable(ALL, R);
+	enum vfiox_mig_state st;
+	int fd;
+
+	(void)state;
+	mig->fail_into = S;
+	mig->fail_errno = EIO;
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_STOP_COPY, &fd), -EIO);
+	assert_true(fk_log_has("migration arc RUNNING_P2P -> STOP (towards STOP_COPY) failed"));
+	assert_true(fk_log_has("the device is in RUNNING_P2P"));
+	assert_int_equal(fd, -1);
+	/* Into ERROR: named, and only a reset leads out. */
+	mig->fail_to_error = true;
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_STOP, &fd), -EIO);
+	assert_true(fk_log_has("the device is in ERROR: reset it"));
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_RUNNING, &fd), -EINVAL);
+	assert_true(fk_log_has("is in ERROR: reset it (vfiox_device_reset) before moving it to RUNNING"));
+	mig->fail_into = 0;
+	assert_int_equal(vfiox_device_reset(d), 0);
+	assert_int_equal(vfiox_mig_get_state(d, &st), 0);
+	assert_int_equal(st, VFIOX_MIG_RUNNING);
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_STOP_COPY, &fd), 0);
+	assert_true(fd >= 0);
+	fake_sys.close(fd);
+}
+
+static void saved_stream_resumes_a_second_device(void **state)
+{
+	struct vfiox_device *src = migratable(ALL, R), *dst;
+	struct fk_device *fdst = &fk.groups[0].devs[1];
+	uint8_t buf[FK_MIG_MAX];
+	int sfd, dfd, before;
+	ssize_t n, got = 0;
+
+	(void)state;
+	*fdst = fk.groups[0].devs[0];
+	snprintf(fdst->name, sizeof(fdst->name), "0000:00:03.1");
+	fdst->mig.len = 0;
+	fk.groups[0].nr_devs = 2;
+	assert_int_equal(vfiox_device_open(g, "0000:00:03.1", NULL, &dst), 0);
+	assert_int_equal(vfiox_mig_set_state(src, VFIOX_MIG_STOP_COPY, &sfd), 0);
+	while ((n = vfiox_mig_read(src, sfd, buf + got, 5)) > 0)
+		got += n;	/* in small reads, to the end of the stream */
+	assert_int_equal(n, 0);
+	assert_int_equal(got, sizeof(STREAM) - 1);
+	assert_int_equal(vfiox_mig_set_state(dst, VFIOX_MIG_RESUMING, &dfd), 0);
+	assert_int_equal(vfiox_mig_write(dst, dfd, buf, (size_t)got), 0);
+	assert_int_equal(vfiox_mig_set_state(dst, VFIOX_MIG_RUNNING, NULL), 0);
+	assert_int_equal(fdst->mig.state, R);
+	assert_memory_equal(fdst->mig.data, STREAM, sizeof(STREAM) - 1);
+	fake_sys.close(sfd);
+	fake_sys.close(dfd);
+	/* Without a data_fd pointer the opened fd is closed at once. */
+	before = fk_open_fds();
+	assert_int_equal(vfiox_mig_set_state(dst, VFIOX_MIG_STOP_COPY, NULL), 0);
+	assert_int_equal(fk_open_fds(), before);
+}
+
+static void garbage_into_resuming_is_refused_and_reset_recovers(void **state)
+{
+	struct vfiox_device *d = migratable(ALL, S);
+	uint8_t big[FK_MIG_MAX + 1] = { 0 };
+	int fd;
+
+	(void)state;
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_RESUMING, &fd), 0);
+	assert_int_equal(vfiox_mig_write(d, fd, "junk", 4), 0);
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_RUNNING, NULL), -EINVAL);
+	assert_true(fk_log_has("migration arc RESUMING -> STOP (towards RUNNING) failed"));
+	assert_true(fk_log_has("the device is in RESUMING"));
+	/* More than the device takes: its errno, with the byte it stopped at. */
+	assert_int_equal(vfiox_mig_write(d, fd, big, sizeof(big)), -ENOSPC);
+	assert_true(fk_log_has("refused migration data at byte 0 of 65"));
+	fake_sys.close(fd);
+	assert_int_equal(vfiox_device_reset(d), 0);
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_STOP_COPY, &fd), 0);
+	fake_sys.close(fd);
+}
+
+static void data_fd_errors_are_the_kernels(void **state)
+{
+	struct vfiox_device *d = migratable(ALL, R);
+	uint8_t buf[8];
+	int fd;
+
+	(void)state;
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_STOP_COPY, &fd), 0);
+	fk_fail_nth("read", 1, EIO);
+	assert_int_equal(vfiox_mig_read(d, fd, buf, sizeof(buf)), -EIO);
+	assert_true(fk_log_has("reading migration data"));
+	fk_fail_nth("read", 0, 0);
+	assert_int_equal(vfiox_mig_read(d, fd, buf, sizeof(buf)), 8);
+	assert_int_equal(vfiox_mig_read(d, -1, buf, sizeof(buf)), -EINVAL);
+	fake_sys.close(fd);
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_RESUMING, &fd), 0);
+	fk_fail_nth("write", 1, EFAULT);
+	assert_int_equal(vfiox_mig_write(d, fd, STREAM, 8), -EFAULT);
+	fk_fail_nth("write", 0, 0);
+	assert_int_equal(vfiox_mig_write(d, -1, STREAM, 8), -EINVAL);
+	fake_sys.close(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(flags_and_state_are_the_kernels, setup, teardown),
+		cmocka_unit_test_setup_teardown(device_that_cannot_migrate_is_enotsup, setup, teardown),
+		cmocka_unit_test_setup_teardown(every_transition_walks_the_kernels_arcs, setup, teardown),
+		cmocka_unit_test_setup_teardown(forbidden_and_absent_targets_change_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(failed_arc_is_named_with_the_state_left_in, setup, teardown),
+		cmocka_unit_test_setup_teardown(saved_stream_resumes_a_second_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(garbage_into_resuming_is_refused_and_reset_recovers, setup, teardown),
+		cmocka_unit_test_setup_teardown(data_fd_errors_are_the_kernels, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
