@@ -248,13 +248,18 @@ static int set_one(struct vfiox_device *d, enum vfiox_mig_state next, int *fd)
 static int check_target(struct vfiox_device *d, enum vfiox_mig_state cur,
 			enum vfiox_mig_state to, uint64_t flags)
 {
+	if (to == VFIOX_MIG_ERROR) {
+		pr_err("%s: ERROR cannot be asked for: the kernel enters it when an "
+		       "arc fails", d->name);
+		return -EINVAL;
+	}
 	if (!has_state(to, flags)) {
 		pr_err("%s: no migration state %s (%u) on this device (flags 0x%llx)",
 		       d->name, NAME(to), (unsigned int)to, (unsigned long long)flags);
 		return -EINVAL;
 	}
 	if (cur == VFIOX_MIG_ERROR) {
-		pr_err("%s: the device is in ERROR: reset it (vfiox_device_reset) "
+		pr_err("%s: the device is in ERROR: reset it (vfiox_mig_reset) "
 		       "before moving it to %s", d->name, NAME(to));
 		return -EINVAL;
 	}
@@ -282,7 +287,7 @@ static void explain_failure(struct vfiox_device *d, enum vfiox_mig_state from,
 		pr_err("%s: migration arc %s -> %s (towards %s) failed: %s; the "
 		       "device is in %s%s", d->name, NAME(from), NAME(to),
 		       NAME(target), ERRSTR(err), NAME(now),
-		       now == VFIOX_MIG_ERROR ? ": reset it" : "");
+		       now == VFIOX_MIG_ERROR ? ": reset it (vfiox_mig_reset)" : "");
 }
 
 static int walk(struct vfiox_device *d, enum vfiox_mig_state cur,
@@ -350,6 +355,39 @@ VFIOX_API int vfiox_mig_set_state(struct vfiox_device *d,
 	else if (fd >= 0)
 		d->group->container->env.sys->close(fd);
 	return 0;
+}
+
+/*
+ * The uAPI's way out of ERROR, and out of RESUMING without loading: every
+ * migration driver implements VFIO_DEVICE_RESET for it, whether or not the
+ * device advertises a function reset (mtty does not), so this does not
+ * check VFIO_DEVICE_FLAGS_RESET as vfiox_device_reset() does.
+ */
+VFIOX_API int vfiox_mig_reset(struct vfiox_device *d)
+{
+	enum vfiox_mig_state now = VFIOX_MIG_ERROR;
+	uint64_t flags;
+	int ret;
+
+	if (!d)
+		return -EINVAL;
+	if (vfiox_device_gone(d))
+		return vfiox_device_check_live(d);
+	ret = get_flags(d, &flags);
+	if (ret)
+		return ret;
+	ret = d->group->container->env.sys->ioctl(d->fd, VFIO_DEVICE_RESET, NULL);
+	if (ret < 0) {
+		pr_err("%s: VFIO_DEVICE_RESET: %s", d->name, ERRSTR(ret));
+		return ret;
+	}
+	ret = get_state(d, &now);
+	if (!ret && now != VFIOX_MIG_RUNNING) {
+		pr_err("%s: after VFIO_DEVICE_RESET the device is in %s, not RUNNING",
+		       d->name, NAME(now));
+		return -EIO;
+	}
+	return ret;
 }
 
 VFIOX_API int vfiox_mig_data_size(struct vfiox_device *d, uint64_t *bytes)

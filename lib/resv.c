@@ -262,6 +262,10 @@ int vfiox_resv_collect(struct vfiox_container *c, int nr,
 			if (nr < 0 || g->nr == nr)
 				ret = append_sysfs(g, &all, &n);
 	}
+	/* No group to ask (an adopted container whose IOMMU its sender set):
+	 * still an array, callers sort and index it. */
+	if (!ret && !all && !(all = malloc(sizeof(*all))))
+		ret = -ENOMEM;
 	if (ret) {
 		free(all);
 		return ret;

@@ -83,17 +83,32 @@ VFIOX_API int vfiox_mig_get_state(struct vfiox_device *d,
  * arc on the shortest path the kernel's uAPI allows (a state of the saving
  * group, PRE_COPY, PRE_COPY_P2P or STOP_COPY, is passed through only on the
  * way from one of them to another). STOP_COPY -> PRE_COPY(_P2P) is not
- * allowed; from ERROR only vfiox_device_reset() leads out. When an arc
+ * allowed; from ERROR only vfiox_mig_reset() leads out. When an arc
  * fails, the log names it and the state the kernel reports afterwards (the
- * device may be in ERROR; then reset it).
+ * device may be in ERROR; then vfiox_mig_reset() it).
  *
  * Return: 0; -EINVAL for a target the device does not have, ERROR, or an
  * arc the uAPI forbids (logged with the state names, before any change);
+ * from ERROR, -EINVAL until vfiox_mig_reset();
  * -ENOTSUP if the device cannot migrate; the kernel's errno of the failed
  * arc otherwise.
  */
 VFIOX_API int vfiox_mig_set_state(struct vfiox_device *d,
 				  enum vfiox_mig_state target, int *data_fd);
+
+/**
+ * vfiox_mig_reset() - VFIO_DEVICE_RESET of a device that can migrate: the
+ * uAPI's way out of ERROR, and out of RESUMING without loading a stream.
+ * @d: device
+ *
+ * Every migration driver implements the reset for this, also when the
+ * device does not advertise VFIO_DEVICE_FLAGS_RESET (the mtty sample does
+ * not; vfiox_device_reset() refuses such a device).
+ * Return: 0 once the device is RUNNING; -ENOTSUP if it cannot migrate;
+ * -EIO if the reset left it in another state (logged); the kernel's errno
+ * otherwise.
+ */
+VFIOX_API int vfiox_mig_reset(struct vfiox_device *d);
 
 /**
  * vfiox_mig_data_size() - VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: the kernel's

@@ -172,6 +172,8 @@ static int run_mig_data_size(struct world *w)
 	return vfiox_mig_data_size(w->d, &size);
 }
 
+static int run_mig_reset(struct world *w) { return vfiox_mig_reset(w->d); }
+
 static int run_container_adopt(struct world *w) { return fk_container_adopt(w->adopt_fd, &w->c); }
 static int run_group_adopt(struct world *w) { return vfiox_group_adopt(w->c, w->adopt_fd, 7, &w->g); }
 
@@ -304,6 +306,7 @@ static const struct op ops[] = {
 	{ "group_open_mdev", setup_mdev, run_mdev_open, undo_group_open, NULL },
 	{ "mig_set_state", setup_migratable, run_mig_set_state, undo_mig_set_state, NULL },
 	{ "mig_data_size", setup_migratable, run_mig_data_size, undo_nothing, NULL },
+	{ "mig_reset", setup_migratable, run_mig_reset, undo_nothing, NULL },
 };
 
 /* Everything a failed operation must leave as it was. */

@@ -155,6 +155,7 @@ static void forbidden_and_absent_targets_change_nothing(void **state)
 	assert_true(fk_log_has("no migration state RUNNING_P2P (5) on this device"));
 	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_PRE_COPY, &fd), -EINVAL);
 	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_ERROR, &fd), -EINVAL);
+	assert_true(fk_log_has("ERROR cannot be asked for"));
 	assert_int_equal(vfiox_mig_set_state(d, (enum vfiox_mig_state)42, &fd), -EINVAL);
 	mig->flags = ALL;
 	mig->state = SC;
@@ -185,11 +186,11 @@ static void failed_arc_is_named_with_the_state_left_in(void **state)
 	/* Into ERROR: named, and only a reset leads out. */
 	mig->fail_to_error = true;
 	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_STOP, &fd), -EIO);
-	assert_true(fk_log_has("the device is in ERROR: reset it"));
+	assert_true(fk_log_has("the device is in ERROR: reset it (vfiox_mig_reset)"));
 	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_RUNNING, &fd), -EINVAL);
-	assert_true(fk_log_has("is in ERROR: reset it (vfiox_device_reset) before moving it to RUNNING"));
+	assert_true(fk_log_has("is in ERROR: reset it (vfiox_mig_reset) before moving it to RUNNING"));
 	mig->fail_into = 0;
-	assert_int_equal(vfiox_device_reset(d), 0);
+	assert_int_equal(vfiox_mig_reset(d), 0);
 	assert_int_equal(vfiox_mig_get_state(d, &st), 0);
 	assert_int_equal(st, VFIOX_MIG_RUNNING);
 	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_STOP_COPY, &fd), 0);
@@ -231,11 +232,14 @@ static void saved_stream_resumes_a_second_device(void **state)
 
 static void garbage_into_resuming_is_refused_and_reset_recovers(void **state)
 {
-	struct vfiox_device *d = migratable(ALL, S);
 	uint8_t big[FK_MIG_MAX + 1] = { 0 };
+	struct vfiox_device *d;
 	int fd;
 
 	(void)state;
+	/* Like mtty, the device advertises no function reset. */
+	fk.groups[0].devs[0].flags &= ~VFIO_DEVICE_FLAGS_RESET;
+	d = migratable(ALL, S);
 	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_RESUMING, &fd), 0);
 	assert_int_equal(vfiox_mig_write(d, fd, "junk", 4), 0);
 	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_RUNNING, NULL), -EINVAL);
@@ -245,9 +249,26 @@ static void garbage_into_resuming_is_refused_and_reset_recovers(void **state)
 	assert_int_equal(vfiox_mig_write(d, fd, big, sizeof(big)), -ENOSPC);
 	assert_true(fk_log_has("refused migration data at byte 0 of 65"));
 	fake_sys.close(fd);
-	assert_int_equal(vfiox_device_reset(d), 0);
+	/* The migration reset goes to the kernel all the same. */
+	assert_int_equal(vfiox_device_reset(d), -ENOTSUP);
+	assert_int_equal(vfiox_mig_reset(d), 0);
+	assert_int_equal(mig->state, R);
 	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_STOP_COPY, &fd), 0);
 	fake_sys.close(fd);
+}
+
+static void reset_that_leaves_the_device_stopped_is_eio(void **state)
+{
+	struct vfiox_device *d = migratable(ALL, E);
+
+	(void)state;
+	mig->flags = 0;		/* not a migration device: refused first */
+	assert_int_equal(vfiox_mig_reset(d), -ENOTSUP);
+	mig->flags = ALL;
+	fk_fail_nth("ioctl", 2, EIO);	/* the reset */
+	assert_int_equal(vfiox_mig_reset(d), -EIO);
+	assert_true(fk_log_has("VFIO_DEVICE_RESET: "));
+	assert_int_equal(vfiox_mig_reset(d), 0);
 }
 
 static void data_fd_errors_are_the_kernels(void **state)
@@ -284,6 +305,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(saved_stream_resumes_a_second_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(garbage_into_resuming_is_refused_and_reset_recovers, setup, teardown),
 		cmocka_unit_test_setup_teardown(data_fd_errors_are_the_kernels, setup, teardown),
+		cmocka_unit_test_setup_teardown(reset_that_leaves_the_device_stopped_is_eio, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
