@@ -202,9 +202,10 @@ VFIOX_API int vfiox_group_adopt(struct vfiox_container *c, int fd, int group_nr,
 	return 0;
 }
 
-/* The group number a sysfs iommu_group link at @path names. */
+/* The group number a sysfs iommu_group link at @path names; @hint says
+ * what a missing link most likely means. */
 static int group_nr_of_link(const struct vfiox_env *env, const char *path,
-			    const char *dev)
+			    const char *dev, const char *hint)
 {
 	char name[32], *end;
 	long nr;
@@ -212,8 +213,8 @@ static int group_nr_of_link(const struct vfiox_env *env, const char *path,
 
 	ret = vfiox_sys_link_name(env->sys, path, name, sizeof(name));
 	if (ret) {
-		pr_err("%s: no IOMMU group (%s): is the IOMMU enabled?", dev,
-		       ERRSTR(ret));
+		pr_err("%s: no IOMMU group (%s: %s): %s", dev, path, ERRSTR(ret),
+		       hint);
 		return ret == -ENOENT ? -ENODEV : ret;
 	}
 	nr = strtol(name, &end, 10);
@@ -238,7 +239,7 @@ static int pci_group_nr(const struct vfiox_env *env, const char *bdf)
 		return ret;
 	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group",
 		 env->sysfs_root, name);
-	return group_nr_of_link(env, path, bdf);
+	return group_nr_of_link(env, path, bdf, "is the IOMMU enabled?");
 }
 
 VFIOX_API int vfiox_group_open_pci(struct vfiox_container *c, const char *bdf,
@@ -266,10 +267,8 @@ VFIOX_API int vfiox_group_open_mdev(struct vfiox_container *c, const char *uuid,
 	}
 	snprintf(path, sizeof(path), "%s/bus/mdev/devices/%s/iommu_group",
 		 c->env.sysfs_root, uuid);
-	nr = group_nr_of_link(&c->env, path, uuid);
-	if (nr == -ENODEV)
-		pr_err("mdev %s: no %s: is it created, and bound to its vfio driver?",
-		       uuid, path);
+	nr = group_nr_of_link(&c->env, path, uuid,
+			      "is the mdev created, and bound to its vfio driver?");
 	return nr < 0 ? nr : vfiox_group_open(c, nr, out);
 }
 

@@ -65,7 +65,7 @@ static void unknown_or_malformed_uuid_is_refused(void **state)
 	(void)state;
 	assert_int_equal(vfiox_group_open_mdev(c, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1002", &g),
 			 -ENODEV);
-	assert_true(fk_log_has("is it created, and bound to its vfio driver?"));
+	assert_true(fk_log_has("is the mdev created, and bound to its vfio driver?"));
 	assert_int_equal(vfiox_group_open_mdev(c, "not-a-uuid", &g), -EINVAL);
 	assert_true(fk_log_has("mdev 'not-a-uuid': not a UUID"));
 	assert_int_equal(vfiox_group_open_mdev(c, NULL, &g), -EINVAL);

@@ -12,7 +12,6 @@
  * proves it (no mtty module, no mtty parent); the debug kernel has it
  * (CONFIG_SAMPLE_VFIO_MDEV_MTTY=m, docs/test-kernel.md) and must run it.
  */
-#include <sys/stat.h>
 #include <sys/utsname.h>
 
 #include "vmtest.h"
@@ -30,27 +29,6 @@ struct vmm {
 	struct vfiox_group *g;
 	struct vfiox_device *d;
 };
-
-static int exists(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0;
-}
-
-/* mtty's parent, loading mdev and mtty from the initramfs if need be. */
-static int mtty_present(void)
-{
-	if (exists("/sys/class/mdev_bus/mtty"))
-		return 1;
-	if (!exists("/lib/modules/mtty.ko"))
-		return 0;
-	if (!exists("/sys/module/mdev") && system("insmod /lib/modules/mdev.ko"))
-		printf("  insmod mdev.ko failed\n");
-	if (system("insmod /lib/modules/mtty.ko"))
-		printf("  insmod mtty.ko failed\n");
-	return exists("/sys/class/mdev_bus/mtty");
-}
 
 static int vmm_open(struct vmm *v, const char *uuid)
 {
@@ -204,22 +182,14 @@ static void garbage_is_refused(struct vmm *dst)
 int main(void)
 {
 	struct vmm src = { 0 }, dst = { 0 };
-	const char *debug = getenv("VFIOX_DEBUG");
 	struct utsname u;
 	uint64_t flags = 0;
 	char got[64];
 
 	vt_init();
 	uname(&u);
-	if (!mtty_present()) {
-		CHECK(!debug || strcmp(debug, "1"),
-		      "the debug kernel must carry mtty (CONFIG_SAMPLE_VFIO_MDEV_MTTY=m)");
-		if (!vt_failures)
-			printf("  NOT APPLICABLE: kernel %s has no mtty module and no mtty "
-			       "parent (Debian builds no samples); the debug suite "
-			       "(tests/vm/run --debug) runs this test\n", u.release);
+	if (!vt_mtty_present())
 		return vt_done("mtty_migration");
-	}
 	vt_write_file(MTTY_TYPE "/create", SRC_UUID);
 	vt_write_file(MTTY_TYPE "/create", DST_UUID);
 	CHECK_RET(vmm_open(&src, SRC_UUID), 0);

@@ -263,4 +263,40 @@ static inline off_t vt_bar_offset(struct vfiox_device *d, uint32_t index)
 	return ri.offset + (ri.nr_sparse ? ri.sparse[0].offset : 0);
 }
 
+/*
+ * The kernel's mtty sample (an mdev parent, migration since 6.7): present,
+ * loading mdev.ko and mtty.ko from the initramfs if need be (tests/vm/run
+ * ships them when the kernel has them). 1 if there, else 0 after saying
+ * why the test does not apply; on the debug kernel, which must carry it,
+ * that is a failure.
+ */
+static inline int vt_mtty_present(void)
+{
+	const char *debug = getenv("VFIOX_DEBUG");
+	char release[128] = "?";
+	FILE *f;
+
+	if (access("/sys/class/mdev_bus/mtty", F_OK) && !access("/lib/modules/mtty.ko", F_OK)) {
+		if (access("/sys/module/mdev", F_OK) && system("insmod /lib/modules/mdev.ko"))
+			printf("  insmod mdev.ko failed\n");
+		if (system("insmod /lib/modules/mtty.ko"))
+			printf("  insmod mtty.ko failed\n");
+	}
+	if (!access("/sys/class/mdev_bus/mtty", F_OK))
+		return 1;
+	CHECK(!debug || strcmp(debug, "1"),
+	      "the debug kernel must carry mtty (CONFIG_SAMPLE_VFIO_MDEV_MTTY=m)");
+	f = fopen("/proc/sys/kernel/osrelease", "r");
+	if (f && !fgets(release, sizeof(release), f))
+		release[0] = '\0';
+	if (f)
+		fclose(f);
+	release[strcspn(release, "\n")] = '\0';
+	if (!vt_failures)
+		printf("  NOT APPLICABLE: kernel %s has no mtty module and no mtty "
+		       "parent (Debian builds no samples); the debug suite "
+		       "(tests/vm/run --debug) runs this test\n", release);
+	return 0;
+}
+
 #endif
