@@ -270,6 +270,27 @@ static inline off_t vt_bar_offset(struct vfiox_device *d, uint32_t index)
  * why the test does not apply; on the debug kernel, which must carry it,
  * that is a failure.
  */
+/*
+ * Where no mdev can exist, what a caller gets: a UUID with no mdev is
+ * -ENODEV with a hint, a name that is no UUID -EINVAL, both logged.
+ */
+static inline void vt_mdev_refused(void)
+{
+	struct vfiox_container *c;
+	struct vfiox_group *g = NULL;
+
+	CHECK_RET(vfiox_container_open(NULL, &c), 0);
+	if (vt_failures)
+		return;
+	vt_log_clear();
+	CHECK_RET(vfiox_group_open_mdev(c, "6b1f1e4c-5d2a-4c1e-9f00-000000000001", &g), -ENODEV);
+	CHECK(vt_log_has("is the mdev created"), "no hint for a missing mdev");
+	CHECK_RET(vfiox_group_open_mdev(c, "not-a-uuid", &g), -EINVAL);
+	CHECK(vt_log_has("not a UUID"), "no log line for a bad UUID");
+	CHECK(g == NULL, "a refused open returned a group");
+	vfiox_container_close(c);
+}
+
 static inline int vt_mtty_present(void)
 {
 	const char *debug = getenv("VFIOX_DEBUG");
@@ -296,6 +317,7 @@ static inline int vt_mtty_present(void)
 		printf("  NOT APPLICABLE: kernel %s has no mtty module and no mtty "
 		       "parent (Debian builds no samples); the debug suite "
 		       "(tests/vm/run --debug) runs this test\n", release);
+	vt_mdev_refused();
 	return 0;
 }
 
