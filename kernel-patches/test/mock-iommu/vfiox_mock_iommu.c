@@ -26,14 +26,16 @@
  *
  * Like a real driver, it fences page requests against every detach and
  * drains the fault queue after it (VT-d drains its page request queue).
- * Not modelled: an mmu_notifier on the SVA domain's mm, IOPF enabled only
- * while a fault-capable domain is attached, and the PCI reset paths that
- * need ATS (the devices have none).
+ * An SVA domain registers an mmu_notifier on its mm, as real drivers do
+ * (logging the mm's release, counting invalidations). Not modelled: IOPF
+ * enabled only while a fault-capable domain is attached, and the PCI reset
+ * paths that need ATS (the devices have none).
  *
  * Never load it on a machine with a real IOMMU or real devices.
  */
 #include <linux/debugfs.h>
 #include <linux/iommu.h>
+#include <linux/mmu_notifier.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/seq_file.h>
@@ -64,6 +66,10 @@ struct mock_domain {
 	unsigned int id;
 	struct list_head next;		/* in mock.paging, paging domains only */
 	struct xarray pages;		/* IOVA page -> frame and prot */
+	/* SVA domains: like a real driver, a notifier on the mm */
+	struct mmu_notifier mn;
+	struct mm_struct *mm;		/* mmgrab()ed until the free */
+	atomic_long_t invalidations;
 };
 
 /* A claimed device; found through mock.devs, never through dev->iommu. */
@@ -338,9 +344,31 @@ static void mock_sva_free(struct iommu_domain *domain)
 {
 	struct mock_domain *md = to_mock_domain(domain);
 
-	mock_event("free domain %u sva", md->id);
+	/* The core dropped its mm reference already: ours keeps it */
+	mmu_notifier_unregister(&md->mn, md->mm);
+	mmdrop(md->mm);
+	mock_event("free domain %u sva, %ld invalidations", md->id,
+		   atomic_long_read(&md->invalidations));
 	kfree(md);
 }
+
+/* The process is gone: a real IOMMU stops walking its page tables here. */
+static void mock_mm_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	mock_event("mm-release domain %u",
+		   container_of(mn, struct mock_domain, mn)->id);
+}
+
+static void mock_mm_invalidate(struct mmu_notifier *mn, struct mm_struct *mm,
+			       unsigned long start, unsigned long end)
+{
+	atomic_long_inc(&container_of(mn, struct mock_domain, mn)->invalidations);
+}
+
+static const struct mmu_notifier_ops mock_mn_ops = {
+	.release			= mock_mm_release,
+	.arch_invalidate_secondary_tlbs	= mock_mm_invalidate,
+};
 
 static const struct iommu_domain_ops mock_sva_ops = {
 	.set_dev_pasid	= mock_sva_set_dev_pasid,
@@ -360,6 +388,14 @@ static struct iommu_domain *mock_domain_alloc_sva(struct device *dev,
 	md = kzalloc_obj(*md);
 	if (!md)
 		return ERR_PTR(-ENOMEM);
+	md->mn.ops = &mock_mn_ops;
+	err = mmu_notifier_register(&md->mn, mm);
+	if (err) {
+		kfree(md);
+		return ERR_PTR(err);
+	}
+	mmgrab(mm);
+	md->mm = mm;
 	md->id = mock_new_id();
 	md->domain.ops = &mock_sva_ops;
 	mock_event("alloc %s domain %u sva", dev_name(dev), md->id);

@@ -23,8 +23,9 @@
  *      and a page request under the unbound PASID no longer reaches a
  *      handler (the mock refuses to report it);
  *   5. a forked child binds its own mm under another PASID, which the
- *      parent cannot unbind while the child lives (-ENOENT); after the
- *      child exits its bond stays until the parent's next bind drops it;
+ *      parent cannot unbind while the child lives (-ENOENT); when it exits
+ *      the IOMMU hears of its mm's release (the mock's notifier), and its
+ *      bond stays until the parent's next bind drops it;
  *   6. a device holds 32 live bonds: 31 children and this process bind,
  *      the 33rd process gets -ENOSPC; page requests racing unbinds and
  *      binds for 3 s are answered or refused, never reach a freed
@@ -63,21 +64,38 @@ static int mock_has(const char *name, const char *needle)
 	return found;
 }
 
-/* The paging domain the mock last attached @bdf to, or -1. */
-static int domain_of(const char *bdf)
+/* The number the last line of the mock's file @name matching @fmt gives. */
+static int last_number(const char *name, const char *fmt)
 {
-	char line[256], prefix[64];
-	FILE *f = fopen(MOCK "events", "r");
-	int domain = -1, n;
+	char line[256];
+	FILE *f = fopen(name, "r");
+	int found = -1, n;
 
 	if (!f)
 		return -1;
-	snprintf(prefix, sizeof(prefix), "attach %s domain %%d", bdf);
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, prefix, &n) == 1)
-			domain = n;
+		if (sscanf(line, fmt, &n) == 1)
+			found = n;
 	fclose(f);
-	return domain;
+	return found;
+}
+
+/* The paging domain the mock last attached @bdf to, or -1. */
+static int domain_of(const char *bdf)
+{
+	char fmt[64];
+
+	snprintf(fmt, sizeof(fmt), "attach %s domain %%d", bdf);
+	return last_number(MOCK "events", fmt);
+}
+
+/* The domain the mock shows @pasid of @bdf attached to, or -1. */
+static int pasid_domain(const char *bdf, uint32_t pasid)
+{
+	char fmt[64];
+
+	snprintf(fmt, sizeof(fmt), "%s %u domain %%d", bdf, pasid);
+	return last_number(MOCK "pasids", fmt);
 }
 
 static int pasid_attached(const char *bdf, uint32_t pasid)
@@ -202,7 +220,8 @@ static void other_process(struct vfiox_device *edu, const char *bdf,
 			  uint32_t mine)
 {
 	uint32_t theirs = 0, again;
-	int up[2], go[2], status = 0;
+	int up[2], go[2], status = 0, domain;
+	char released[64];
 	pid_t pid;
 
 	if (pipe(up) || pipe(go)) {
@@ -226,6 +245,7 @@ static void other_process(struct vfiox_device *edu, const char *bdf,
 	CHECK(theirs && !(theirs & BIND_FAILED) && theirs != mine,
 	      "the child's PASID %#x (ours %u)", theirs, mine);
 	CHECK(pasid_attached(bdf, theirs) == 1, "the child's PASID is not attached");
+	domain = pasid_domain(bdf, theirs);
 	/* While the child lives, its bond is its own. */
 	again = theirs;
 	CHECK_RET(raw_svm(edu, VFIOX_DEVICE_SVM_UNBIND,
@@ -235,6 +255,9 @@ static void other_process(struct vfiox_device *edu, const char *bdf,
 	if (pid > 0)
 		waitpid(pid, &status, 0);
 	CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "the child failed: %#x", status);
+	snprintf(released, sizeof(released), "mm-release domain %d", domain);
+	CHECK(domain > 0 && mock_has(MOCK "events", released) == 1,
+	      "the IOMMU was not told the child's mm went (domain %d)", domain);
 	/* Gone, it still holds the PASID until the next bind or unbind. */
 	CHECK(pasid_attached(bdf, theirs) == 1, "the dead child's PASID went before a bind");
 	CHECK_RET(vfiox_svm_bind(edu, &again), 0);
