@@ -240,18 +240,10 @@ kernel_unmap(struct vfiox_container *c, const struct dma_entry *e)
 	return 0;
 }
 
-static void report_va_overlap(struct vfiox_dma *dma, uint64_t va, uint64_t len)
-{
-	const struct dma_entry *old = vfiox_dma_table_find_va(&dma->table, va, len);
-
-	pr_err("map: vaddr [0x%llx, +0x%llx) overlaps the mapping of 0x%llx",
-	       (unsigned long long)va, (unsigned long long)len,
-	       old ? (unsigned long long)old->vaddr : 0ULL);
-}
-
 /*
  * The table entry goes in before the kernel is asked: inserting is also the
- * overlap check, one walk instead of two on the hot path. A translate racing
+ * IOVA overlap check (a vaddr overlap is an alias, which type1 allows), one
+ * walk instead of two on the hot path. A translate racing
  * with this map may see the IOVA a moment early; it is only valid for the
  * caller once the map returned, as before.
  * Like the rest of the map and unmap paths, it is inlined into the public
@@ -278,8 +270,9 @@ map_locked(struct vfiox_container *c, uint64_t va, uint64_t len, bool fixed,
 	e = (struct dma_entry){ .vaddr = va, .iova = *iova, .len = len,
 				.owner = owner };
 	ret = vfiox_dma_table_insert(&dma->table, &e, &live);
-	if (ret == -EEXIST)
-		report_va_overlap(dma, va, len);
+	if (ret == -EEXIST)	/* the IOVA space and the table disagree */
+		pr_err("map: IOVA [0x%llx, +0x%llx) is already in the mapping table",
+		       (unsigned long long)*iova, (unsigned long long)len);
 	if (!ret) {
 		ret = kernel_map(c, va, len, *iova, opts);
 		if (ret)
@@ -429,6 +422,24 @@ int vfiox_dma_revoke_locked(struct vfiox_container *c, uint64_t iova,
 	return 0;
 }
 
+/*
+ * The mapping of exactly [va, va + len): the oldest one when the buffer
+ * has aliases, which are all on the alias list but the oldest. Else the
+ * lowest overlapping one, for the caller's message, or NULL.
+ */
+VFIOX_INLINE const struct dma_entry *
+find_exact_va(struct dma_table *t, uint64_t va, uint64_t len)
+{
+	const struct dma_entry *e = vfiox_dma_table_find_va(t, va, len), *a;
+
+	if (!e || (e->vaddr == va && e->len == len) || !t->aliases)
+		return e;
+	for (a = t->aliases; a; a = a->alias_next)
+		if (a->vaddr == va && a->len == len)
+			return a;
+	return e;
+}
+
 VFIOX_INLINE int
 unmap_range_locked(struct vfiox_container *c, uint64_t start, uint64_t len,
 		   bool by_iova)
@@ -437,7 +448,7 @@ unmap_range_locked(struct vfiox_container *c, uint64_t start, uint64_t len,
 	const struct dma_entry *e;
 
 	e = by_iova ? vfiox_dma_table_find_iova(&dma->table, start, len) :
-		vfiox_dma_table_find_va(&dma->table, start, len);
+		find_exact_va(&dma->table, start, len);
 	if (!e) {
 		pr_err("unmap: nothing mapped at %s 0x%llx", by_iova ? "IOVA" : "vaddr",
 		       (unsigned long long)start);
@@ -507,6 +518,47 @@ VFIOX_API VFIOX_HOT int vfiox_dma_translate(const struct vfiox_container *c,
 	if (!c || !iova)
 		return -EINVAL;
 	return vfiox_dma_table_translate(&c->dma->table, (uintptr_t)vaddr, iova);
+}
+
+/* Append the IOVA of @va in @e, if @e maps it, to @iovas (counting on past
+ * @max). */
+static void add_iova(const struct dma_entry *e, uint64_t va, uint64_t *iovas,
+		     size_t max, size_t *n)
+{
+	if (va - e->vaddr >= e->len)
+		return;
+	if (*n < max)
+		iovas[*n] = e->iova + (va - e->vaddr);
+	(*n)++;
+}
+
+VFIOX_API int vfiox_dma_translate_all(struct vfiox_container *c,
+				      const void *vaddr, uint64_t *iovas,
+				      size_t max)
+{
+	uint64_t va = (uintptr_t)vaddr;
+	const struct dma_entry *first, *a;
+	size_t n = 0;
+
+	if (!c || (max && !iovas)) {
+		pr_err("translate_all: NULL container, or NULL array of %zu", max);
+		return -EINVAL;
+	}
+	vfiox_lock(&c->dma->lock);
+	/*
+	 * The oldest mapping owns the vaddr in the table; any other one that
+	 * maps it was an alias when it was made, and the alias list is in
+	 * mapping order.
+	 */
+	first = vfiox_dma_table_find_va(&c->dma->table, va, 1);
+	if (first) {
+		add_iova(first, va, iovas, max, &n);
+		for (a = c->dma->table.aliases; a; a = a->alias_next)
+			if (a != first)
+				add_iova(a, va, iovas, max, &n);
+	}
+	vfiox_unlock(&c->dma->lock);
+	return n > INT32_MAX ? INT32_MAX : (int)n;
 }
 
 VFIOX_API VFIOX_HOT int vfiox_dma_reverse(const struct vfiox_container *c, uint64_t iova,

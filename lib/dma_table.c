@@ -110,13 +110,19 @@ static int grow(struct dma_table *t, struct radix *r, uint64_t last)
 	return 0;
 }
 
-enum walk_op { WALK_SET, WALK_CLEAR, WALK_FIND };
+/*
+ * WALK_FILL is WALK_SET for the vaddr tree, where mappings may overlap
+ * (aliases): it takes the free slots and leaves the taken ones to their
+ * owner, the older mapping, noting that it met one.
+ */
+enum walk_op { WALK_SET, WALK_FILL, WALK_CLEAR, WALK_FIND };
 
 struct walk {
 	enum walk_op op;
 	struct dma_table *t;
-	uint64_t value;			/* WALK_SET */
-	struct dma_entry *entry;	/* WALK_SET: owner; WALK_FIND: found */
+	uint64_t value;			/* WALK_SET, WALK_FILL */
+	struct dma_entry *entry;	/* WALK_SET/FILL: owner; WALK_FIND: found */
+	bool met;			/* WALK_FILL: a slot was taken */
 };
 
 static int walk_range(struct walk *w, struct radix_node *n, int level,
@@ -148,6 +154,44 @@ static int visit_set(struct walk *w, struct radix_node *n, int level,
 	return walk_range(w, child, level - 1, lo, hi);
 }
 
+/*
+ * A fill met an older mapping's block that it covers only in part: the
+ * block becomes a child holding the same block in every slot (a block's
+ * value does not depend on its level), so that every slot the alias
+ * covers in part is a child. When the older mapping goes, the alias then
+ * takes over its slots without allocating (refill_aliases()).
+ */
+static int split_block(struct walk *w, struct radix_node *n, unsigned int i)
+{
+	struct radix_node *child = node_new(w->t);
+	unsigned int j;
+
+	if (!child)
+		return -ENOMEM;
+	for (j = 0; j < SLOTS; j++) {
+		child->slot[j] = n->slot[i];
+		child->owner[j] = n->owner[i];
+	}
+	n->owner[i] = NULL;
+	STORE(&n->slot[i], (uintptr_t)child);
+	return 0;
+}
+
+static int visit_fill_block(struct walk *w, struct radix_node *n, int level,
+			    uint64_t lo, uint64_t hi)
+{
+	uint64_t mask = (1ULL << shift_of(level)) - 1;
+	unsigned int i = index_of(lo, level);
+	int ret;
+
+	w->met = true;
+	if (!level || (!(lo & mask) && (hi & mask) == mask))
+		return 0;
+	ret = split_block(w, n, i);
+	return ret ? ret : walk_range(w, (struct radix_node *)(uintptr_t)n->slot[i],
+				      level - 1, lo, hi);
+}
+
 /* One slot, of which [lo, hi] is in the walked range. >0: found. */
 static int visit(struct walk *w, struct radix_node *n, int level,
 		 uint64_t lo, uint64_t hi)
@@ -160,9 +204,11 @@ static int visit(struct walk *w, struct radix_node *n, int level,
 			w->entry = n->owner[i];
 		else if (w->op == WALK_CLEAR && n->owner[i] == w->entry)
 			STORE(&n->slot[i], 0);
+		else if (w->op == WALK_FILL)
+			return visit_fill_block(w, n, level, lo, hi);
 		return w->op == WALK_FIND ? 1 : w->op == WALK_SET ? -EEXIST : 0;
 	}
-	if (w->op == WALK_SET)
+	if (w->op == WALK_SET || w->op == WALK_FILL)
 		return visit_set(w, n, level, lo, hi);
 	if (v && level)
 		return walk_range(w, (struct radix_node *)(uintptr_t)v,
@@ -207,7 +253,11 @@ walk_leaf(struct walk *w, struct radix_node *n, uint64_t start, uint64_t last)
 		}
 		if (op == WALK_SET && v)
 			return -EEXIST;
-		if (op == WALK_SET) {
+		if (op == WALK_FILL && v) {
+			w->met = true;
+			continue;
+		}
+		if (op == WALK_SET || op == WALK_FILL) {
 			n->owner[i] = e;
 			STORE(&n->slot[i], value);
 		} else if (op == WALK_CLEAR && n->owner[i] == e) {
@@ -273,18 +323,39 @@ walk(struct walk *w, struct radix *r, uint64_t start, uint64_t len)
  * is linked under the root, so the root covers it already.
  */
 VFIOX_INLINE int
-set_range(struct dma_table *t, struct radix *r, uint64_t start, uint64_t len,
-	  uint64_t other, struct dma_entry *e)
+set_walk(struct walk *w, struct radix *r, uint64_t start, uint64_t len)
 {
-	struct walk w = { WALK_SET, t, (other - start) | BLOCK, e };
 	uint64_t last = start + len - 1;
 	struct radix_node *n = cached_leaf(r, start, last);
 	int ret;
 
 	if (n)
-		return walk_leaf(&w, n, start, last);
-	ret = grow(t, r, last);
-	return ret ? ret : walk_tree(&w, r, start, last);
+		return walk_leaf(w, n, start, last);
+	ret = grow(w->t, r, last);
+	return ret ? ret : walk_tree(w, r, start, last);
+}
+
+VFIOX_INLINE int
+set_range(struct dma_table *t, struct radix *r, uint64_t start, uint64_t len,
+	  uint64_t other, struct dma_entry *e)
+{
+	struct walk w = { WALK_SET, t, (other - start) | BLOCK, e, false };
+
+	return set_walk(&w, r, start, len);
+}
+
+/*
+ * Give @e the free vaddr slots of [start, start + len), a part of its
+ * range; *@met: some were taken (by older mappings of the same memory).
+ */
+static int fill_va(struct dma_table *t, uint64_t start, uint64_t len,
+		   struct dma_entry *e, bool *met)
+{
+	struct walk w = { WALK_FILL, t, (e->iova - e->vaddr) | BLOCK, e, false };
+	int ret = set_walk(&w, &t->by_va, start, len);
+
+	*met = w.met;
+	return ret;
 }
 
 /* Clear the blocks of @e in [start, start + len): other entries' stay. */
@@ -292,7 +363,7 @@ VFIOX_INLINE void
 clear_range(struct dma_table *t, struct radix *r, uint64_t start, uint64_t len,
 	    struct dma_entry *e)
 {
-	struct walk w = { WALK_CLEAR, t, 0, e };
+	struct walk w = { WALK_CLEAR, t, 0, e, false };
 
 	walk(&w, r, start, len);
 }
@@ -300,7 +371,7 @@ clear_range(struct dma_table *t, struct radix *r, uint64_t start, uint64_t len,
 VFIOX_INLINE struct dma_entry *
 find(struct dma_table *t, struct radix *r, uint64_t start, uint64_t len)
 {
-	struct walk w = { WALK_FIND, t, 0, NULL };
+	struct walk w = { WALK_FIND, t, 0, NULL, false };
 
 	return walk(&w, r, start, len) > 0 ? w.entry : NULL;
 }
@@ -348,12 +419,38 @@ VFIOX_INLINE void link_entry(struct dma_table *t, struct dma_entry *ne)
 	t->n++;
 }
 
-static int insert_walk(struct dma_table *t, struct dma_entry *ne)
+/* An alias goes to the end of the alias list: the list is oldest first. */
+static void link_alias(struct dma_table *t, struct dma_entry *e)
 {
-	int ret = set_range(t, &t->by_va, ne->vaddr, ne->len, ne->iova, ne);
+	e->alias = true;
+	e->alias_next = NULL;
+	e->alias_prev = t->aliases_tail;
+	if (t->aliases_tail)
+		t->aliases_tail->alias_next = e;
+	else
+		t->aliases = e;
+	t->aliases_tail = e;
+}
+
+static void unlink_alias(struct dma_table *t, struct dma_entry *e)
+{
+	if (e->alias_prev)
+		e->alias_prev->alias_next = e->alias_next;
+	else
+		t->aliases = e->alias_next;
+	if (e->alias_next)
+		e->alias_next->alias_prev = e->alias_prev;
+	else
+		t->aliases_tail = e->alias_prev;
+	e->alias = false;
+}
+
+static int insert_walk(struct dma_table *t, struct dma_entry *ne, bool *alias)
+{
+	int ret = set_range(t, &t->by_iova, ne->iova, ne->len, ne->vaddr, ne);
 
 	if (!ret)
-		ret = set_range(t, &t->by_iova, ne->iova, ne->len, ne->vaddr, ne);
+		ret = fill_va(t, ne->vaddr, ne->len, ne, alias);
 	if (ret) {
 		clear_range(t, &t->by_va, ne->vaddr, ne->len, ne);
 		clear_range(t, &t->by_iova, ne->iova, ne->len, ne);
@@ -368,10 +465,11 @@ VFIOX_HOT int vfiox_dma_table_insert(struct dma_table *t, const struct dma_entry
 	struct radix_node *lv = page_slot(&t->by_va, e->vaddr, e->len, &iv);
 	struct radix_node *li = page_slot(&t->by_iova, e->iova, e->len, &ii);
 	struct dma_entry *ne;
+	bool alias = false;
 	int ret = 0;
 
 	/* Leaf slots hold only blocks or nothing: non-zero is taken. */
-	if (lv && li && (lv->slot[iv] || li->slot[ii]))
+	if (lv && li && li->slot[ii])
 		return -EEXIST;
 	ne = entry_new(t);
 	if (!ne)
@@ -380,19 +478,25 @@ VFIOX_HOT int vfiox_dma_table_insert(struct dma_table *t, const struct dma_entry
 	ne->iova = e->iova;
 	ne->len = e->len;
 	ne->owner = e->owner;
+	ne->alias = false;
 	write_begin(t);
 	if (lv && li) {
-		lv->owner[iv] = ne;
-		STORE(&lv->slot[iv], (e->iova - e->vaddr) | BLOCK);
+		if (!lv->slot[iv]) {
+			lv->owner[iv] = ne;
+			STORE(&lv->slot[iv], (e->iova - e->vaddr) | BLOCK);
+		}
+		alias = lv->owner[iv] != ne;
 		li->owner[ii] = ne;
 		STORE(&li->slot[ii], (e->vaddr - e->iova) | BLOCK);
 	} else {
-		ret = insert_walk(t, ne);
+		ret = insert_walk(t, ne, &alias);
 	}
 	if (ret) {
 		entry_put(t, ne);
 	} else {
 		link_entry(t, ne);
+		if (alias)
+			link_alias(t, ne);
 		if (out)
 			*out = ne;
 	}
@@ -413,11 +517,37 @@ VFIOX_INLINE void clear_entry(struct dma_table *t, struct radix *r,
 		STORE(&n->slot[i], 0);
 }
 
+/*
+ * @e left the vaddr range [va, va + len): the aliases that overlap it,
+ * oldest first, take its slots, so a vaddr keeps translating through the
+ * oldest mapping of it. No allocation: every slot an alias covers in part
+ * is a child already (split_block()), and so is every slot @e covered in
+ * part (its own insert walked down to them).
+ */
+static void refill_aliases(struct dma_table *t, uint64_t va, uint64_t len)
+{
+	struct dma_entry *a;
+	bool met;
+
+	for (a = t->aliases; a; a = a->alias_next) {
+		uint64_t lo = a->vaddr > va ? a->vaddr : va;
+		uint64_t end_a = a->vaddr + a->len, end = va + len;
+		uint64_t hi = end_a < end ? end_a : end;
+
+		if (lo < hi)
+			fill_va(t, lo, hi - lo, a, &met);
+	}
+}
+
 VFIOX_INLINE void
 remove_entry(struct dma_table *t, struct dma_entry *e)
 {
 	clear_entry(t, &t->by_va, e->vaddr, e);
 	clear_entry(t, &t->by_iova, e->iova, e);
+	if (e->alias)
+		unlink_alias(t, e);
+	if (t->aliases)
+		refill_aliases(t, e->vaddr, e->len);
 	if (e->prev)
 		e->prev->next = e->next;
 	else
@@ -438,6 +568,9 @@ VFIOX_HOT void vfiox_dma_table_remove(struct dma_table *t, const struct dma_entr
 void vfiox_dma_table_clear(struct dma_table *t)
 {
 	write_begin(t);
+	/* Aliases first: no refill for mappings that are all going. */
+	while (t->aliases)
+		remove_entry(t, t->aliases);
 	while (t->entries)
 		remove_entry(t, t->entries);
 	write_end(t);

@@ -10,6 +10,13 @@
  * they change slots; readers never wait, they retry when it moved. Nodes
  * stay in the tree until the table is destroyed, so a reader holding a stale
  * pointer still reads a node, and the footprint is the peak one.
+ *
+ * Mappings may share vaddrs (aliases: one buffer at several IOVAs), never
+ * IOVAs. A vaddr slot belongs to the oldest live mapping that covers it;
+ * a mapping inserted over taken vaddr slots is an alias and also goes on
+ * the alias list (oldest first), from which a removed mapping's vaddr
+ * slots are handed on. So translate gives the oldest mapping of a vaddr,
+ * and the cost of aliases is paid only by removals, while any exist.
  */
 #ifndef VFIOX_DMA_TABLE_H
 #define VFIOX_DMA_TABLE_H
@@ -25,6 +32,8 @@ struct dma_entry {
 	uint64_t len;
 	struct dma_entry *prev, *next;	/* writer side: every live entry */
 	struct vfiox_dma_owner *owner;	/* the DMA engine's; opaque here */
+	bool alias;			/* on the alias list */
+	struct dma_entry *alias_prev, *alias_next;
 };
 
 struct radix_node;
@@ -42,6 +51,7 @@ struct dma_table {
 	struct radix by_iova;
 	struct dma_entry *entries;
 	struct dma_entry *spare;	/* removed entries kept for reuse */
+	struct dma_entry *aliases, *aliases_tail;	/* oldest first */
 	uint32_t n;
 	struct radix_node *nodes;	/* every node, for destroy */
 };
@@ -52,14 +62,17 @@ void vfiox_dma_table_destroy(struct dma_table *t);
 /*
  * Writer side (caller holds the DMA mutex). Insert copies the address
  * fields and the owner of @e and, when @out is given, returns the live
- * entry; -EEXIST when either range overlaps a live entry. Remove takes a
- * live entry.
+ * entry; -EEXIST when its IOVA range overlaps a live entry (a vaddr
+ * overlap makes an alias). Remove takes a live entry.
  */
 int vfiox_dma_table_insert(struct dma_table *t, const struct dma_entry *e,
 		     const struct dma_entry **out);
 void vfiox_dma_table_remove(struct dma_table *t, const struct dma_entry *e);
 void vfiox_dma_table_clear(struct dma_table *t);
-/* The lowest entry overlapping [start, start + len) by vaddr / by IOVA. */
+/*
+ * The lowest entry overlapping [start, start + len) by vaddr (of a vaddr
+ * with aliases: its oldest mapping) / by IOVA.
+ */
 const struct dma_entry *vfiox_dma_table_find_va(struct dma_table *t,
 					  uint64_t start, uint64_t len);
 const struct dma_entry *vfiox_dma_table_find_iova(struct dma_table *t,

@@ -25,6 +25,14 @@ extern "C" {
  *
  * Mappings live as long as a group is attached: when the last group
  * detaches the kernel drops them all, and so does libvfiox.
+ *
+ * Aliases: one buffer (or overlapping parts of buffers) may be mapped at
+ * several IOVAs, as a VMM maps a ROM at two guest addresses; each mapping
+ * is a kernel entry of its own (dma_avail, stats). IOVAs never overlap.
+ * vfiox_dma_translate() of an aliased vaddr gives the IOVA in the oldest
+ * live mapping of it: unmapping the others does not change it, unmapping
+ * that one moves it to the next oldest. vfiox_dma_translate_all() lists
+ * them all.
  */
 
 /**
@@ -73,7 +81,7 @@ struct vfiox_dma_stats {
  * (per-I/O maps then skip the allocator's tree).
  * Return: 0; -EINVAL for zero, unaligned or overflowing arguments (no
  * syscall made); -E2BIG for options this libvfiox does not know (see
- * vfiox.h); -EEXIST if part of the buffer is already mapped; -ENOSPC
+ * vfiox.h); -ENOSPC
  * when no kernel entries are left (before asking the kernel) or no IOVA
  * space fits; -ENODEV with no group attached; the kernel's errno otherwise,
  * with the IOVA returned to the allocator.
@@ -85,7 +93,8 @@ VFIOX_API int vfiox_dma_map(struct vfiox_container *c, void *vaddr,
 /**
  * vfiox_dma_map_fixed() - map at a caller-chosen IOVA.
  * @c: container
- * @vaddr: start of the buffer in this process
+ * @vaddr: start of the buffer in this process (it may be mapped elsewhere
+ *         already: an alias, see the header comment)
  * @len: its length in bytes
  * @iova: the IOVA to map it at
  * @opts: NULL or constraints (@opts->read_only; the IOVA is the caller's)
@@ -150,6 +159,9 @@ VFIOX_API int vfiox_dma_unmap_iova(struct vfiox_container *c, uint64_t iova,
  * @c: container
  * @vaddr: the buffer's address as it was mapped
  * @len: its length
+ *
+ * Of a buffer mapped several times at exactly [@vaddr, @vaddr + @len), the
+ * oldest mapping goes; vfiox_dma_unmap_iova() names one alias.
  */
 VFIOX_API int vfiox_dma_unmap_vaddr(struct vfiox_container *c, void *vaddr,
 				    size_t len);
@@ -168,9 +180,28 @@ VFIOX_API int vfiox_dma_unmap_all(struct vfiox_container *c);
  * @vaddr: an address inside a mapped buffer
  * @iova: receives the IOVA the device uses for it
  * Return: 0 with *@iova set, or -ENOENT. Lock-free; see the header comment.
+ * For a vaddr with aliases, the IOVA in its oldest live mapping.
  */
 VFIOX_API int vfiox_dma_translate(const struct vfiox_container *c,
 				  const void *vaddr, uint64_t *iova);
+
+/**
+ * vfiox_dma_translate_all() - every IOVA at which a byte is mapped.
+ * @c: container
+ * @vaddr: an address inside a mapped buffer
+ * @iovas: array for up to @max IOVAs (may be NULL when @max is 0)
+ * @max: entries in @iovas
+ *
+ * The IOVAs of @vaddr in each live mapping of it, oldest mapping first
+ * (the first is what vfiox_dma_translate() gives), then in mapping order.
+ * Takes the DMA lock, unlike vfiox_dma_translate(); its cost grows with
+ * the number of aliases in the container.
+ * Return: the number of mappings of @vaddr (may exceed @max: call again
+ * with a larger array), 0 when it is not mapped, or -EINVAL.
+ */
+VFIOX_API int vfiox_dma_translate_all(struct vfiox_container *c,
+				      const void *vaddr, uint64_t *iovas,
+				      size_t max);
 
 /**
  * vfiox_dma_reverse() - the buffer address behind an IOVA; 0 or -ENOENT.

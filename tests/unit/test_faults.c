@@ -234,6 +234,12 @@ static int run_dma_map(struct world *w)
 	return vfiox_dma_map(w->c, buf, 2 << 20, NULL, &w->iova);
 }
 
+/* The buffer of setup_mapping() again, at a second IOVA. */
+static int run_dma_map_alias(struct world *w)
+{
+	return vfiox_dma_map_fixed(w->c, buf, 2 << 20, 0x40000000, NULL);
+}
+
 static int run_dma_unmap(struct world *w)
 {
 	return vfiox_dma_unmap_iova(w->c, w->iova, 2 << 20);
@@ -264,6 +270,10 @@ static void undo_container_open(struct world *w) { (void)w; }
 static void undo_region_mmap(struct world *w) { vfiox_region_munmap(w->d, 0); }
 static void undo_irq_enable(struct world *w) { vfiox_irq_disable(w->d, VFIO_PCI_MSIX_IRQ_INDEX); }
 static void undo_dma_map(struct world *w) { vfiox_dma_unmap_iova(w->c, w->iova, 2 << 20); }
+static void undo_dma_map_alias(struct world *w)
+{
+	vfiox_dma_unmap_iova(w->c, 0x40000000, 2 << 20);
+}
 static void undo_dma_unmap(struct world *w)
 {
 	vfiox_dma_map(w->c, buf, 2 << 20, NULL, &w->iova);
@@ -291,6 +301,7 @@ static const struct op ops[] = {
 	{ "device_reset", setup_device, run_reset, undo_nothing, NULL },
 	{ "dma_map", setup_group, run_dma_map, undo_dma_map, NULL },
 	{ "dma_unmap", setup_mapping, run_dma_unmap, undo_dma_unmap, NULL },
+	{ "dma_map_alias", setup_mapping, run_dma_map_alias, undo_dma_map_alias, NULL },
 	/* A failed hugetlb mmap falls back to 4 KiB pages. */
 	{ "pool_alloc", setup_pool, run_pool_alloc, undo_pool_alloc, "mmap" },
 	{ "container_resv_regions", setup_group, run_resv, undo_nothing, NULL },

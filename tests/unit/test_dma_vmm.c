@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What a VMM asks of the DMA engine, against the fake kernel's type1: one
+ * buffer at several IOVAs (aliases).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <cmocka.h>
+
+#include "fake_kernel.h"
+
+#define MB (1ULL << 20)
+#define PG 4096ULL
+#define ROM_A 0x40000000ULL	/* fixed IOVAs of the aliases */
+#define ROM_B 0x50000000ULL
+
+FK_GROUP7_FIXTURE
+
+static uint8_t *mem;		/* 16 MiB, 2 MiB aligned */
+#define MEM_SIZE (16 * MB)
+
+static int group_setup(void **state)
+{
+	void *p;
+
+	(void)state;
+	p = mmap(NULL, MEM_SIZE + 2 * MB, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	mem = (uint8_t *)(((uintptr_t)p + 2 * MB - 1) & ~(2 * MB - 1));
+	return 0;
+}
+
+static uint64_t xlate(const void *va)
+{
+	uint64_t iova;
+
+	return vfiox_dma_translate(c, va, &iova) ? UINT64_MAX : iova;
+}
+
+static void one_buffer_at_three_iovas_translates_through_the_oldest(void **state)
+{
+	struct vfiox_dma_stats st = { .sz = sizeof(st) };
+	uint64_t a, all[4] = { 0 }, one[2] = { 0, 42 };
+	uint32_t kernel, ours;
+	void *va;
+
+	(void)state;
+	assert_int_equal(vfiox_dma_map(c, mem, 2 * PG, NULL, &a), 0);
+	assert_int_equal(vfiox_dma_map_fixed(c, mem, 2 * PG, ROM_A, NULL), 0);
+	assert_int_equal(vfiox_dma_map_fixed(c, mem + PG, PG, ROM_B, NULL), 0);
+	assert_int_equal(fk.nr_maps, 3);
+	assert_int_equal(fk.maps[1].vaddr, (uintptr_t)mem);
+	assert_int_equal(vfiox_dma_stats(c, &st), 0);
+	assert_int_equal(st.entries_used, 3);
+	assert_int_equal(st.entries_avail, 65535 - 3);
+	assert_int_equal(st.mapped_bytes, 5 * PG);
+	assert_int_equal(vfiox_dma_avail_check(c, &kernel, &ours), 0);
+	assert_int_equal(xlate(mem + PG + 4), a + PG + 4);
+	assert_int_equal(vfiox_dma_translate_all(c, mem + PG + 4, all, 4), 3);
+	assert_int_equal(all[0], a + PG + 4);
+	assert_int_equal(all[1], ROM_A + PG + 4);
+	assert_int_equal(all[2], ROM_B + 4);
+	assert_int_equal(all[3], 0);
+	/* Too small an array: the count, and nothing written past it. */
+	assert_int_equal(vfiox_dma_translate_all(c, mem + PG, one, 1), 3);
+	assert_int_equal(one[0], a + PG);
+	assert_int_equal(one[1], 42);
+	assert_int_equal(vfiox_dma_translate_all(c, mem + 5, NULL, 0), 2);
+	assert_int_equal(vfiox_dma_translate_all(c, mem + 5, NULL, 1), -EINVAL);
+	assert_int_equal(vfiox_dma_reverse(c, ROM_A + 5, &va), 0);
+	assert_ptr_equal(va, mem + 5);
+	assert_int_equal(vfiox_dma_reverse(c, ROM_B + 5, &va), 0);
+	assert_ptr_equal(va, mem + PG + 5);
+	/* Unmapping a younger alias changes nothing for the others. */
+	assert_int_equal(vfiox_dma_unmap_iova(c, ROM_A, 2 * PG), 0);
+	assert_int_equal(xlate(mem + PG + 4), a + PG + 4);
+	assert_int_equal(vfiox_dma_reverse(c, ROM_A + 5, &va), -ENOENT);
+	/* Unmapping the oldest hands each page to the next oldest. */
+	assert_int_equal(vfiox_dma_unmap_iova(c, a, 2 * PG), 0);
+	assert_int_equal(xlate(mem + PG + 4), ROM_B + 4);
+	assert_int_equal(xlate(mem + 4), UINT64_MAX);
+	assert_int_equal(vfiox_dma_translate_all(c, mem + 4, all, 4), 0);
+	assert_int_equal(vfiox_dma_translate_all(c, mem + PG, all, 4), 1);
+	assert_int_equal(vfiox_dma_stats(c, &st), 0);
+	assert_int_equal(st.entries_used, 1);
+	assert_int_equal(st.mapped_bytes, PG);
+	assert_int_equal(vfiox_dma_avail_check(c, &kernel, &ours), 0);
+	assert_int_equal(fk.nr_maps, 1);
+}
+
+static void unmap_vaddr_of_an_aliased_buffer_takes_the_exact_oldest(void **state)
+{
+	uint64_t a, all[4];
+
+	(void)state;
+	assert_int_equal(vfiox_dma_map(c, mem, 2 * PG, NULL, &a), 0);
+	assert_int_equal(vfiox_dma_map_fixed(c, mem + PG, PG, ROM_B, NULL), 0);
+	assert_int_equal(vfiox_dma_map_fixed(c, mem, 2 * PG, ROM_A, NULL), 0);
+	/* The one-page alias, not the older two-page mapping that owns it. */
+	assert_int_equal(vfiox_dma_unmap_vaddr(c, mem + PG, PG), 0);
+	assert_int_equal(vfiox_dma_translate_all(c, mem + PG, all, 4), 2);
+	assert_int_equal(all[1], ROM_A + PG);
+	/* Two exact ones: the oldest goes first. */
+	assert_int_equal(vfiox_dma_unmap_vaddr(c, mem, 2 * PG), 0);
+	assert_int_equal(xlate(mem), ROM_A);
+	assert_int_equal(vfiox_dma_unmap_vaddr(c, mem, PG), -EINVAL);
+	assert_true(fk_log_has("cannot split"));
+	assert_int_equal(vfiox_dma_unmap_vaddr(c, mem, 2 * PG), 0);
+	assert_int_equal(fk.nr_maps, 0);
+	assert_int_equal(vfiox_dma_unmap_vaddr(c, mem, 2 * PG), -ENOENT);
+}
+
+static void failed_alias_map_leaves_the_books_as_before(void **state)
+{
+	struct vfiox_dma_stats st = { .sz = sizeof(st) };
+	uint64_t a, all[2];
+
+	(void)state;
+	assert_int_equal(vfiox_dma_map(c, mem, 2 * MB, NULL, &a), 0);
+	fk_fail_nth("ioctl", 1, ENOMEM);
+	assert_int_equal(vfiox_dma_map_fixed(c, mem + MB, PG, ROM_A, NULL), -ENOMEM);
+	assert_int_equal(vfiox_dma_translate_all(c, mem + MB, all, 2), 1);
+	assert_int_equal(vfiox_dma_stats(c, &st), 0);
+	assert_int_equal(st.entries_used, 1);
+	/* The IOVA came back: the same map now works; both unmap cleanly. */
+	assert_int_equal(vfiox_dma_map_fixed(c, mem + MB, PG, ROM_A, NULL), 0);
+	assert_int_equal(vfiox_dma_unmap_iova(c, a, 2 * MB), 0);
+	assert_int_equal(xlate(mem + MB + 3), ROM_A + 3);
+	assert_int_equal(xlate(mem), UINT64_MAX);
+	assert_int_equal(vfiox_dma_unmap_all(c), 1);
+	assert_int_equal(fk.nr_maps, 0);
+}
+
+/* A VMM's aliases share IOVAs with nothing: a clash is still refused. */
+static void alias_at_a_taken_iova_is_eexist(void **state)
+{
+	uint64_t a;
+
+	(void)state;
+	assert_int_equal(vfiox_dma_map(c, mem, 2 * PG, NULL, &a), 0);
+	assert_int_equal(vfiox_dma_map_fixed(c, mem, 2 * PG, a + PG, NULL), -EEXIST);
+	assert_true(fk_log_has("overlaps the mapping at"));
+	assert_int_equal(fk.nr_maps, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(one_buffer_at_three_iovas_translates_through_the_oldest),
+		T(unmap_vaddr_of_an_aliased_buffer_takes_the_exact_oldest),
+		T(failed_alias_map_leaves_the_books_as_before),
+		T(alias_at_a_taken_iova_is_eexist),
+#undef T
+	};
+
+	return cmocka_run_group_tests_name("dma_vmm", tests, group_setup, NULL);
+}
