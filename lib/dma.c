@@ -3,9 +3,9 @@
  * The DMA map/unmap engine: every mapping of a container, kept in the DMA
  * table (dma_table.c) for lock-free translation, with its IOVA taken from
  * the container's IOVA space (iova_space.c), and the kernel asked through
- * the syscall seam. An entry may have an owner (dma_internal.h) that the
- * engine releases when the entry is gone; it knows nothing else about who
- * maps through it.
+ * the syscall seam; the unmap side is dma_unmap.c. An entry may have an
+ * owner (dma_internal.h) that the engine releases when the entry is gone;
+ * it knows nothing else about who maps through it.
  */
 #define LOG_PREFIX "dma"
 #include <errno.h>
@@ -25,6 +25,7 @@ int vfiox_dma_init(struct vfiox_container *c)
 	vfiox_dma_table_init(&dma->table);
 	vfiox_iova_init(&dma->space);
 	dma->min_page = 4096;
+	dma->unmap_all = -1;
 	dma->lock = (struct vfiox_lock)VFIOX_LOCK_INIT;
 	c->dma = dma;
 	return 0;
@@ -73,6 +74,7 @@ void vfiox_dma_drop_all(struct vfiox_container *c)
 	dma->entries_used = 0;
 	dma->entries_limit = 0;
 	dma->mapped_bytes = 0;
+	dma->unmap_all = -1;	/* the next IOMMU driver may differ */
 	vfiox_unlock(&dma->lock);
 }
 
@@ -218,28 +220,6 @@ kernel_map(struct vfiox_container *c, uint64_t va, uint64_t len, uint64_t iova,
 	return ret < 0 ? ret : 0;
 }
 
-VFIOX_INLINE int
-kernel_unmap(struct vfiox_container *c, const struct dma_entry *e)
-{
-	struct vfio_iommu_type1_dma_unmap u = {
-		.argsz = sizeof(u), .iova = e->iova, .size = e->len,
-	};
-	int ret;
-
-	ret = c->env.sys->ioctl(c->fd, VFIO_IOMMU_UNMAP_DMA, &u);
-	if (ret < 0) {
-		pr_err("VFIO_IOMMU_UNMAP_DMA iova 0x%llx size 0x%llx: %s",
-		       (unsigned long long)e->iova, (unsigned long long)e->len,
-		       ERRSTR(ret));
-		return ret;
-	}
-	if (u.size != e->len)
-		pr_warn("VFIO_IOMMU_UNMAP_DMA iova 0x%llx unmapped 0x%llx of 0x%llx bytes",
-			(unsigned long long)e->iova, (unsigned long long)u.size,
-			(unsigned long long)e->len);
-	return 0;
-}
-
 /*
  * The table entry goes in before the kernel is asked: inserting is also the
  * IOVA overlap check (a vaddr overlap is an alias, which type1 allows), one
@@ -364,152 +344,6 @@ VFIOX_API int vfiox_dma_map_identity(struct vfiox_container *c,
 	}
 	iova = r->start;
 	return map_common(c, vaddr, r->end - r->start + 1, true, &iova, opts);
-}
-
-/*
- * The kernel no longer has @e: take it out of the books and give its IOVA
- * back. Returns its owner, whom the caller tells.
- */
-VFIOX_INLINE struct vfiox_dma_owner *
-remove_entry(struct vfiox_dma *dma, const struct dma_entry *e)
-{
-	struct vfiox_dma_owner *owner = e->owner;
-	uint64_t iova = e->iova, len = e->len;
-
-	vfiox_dma_table_remove(&dma->table, e);
-	vfiox_iova_add(&dma->space, iova, iova + len - 1);
-	dma->entries_used--;
-	dma->mapped_bytes -= len;
-	return owner;
-}
-
-/* @e is gone for good (unmapped): so is what its owner kept with it. */
-VFIOX_INLINE void
-drop_entry(struct vfiox_container *c, const struct dma_entry *e)
-{
-	struct vfiox_dma_owner *owner = remove_entry(c->dma, e);
-
-	if (owner)
-		owner->release(owner);
-}
-
-VFIOX_INLINE int
-unmap_entry(struct vfiox_container *c, const struct dma_entry *e)
-{
-	int ret = kernel_unmap(c, e);
-
-	if (!ret)
-		drop_entry(c, e);
-	return ret;
-}
-
-int vfiox_dma_revoke_locked(struct vfiox_container *c, uint64_t iova,
-			    uint64_t len)
-{
-	struct vfiox_dma *dma = c->dma;
-	const struct dma_entry *e = vfiox_dma_table_find_iova(&dma->table, iova, len);
-	struct vfiox_dma_owner *owner;
-
-	if (!e || e->iova != iova || e->len != len)
-		return -ENOENT;
-	owner = remove_entry(dma, e);
-	if (owner) {
-		owner->iova = iova;
-		owner->len = len;
-		owner->next = dma->revoked;
-		dma->revoked = owner;
-	}
-	return 0;
-}
-
-/*
- * The mapping of exactly [va, va + len): the oldest one when the buffer
- * has aliases, which are all on the alias list but the oldest. Else the
- * lowest overlapping one, for the caller's message, or NULL.
- */
-VFIOX_INLINE const struct dma_entry *
-find_exact_va(struct dma_table *t, uint64_t va, uint64_t len)
-{
-	const struct dma_entry *e = vfiox_dma_table_find_va(t, va, len), *a;
-
-	if (!e || (e->vaddr == va && e->len == len) || !t->aliases)
-		return e;
-	for (a = t->aliases; a; a = a->alias_next)
-		if (a->vaddr == va && a->len == len)
-			return a;
-	return e;
-}
-
-VFIOX_INLINE int
-unmap_range_locked(struct vfiox_container *c, uint64_t start, uint64_t len,
-		   bool by_iova)
-{
-	struct vfiox_dma *dma = c->dma;
-	const struct dma_entry *e;
-
-	e = by_iova ? vfiox_dma_table_find_iova(&dma->table, start, len) :
-		find_exact_va(&dma->table, start, len);
-	if (!e) {
-		pr_err("unmap: nothing mapped at %s 0x%llx", by_iova ? "IOVA" : "vaddr",
-		       (unsigned long long)start);
-		return -ENOENT;
-	}
-	if ((by_iova ? e->iova : e->vaddr) != start || e->len != len) {
-		pr_err("unmap: [0x%llx, +0x%llx) is not exactly the mapping at IOVA 0x%llx (+0x%llx); type1 cannot split a mapping",
-		       (unsigned long long)start, (unsigned long long)len,
-		       (unsigned long long)e->iova, (unsigned long long)e->len);
-		return -EINVAL;
-	}
-	return unmap_entry(c, e);
-}
-
-int vfiox_dma_unmap_iova_locked(struct vfiox_container *c, uint64_t iova,
-				uint64_t len)
-{
-	return unmap_range_locked(c, iova, len, true);
-}
-
-VFIOX_INLINE int
-unmap_range(struct vfiox_container *c, uint64_t start, size_t len, bool by_iova)
-{
-	int ret;
-
-	if (!c || !len || start + len - 1 < start) {
-		pr_err("unmap: NULL container, or %s range [0x%llx, +0x%zx) empty or wrapping",
-		       by_iova ? "IOVA" : "vaddr", (unsigned long long)start, len);
-		return -EINVAL;
-	}
-	vfiox_lock(&c->dma->lock);
-	ret = unmap_range_locked(c, start, len, by_iova);
-	vfiox_unlock(&c->dma->lock);
-	return ret;
-}
-
-VFIOX_API VFIOX_HOT int vfiox_dma_unmap_iova(struct vfiox_container *c, uint64_t iova,
-				   size_t len)
-{
-	return unmap_range(c, iova, len, true);
-}
-
-VFIOX_API VFIOX_HOT int vfiox_dma_unmap_vaddr(struct vfiox_container *c, void *vaddr,
-				    size_t len)
-{
-	return unmap_range(c, (uintptr_t)vaddr, len, false);
-}
-
-VFIOX_API int vfiox_dma_unmap_all(struct vfiox_container *c)
-{
-	int n = 0, ret = 0;
-
-	if (!c)
-		return -EINVAL;
-	vfiox_lock(&c->dma->lock);
-	while (c->dma->table.entries && !ret) {
-		ret = unmap_entry(c, c->dma->table.entries);
-		n += !ret;
-	}
-	vfiox_unlock(&c->dma->lock);
-	return ret ? ret : n;
 }
 
 VFIOX_API VFIOX_HOT int vfiox_dma_translate(const struct vfiox_container *c,

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Inside the DMA engine: its per-container state and the calls made under
- * its lock. Included by the engine's own files (dma.c, the map/unmap
- * engine; iova_space.c, the IOVA space) and by the few that must act in
- * one step with a map or unmap: p2p.c (a P2P mapping owns its DMA entry)
+ * its lock. Included by the engine's own files (dma.c and dma_unmap.c, the
+ * map/unmap engine; iova_space.c, the IOVA space) and by the few that must
+ * act in one step with a map or unmap: p2p.c (a P2P mapping owns its DMA entry)
  * and iopf.c (the switch to IOPF mode must not race a first map). Every
  * other file uses the public vfiox_dma_*() calls and the life cycle in
  * internal.h.
@@ -44,6 +44,7 @@ struct vfiox_dma {
 	uint32_t entries_used;
 	uint64_t mapped_bytes;
 	bool iopf;		/* IOPF mode: maps carry VFIOX_DMA_MAP_FLAG_IOPF */
+	int unmap_all;		/* VFIO_UNMAP_ALL: 1 has it, 0 not, -1 not asked */
 	struct vfiox_dma_owner *revoked;	/* owners of revoked entries */
 	/* The IOVA space (iova_space.c): */
 	struct iova_space space;	/* the free part of it */
@@ -53,7 +54,8 @@ struct vfiox_dma {
 };
 
 /*
- * The map/unmap engine (lib/dma.c), for callers that hold dma->lock.
+ * The map/unmap engine (lib/dma.c, lib/dma_unmap.c), for callers that hold
+ * dma->lock.
  * vfiox_dma_map() or vfiox_dma_map_fixed() (@fixed) with @owner, may be
  * NULL, bound to the new entry.
  */

@@ -167,8 +167,30 @@ VFIOX_API int vfiox_dma_unmap_vaddr(struct vfiox_container *c, void *vaddr,
 				    size_t len);
 
 /**
+ * vfiox_dma_unmap_range() - remove every mapping inside [@iova, @iova + @len)
+ * in one VFIO_IOMMU_UNMAP_DMA.
+ * @c: container
+ * @iova: start of the range
+ * @len: its length; the range may hold gaps and several mappings
+ *
+ * As a VMM unplugs a slot of guest memory. Every mapping that meets the
+ * range must lie wholly inside it: one that crosses either end is refused
+ * before any syscall (type1 v2 cannot split a mapping).
+ * Return: the number of mappings removed; -EINVAL for an empty or wrapping
+ * range or one that would split a mapping; -ENOENT if nothing is mapped in
+ * it; the kernel's errno, with the table unchanged.
+ */
+VFIOX_API int vfiox_dma_unmap_range(struct vfiox_container *c, uint64_t iova,
+				    uint64_t len);
+
+/**
  * vfiox_dma_unmap_all() - remove every mapping made through libvfiox.
  * @c: container
+ *
+ * Where the kernel has VFIO_UNMAP_ALL (asked once, through
+ * vfiox_container_check_extension()) this is one VFIO_IOMMU_UNMAP_DMA with
+ * VFIO_DMA_UNMAP_FLAG_ALL, which also removes mappings made through the
+ * container fd behind libvfiox's back; without it, one call per mapping.
  * Return: the number removed, or the first error (mappings not yet removed
  * stay in the table).
  */

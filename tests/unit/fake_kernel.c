@@ -249,6 +249,12 @@ static void sync_dma_avail(void)
 		memcpy(fk.iommu_info + off + 8, &fk.dma_avail, sizeof(fk.dma_avail));
 }
 
+/* Does @m lie in [first, last]? */
+static bool m_in(const struct fk_map *m, uint64_t first, uint64_t last)
+{
+	return m->iova >= first && m->iova + m->size - 1 <= last;
+}
+
 static bool in_ranges(uint64_t iova, uint64_t size)
 {
 	uint32_t off = find_cap(VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
@@ -292,20 +298,43 @@ static int map_dma(struct vfio_iommu_type1_dma_map *m)
 	return 0;
 }
 
+static int check_extension(unsigned long ext);
+
+/*
+ * Type1 v2: every mapping inside [iova, iova + size) goes, one crossing
+ * either end is -EINVAL before anything goes; FLAG_ALL (with the
+ * extension) takes iova = size = 0 and removes them all. u->size: bytes.
+ */
 static int unmap_dma(struct vfio_iommu_type1_dma_unmap *u)
 {
+	bool all = u->flags & VFIO_DMA_UNMAP_FLAG_ALL;
+	uint64_t last = u->iova + u->size - 1, bytes = 0;
 	int i;
 
+	fk.unmap_calls++;
 	if (fk.fast_maps)
 		return 0;
-	for (i = 0; i < fk.nr_maps; i++) {
-		if (fk.maps[i].iova == u->iova && fk.maps[i].size == u->size) {
+	if (u->flags & ~(uint32_t)VFIO_DMA_UNMAP_FLAG_ALL ||
+	    (all && (u->iova || u->size || !check_extension(VFIO_UNMAP_ALL))) ||
+	    (!all && (!u->size || last < u->iova)))
+		return -EINVAL;
+	for (i = 0; i < fk.nr_maps && !all; i++) {
+		const struct fk_map *m = &fk.maps[i];
+
+		if (m->iova <= last && u->iova <= m->iova + m->size - 1 &&
+		    (m->iova < u->iova || m->iova + m->size - 1 > last))
+			return -EINVAL;
+	}
+	for (i = 0; i < fk.nr_maps;) {
+		if (all || (m_in(&fk.maps[i], u->iova, last))) {
+			bytes += fk.maps[i].size;
 			fk.maps[i] = fk.maps[--fk.nr_maps];
 			fk.dma_avail++;
-			return 0;
+		} else {
+			i++;
 		}
 	}
-	u->size = 0;
+	u->size = bytes;
 	return 0;
 }
 

@@ -125,6 +125,7 @@ struct fake_kernel {
 	struct fk_map maps[FK_MAX_MAPS];
 	uint32_t dma_avail;
 	unsigned long map_calls;
+	unsigned long unmap_calls;	/* VFIO_IOMMU_UNMAP_DMA ioctls */
 	bool fast_maps;		/* benchmarks: accept every map, track nothing */
 	/* VFIOX_IOMMU_ENABLE_IOPF: the mode, and the errno it fails with */
 	bool iopf;

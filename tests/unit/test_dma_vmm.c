@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * What a VMM asks of the DMA engine, against the fake kernel's type1: one
- * buffer at several IOVAs (aliases).
+ * buffer at several IOVAs (aliases); range unmaps and unmap-all in one
+ * ioctl each.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -150,6 +151,104 @@ static void alias_at_a_taken_iova_is_eexist(void **state)
 	assert_int_equal(fk.nr_maps, 1);
 }
 
+#define SLOT 0x100000ULL	/* a "guest memory slot" of ten mappings */
+
+/* Ten one-page mappings a page apart from SLOT, and one past the slot. */
+static void map_slot(void)
+{
+	int i;
+
+	for (i = 0; i < 10; i++)
+		assert_int_equal(vfiox_dma_map_fixed(c, mem + i * PG, PG,
+						     SLOT + 2 * i * PG, NULL), 0);
+	assert_int_equal(vfiox_dma_map_fixed(c, mem + MB, PG, SLOT + MB, NULL), 0);
+}
+
+static void range_unmap_of_ten_mappings_is_one_ioctl(void **state)
+{
+	struct vfiox_dma_stats st = { .sz = sizeof(st) };
+	unsigned long calls;
+	uint32_t kernel, ours;
+
+	(void)state;
+	map_slot();
+	/* An alias of one of them outside the range stays. */
+	assert_int_equal(vfiox_dma_map_fixed(c, mem + 3 * PG, PG, ROM_A, NULL), 0);
+	calls = fk.unmap_calls;
+	assert_int_equal(vfiox_dma_unmap_range(c, SLOT, 20 * PG), 10);
+	assert_int_equal(fk.unmap_calls, calls + 1);
+	assert_int_equal(fk.nr_maps, 2);
+	assert_int_equal(xlate(mem), UINT64_MAX);
+	assert_int_equal(xlate(mem + 3 * PG + 1), ROM_A + 1);
+	assert_int_equal(xlate(mem + MB), SLOT + MB);
+	assert_int_equal(vfiox_dma_stats(c, &st), 0);
+	assert_int_equal(st.entries_used, 2);
+	assert_int_equal(st.mapped_bytes, 2 * PG);
+	assert_int_equal(vfiox_dma_avail_check(c, &kernel, &ours), 0);
+	/* The IOVAs are free again: the slot maps as one buffer. */
+	assert_int_equal(vfiox_dma_map_fixed(c, mem, 20 * PG, SLOT, NULL), 0);
+	assert_int_equal(vfiox_dma_unmap_range(c, 0, SLOT + 2 * MB), 2);
+	assert_int_equal(fk.unmap_calls, calls + 2);
+	assert_int_equal(vfiox_dma_unmap_all(c), 1);
+	assert_int_equal(fk.nr_maps, 0);
+}
+
+static void range_that_would_split_a_mapping_makes_no_syscall(void **state)
+{
+	unsigned long calls;
+	uint64_t a;
+
+	(void)state;
+	map_slot();
+	assert_int_equal(vfiox_dma_map_fixed(c, mem + 2 * MB, 2 * PG, SLOT + 2 * MB, NULL), 0);
+	calls = fk.unmap_calls;
+	/* Starts inside the big one, ends inside it, or holds nothing. */
+	assert_int_equal(vfiox_dma_unmap_range(c, SLOT + 2 * MB + PG, MB), -EINVAL);
+	assert_true(fk_log_has("would split the mapping"));
+	assert_int_equal(vfiox_dma_unmap_range(c, SLOT, 2 * MB + PG), -EINVAL);
+	assert_int_equal(vfiox_dma_unmap_range(c, SLOT + PG, PG), -ENOENT);
+	assert_int_equal(vfiox_dma_unmap_range(c, SLOT, 0), -EINVAL);
+	assert_int_equal(vfiox_dma_unmap_range(c, UINT64_MAX - PG + 1, 2 * PG), -EINVAL);
+	assert_int_equal(vfiox_dma_unmap_range(NULL, SLOT, PG), -EINVAL);
+	assert_int_equal(fk.unmap_calls, calls);
+	assert_int_equal(fk.nr_maps, 12);
+	/* A refused kernel call leaves the books as they were. */
+	fk_fail_nth("ioctl", 1, EBUSY);
+	assert_int_equal(vfiox_dma_unmap_range(c, SLOT, 20 * PG), -EBUSY);
+	assert_int_equal(fk.nr_maps, 12);
+	assert_int_equal(xlate(mem + 9 * PG), SLOT + 18 * PG);
+	assert_int_equal(vfiox_dma_map(c, mem, PG, NULL, &a), 0);	/* an alias */
+	assert_true(a < SLOT);
+	assert_int_equal(vfiox_dma_unmap_range(c, SLOT, 20 * PG), 10);
+	assert_int_equal(xlate(mem), a);
+}
+
+static void unmap_all_is_one_ioctl_where_the_kernel_has_it(void **state)
+{
+	unsigned long calls;
+	uint32_t kernel, ours;
+
+	(void)state;
+	fk.extensions |= 1u << VFIO_UNMAP_ALL;
+	map_slot();
+	assert_int_equal(vfiox_dma_map_fixed(c, mem, PG, ROM_A, NULL), 0);
+	calls = fk.unmap_calls;
+	assert_int_equal(vfiox_dma_unmap_all(c), 12);
+	assert_int_equal(fk.unmap_calls, calls + 1);
+	assert_int_equal(fk.nr_maps, 0);
+	assert_int_equal(xlate(mem), UINT64_MAX);
+	assert_int_equal(vfiox_dma_avail_check(c, &kernel, &ours), 0);
+	assert_int_equal(vfiox_dma_unmap_all(c), 0);
+	assert_int_equal(fk.unmap_calls, calls + 1);
+	/* Without the extension: one call per mapping. */
+	fk.extensions &= ~(1u << VFIO_UNMAP_ALL);
+	vfiox_group_close(g);
+	assert_int_equal(vfiox_group_open(c, 7, &g), 0);
+	map_slot();
+	assert_int_equal(vfiox_dma_unmap_all(c), 11);
+	assert_int_equal(fk.unmap_calls, calls + 12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +257,9 @@ int main(void)
 		T(unmap_vaddr_of_an_aliased_buffer_takes_the_exact_oldest),
 		T(failed_alias_map_leaves_the_books_as_before),
 		T(alias_at_a_taken_iova_is_eexist),
+		T(range_unmap_of_ten_mappings_is_one_ioctl),
+		T(range_that_would_split_a_mapping_makes_no_syscall),
+		T(unmap_all_is_one_ioctl_where_the_kernel_has_it),
 #undef T
 	};
 

@@ -88,6 +88,30 @@ static int setup_mapping(struct world *w)
 	return ret ? ret : vfiox_dma_map(w->c, buf, 2 << 20, NULL, &w->iova);
 }
 
+/* Three 1 MiB mappings at 1, 2 and 3 MiB, with the given extensions. */
+static int map_three(struct world *w)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < 3 && !ret; i++)
+		ret = vfiox_dma_map_fixed(w->c, buf + (i << 20), 1 << 20,
+					  (uint64_t)(i + 1) << 20, NULL);
+	return ret;
+}
+
+static int setup_three(struct world *w)
+{
+	int ret = setup_group(w);
+
+	return ret ? ret : map_three(w);
+}
+
+static int setup_three_unmap_all(struct world *w)
+{
+	fk.extensions |= 1u << VFIO_UNMAP_ALL;
+	return setup_three(w);
+}
+
 static int setup_pool(struct world *w)
 {
 	int ret = setup_group(w);
@@ -240,6 +264,20 @@ static int run_dma_map_alias(struct world *w)
 	return vfiox_dma_map_fixed(w->c, buf, 2 << 20, 0x40000000, NULL);
 }
 
+static int run_dma_unmap_range(struct world *w)
+{
+	int ret = vfiox_dma_unmap_range(w->c, 1 << 20, 3 << 20);
+
+	return ret < 0 ? ret : 0;
+}
+
+static int run_dma_unmap_all(struct world *w)
+{
+	int ret = vfiox_dma_unmap_all(w->c);
+
+	return ret < 0 ? ret : 0;
+}
+
 static int run_dma_unmap(struct world *w)
 {
 	return vfiox_dma_unmap_iova(w->c, w->iova, 2 << 20);
@@ -274,6 +312,7 @@ static void undo_dma_map_alias(struct world *w)
 {
 	vfiox_dma_unmap_iova(w->c, 0x40000000, 2 << 20);
 }
+static void undo_unmap_three(struct world *w) { map_three(w); }
 static void undo_dma_unmap(struct world *w)
 {
 	vfiox_dma_map(w->c, buf, 2 << 20, NULL, &w->iova);
@@ -302,6 +341,8 @@ static const struct op ops[] = {
 	{ "dma_map", setup_group, run_dma_map, undo_dma_map, NULL },
 	{ "dma_unmap", setup_mapping, run_dma_unmap, undo_dma_unmap, NULL },
 	{ "dma_map_alias", setup_mapping, run_dma_map_alias, undo_dma_map_alias, NULL },
+	{ "dma_unmap_range", setup_three, run_dma_unmap_range, undo_unmap_three, NULL },
+	{ "dma_unmap_all", setup_three_unmap_all, run_dma_unmap_all, undo_unmap_three, NULL },
 	/* A failed hugetlb mmap falls back to 4 KiB pages. */
 	{ "pool_alloc", setup_pool, run_pool_alloc, undo_pool_alloc, "mmap" },
 	{ "container_resv_regions", setup_group, run_resv, undo_nothing, NULL },
