@@ -75,6 +75,7 @@ void vfiox_dma_drop_all(struct vfiox_container *c)
 	dma->entries_limit = 0;
 	dma->mapped_bytes = 0;
 	dma->unmap_all = -1;	/* the next IOMMU driver may differ */
+	dma->dirty = false;	/* it went with the IOMMU */
 	vfiox_unlock(&dma->lock);
 }
 

@@ -45,6 +45,7 @@ struct vfiox_dma {
 	uint64_t mapped_bytes;
 	bool iopf;		/* IOPF mode: maps carry VFIOX_DMA_MAP_FLAG_IOPF */
 	int unmap_all;		/* VFIO_UNMAP_ALL: 1 has it, 0 not, -1 not asked */
+	bool dirty;		/* dirty page tracking started (dma_dirty.c) */
 	struct vfiox_dma_owner *revoked;	/* owners of revoked entries */
 	/* The IOVA space (iova_space.c): */
 	struct iova_space space;	/* the free part of it */
@@ -66,6 +67,16 @@ int vfiox_dma_map_owned_locked(struct vfiox_container *c, void *vaddr,
 /* vfiox_dma_unmap_iova() for a caller that holds dma->lock. */
 int vfiox_dma_unmap_iova_locked(struct vfiox_container *c, uint64_t iova,
 				uint64_t len);
+/*
+ * The whole mappings in [iova, iova + len) (lib/dma_unmap.c): their number
+ * and bytes, -EINVAL if one crosses either end, -ENOENT for none (both
+ * logged). Unmap them in one kernel call, with @bitmap (NULL for none)
+ * filled with their dirty pages: the number removed or an errno.
+ */
+int vfiox_dma_range_entries_locked(struct vfiox_container *c, uint64_t iova,
+				   uint64_t len, uint64_t *bytes);
+int vfiox_dma_unmap_range_locked(struct vfiox_container *c, uint64_t iova,
+				 uint64_t len, const struct vfio_bitmap *bitmap);
 /*
  * The kernel removed the mapping at exactly [iova, iova + len) by itself:
  * drop it from libvfiox's books only, and keep its owner, if any, on the

@@ -9,6 +9,7 @@
 #define LOG_PREFIX "dma"
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dma_internal.h"
 #include "hot.h"
@@ -200,13 +201,27 @@ static int range_entries(struct dma_table *t, uint64_t start, uint64_t last,
 	return n ? n : -ENOENT;
 }
 
+/* With @bitmap (NULL for none), the kernel fills it with the dirty pages. */
 static int kernel_unmap_range(struct vfiox_container *c, uint64_t iova,
-			      uint64_t len, uint32_t flags, uint64_t bytes)
+			      uint64_t len, uint32_t flags, uint64_t bytes,
+			      const struct vfio_bitmap *bitmap)
 {
+	/* The unmap struct, then the bitmap descriptor in its data[]. */
+	uint64_t arg[(sizeof(struct vfio_iommu_type1_dma_unmap) +
+		      sizeof(struct vfio_bitmap)) / sizeof(uint64_t)];
 	struct vfio_iommu_type1_dma_unmap u = {
 		.argsz = sizeof(u), .flags = flags, .iova = iova, .size = len,
 	};
-	int ret = c->env.sys->ioctl(c->fd, VFIO_IOMMU_UNMAP_DMA, &u);
+	int ret;
+
+	if (bitmap) {
+		u.argsz = sizeof(arg);
+		u.flags |= VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+		memcpy((char *)arg + sizeof(u), bitmap, sizeof(*bitmap));
+	}
+	memcpy(arg, &u, sizeof(u));
+	ret = c->env.sys->ioctl(c->fd, VFIO_IOMMU_UNMAP_DMA, arg);
+	memcpy(&u, arg, sizeof(u));
 
 	if (ret < 0) {
 		pr_err("VFIO_IOMMU_UNMAP_DMA%s iova 0x%llx size 0x%llx: %s",
@@ -223,29 +238,41 @@ static int kernel_unmap_range(struct vfiox_container *c, uint64_t iova,
 	return 0;
 }
 
+int vfiox_dma_range_entries_locked(struct vfiox_container *c, uint64_t iova,
+				   uint64_t len, uint64_t *bytes)
+{
+	return range_entries(&c->dma->table, iova, iova + len - 1, bytes);
+}
+
+int vfiox_dma_unmap_range_locked(struct vfiox_container *c, uint64_t iova,
+				 uint64_t len, const struct vfio_bitmap *bitmap)
+{
+	struct dma_table *t = &c->dma->table;
+	uint64_t bytes;
+	int n = range_entries(t, iova, iova + len - 1, &bytes), i, ret;
+
+	if (n <= 0)
+		return n;
+	ret = kernel_unmap_range(c, iova, len, 0, bytes, bitmap);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++)
+		drop_entry(c, vfiox_dma_table_find_iova(t, iova, len));
+	return n;
+}
+
 VFIOX_API int vfiox_dma_unmap_range(struct vfiox_container *c, uint64_t iova,
 				    uint64_t len)
 {
-	struct dma_table *t;
-	uint64_t bytes, last = iova + len - 1;
-	int n, i;
+	int n;
 
-	if (!c || !len || last < iova) {
+	if (!c || !len || iova + len - 1 < iova) {
 		pr_err("unmap_range: NULL container, or IOVA range [0x%llx, +0x%llx) empty or wrapping",
 		       (unsigned long long)iova, (unsigned long long)len);
 		return -EINVAL;
 	}
-	t = &c->dma->table;
 	vfiox_lock(&c->dma->lock);
-	n = range_entries(t, iova, last, &bytes);
-	if (n > 0) {
-		int ret = kernel_unmap_range(c, iova, len, 0, bytes);
-
-		for (i = 0; !ret && i < n; i++)
-			drop_entry(c, vfiox_dma_table_find_iova(t, iova, len));
-		if (ret)
-			n = ret;
-	}
+	n = vfiox_dma_unmap_range_locked(c, iova, len, NULL);
 	vfiox_unlock(&c->dma->lock);
 	return n;
 }
@@ -276,7 +303,7 @@ VFIOX_API int vfiox_dma_unmap_all(struct vfiox_container *c)
 		ret = has_unmap_all(c);
 	if (ret > 0) {
 		ret = kernel_unmap_range(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
-					 dma->mapped_bytes);
+					 dma->mapped_bytes, NULL);
 		for (; !ret && dma->table.entries; n++)
 			drop_entry(c, dma->table.entries);
 	}

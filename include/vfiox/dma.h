@@ -257,6 +257,68 @@ VFIOX_API int vfiox_dma_stats(struct vfiox_container *c,
 VFIOX_API int vfiox_dma_avail_check(struct vfiox_container *c,
 				    uint32_t *kernel, uint32_t *ours);
 
+/**
+ * vfiox_dma_dirty_start() - start dirty page tracking for live migration.
+ * @c: container
+ *
+ * VFIO_IOMMU_DIRTY_PAGES start. From now on the kernel logs the pages a
+ * device may have written. Type1 cannot tell which ones a device wrote
+ * unless its driver pins pages: it reports every page of every mapping
+ * dirty, on each bitmap read.
+ * Return: 0; -ENOTSUP when the IOMMU info has no migration capability
+ * (vfiox_iommu_info.has_migration); -ENODEV with no group; the kernel's
+ * errno.
+ */
+VFIOX_API int vfiox_dma_dirty_start(struct vfiox_container *c);
+
+/**
+ * vfiox_dma_dirty_stop() - stop dirty page tracking.
+ * @c: container
+ * Return: as vfiox_dma_dirty_start().
+ */
+VFIOX_API int vfiox_dma_dirty_stop(struct vfiox_container *c);
+
+/**
+ * vfiox_dma_dirty_bitmap() - the dirty pages of an IOVA range.
+ * @c: container, with tracking started
+ * @iova: start of the range
+ * @len: its length; the range may hold gaps and several mappings, and
+ *       must split none
+ * @bitmap: receives one bit per page of the smallest of
+ *          vfiox_iommu_info.migration_pgsizes, bit n of word n / 64 for
+ *          the page at @iova + n * page size; zeroed first
+ * @size: bytes in @bitmap: at least 8 bytes per 64 pages of the range
+ *
+ * A range whose bitmap is larger than the kernel fills in one call
+ * (vfiox_iommu_info.max_dirty_bitmap_size) is queried in several calls,
+ * each over whole mappings. Takes the DMA lock.
+ * Return: 0; -EINVAL for bad arguments, an unaligned range, one that
+ * splits a mapping, or tracking not started; -ENOSPC for too small a
+ * bitmap; -E2BIG for a single mapping whose bitmap is larger than the
+ * kernel fills (all before any syscall); -ENOTSUP, -ENODEV as
+ * vfiox_dma_dirty_start(); the kernel's errno.
+ */
+VFIOX_API int vfiox_dma_dirty_bitmap(struct vfiox_container *c, uint64_t iova,
+				     uint64_t len, uint64_t *bitmap,
+				     size_t size);
+
+/**
+ * vfiox_dma_unmap_dirty() - vfiox_dma_unmap_range() that also returns the
+ * dirty pages of what it removes (VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP).
+ * @c: container, with tracking started
+ * @iova: start of the range
+ * @len: its length
+ * @bitmap: receives the bitmap, as vfiox_dma_dirty_bitmap()
+ * @size: bytes in @bitmap
+ *
+ * Split into several unmaps as vfiox_dma_dirty_bitmap() splits a query;
+ * when one of them fails, the mappings the earlier ones removed are gone.
+ * Return: the number of mappings removed; the errors of
+ * vfiox_dma_dirty_bitmap(); -ENOENT if nothing is mapped in the range.
+ */
+VFIOX_API int vfiox_dma_unmap_dirty(struct vfiox_container *c, uint64_t iova,
+				    uint64_t len, uint64_t *bitmap, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

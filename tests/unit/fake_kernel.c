@@ -151,6 +151,7 @@ static void drop_iommu(void)
 	fk.iommu_type = 0;
 	fk.dma_avail += (uint32_t)fk.nr_maps;
 	fk.nr_maps = 0;
+	fk.dirty = false;
 }
 
 /* The last reference to @f's file goes, as the kernel's release. */
@@ -300,6 +301,79 @@ static int map_dma(struct vfio_iommu_type1_dma_map *m)
 
 static int check_extension(unsigned long ext);
 
+/* The migration cap's largest bitmap, or 0 without the cap. */
+static uint64_t max_bitmap(void)
+{
+	uint32_t off = find_cap(VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION);
+	struct vfio_iommu_type1_info_cap_migration m;
+
+	if (!off)
+		return 0;
+	memcpy(&m, fk.iommu_info + off, sizeof(m));
+	return m.max_dirty_bitmap_size;
+}
+
+/* Type1's checks of a bitmap for [iova, iova + size): 4 KiB pages. */
+static int check_bitmap(const struct vfio_bitmap *b, uint64_t iova, uint64_t size)
+{
+	uint64_t pages = size / 4096;
+
+	if (b->pgsize != 4096 || (iova | size) & 4095 || !size ||
+	    b->size < (pages + 63) / 64 * 8 || b->size > max_bitmap() || !b->data)
+		return -EINVAL;
+	return 0;
+}
+
+/* Type1 without pinning drivers: every page of @m is dirty. */
+static void mark_dirty(const struct vfio_bitmap *b, uint64_t base, const struct fk_map *m)
+{
+	uint64_t first = (m->iova - base) / 4096, i;
+
+	for (i = 0; i < m->size / 4096; i++)
+		b->data[(first + i) / 64] |= 1ULL << ((first + i) % 64);
+}
+
+/* Does a mapping cross either end of [iova, last]? */
+static bool splits(uint64_t iova, uint64_t last)
+{
+	int i;
+
+	for (i = 0; i < fk.nr_maps; i++) {
+		const struct fk_map *m = &fk.maps[i];
+
+		if (m->iova <= last && iova <= m->iova + m->size - 1 &&
+		    (m->iova < iova || m->iova + m->size - 1 > last))
+			return true;
+	}
+	return false;
+}
+
+static int dirty_pages(struct vfio_iommu_type1_dirty_bitmap *d)
+{
+	struct vfio_iommu_type1_dirty_bitmap_get g;
+	int i;
+
+	if (!max_bitmap())
+		return -ENOTTY;
+	if (d->flags == VFIO_IOMMU_DIRTY_PAGES_FLAG_START ||
+	    d->flags == VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP) {
+		fk.dirty = d->flags == VFIO_IOMMU_DIRTY_PAGES_FLAG_START;
+		return 0;
+	}
+	if (d->flags != VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP ||
+	    d->argsz < sizeof(*d) + sizeof(g))
+		return -EINVAL;
+	memcpy(&g, d->data, sizeof(g));
+	if (!fk.dirty || check_bitmap(&g.bitmap, g.iova, g.size) ||
+	    splits(g.iova, g.iova + g.size - 1))
+		return -EINVAL;
+	fk.dirty_gets++;
+	for (i = 0; i < fk.nr_maps; i++)
+		if (m_in(&fk.maps[i], g.iova, g.iova + g.size - 1))
+			mark_dirty(&g.bitmap, g.iova, &fk.maps[i]);
+	return 0;
+}
+
 /*
  * Type1 v2: every mapping inside [iova, iova + size) goes, one crossing
  * either end is -EINVAL before anything goes; FLAG_ALL (with the
@@ -308,25 +382,33 @@ static int check_extension(unsigned long ext);
 static int unmap_dma(struct vfio_iommu_type1_dma_unmap *u)
 {
 	bool all = u->flags & VFIO_DMA_UNMAP_FLAG_ALL;
+	bool dirty = u->flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
 	uint64_t last = u->iova + u->size - 1, bytes = 0;
+	struct vfio_bitmap b;
 	int i;
 
 	fk.unmap_calls++;
 	if (fk.fast_maps)
 		return 0;
-	if (u->flags & ~(uint32_t)VFIO_DMA_UNMAP_FLAG_ALL ||
-	    (all && (u->iova || u->size || !check_extension(VFIO_UNMAP_ALL))) ||
+	if (u->flags & ~(uint32_t)(VFIO_DMA_UNMAP_FLAG_ALL |
+				   VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) ||
+	    (all && (dirty || u->iova || u->size || !check_extension(VFIO_UNMAP_ALL))) ||
 	    (!all && (!u->size || last < u->iova)))
 		return -EINVAL;
-	for (i = 0; i < fk.nr_maps && !all; i++) {
-		const struct fk_map *m = &fk.maps[i];
-
-		if (m->iova <= last && u->iova <= m->iova + m->size - 1 &&
-		    (m->iova < u->iova || m->iova + m->size - 1 > last))
+	if (dirty) {
+		if (u->argsz < sizeof(*u) + sizeof(b))
 			return -EINVAL;
+		memcpy(&b, u->data, sizeof(b));
+		if (check_bitmap(&b, u->iova, u->size))
+			return -EINVAL;
+		fk.dirty_unmaps++;
 	}
+	if (!all && splits(u->iova, last))
+		return -EINVAL;
 	for (i = 0; i < fk.nr_maps;) {
 		if (all || (m_in(&fk.maps[i], u->iova, last))) {
+			if (dirty && fk.dirty)
+				mark_dirty(&b, u->iova, &fk.maps[i]);
 			bytes += fk.maps[i].size;
 			fk.maps[i] = fk.maps[--fk.nr_maps];
 			fk.dma_avail++;
@@ -398,6 +480,8 @@ static int container_ioctl(unsigned long req, void *arg)
 		return fk.iommu_type ? map_dma(arg) : -EINVAL;
 	case VFIO_IOMMU_UNMAP_DMA:
 		return fk.iommu_type ? unmap_dma(arg) : -EINVAL;
+	case VFIO_IOMMU_DIRTY_PAGES:
+		return fk.iommu_type ? dirty_pages(arg) : -EINVAL;
 	default:
 		return -ENOTTY;
 	}

@@ -126,6 +126,8 @@ struct fake_kernel {
 	uint32_t dma_avail;
 	unsigned long map_calls;
 	unsigned long unmap_calls;	/* VFIO_IOMMU_UNMAP_DMA ioctls */
+	bool dirty;			/* dirty page tracking started */
+	unsigned long dirty_gets, dirty_unmaps;	/* bitmaps asked for */
 	bool fast_maps;		/* benchmarks: accept every map, track nothing */
 	/* VFIOX_IOMMU_ENABLE_IOPF: the mode, and the errno it fails with */
 	bool iopf;

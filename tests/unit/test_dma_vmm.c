@@ -2,7 +2,7 @@
 /*
  * What a VMM asks of the DMA engine, against the fake kernel's type1: one
  * buffer at several IOVAs (aliases); range unmaps and unmap-all in one
- * ioctl each.
+ * ioctl each; dirty page bitmaps, split to the kernel's largest.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -249,6 +249,113 @@ static void unmap_all_is_one_ioctl_where_the_kernel_has_it(void **state)
 	assert_int_equal(fk.unmap_calls, calls + 12);
 }
 
+/* Three mappings in the slot: pages 0-3, 70-71 and 200 of it. */
+static void map_three(void)
+{
+	assert_int_equal(vfiox_dma_map_fixed(c, mem, 4 * PG, SLOT, NULL), 0);
+	assert_int_equal(vfiox_dma_map_fixed(c, mem + 8 * PG, 2 * PG, SLOT + 70 * PG, NULL), 0);
+	assert_int_equal(vfiox_dma_map_fixed(c, mem + 16 * PG, PG, SLOT + 200 * PG, NULL), 0);
+}
+
+/* Exactly bits 0-3, 70-71 and 200 of the four words. */
+static void assert_three_dirty(const uint64_t *bm)
+{
+	assert_int_equal(bm[0], 0xf);
+	assert_int_equal(bm[1], 0xc0);
+	assert_int_equal(bm[2], 0);
+	assert_int_equal(bm[3], 1ULL << 8);
+}
+
+/* The IOMMU info again, with the largest bitmap @max (0: no migration cap). */
+static void kernel_bitmap_max(uint64_t max)
+{
+	static const struct vfio_iova_range ranges[] = {
+		{ 0, 0xfedfffffULL }, { 0xfef00000ULL, 0x7fffffffffULL },
+	};
+
+	fk_info_begin(0x40201000ULL);
+	if (max)
+		fk_info_add_migration(0x1000, max);
+	fk_info_add_dma_avail(fk.dma_avail);
+	fk_info_add_iova(ranges, 2);
+	assert_int_equal(vfiox_container_refresh(c), 0);
+}
+
+static void dirty_bitmap_has_every_mapped_page_as_type1_gives_it(void **state)
+{
+	uint64_t bm[4] = { ~0ULL, ~0ULL, ~0ULL, ~0ULL };
+
+	(void)state;
+	map_three();
+	assert_int_equal(vfiox_dma_dirty_bitmap(c, SLOT, 256 * PG, bm, sizeof(bm)), -EINVAL);
+	assert_true(fk_log_has("tracking is not started"));
+	assert_int_equal(fk.dirty_gets, 0);
+	assert_int_equal(vfiox_dma_dirty_start(c), 0);
+	assert_true(fk.dirty);
+	assert_int_equal(vfiox_dma_dirty_bitmap(c, SLOT, 256 * PG, bm, sizeof(bm)), 0);
+	assert_int_equal(fk.dirty_gets, 1);
+	assert_three_dirty(bm);
+	/* A range without mappings: zeros, and no call. */
+	assert_int_equal(vfiox_dma_dirty_bitmap(c, SLOT + 4 * PG, 64 * PG, bm, 8), 0);
+	assert_int_equal(bm[0], 0);
+	assert_int_equal(fk.dirty_gets, 1);
+	assert_int_equal(vfiox_dma_dirty_stop(c), 0);
+	assert_false(fk.dirty);
+	assert_int_equal(vfiox_dma_dirty_bitmap(c, SLOT, 256 * PG, bm, sizeof(bm)), -EINVAL);
+}
+
+static void bigger_queries_are_split_between_mappings(void **state)
+{
+	uint64_t bm[4] = { ~0ULL, ~0ULL, ~0ULL, ~0ULL };
+
+	(void)state;
+	kernel_bitmap_max(8);		/* 64 pages a call */
+	map_three();
+	assert_int_equal(vfiox_dma_dirty_start(c), 0);
+	assert_int_equal(vfiox_dma_dirty_bitmap(c, SLOT, 256 * PG, bm, sizeof(bm)), 0);
+	/* Pages 0-3; 70-71 (off a word: bounced); 200 (again). */
+	assert_int_equal(fk.dirty_gets, 3);
+	assert_three_dirty(bm);
+	/* One mapping past the largest bitmap cannot be asked about. */
+	assert_int_equal(vfiox_dma_map_fixed(c, mem + MB, 65 * PG, SLOT + MB, NULL), 0);
+	assert_int_equal(vfiox_dma_dirty_bitmap(c, SLOT + MB, 65 * PG, bm, sizeof(bm)), -E2BIG);
+	assert_int_equal(vfiox_dma_unmap_dirty(c, SLOT, MB + 65 * PG, bm, sizeof(bm)), -ENOSPC);
+	assert_int_equal(fk.dirty_gets, 3);
+	/* Unmapping with the bitmap splits the same way. */
+	memset(bm, 0xff, sizeof(bm));
+	assert_int_equal(vfiox_dma_unmap_dirty(c, SLOT, 256 * PG, bm, sizeof(bm)), 3);
+	assert_int_equal(fk.dirty_unmaps, 3);
+	assert_three_dirty(bm);
+	assert_int_equal(fk.nr_maps, 1);
+	assert_int_equal(vfiox_dma_translate_all(c, mem + 8 * PG, NULL, 0), 0);
+	assert_int_equal(vfiox_dma_unmap_all(c), 1);
+}
+
+static void bad_dirty_ranges_make_no_syscall(void **state)
+{
+	uint64_t bm[4];
+	unsigned long calls;
+
+	(void)state;
+	map_three();
+	assert_int_equal(vfiox_dma_dirty_start(c), 0);
+	calls = fk.calls;
+	assert_int_equal(vfiox_dma_dirty_bitmap(c, SLOT + PG, 255 * PG, bm, sizeof(bm)), -EINVAL);
+	assert_true(fk_log_has("would split the mapping"));
+	assert_int_equal(vfiox_dma_dirty_bitmap(c, SLOT, 256 * PG, bm, 24), -ENOSPC);
+	assert_int_equal(vfiox_dma_dirty_bitmap(c, SLOT + 1, 256 * PG, bm, sizeof(bm)), -EINVAL);
+	assert_int_equal(vfiox_dma_dirty_bitmap(c, SLOT, 0, bm, sizeof(bm)), -EINVAL);
+	assert_int_equal(vfiox_dma_dirty_bitmap(c, SLOT, 256 * PG, NULL, sizeof(bm)), -EINVAL);
+	assert_int_equal(vfiox_dma_unmap_dirty(c, SLOT + 4 * PG, 64 * PG, bm, 8), -ENOENT);
+	assert_int_equal(fk.calls, calls);
+	assert_int_equal(fk.nr_maps, 3);
+	/* A kernel without the migration capability. */
+	kernel_bitmap_max(0);
+	assert_int_equal(vfiox_dma_dirty_start(c), -ENOTSUP);
+	assert_true(fk_log_has("no migration capability"));
+	assert_int_equal(vfiox_dma_dirty_bitmap(c, SLOT, 256 * PG, bm, sizeof(bm)), -ENOTSUP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +367,9 @@ int main(void)
 		T(range_unmap_of_ten_mappings_is_one_ioctl),
 		T(range_that_would_split_a_mapping_makes_no_syscall),
 		T(unmap_all_is_one_ioctl_where_the_kernel_has_it),
+		T(dirty_bitmap_has_every_mapped_page_as_type1_gives_it),
+		T(bigger_queries_are_split_between_mappings),
+		T(bad_dirty_ranges_make_no_syscall),
 #undef T
 	};
 

@@ -112,6 +112,13 @@ static int setup_three_unmap_all(struct world *w)
 	return setup_three(w);
 }
 
+static int setup_three_dirty(struct world *w)
+{
+	int ret = setup_three(w);
+
+	return ret ? ret : vfiox_dma_dirty_start(w->c);
+}
+
 static int setup_pool(struct world *w)
 {
 	int ret = setup_group(w);
@@ -278,6 +285,23 @@ static int run_dma_unmap_all(struct world *w)
 	return ret < 0 ? ret : 0;
 }
 
+static int run_dirty_start(struct world *w) { return vfiox_dma_dirty_start(w->c); }
+
+static int run_dirty_bitmap(struct world *w)
+{
+	uint64_t bm[16];
+
+	return vfiox_dma_dirty_bitmap(w->c, 1 << 20, 3 << 20, bm, sizeof(bm));
+}
+
+static int run_unmap_dirty(struct world *w)
+{
+	uint64_t bm[16];
+	int ret = vfiox_dma_unmap_dirty(w->c, 1 << 20, 3 << 20, bm, sizeof(bm));
+
+	return ret < 0 ? ret : 0;
+}
+
 static int run_dma_unmap(struct world *w)
 {
 	return vfiox_dma_unmap_iova(w->c, w->iova, 2 << 20);
@@ -313,6 +337,7 @@ static void undo_dma_map_alias(struct world *w)
 	vfiox_dma_unmap_iova(w->c, 0x40000000, 2 << 20);
 }
 static void undo_unmap_three(struct world *w) { map_three(w); }
+static void undo_dirty_start(struct world *w) { vfiox_dma_dirty_stop(w->c); }
 static void undo_dma_unmap(struct world *w)
 {
 	vfiox_dma_map(w->c, buf, 2 << 20, NULL, &w->iova);
@@ -343,6 +368,9 @@ static const struct op ops[] = {
 	{ "dma_map_alias", setup_mapping, run_dma_map_alias, undo_dma_map_alias, NULL },
 	{ "dma_unmap_range", setup_three, run_dma_unmap_range, undo_unmap_three, NULL },
 	{ "dma_unmap_all", setup_three_unmap_all, run_dma_unmap_all, undo_unmap_three, NULL },
+	{ "dma_dirty_start", setup_group, run_dirty_start, undo_dirty_start, NULL },
+	{ "dma_dirty_bitmap", setup_three_dirty, run_dirty_bitmap, undo_nothing, NULL },
+	{ "dma_unmap_dirty", setup_three_dirty, run_unmap_dirty, undo_unmap_three, NULL },
 	/* A failed hugetlb mmap falls back to 4 KiB pages. */
 	{ "pool_alloc", setup_pool, run_pool_alloc, undo_pool_alloc, "mmap" },
 	{ "container_resv_regions", setup_group, run_resv, undo_nothing, NULL },

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Dirty page tracking as type1 really does it: with the migration
+ * capability in the IOMMU info, start; edu DMAs into one buffer; the bitmap
+ * of a range holding three mappings (one not on a 64-page boundary) and
+ * gaps has every page of every mapping dirty (vfio-pci pins nothing, so
+ * type1 cannot tell which pages the device wrote), on every read, and no
+ * page of a gap; unmap with the bitmap gives the same for what it removes;
+ * stop.
+ */
+#include <sys/mman.h>
+
+#include "vmtest.h"
+
+#define PG 4096
+#define SLOT 0x1000000ULL	/* below edu's 28-bit DMA mask */
+#define EDU_BUF 0x40000
+#define COPY 2048
+
+static int popcount_range(const uint64_t *bm, unsigned int first, unsigned int n)
+{
+	unsigned int i;
+	int set = 0;
+
+	for (i = first; i < first + n; i++)
+		set += (bm[i / 64] >> (i % 64)) & 1;
+	return set;
+}
+
+int main(void)
+{
+	struct vfiox_iommu_info info = { .sz = sizeof(info) };
+	struct vfiox_container *c;
+	struct vfiox_device *d;
+	struct vfiox_group *g;
+	struct vt_edu e;
+	uint64_t bm[4];
+	uint8_t *mem;
+	int round;
+
+	vt_init();
+	CHECK_RET(vt_open(vt_env("VFIOX_EDU"), &c, &g, &d), 0);
+	mem = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(mem != MAP_FAILED, "mmap");
+	if (vt_failures)
+		return vt_done("dma_dirty_edu");
+	CHECK_RET(vfiox_container_iommu_info(c, &info), 0);
+	CHECK(info.has_migration, "type1 reports no migration capability");
+	CHECK(info.migration_pgsizes & PG, "migration page sizes 0x%llx",
+	      (unsigned long long)info.migration_pgsizes);
+	printf("  migration: page sizes 0x%llx, largest bitmap 0x%llx bytes\n",
+	       (unsigned long long)info.migration_pgsizes,
+	       (unsigned long long)info.max_dirty_bitmap_size);
+	CHECK_RET(vt_edu_setup(d, &e), 0);
+	CHECK_RET(vfiox_dma_map_fixed(c, mem, 4 * PG, SLOT, NULL), 0);
+	CHECK_RET(vfiox_dma_map_fixed(c, mem + 8 * PG, 2 * PG, SLOT + 70 * PG, NULL), 0);
+	CHECK_RET(vfiox_dma_map_fixed(c, mem + 12 * PG, PG, SLOT + 200 * PG, NULL), 0);
+	CHECK_RET(vfiox_dma_dirty_bitmap(c, SLOT, 256 * PG, bm, sizeof(bm)), -EINVAL);
+	CHECK_RET(vfiox_dma_dirty_start(c), 0);
+
+	/* edu copies page 0 of the first buffer into page 1 of the second. */
+	memset(mem, 0x5a, COPY);
+	CHECK_RET(vt_edu_dma(&e, SLOT, EDU_BUF, COPY, 0), 0);
+	CHECK_RET(vt_edu_dma(&e, EDU_BUF, SLOT + 71 * PG, COPY, VT_EDU_TO_RAM), 0);
+	CHECK(!memcmp(mem + 9 * PG, mem, COPY), "edu's copy missed");
+	for (round = 0; round < 2; round++) {
+		memset(bm, 0xa5, sizeof(bm));
+		CHECK_RET(vfiox_dma_dirty_bitmap(c, SLOT, 256 * PG, bm, sizeof(bm)), 0);
+		CHECK(popcount_range(bm, 0, 4) == 4 && popcount_range(bm, 70, 2) == 2 &&
+		      popcount_range(bm, 200, 1) == 1,
+		      "read %d: not every mapped page dirty: %016llx %016llx %016llx %016llx",
+		      round, (unsigned long long)bm[0], (unsigned long long)bm[1],
+		      (unsigned long long)bm[2], (unsigned long long)bm[3]);
+		CHECK(popcount_range(bm, 0, 256) == 7,
+		      "read %d: %d bits set, the mappings have 7 pages", round,
+		      popcount_range(bm, 0, 256));
+	}
+	/* Unmap the two on a 64-page boundary and past it, with the bitmap. */
+	memset(bm, 0xa5, sizeof(bm));
+	CHECK_RET(vfiox_dma_unmap_dirty(c, SLOT + 64 * PG, 192 * PG, bm, 3 * 8), 2);
+	CHECK(popcount_range(bm, 6, 2) == 2 && popcount_range(bm, 136, 1) == 1 &&
+	      popcount_range(bm, 0, 192) == 3,
+	      "unmap bitmap %016llx %016llx %016llx", (unsigned long long)bm[0],
+	      (unsigned long long)bm[1], (unsigned long long)bm[2]);
+	CHECK_RET(vfiox_dma_translate_all(c, mem + 8 * PG, NULL, 0), 0);
+	CHECK_RET(vfiox_dma_dirty_stop(c), 0);
+	CHECK_RET(vfiox_dma_dirty_bitmap(c, SLOT, 4 * PG, bm, 8), -EINVAL);
+	CHECK_RET(vfiox_dma_unmap_all(c), 1);
+	vfiox_container_close(c);
+	return vt_done("dma_dirty_edu");
+}
