@@ -7,9 +7,15 @@
  *
  * The kernel takes a range only if it splits no mapping, and fills at most
  * the capability's largest bitmap per call: a bigger range is cut, between
- * mappings, into chunks that fit. A chunk whose first bit is not the first
- * of a 64-bit word goes through a bounce buffer, since the kernel writes
- * whole words from its start.
+ * mappings, into chunks that fit. A mapping whose first bit in its chunk
+ * would not be the first of a 64-bit word starts a chunk of its own: type1
+ * (6.1 at least) shifts such a mapping's bitmap in place and clears only
+ * its first bits afterwards, so the next query of it reports pages past
+ * its end dirty (seen in the VM test dma_dirty_edu). As such stale bits
+ * may be left by anyone's query, the bits after each mapping's last page
+ * up to the end of its word are cleared again. A chunk whose first bit is
+ * not the first of a word of the caller's bitmap goes through a bounce
+ * buffer, since the kernel writes whole words from its start.
  */
 #define LOG_PREFIX "dma"
 #include <errno.h>
@@ -125,22 +131,54 @@ struct dirty_query {
 	int removed;		/* unmap: mappings removed so far */
 };
 
-/* Query (or unmap) [start, start + len), whole mappings, into the bitmap. */
-static int run_chunk(struct dirty_query *q, uint64_t start, uint64_t len)
+/*
+ * The end (in pages from @start) of each mapping in [start, start + len),
+ * into a new array: the kernel may write stale bits after them.
+ */
+static uint64_t *mapping_ends(struct dirty_query *q, uint64_t start,
+			      uint64_t len, int n)
+{
+	uint64_t *ends = calloc((size_t)n, sizeof(*ends)), pos = start;
+	const struct dma_entry *e;
+	int i;
+
+	for (i = 0; ends && i < n; i++) {
+		e = vfiox_dma_table_find_iova(&q->c->dma->table, pos, start + len - pos);
+		pos = e->iova + e->len;
+		ends[i] = (pos - start) / q->page;
+	}
+	return ends;
+}
+
+/* Clear each mapping's bits after its last page, to the end of its word. */
+static void clear_tails(uint64_t *bm, const uint64_t *ends, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (ends[i] % 64)
+			bm[ends[i] / 64] &= (1ULL << (ends[i] % 64)) - 1;
+}
+
+/*
+ * Query (or unmap) [start, start + len), @n whole mappings, into the
+ * bitmap.
+ */
+static int run_chunk(struct dirty_query *q, uint64_t start, uint64_t len, int n)
 {
 	uint64_t off = (start - q->iova) / q->page, pages = len / q->page;
 	struct vfio_bitmap b = { q->page, bitmap_bytes(pages), NULL };
-	uint64_t *bounce = NULL;
+	uint64_t *bounce = NULL, *ends = mapping_ends(q, start, len, n), *bm;
 	int ret;
 
-	if (off % 64) {
+	if (ends && off % 64)
 		bounce = calloc(1, b.size);
-		if (!bounce)
-			return -ENOMEM;
-		b.data = (__u64 *)bounce;
-	} else {
-		b.data = (__u64 *)(q->bitmap + off / 64);
+	if (!ends || (off % 64 && !bounce)) {
+		free(ends);
+		return -ENOMEM;
 	}
+	bm = bounce ? bounce : q->bitmap + off / 64;
+	b.data = (__u64 *)bm;
 	if (q->unmap) {
 		ret = vfiox_dma_unmap_range_locked(q->c, start, len, &b);
 		if (ret > 0)
@@ -148,9 +186,12 @@ static int run_chunk(struct dirty_query *q, uint64_t start, uint64_t len)
 	} else {
 		ret = kernel_get_bitmap(q->c, &b, start, len);
 	}
+	if (ret >= 0)
+		clear_tails(bm, ends, n);
 	if (ret >= 0 && bounce)
 		or_bits(q->bitmap, q->words, off, bounce, pages);
 	free(bounce);
+	free(ends);
 	return ret < 0 ? ret : 0;
 }
 
@@ -164,7 +205,7 @@ static int for_each_chunk(struct dirty_query *q, uint64_t last, uint64_t max,
 	struct dma_table *t = &q->c->dma->table;
 	const struct dma_entry *e;
 	uint64_t pos = q->iova, start = 0, end = 0;	/* chunk: [start, end) */
-	int ret;
+	int ret, n = 0;				/* mappings in it */
 
 	while (pos <= last && (e = vfiox_dma_table_find_iova(t, pos, last - pos + 1))) {
 		uint64_t e_end = e->iova + e->len;
@@ -176,20 +217,23 @@ static int for_each_chunk(struct dirty_query *q, uint64_t last, uint64_t max,
 			       (unsigned long long)max);
 			return -E2BIG;
 		}
-		if (end && bitmap_bytes((e_end - start) / q->page) > max) {
-			ret = dry ? 0 : run_chunk(q, start, end - start);
+		if (end && (bitmap_bytes((e_end - start) / q->page) > max ||
+			    (e->iova - start) / q->page % 64)) {
+			ret = dry ? 0 : run_chunk(q, start, end - start, n);
 			if (ret)
 				return ret;
 			end = 0;
+			n = 0;
 		}
 		if (!end)
 			start = e->iova;
 		end = e_end;
+		n++;
 		if (e_end - 1 == last)
 			break;
 		pos = e_end;
 	}
-	return end && !dry ? run_chunk(q, start, end - start) : 0;
+	return end && !dry ? run_chunk(q, start, end - start, n) : 0;
 }
 
 /* Checks and the set-up shared by the query and the unmap; under the lock. */

@@ -77,6 +77,9 @@ int vfiox_dma_range_entries_locked(struct vfiox_container *c, uint64_t iova,
 				   uint64_t len, uint64_t *bytes);
 int vfiox_dma_unmap_range_locked(struct vfiox_container *c, uint64_t iova,
 				 uint64_t len, const struct vfio_bitmap *bitmap);
+/* Does the kernel take VFIO_DMA_UNMAP_FLAG_ALL? 1, 0 or an errno; asked
+ * once per IOMMU. */
+int vfiox_dma_has_unmap_all_locked(struct vfiox_container *c);
 /*
  * The kernel removed the mapping at exactly [iova, iova + len) by itself:
  * drop it from libvfiox's books only, and keep its owner, if any, on the

@@ -277,8 +277,7 @@ VFIOX_API int vfiox_dma_unmap_range(struct vfiox_container *c, uint64_t iova,
 	return n;
 }
 
-/* Does the kernel take VFIO_DMA_UNMAP_FLAG_ALL? Asked once per IOMMU. */
-static int has_unmap_all(struct vfiox_container *c)
+int vfiox_dma_has_unmap_all_locked(struct vfiox_container *c)
 {
 	int ret;
 
@@ -300,7 +299,7 @@ VFIOX_API int vfiox_dma_unmap_all(struct vfiox_container *c)
 	dma = c->dma;
 	vfiox_lock(&dma->lock);
 	if (dma->table.entries && c->iommu_type)
-		ret = has_unmap_all(c);
+		ret = vfiox_dma_has_unmap_all_locked(c);
 	if (ret > 0) {
 		ret = kernel_unmap_range(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
 					 dma->mapped_bytes, NULL);

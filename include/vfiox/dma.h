@@ -319,6 +319,79 @@ VFIOX_API int vfiox_dma_dirty_bitmap(struct vfiox_container *c, uint64_t iova,
 VFIOX_API int vfiox_dma_unmap_dirty(struct vfiox_container *c, uint64_t iova,
 				    uint64_t len, uint64_t *bitmap, size_t size);
 
+/**
+ * vfiox_dma_invalidate_vaddrs() - live update, old process: invalidate the
+ * vaddr of every mapping (VFIO_UPDATE_VADDR).
+ * @c: container
+ *
+ * One VFIO_IOMMU_UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_VADDR (and _ALL where
+ * the kernel has VFIO_UNMAP_ALL, which also covers mappings made behind
+ * libvfiox's back), else one per mapping, undone if one fails. The IOVAs
+ * stay mapped and devices DMA on; the kernel blocks only what needs the
+ * vaddr (pinning more pages) until a new process gives it back with
+ * vfiox_dma_restore(). libvfiox's books are unchanged. Then save the state
+ * with vfiox_dma_save() and hand it over with the container and group
+ * fds (e.g. across exec(), without FD_CLOEXEC).
+ * Return: the number of mappings; -ENOTSUP without VFIO_UPDATE_VADDR;
+ * -ENODEV with no group; the kernel's errno.
+ */
+VFIOX_API int vfiox_dma_invalidate_vaddrs(struct vfiox_container *c);
+
+/**
+ * vfiox_dma_save() - live update: libvfiox's mappings, for vfiox_dma_restore().
+ * @c: container
+ * @buf: receives the state (opaque bytes for the same machine and
+ *       libvfiox), or NULL to ask for its size
+ * @size: bytes in @buf
+ *
+ * Records every mapping (vaddr, IOVA, length), oldest first, so that
+ * aliases keep their order. Nothing is written unless it all fits.
+ * Return: the size of the state (when larger than @size, call again with a
+ * larger buffer); -EBUSY if a P2P mapping is held (its device memory
+ * cannot be handed over); -EINVAL.
+ */
+VFIOX_API int vfiox_dma_save(struct vfiox_container *c, void *buf, size_t size);
+
+/**
+ * typedef vfiox_dma_relocate_fn - where a saved buffer lives in this process.
+ * @user: the caller's pointer given to vfiox_dma_restore()
+ * @old_vaddr: the buffer's address in the process that saved the state
+ * @len: its length
+ *
+ * Return: the buffer's address now (the same memory, e.g. the memfd mapped
+ * again), or NULL when there is none, which fails the restore.
+ */
+typedef void *(*vfiox_dma_relocate_fn)(void *user, uint64_t old_vaddr,
+					uint64_t len);
+
+/**
+ * vfiox_dma_restore() - live update, new process: take over the mappings
+ * of a saved state and give the kernel their new vaddrs.
+ * @c: the container, adopted from the fd the old process handed over,
+ *     with its groups; no mapping made through it yet
+ * @state: what vfiox_dma_save() wrote
+ * @size: its size
+ * @relocate: NULL when every buffer is at its old address (mapped there
+ *            with MAP_FIXED), else called once per mapping, oldest first,
+ *            before the DMA lock is taken
+ * @user: passed to @relocate
+ *
+ * Each mapping goes into the table and out of the IOVA space, then its
+ * vaddr is updated (VFIO_IOMMU_MAP_DMA with VFIO_DMA_MAP_FLAG_VADDR); the
+ * entries count as used (the kernel's dma_avail, read when the groups were
+ * adopted, had them already), so vfiox_dma_avail_check() agrees. If an
+ * update fails, those made are invalidated again and the books are as
+ * before.
+ * Return: the number of mappings restored; -EINVAL for a state that is
+ * not one, a mapping outside this container's IOVA space or not aligned
+ * to its page size, or a NULL from @relocate; -EBUSY when the container
+ * has mappings; -ENOTSUP, -ENODEV as vfiox_dma_invalidate_vaddrs(); the
+ * kernel's errno (-EINVAL: a vaddr not invalidated, or not that memory).
+ */
+VFIOX_API int vfiox_dma_restore(struct vfiox_container *c, const void *state,
+				size_t size, vfiox_dma_relocate_fn relocate,
+				void *user);
+
 #ifdef __cplusplus
 }
 #endif

@@ -274,6 +274,30 @@ static bool in_ranges(uint64_t iova, uint64_t size)
 	return false;
 }
 
+static int check_extension(unsigned long ext);
+
+/* VFIO_DMA_MAP_FLAG_VADDR: a new vaddr for the invalidated mapping at
+ * exactly [iova, iova + size). */
+static int update_vaddr(const struct vfio_iommu_type1_dma_map *m)
+{
+	int i;
+
+	if (!check_extension(VFIO_UPDATE_VADDR) || m->flags != VFIO_DMA_MAP_FLAG_VADDR)
+		return -EINVAL;
+	for (i = 0; i < fk.nr_maps; i++) {
+		struct fk_map *f = &fk.maps[i];
+
+		if (f->iova != m->iova)
+			continue;
+		if (f->size != m->size || !f->invalid)
+			return -EINVAL;
+		f->vaddr = m->vaddr;
+		f->invalid = false;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 static int map_dma(struct vfio_iommu_type1_dma_map *m)
 {
 	int i;
@@ -281,6 +305,8 @@ static int map_dma(struct vfio_iommu_type1_dma_map *m)
 	fk.map_calls++;
 	if (fk.fast_maps)
 		return 0;
+	if (m->flags & VFIO_DMA_MAP_FLAG_VADDR)
+		return update_vaddr(m);
 	if (m->argsz < sizeof(*m) || !m->size || (m->iova | m->size | m->vaddr) & 0xfff)
 		return -EINVAL;
 	if (!in_ranges(m->iova, m->size))
@@ -294,12 +320,10 @@ static int map_dma(struct vfio_iommu_type1_dma_map *m)
 			return -EEXIST;
 	if (!fk.dma_avail || fk.nr_maps == FK_MAX_MAPS)
 		return -ENOSPC;
-	fk.maps[fk.nr_maps++] = (struct fk_map){ m->iova, m->size, m->vaddr, m->flags };
+	fk.maps[fk.nr_maps++] = (struct fk_map){ m->iova, m->size, m->vaddr, m->flags, false };
 	fk.dma_avail--;
 	return 0;
 }
-
-static int check_extension(unsigned long ext);
 
 /* The migration cap's largest bitmap, or 0 without the cap. */
 static uint64_t max_bitmap(void)
@@ -331,6 +355,9 @@ static void mark_dirty(const struct vfio_bitmap *b, uint64_t base, const struct 
 
 	for (i = 0; i < m->size / 4096; i++)
 		b->data[(first + i) / 64] |= 1ULL << ((first + i) % 64);
+	/* Type1's stale bits after a mapping shifted by an earlier query. */
+	for (i += first; fk.dirty_stale && i % 64; i++)
+		b->data[i / 64] |= 1ULL << (i % 64);
 }
 
 /* Does a mapping cross either end of [iova, last]? */
@@ -375,6 +402,30 @@ static int dirty_pages(struct vfio_iommu_type1_dirty_bitmap *d)
 }
 
 /*
+ * VFIO_DMA_UNMAP_FLAG_VADDR (with _ALL or a range of whole mappings): the
+ * mappings stay, their vaddrs are invalid; none may be invalid already.
+ */
+static int invalidate_vaddrs(struct vfio_iommu_type1_dma_unmap *u)
+{
+	bool all = u->flags & VFIO_DMA_UNMAP_FLAG_ALL;
+	uint64_t last = u->iova + u->size - 1;
+	int i;
+
+	if (!check_extension(VFIO_UPDATE_VADDR) ||
+	    u->flags & ~(uint32_t)(VFIO_DMA_UNMAP_FLAG_VADDR | VFIO_DMA_UNMAP_FLAG_ALL) ||
+	    (all && (u->iova || u->size || !check_extension(VFIO_UNMAP_ALL))) ||
+	    (!all && (!u->size || splits(u->iova, last))))
+		return -EINVAL;
+	for (i = 0; i < fk.nr_maps; i++)
+		if ((all || m_in(&fk.maps[i], u->iova, last)) && fk.maps[i].invalid)
+			return -EINVAL;
+	for (i = 0; i < fk.nr_maps; i++)
+		if (all || m_in(&fk.maps[i], u->iova, last))
+			fk.maps[i].invalid = true;
+	return 0;
+}
+
+/*
  * Type1 v2: every mapping inside [iova, iova + size) goes, one crossing
  * either end is -EINVAL before anything goes; FLAG_ALL (with the
  * extension) takes iova = size = 0 and removes them all. u->size: bytes.
@@ -390,6 +441,8 @@ static int unmap_dma(struct vfio_iommu_type1_dma_unmap *u)
 	fk.unmap_calls++;
 	if (fk.fast_maps)
 		return 0;
+	if (u->flags & VFIO_DMA_UNMAP_FLAG_VADDR)
+		return invalidate_vaddrs(u);
 	if (u->flags & ~(uint32_t)(VFIO_DMA_UNMAP_FLAG_ALL |
 				   VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) ||
 	    (all && (dirty || u->iova || u->size || !check_extension(VFIO_UNMAP_ALL))) ||

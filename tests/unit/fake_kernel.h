@@ -116,6 +116,7 @@ struct fk_fd {
 struct fk_map {
 	uint64_t iova, size, vaddr;
 	uint32_t flags;
+	bool invalid;		/* vaddr invalidated (VFIO_UPDATE_VADDR) */
 };
 
 struct fake_kernel {
@@ -128,6 +129,7 @@ struct fake_kernel {
 	unsigned long unmap_calls;	/* VFIO_IOMMU_UNMAP_DMA ioctls */
 	bool dirty;			/* dirty page tracking started */
 	unsigned long dirty_gets, dirty_unmaps;	/* bitmaps asked for */
+	bool dirty_stale;	/* bitmaps have stale bits after each mapping */
 	bool fast_maps;		/* benchmarks: accept every map, track nothing */
 	/* VFIOX_IOMMU_ENABLE_IOPF: the mode, and the errno it fails with */
 	bool iopf;

@@ -119,6 +119,31 @@ static int setup_three_dirty(struct world *w)
 	return ret ? ret : vfiox_dma_dirty_start(w->c);
 }
 
+static int setup_three_cpr(struct world *w)
+{
+	fk.extensions |= 1u << VFIO_UPDATE_VADDR;
+	return setup_three(w);
+}
+
+static char cpr_state[256];
+static int cpr_size;
+
+/* Invalidated and saved, then forgotten, as a new process starts. */
+static int setup_restore(struct world *w)
+{
+	int ret = setup_three_cpr(w);
+
+	if (!ret)
+		ret = vfiox_dma_invalidate_vaddrs(w->c) == 3 ? 0 : -1;
+	if (!ret)
+		cpr_size = vfiox_dma_save(w->c, cpr_state, sizeof(cpr_state));
+	if (ret || cpr_size <= 0)
+		return -1;
+	vfiox_dma_drop_all(w->c);
+	ret = vfiox_container_refresh(w->c);
+	return ret ? ret : vfiox_iova_space_rebuild(w->c);
+}
+
 static int setup_pool(struct world *w)
 {
 	int ret = setup_group(w);
@@ -302,6 +327,20 @@ static int run_unmap_dirty(struct world *w)
 	return ret < 0 ? ret : 0;
 }
 
+static int run_invalidate(struct world *w)
+{
+	int ret = vfiox_dma_invalidate_vaddrs(w->c);
+
+	return ret < 0 ? ret : 0;
+}
+
+static int run_restore(struct world *w)
+{
+	int ret = vfiox_dma_restore(w->c, cpr_state, (size_t)cpr_size, NULL, NULL);
+
+	return ret < 0 ? ret : 0;
+}
+
 static int run_dma_unmap(struct world *w)
 {
 	return vfiox_dma_unmap_iova(w->c, w->iova, 2 << 20);
@@ -371,6 +410,8 @@ static const struct op ops[] = {
 	{ "dma_dirty_start", setup_group, run_dirty_start, undo_dirty_start, NULL },
 	{ "dma_dirty_bitmap", setup_three_dirty, run_dirty_bitmap, undo_nothing, NULL },
 	{ "dma_unmap_dirty", setup_three_dirty, run_unmap_dirty, undo_unmap_three, NULL },
+	{ "dma_invalidate_vaddrs", setup_three_cpr, run_invalidate, undo_nothing, NULL },
+	{ "dma_restore", setup_restore, run_restore, undo_nothing, NULL },
 	/* A failed hugetlb mmap falls back to 4 KiB pages. */
 	{ "pool_alloc", setup_pool, run_pool_alloc, undo_pool_alloc, "mmap" },
 	{ "container_resv_regions", setup_group, run_resv, undo_nothing, NULL },
