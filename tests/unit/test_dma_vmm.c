@@ -6,6 +6,7 @@
  * update (invalidate the vaddrs, save, restore in a "new process").
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -150,6 +151,62 @@ static void alias_at_a_taken_iova_is_eexist(void **state)
 	assert_int_equal(vfiox_dma_map_fixed(c, mem, 2 * PG, a + PG, NULL), -EEXIST);
 	assert_true(fk_log_has("overlaps the mapping at"));
 	assert_int_equal(fk.nr_maps, 1);
+}
+
+struct churn {
+	uint64_t iova;		/* where this writer maps its alias */
+	volatile int *stop;
+	int errors;
+	volatile int rounds;
+};
+
+/* Map and unmap an alias of mem's first 2 MiB, over and over. */
+static void *churn_alias(void *arg)
+{
+	struct churn *w = arg;
+
+	while (!*w->stop) {
+		w->errors += vfiox_dma_map_fixed(c, mem, 2 * MB, w->iova, NULL) != 0;
+		w->errors += vfiox_dma_unmap_iova(c, w->iova, 2 * MB) != 0;
+		w->rounds++;
+	}
+	return NULL;
+}
+
+/*
+ * Lock-free readers stay exact with aliases coming and going: translate of
+ * an aliased vaddr always gives its oldest mapping's IOVA, and translate of
+ * a page only the aliases map gives one of theirs or -ENOENT, never a torn
+ * value. Two writers churn aliases (one of them over a 2 MiB block of the
+ * oldest mapping, split at the first insert) while the main thread reads.
+ */
+static void readers_see_the_oldest_while_aliases_churn(void **state)
+{
+	volatile int stop = 0;
+	struct churn w[2] = { { ROM_A, &stop, 0, 0 }, { ROM_B, &stop, 0, 0 } };
+	pthread_t th[2];
+	uint64_t a, iova;
+	int i, bad = 0, ret;
+
+	(void)state;
+	assert_int_equal(vfiox_dma_map(c, mem, MB, NULL, &a), 0);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, churn_alias, &w[i]), 0);
+	/* At least 200k reads, and until each writer made 1000 rounds. */
+	for (i = 0; i < 200000 || w[0].rounds < 1000 || w[1].rounds < 1000; i++) {
+		bad += xlate(mem + (i % 256) * PG + 5) != a + (i % 256) * PG + 5;
+		ret = vfiox_dma_translate(c, mem + MB + 7, &iova);
+		bad += !(ret == -ENOENT || (!ret && (iova == ROM_A + MB + 7 ||
+						     iova == ROM_B + MB + 7)));
+	}
+	stop = 1;
+	for (i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].errors, 0);
+	}
+	assert_int_equal(bad, 0);
+	assert_int_equal(fk.nr_maps, 1);
+	assert_int_equal(vfiox_dma_unmap_iova(c, a, MB), 0);
 }
 
 #define SLOT 0x100000ULL	/* a "guest memory slot" of ten mappings */
@@ -508,6 +565,7 @@ int main(void)
 		T(unmap_vaddr_of_an_aliased_buffer_takes_the_exact_oldest),
 		T(failed_alias_map_leaves_the_books_as_before),
 		T(alias_at_a_taken_iova_is_eexist),
+		T(readers_see_the_oldest_while_aliases_churn),
 		T(range_unmap_of_ten_mappings_is_one_ioctl),
 		T(range_that_would_split_a_mapping_makes_no_syscall),
 		T(unmap_all_is_one_ioctl_where_the_kernel_has_it),
