@@ -134,6 +134,10 @@ static int save_locked(struct vfiox_dma *dma, void *buf, size_t size)
 		}
 		oldest = e;
 	}
+	if (need > INT32_MAX) {
+		pr_err("save: %u mappings do not fit in a state", dma->table.n);
+		return -E2BIG;
+	}
 	if (!buf || size < need)
 		return (int)need;
 	memcpy(p, &h, sizeof(h));

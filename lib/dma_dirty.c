@@ -262,6 +262,9 @@ static int dirty_begin(struct dirty_query *q, uint64_t len, size_t size,
 		return -ENOSPC;
 	}
 	n = vfiox_dma_range_entries_locked(c, q->iova, len, &bytes);
+	if (n == -ENOENT && q->unmap)
+		pr_err("unmap: nothing mapped in IOVA range [0x%llx, +0x%llx)",
+		       (unsigned long long)q->iova, (unsigned long long)len);
 	if (n < 0 && !(n == -ENOENT && !q->unmap))
 		return n;
 	*max = c->info.max_dirty_bitmap_size;

@@ -69,8 +69,7 @@ int vfiox_dma_unmap_iova_locked(struct vfiox_container *c, uint64_t iova,
 				uint64_t len);
 /*
  * The whole mappings in [iova, iova + len) (lib/dma_unmap.c): their number
- * and bytes, -EINVAL if one crosses either end, -ENOENT for none (both
- * logged). Unmap them in one kernel call, with @bitmap (NULL for none)
+ * and bytes, -EINVAL (logged) if one crosses either end, -ENOENT for none. Unmap them in one kernel call, with @bitmap (NULL for none)
  * filled with their dirty pages: the number removed or an errno.
  */
 int vfiox_dma_range_entries_locked(struct vfiox_container *c, uint64_t iova,

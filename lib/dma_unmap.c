@@ -169,8 +169,8 @@ VFIOX_API VFIOX_HOT int vfiox_dma_unmap_vaddr(struct vfiox_container *c, void *v
 
 /*
  * The whole mappings in [start, last]: their number and bytes, or -EINVAL
- * for one that crosses either end (type1 v2 refuses to split it, and the
- * books could not follow a v1 split), or -ENOENT for none.
+ * (logged) for one that crosses either end (type1 v2 refuses to split it,
+ * and the books could not follow a v1 split), or -ENOENT for none.
  */
 static int range_entries(struct dma_table *t, uint64_t start, uint64_t last,
 			 uint64_t *bytes)
@@ -184,7 +184,7 @@ static int range_entries(struct dma_table *t, uint64_t start, uint64_t last,
 		uint64_t e_last = e->iova + e->len - 1;
 
 		if (e->iova < start || e_last > last) {
-			pr_err("unmap: IOVA range [0x%llx, 0x%llx] would split the mapping [0x%llx, 0x%llx]",
+			pr_err("IOVA range [0x%llx, 0x%llx] would split the mapping [0x%llx, 0x%llx]",
 			       (unsigned long long)start, (unsigned long long)last,
 			       (unsigned long long)e->iova, (unsigned long long)e_last);
 			return -EINVAL;
@@ -195,9 +195,6 @@ static int range_entries(struct dma_table *t, uint64_t start, uint64_t last,
 			break;
 		pos = e_last + 1;
 	}
-	if (!n)
-		pr_err("unmap: nothing mapped in IOVA range [0x%llx, 0x%llx]",
-		       (unsigned long long)start, (unsigned long long)last);
 	return n ? n : -ENOENT;
 }
 
@@ -251,6 +248,9 @@ int vfiox_dma_unmap_range_locked(struct vfiox_container *c, uint64_t iova,
 	uint64_t bytes;
 	int n = range_entries(t, iova, iova + len - 1, &bytes), i, ret;
 
+	if (n == -ENOENT)
+		pr_err("unmap: nothing mapped in IOVA range [0x%llx, +0x%llx)",
+		       (unsigned long long)iova, (unsigned long long)len);
 	if (n <= 0)
 		return n;
 	ret = kernel_unmap_range(c, iova, len, 0, bytes, bitmap);

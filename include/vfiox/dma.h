@@ -348,7 +348,7 @@ VFIOX_API int vfiox_dma_invalidate_vaddrs(struct vfiox_container *c);
  * aliases keep their order. Nothing is written unless it all fits.
  * Return: the size of the state (when larger than @size, call again with a
  * larger buffer); -EBUSY if a P2P mapping is held (its device memory
- * cannot be handed over); -EINVAL.
+ * cannot be handed over); -E2BIG for a state over 2 GiB; -EINVAL.
  */
 VFIOX_API int vfiox_dma_save(struct vfiox_container *c, void *buf, size_t size);
 
