@@ -155,20 +155,22 @@ static void alias_at_a_taken_iova_is_eexist(void **state)
 
 struct churn {
 	uint64_t iova;		/* where this writer maps its alias */
-	volatile int *stop;
+	int *stop;		/* atomics: the threads share them */
 	int errors;
-	volatile int rounds;
+	int rounds;
 };
+
+#define GET(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 
 /* Map and unmap an alias of mem's first 2 MiB, over and over. */
 static void *churn_alias(void *arg)
 {
 	struct churn *w = arg;
 
-	while (!*w->stop) {
+	while (!GET(w->stop)) {
 		w->errors += vfiox_dma_map_fixed(c, mem, 2 * MB, w->iova, NULL) != 0;
 		w->errors += vfiox_dma_unmap_iova(c, w->iova, 2 * MB) != 0;
-		w->rounds++;
+		__atomic_fetch_add(&w->rounds, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
@@ -182,7 +184,7 @@ static void *churn_alias(void *arg)
  */
 static void readers_see_the_oldest_while_aliases_churn(void **state)
 {
-	volatile int stop = 0;
+	int stop = 0;
 	struct churn w[2] = { { ROM_A, &stop, 0, 0 }, { ROM_B, &stop, 0, 0 } };
 	pthread_t th[2];
 	uint64_t a, iova;
@@ -193,13 +195,13 @@ static void readers_see_the_oldest_while_aliases_churn(void **state)
 	for (i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, churn_alias, &w[i]), 0);
 	/* At least 200k reads, and until each writer made 1000 rounds. */
-	for (i = 0; i < 200000 || w[0].rounds < 1000 || w[1].rounds < 1000; i++) {
+	for (i = 0; i < 200000 || GET(&w[0].rounds) < 1000 || GET(&w[1].rounds) < 1000; i++) {
 		bad += xlate(mem + (i % 256) * PG + 5) != a + (i % 256) * PG + 5;
 		ret = vfiox_dma_translate(c, mem + MB + 7, &iova);
 		bad += !(ret == -ENOENT || (!ret && (iova == ROM_A + MB + 7 ||
 						     iova == ROM_B + MB + 7)));
 	}
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < 2; i++) {
 		pthread_join(th[i], NULL);
 		assert_int_equal(w[i].errors, 0);
