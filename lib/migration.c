@@ -99,6 +99,12 @@ static int get_state(struct vfiox_device *d, enum vfiox_mig_state *state)
 
 	if (ret)
 		return no_migration(d, "VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE (get)", ret);
+	/* The uAPI says new states may come: never index a table with one */
+	if (mig.device_state >= NR_STATES) {
+		pr_err("%s: the kernel reports migration state %u, which this libvfiox "
+		       "does not know", d->name, mig.device_state);
+		return -EPROTO;
+	}
 	*state = (enum vfiox_mig_state)mig.device_state;
 	return 0;
 }
@@ -336,7 +342,7 @@ VFIOX_API int vfiox_mig_set_state(struct vfiox_device *d,
 		ret = get_state(d, &cur);
 	if (ret)
 		return ret;
-	if (cur == target)
+	if (cur == target && target != VFIOX_MIG_ERROR)
 		return 0;
 	ret = check_target(d, cur, target, flags);
 	if (ret)
@@ -412,10 +418,14 @@ VFIOX_API ssize_t vfiox_mig_read(struct vfiox_device *d, int data_fd,
 {
 	ssize_t n;
 
-	if (!d || data_fd < 0 || (!buf && len))
+	if (!d || data_fd < 0 || (!buf && len)) {
+		pr_err("vfiox_mig_read: no device, data fd or buffer");
 		return -EINVAL;
-	n = d->group->container->env.sys->read(data_fd, buf, len);
-	if (n == -ENOMSG)
+	}
+	do
+		n = d->group->container->env.sys->read(data_fd, buf, len);
+	while (n == -EINTR);
+	if (n == -ENOMSG || n == -EAGAIN)
 		pr_debug("%s: no pre-copy data ready for now", d->name);
 	else if (n < 0)
 		pr_err("%s: reading migration data (fd %d): %s", d->name, data_fd,
@@ -430,8 +440,10 @@ VFIOX_API int vfiox_mig_write(struct vfiox_device *d, int data_fd,
 	size_t done = 0;
 	ssize_t n;
 
-	if (!d || data_fd < 0 || (!buf && len))
+	if (!d || data_fd < 0 || (!buf && len)) {
+		pr_err("vfiox_mig_write: no device, data fd or buffer");
 		return -EINVAL;
+	}
 	while (done < len) {
 		n = d->group->container->env.sys->write(data_fd, p + done, len - done);
 		if (n < 0 && n != -EINTR) {

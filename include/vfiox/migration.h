@@ -65,7 +65,8 @@ VFIOX_API int vfiox_mig_flags(struct vfiox_device *d, uint64_t *flags);
  * vfiox_mig_get_state() - the device's migration state now.
  * @d: device
  * @state: receives it
- * Return: 0, -ENOTSUP (no migration), or the kernel's errno.
+ * Return: 0, -ENOTSUP (no migration), -EPROTO for a state this libvfiox
+ * does not know (@state unchanged), or the kernel's errno.
  */
 VFIOX_API int vfiox_mig_get_state(struct vfiox_device *d,
 				  enum vfiox_mig_state *state);
@@ -90,8 +91,9 @@ VFIOX_API int vfiox_mig_get_state(struct vfiox_device *d,
  * Return: 0; -EINVAL for a target the device does not have, ERROR, or an
  * arc the uAPI forbids (logged with the state names, before any change);
  * from ERROR, -EINVAL until vfiox_mig_reset();
- * -ENOTSUP if the device cannot migrate; the kernel's errno of the failed
- * arc otherwise.
+ * -ENOTSUP if the device cannot migrate; -EPROTO if the kernel reports a
+ * state this libvfiox does not know; the kernel's errno of the failed arc
+ * otherwise.
  */
 VFIOX_API int vfiox_mig_set_state(struct vfiox_device *d,
 				  enum vfiox_mig_state target, int *data_fd);
@@ -128,7 +130,8 @@ VFIOX_API int vfiox_mig_data_size(struct vfiox_device *d, uint64_t *bytes);
  * @buf: receives the bytes
  * @len: room in @buf
  * Return: bytes read, 0 at the end of the stream; -ENOMSG in PRE_COPY when
- * no more data is ready for now; the kernel's errno otherwise.
+ * no more data is ready for now (-EAGAIN on a non-blocking fd); an
+ * interrupted read is retried; the kernel's errno otherwise.
  */
 VFIOX_API ssize_t vfiox_mig_read(struct vfiox_device *d, int data_fd,
 				 void *buf, size_t len);

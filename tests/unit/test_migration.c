@@ -168,6 +168,26 @@ static void forbidden_and_absent_targets_change_nothing(void **state)
 	/* Already there: nothing to set. */
 	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_STOP_COPY, &fd), 0);
 	assert_int_equal(mig->nr_steps, 0);
+	/* ERROR is never asked for, even by a device already in it. */
+	mig->state = E;
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_ERROR, &fd), -EINVAL);
+	assert_int_equal(mig->nr_steps, 0);
+}
+
+/* The uAPI says new states may come: one libvfiox does not know is named. */
+static void unknown_kernel_state_is_eproto(void **state)
+{
+	struct vfiox_device *d = migratable(ALL, 9);
+	enum vfiox_mig_state st = VFIOX_MIG_RUNNING;
+	int fd;
+
+	(void)state;
+	assert_int_equal(vfiox_mig_get_state(d, &st), -EPROTO);
+	assert_int_equal(st, VFIOX_MIG_RUNNING);
+	assert_true(fk_log_has("the kernel reports migration state 9"));
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_STOP, &fd), -EPROTO);
+	assert_int_equal(mig->nr_steps, 0);
+	assert_int_equal(fd, -1);
 }
 
 static void failed_arc_is_named_with_the_state_left_in(void **state)
@@ -301,6 +321,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(device_that_cannot_migrate_is_enotsup, setup, teardown),
 		cmocka_unit_test_setup_teardown(every_transition_walks_the_kernels_arcs, setup, teardown),
 		cmocka_unit_test_setup_teardown(forbidden_and_absent_targets_change_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(unknown_kernel_state_is_eproto, setup, teardown),
 		cmocka_unit_test_setup_teardown(failed_arc_is_named_with_the_state_left_in, setup, teardown),
 		cmocka_unit_test_setup_teardown(saved_stream_resumes_a_second_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(garbage_into_resuming_is_refused_and_reset_recovers, setup, teardown),
