@@ -21,7 +21,9 @@ rebind() {
 rebind nvme || { echo "nvme_bench: $bdf did not bind to nvme"; exit 1; }
 disk=
 for i in $(seq 1 300); do
-	disk=$(ls "$dev"/nvme/nvme*/ 2>/dev/null | grep -m1 '^nvme[0-9]*n1$')
+	for d in "$dev"/nvme/nvme*/nvme*n1; do
+		[ -e "$d" ] && disk=${d##*/}
+	done
 	[ -n "$disk" ] && [ -b "/dev/$disk" ] && break
 	sleep 0.1
 done
@@ -30,18 +32,16 @@ kernel=$(nvme-kernel-randread "/dev/$disk" "$secs" 32) || exit 1
 echo "$kernel"
 rebind vfio-pci || { echo "nvme_bench: $bdf did not go back to vfio-pci"; exit 1; }
 
-# $1: key, then nvme-io's options. Prints its IOPS (integer).
+# nvme-io's options; prints its IOPS (integer).
 userspace() {
-	key=$1
-	shift
 	out=$(nvme-io "$bdf" rand read --bs 4096 --qd 32 --seconds "$secs" "$@") || return 1
 	echo "$out" | sed 's/^/# /' >&2
 	echo "$out" | sed -n 's/^nvme-io: read: .* \([0-9]*\) IOPS.*/\1/p'
 }
 k=$(echo "$kernel" | sed -n 's/.* \([0-9]*\) IOPS$/\1/p')
-p=$(userspace polled --poll) || exit 1
-i=$(userspace irq --irq) || exit 1
-m=$(userspace per_io_map --poll --per-io-map) || exit 1
+p=$(userspace --poll) || exit 1
+i=$(userspace --irq) || exit 1
+m=$(userspace --poll --per-io-map) || exit 1
 echo "nvme_kernel_iops=$k"
 echo "nvme_polled_iops=$p"
 echo "nvme_irq_iops=$i"
