@@ -355,29 +355,41 @@ int nvme_create_io_queues(struct nvme_ctrl *n, unsigned int count,
 	return ret;
 }
 
-static void delete_io_queues(struct nvme_ctrl *n)
+/* Return: 0 once every I/O queue is deleted, else -EIO. */
+static int delete_io_queues(struct nvme_ctrl *n)
 {
+	uint32_t csts = rd32(n, NVME_REG_CSTS);
 	unsigned int i;
 
 	/* A dead controller answers nothing: skip straight to the reset. */
-	if (!n->admin_timeout_ms || (rd32(n, NVME_REG_CSTS) & NVME_CSTS_CFS))
-		return;
-	for (i = n->nio; i-- > 0;) {
-		if (delete_queue(n, NVME_ADMIN_DELETE_SQ, n->io[i].qid) == -ETIMEDOUT ||
-		    delete_queue(n, NVME_ADMIN_DELETE_CQ, n->io[i].qid) == -ETIMEDOUT)
-			return;
+	if (n->nio && (!n->admin_timeout_ms || (csts & NVME_CSTS_CFS))) {
+		fprintf(stderr, "nvme-io: %s: controller not answering (CSTS 0x%x): I/O queues left to the reset\n",
+			n->bdf, csts);
+		return -EIO;
 	}
-	n->nio = 0;
+	for (i = n->nio; i-- > 0; n->nio--) {
+		if (delete_queue(n, NVME_ADMIN_DELETE_SQ, n->io[i].qid) ||
+		    delete_queue(n, NVME_ADMIN_DELETE_CQ, n->io[i].qid))
+			return -EIO;
+	}
+	return 0;
 }
 
-/* Leaves the controller disabled and the device free for the next user. */
-void nvme_close(struct nvme_ctrl *n)
+/*
+ * Leaves the controller disabled and the device free for the next user.
+ * Return: 0 when the I/O queues were deleted and the controller stopped,
+ * -EIO when either had to be left to the reset (CC.EN 0) or the kernel.
+ */
+int nvme_close(struct nvme_ctrl *n)
 {
+	int ret = 0;
+
 	if (!n->c)
-		return;
+		return 0;
 	if (n->enabled) {
-		delete_io_queues(n);
-		disable(n);
+		ret = delete_io_queues(n);
+		if (disable(n))
+			ret = -EIO;
 	}
 	if (n->efds)
 		vfiox_irq_disable(n->d, VFIO_PCI_MSIX_IRQ_INDEX);
@@ -386,4 +398,5 @@ void nvme_close(struct nvme_ctrl *n)
 	vfiox_dma_pool_free(n->pool);
 	vfiox_container_close(n->c);
 	n->c = NULL;
+	return ret;
 }

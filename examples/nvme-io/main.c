@@ -242,7 +242,8 @@ static int run(struct args *a)
 		ret = nvme_create_io_queues(&n, a->w.queues, a->w.depth + 1, a->w.irq);
 	if (!ret)
 		ret = workload_run(&n, &a->w);
-	nvme_close(&n);
+	if (!nvme_close(&n) && (ret || nvme_stop))
+		fprintf(stderr, "nvme-io: %s: I/O queues deleted, controller disabled\n", a->bdf);
 	return ret;
 }
 
@@ -264,8 +265,7 @@ int main(int argc, char **argv)
 	catch_signals();
 	ret = run(&a);
 	if (nvme_stop) {
-		fprintf(stderr, "nvme-io: stopped by signal %d; queues deleted, controller disabled\n",
-			(int)nvme_stop);
+		fprintf(stderr, "nvme-io: stopped by signal %d\n", (int)nvme_stop);
 		return 128 + (int)nvme_stop;
 	}
 	return ret ? 1 : 0;

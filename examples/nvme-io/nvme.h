@@ -100,7 +100,7 @@ int nvme_enable(struct nvme_ctrl *n);
 int nvme_identify(struct nvme_ctrl *n, uint32_t nsid);
 int nvme_create_io_queues(struct nvme_ctrl *n, unsigned int count,
 			  unsigned int entries, int irq);
-void nvme_close(struct nvme_ctrl *n);
+int nvme_close(struct nvme_ctrl *n);
 int nvme_admin(struct nvme_ctrl *n, struct nvme_sqe *cmd, struct nvme_cqe *out);
 
 /* queue.c */

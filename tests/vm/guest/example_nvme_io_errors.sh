@@ -4,7 +4,8 @@
 # refused by nvme-io itself ("too small"), and when submitted anyway the
 # controller's answer is printed by name (LBA Out of Range); SIGTERM stops
 # a run cleanly; SIGKILL mid-run leaves the controller bindable (unbind,
-# bind to vfio-pci again) and usable by the next run. Every run here after
+# bind to vfio-pci again) and usable by the next run; an I/O that never
+# completes ends the run with a timeout, and the next run works. Every run here after
 # the first verify reads only, or writes the seed of example_nvme_io_verify,
 # so the host's image check still holds.
 seed=23
@@ -36,7 +37,8 @@ wait $pid
 rc=$?
 cat /tmp/term.out
 [ "$rc" -eq 143 ] || fail "SIGTERM: exit $rc, wanted 143"
-grep -q "stopped by signal 15; queues deleted, controller disabled" /tmp/term.out ||
+grep -q "stopped by signal 15" /tmp/term.out || fail "SIGTERM: not reported"
+grep -q "I/O queues deleted, controller disabled" /tmp/term.out ||
 	fail "SIGTERM: no clean-up message"
 
 # The same, killed: no clean-up at all.
@@ -53,4 +55,24 @@ rc=$?
 echo "$out"
 [ "$rc" -eq 0 ] || fail "the run after SIGKILL exited $rc"
 echo "$out" | grep -q "verify: 4096 LBAs read back, 0 mismatches" || fail "run after SIGKILL"
+# An I/O that never completes: bus mastering turned off behind the
+# driver's back (config space through sysfs), so the controller can
+# neither move data nor post completions. nvme-io must give up after its
+# timeout with a clear message, and the next run (which turns bus
+# mastering on again) must work.
+nvme-io "$VFIOX_NVME" rand read --seconds 60 --qd 8 --timeout-ms 2000 > /tmp/hang.out 2>&1 &
+pid=$!
+sleep 3
+printf '\002\000' | dd of="/sys/bus/pci/devices/$VFIOX_NVME/config" bs=2 seek=2 conv=notrunc 2>/dev/null ||
+	fail "could not clear bus mastering"
+wait $pid
+rc=$?
+cat /tmp/hang.out
+[ "$rc" -eq 1 ] || fail "I/O timeout: exit $rc, wanted 1"
+grep -q "I/O timeout: read of LBA [0-9]* on queue 1 got no completion within 2000 ms" /tmp/hang.out ||
+	fail "no I/O timeout message"
+out=$(nvme-io "$VFIOX_NVME" seq verify --seed $seed --count 4096 --qd 8 2>&1)
+rc=$?
+echo "$out"
+[ "$rc" -eq 0 ] || fail "the run after the I/O timeout exited $rc"
 echo "error paths: ok"

@@ -101,7 +101,7 @@ int main(void)
 	CHECK(!all_bytes(kept, 0xcc), "the control read left its buffer as it was");
 	CHECK(all_bytes(gone, 0xaa), "the unmapped buffer changed on the control read");
 
-	nvme_close(&n);
+	CHECK_RET(nvme_close(&n), 0);	/* queues deleted, controller off */
 	free(kept);
 	free(gone);
 	printf("  %d failures\n", vt_failures);
