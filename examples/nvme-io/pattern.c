@@ -66,7 +66,9 @@ unsigned int pattern_check(const void *buf, uint64_t lba, unsigned int nlb,
 /*
  * Checks LBAs [@start, @start + @count) of a raw disk image; @count 0
  * checks to the end of the file.
- * Return: the number of mismatched LBAs, or a negative errno.
+ * Return: the number of mismatched LBAs; -ENODATA when the image ends
+ * before the range does (or holds none of it), another negative errno
+ * when it cannot be read.
  */
 int pattern_check_image(const char *path, uint64_t start, uint64_t count,
 			unsigned int lba_size, uint64_t seed)
@@ -90,6 +92,11 @@ int pattern_check_image(const char *path, uint64_t start, uint64_t count,
 	}
 	close(fd);
 	free(buf);
+	if (lba == start) {
+		fprintf(stderr, "nvme-io: %s has no LBA %llu to check\n", path,
+			(unsigned long long)start);
+		return -ENODATA;
+	}
 	if (count && lba < end) {
 		fprintf(stderr, "nvme-io: %s ends at LBA %llu, before LBA %llu\n",
 			path, (unsigned long long)lba, (unsigned long long)end);
