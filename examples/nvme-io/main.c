@@ -189,7 +189,8 @@ static int check_against(const struct nvme_ctrl *n, const struct workload *w)
 			w->block_size, n->max_transfer);
 		return -EINVAL;
 	}
-	if (!w->past_end && (w->start + count > n->nsze || count < w->block_size / lba_size)) {
+	if (!w->past_end && (w->start > n->nsze || count > n->nsze - w->start ||
+			     count < w->block_size / lba_size)) {
 		fprintf(stderr, "nvme-io: namespace %u too small: it has %llu LBAs, the range is LBA %llu + %llu in blocks of %u LBAs\n",
 			w->nsid, (unsigned long long)n->nsze, (unsigned long long)w->start,
 			(unsigned long long)count, w->block_size / lba_size);
