@@ -52,7 +52,7 @@ static int wait_ready(struct nvme_ctrl *n, uint32_t want)
 		if ((csts & NVME_CSTS_RDY) == want)
 			return 0;
 		if (want && (csts & NVME_CSTS_CFS)) {
-			fprintf(stderr, "nvme-io: %s: controller fatal status while enabling (CSTS 0x%x)\n",
+			fprintf(stderr, "nvme-io: %s: controller did not become ready: it reports a fatal status (CSTS 0x%x)\n",
 				n->bdf, csts);
 			return -EIO;
 		}
@@ -83,9 +83,13 @@ static void read_cap(struct nvme_ctrl *n)
 	n->ready_timeout_ms = (unsigned int)((cap >> 24) & 0xff) * 500 + 500;
 }
 
-/* Opens @bdf, turns on memory space and bus mastering, maps BAR 0. */
-int nvme_open(struct nvme_ctrl *n, const char *bdf)
+/*
+ * Opens @bdf (a VF with its PF's @vf_token, else NULL), turns on memory
+ * space and bus mastering, maps BAR 0.
+ */
+int nvme_open(struct nvme_ctrl *n, const char *bdf, const char *vf_token)
 {
+	struct vfiox_device_opts opts = { .sz = sizeof(opts), .vf_token = vf_token };
 	struct vfiox_group *g;
 	void *bar;
 	int ret;
@@ -100,7 +104,7 @@ int nvme_open(struct nvme_ctrl *n, const char *bdf)
 	}
 	ret = vfiox_group_open_pci(n->c, bdf, &g);
 	if (!ret)
-		ret = vfiox_device_open(g, bdf, NULL, &n->d);
+		ret = vfiox_device_open(g, bdf, vf_token ? &opts : NULL, &n->d);
 	if (!ret)
 		ret = vfiox_pci_enable_dma(n->d);
 	if (!ret)

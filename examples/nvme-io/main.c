@@ -28,6 +28,7 @@ volatile sig_atomic_t nvme_stop;
 struct args {
 	struct workload w;
 	const char *bdf;
+	const char *vf_token;
 	const char *image;
 	unsigned int image_lba_size;
 };
@@ -49,6 +50,7 @@ static void usage(FILE *f)
 		"  --nsid N          namespace (default 1)\n"
 		"  --timeout-ms N    per-I/O timeout (default 10000)\n"
 		"  --past-end        submit a range past the namespace end anyway\n"
+		"  --vf-token UUID   the VF token its PF's owner set (BDF is a VF)\n"
 		"  --check-image FILE [--lba-size N]  check the pattern in a disk image\n");
 }
 
@@ -102,6 +104,7 @@ static const struct option long_opts[] = {
 	{ "nsid", required_argument, NULL, 'N' },
 	{ "timeout-ms", required_argument, NULL, 't' },
 	{ "past-end", no_argument, NULL, 'e' },
+	{ "vf-token", required_argument, NULL, 'V' },
 	{ "check-image", required_argument, NULL, 'C' },
 	{ "lba-size", required_argument, NULL, 'L' },
 	{ "help", no_argument, NULL, 'h' },
@@ -142,6 +145,7 @@ static int parse(struct args *a, int argc, char **argv)
 		case 'm': a->w.per_io_map = 1; break;
 		case 'e': a->w.past_end = 1; break;
 		case 'C': a->image = optarg; break;
+		case 'V': a->vf_token = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case '?': ret = -EINVAL; break;
 		default:
@@ -230,7 +234,7 @@ static int run(struct args *a)
 	struct nvme_ctrl n;
 	int ret;
 
-	ret = nvme_open(&n, a->bdf);
+	ret = nvme_open(&n, a->bdf, a->vf_token);
 	if (ret)
 		return ret;
 	print_setup(a);

@@ -95,7 +95,7 @@ struct nvme_ctrl {
 extern volatile sig_atomic_t nvme_stop;
 
 /* ctrl.c */
-int nvme_open(struct nvme_ctrl *n, const char *bdf);
+int nvme_open(struct nvme_ctrl *n, const char *bdf, const char *vf_token);
 int nvme_enable(struct nvme_ctrl *n);
 int nvme_identify(struct nvme_ctrl *n, uint32_t nsid);
 int nvme_create_io_queues(struct nvme_ctrl *n, unsigned int count,

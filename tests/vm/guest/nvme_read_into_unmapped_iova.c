@@ -67,7 +67,7 @@ int main(void)
 	int status;
 
 	vt_init();
-	if (!bdf || !kept || !gone || nvme_open(&n, bdf))
+	if (!bdf || !kept || !gone || nvme_open(&n, bdf, NULL))
 		return 1;
 	CHECK_RET(nvme_enable(&n), 0);
 	CHECK_RET(nvme_identify(&n, 1), 0);
