@@ -10,7 +10,9 @@
  * IOVA space, dma_avail count) then match the kernel's mappings exactly.
  *
  * The state is plain fixed-size records, oldest mapping first so that
- * aliases keep their order; it is meant for the same machine and libvfiox.
+ * aliases keep their order. It is meant for the same machine and the same
+ * libvfiox build only (native byte order, an exact version): a format
+ * that can grow across libvfiox versions is still to come (issue 21).
  */
 #define LOG_PREFIX "dma"
 #include <errno.h>
@@ -98,14 +100,33 @@ static int invalidate_each(struct vfiox_container *c)
 	return ret;
 }
 
+/* A P2P mapping cannot be saved: refused before anything is invalidated. */
+static int check_no_p2p(const struct vfiox_dma *dma)
+{
+	const struct dma_entry *e;
+
+	for (e = dma->table.entries; e; e = e->next) {
+		if (e->owner) {
+			pr_err("live update: the mapping at IOVA 0x%llx belongs to a P2P mapping, which cannot be handed over; unmap it first",
+			       (unsigned long long)e->iova);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
 VFIOX_API int vfiox_dma_invalidate_vaddrs(struct vfiox_container *c)
 {
 	int ret;
 
-	if (!c)
+	if (!c) {
+		pr_err("vfiox_dma_invalidate_vaddrs: no container");
 		return -EINVAL;
+	}
 	vfiox_lock(&c->dma->lock);
 	ret = check_cpr(c);
+	if (!ret)
+		ret = check_no_p2p(c->dma);
 	if (!ret && c->dma->table.entries) {
 		ret = vfiox_dma_has_unmap_all_locked(c);
 		if (ret > 0)
@@ -113,6 +134,32 @@ VFIOX_API int vfiox_dma_invalidate_vaddrs(struct vfiox_container *c)
 		else if (!ret)
 			ret = invalidate_each(c);
 	}
+	if (!ret)
+		ret = (int)c->dma->table.n;
+	vfiox_unlock(&c->dma->lock);
+	return ret;
+}
+
+VFIOX_API int vfiox_dma_revalidate_vaddrs(struct vfiox_container *c)
+{
+	const struct dma_entry *e, *done;
+	int ret;
+
+	if (!c) {
+		pr_err("vfiox_dma_revalidate_vaddrs: no container");
+		return -EINVAL;
+	}
+	vfiox_lock(&c->dma->lock);
+	ret = check_cpr(c);
+	for (e = c->dma->table.entries; !ret && e; e = e->next) {
+		ret = update_vaddr_ioctl(c, e->vaddr, e->iova, e->len);
+		if (ret)
+			break;
+	}
+	/* All or none: the ones given back are invalidated again */
+	if (ret && e)
+		for (done = c->dma->table.entries; done != e; done = done->next)
+			unmap_vaddr_ioctl(c, done->iova, done->len, 0);
 	if (!ret)
 		ret = (int)c->dma->table.n;
 	vfiox_unlock(&c->dma->lock);

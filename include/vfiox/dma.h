@@ -332,16 +332,34 @@ VFIOX_API int vfiox_dma_unmap_dirty(struct vfiox_container *c, uint64_t iova,
  * vfiox_dma_restore(). libvfiox's books are unchanged. Then save the state
  * with vfiox_dma_save() and hand it over with the container and group
  * fds (e.g. across exec(), without FD_CLOEXEC).
+ * If the handover does not happen, vfiox_dma_revalidate_vaddrs() gives
+ * the vaddrs back in this process.
  * Return: the number of mappings; -ENOTSUP without VFIO_UPDATE_VADDR;
- * -ENODEV with no group; the kernel's errno.
+ * -ENODEV with no group; -EBUSY (nothing invalidated) when a P2P mapping
+ * is in the container, which cannot be handed over; the kernel's errno.
  */
 VFIOX_API int vfiox_dma_invalidate_vaddrs(struct vfiox_container *c);
 
 /**
+ * vfiox_dma_revalidate_vaddrs() - live update called off, old process:
+ * give every mapping its vaddr back, as libvfiox recorded it
+ * (VFIO_IOMMU_MAP_DMA with VFIO_DMA_MAP_FLAG_VADDR, one per mapping).
+ * @c: container whose vaddrs vfiox_dma_invalidate_vaddrs() invalidated
+ *
+ * All or none: if one update fails, those made are invalidated again.
+ * Return: the number of mappings; -ENOTSUP without VFIO_UPDATE_VADDR;
+ * -ENODEV with no group; the kernel's errno (-EINVAL from type1 when a
+ * vaddr was valid already).
+ */
+VFIOX_API int vfiox_dma_revalidate_vaddrs(struct vfiox_container *c);
+
+/**
  * vfiox_dma_save() - live update: libvfiox's mappings, for vfiox_dma_restore().
  * @c: container
- * @buf: receives the state (opaque bytes for the same machine and
- *       libvfiox), or NULL to ask for its size
+ * @buf: receives the state (opaque bytes for the same machine and the
+ *       same libvfiox build: restore refuses another version, so a live
+ *       update to a new libvfiox is not possible yet), or NULL to ask
+ *       for its size
  * @size: bytes in @buf
  *
  * Records every mapping (vaddr, IOVA, length), oldest first, so that

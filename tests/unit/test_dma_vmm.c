@@ -559,6 +559,27 @@ static void invalidate_without_the_extension_is_enotsup(void **state)
 	assert_int_equal(vfiox_dma_invalidate_vaddrs(c), 3);
 }
 
+/* A handover called off: the vaddrs come back, all or none. */
+static void revalidate_gives_the_vaddrs_back(void **state)
+{
+	uint64_t a;
+
+	(void)state;
+	assert_int_equal(vfiox_dma_revalidate_vaddrs(c), -ENOTSUP);
+	fk.extensions |= 1u << VFIO_UPDATE_VADDR;
+	assert_int_equal(vfiox_dma_map(c, mem, PG, NULL, &a), 0);
+	assert_int_equal(vfiox_dma_map(c, mem + PG, PG, NULL, &a), 0);
+	assert_int_equal(vfiox_dma_invalidate_vaddrs(c), 2);
+	assert_true(fk.maps[0].invalid && fk.maps[1].invalid);
+	fk_fail_nth("ioctl", 3, EIO);	/* the check, one update, then this */
+	assert_int_equal(vfiox_dma_revalidate_vaddrs(c), -EIO);
+	assert_true(fk.maps[0].invalid && fk.maps[1].invalid);
+	assert_int_equal(vfiox_dma_revalidate_vaddrs(c), 2);
+	assert_false(fk.maps[0].invalid || fk.maps[1].invalid);
+	assert_int_equal(vfiox_dma_unmap_all(c), 2);
+	assert_int_equal(vfiox_dma_revalidate_vaddrs(NULL), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -568,6 +589,7 @@ int main(void)
 		T(failed_alias_map_leaves_the_books_as_before),
 		T(alias_at_a_taken_iova_is_eexist),
 		T(readers_see_the_oldest_while_aliases_churn),
+		T(revalidate_gives_the_vaddrs_back),
 		T(range_unmap_of_ten_mappings_is_one_ioctl),
 		T(range_that_would_split_a_mapping_makes_no_syscall),
 		T(unmap_all_is_one_ioctl_where_the_kernel_has_it),

@@ -201,6 +201,20 @@ static void late_event_spares_a_newer_mapping(void **state)
 	assert_int_equal(vfiox_p2p_unmap(c, iova, 0x2000), 0);
 }
 
+/* A live update cannot carry a P2P mapping: refused before invalidating. */
+static void live_update_refuses_a_p2p_mapping_first(void **state)
+{
+	int i;
+
+	(void)state;
+	fk.extensions |= 1u << VFIO_UPDATE_VADDR;
+	p2p_map_watched();
+	assert_int_equal(vfiox_dma_invalidate_vaddrs(c), -EBUSY);
+	assert_true(fk_log_has("belongs to a P2P mapping, which cannot be handed over"));
+	for (i = 0; i < fk.nr_maps; i++)
+		assert_false(fk.maps[i].invalid);
+}
+
 static void p2p_unmap_checks_the_record(void **state)
 {
 	uint64_t iova = p2p_map_watched();
@@ -450,6 +464,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(live_update_refuses_a_p2p_mapping_first),
 		T(revocation_drops_the_mapping_and_frees_its_iova),
 		T(spoofed_sender_is_dropped),
 		T(malformed_messages_are_dropped),
