@@ -6,7 +6,9 @@
  * fds. B adopts the fds, maps the memfd elsewhere, restores the state (new
  * vaddrs); the data written before is intact, translate gives the old
  * IOVAs at the new addresses, libvfiox's books and the kernel's dma_avail
- * agree, and edu DMAs again into the memory B sees.
+ * agree, and edu DMAs again into the memory B sees. Then B invalidates the
+ * vaddrs (the kernel refuses that for one still invalid, so this proves
+ * the restore gave them all back) and revalidates them, once.
  */
 #include <sys/mman.h>
 
@@ -168,6 +170,14 @@ static int new_process(char **argv)
 	fill(mem + 2 * PG, COPY, 3);
 	CHECK_RET(edu_copy(SRC_IOVA, buf_iova, COPY), 0);
 	CHECK(!memcmp(mem, mem + 2 * PG, COPY), "B: edu's copy missed");
+	/*
+	 * The restore gave every vaddr back: type1 invalidates only valid
+	 * ones (EINVAL otherwise), and takes a vaddr back only while invalid:
+	 * a live update called off in B gives them back.
+	 */
+	CHECK_RET(vfiox_dma_invalidate_vaddrs(c), 2);
+	CHECK_RET(vfiox_dma_revalidate_vaddrs(c), 2);
+	CHECK_RET(vfiox_dma_revalidate_vaddrs(c), -EINVAL);
 	CHECK_RET(vfiox_dma_unmap_all(c), 2);
 	CHECK_RET(vfiox_dma_avail_check(c, &kernel, &ours), 0);
 	vfiox_container_close(c);
