@@ -57,12 +57,13 @@ static struct vfiox_device *open_dev(uint64_t cfg_size)
 	return d;
 }
 
-/* pwrites from now on: fk.calls counts only the op fk.fail_only names. */
+/*
+ * pwrites from now on: fk.calls counts only them. Set under the fake's
+ * lock: the device's request thread reads fail_only as it polls.
+ */
 static void count_writes(void)
 {
-	fk.fail_only = "pwrite";
-	fk.fail_at = 0;
-	fk.calls = 0;
+	fk_fail_nth("pwrite", 0, 0);
 }
 
 static void enable_dma_sets_memory_and_master_and_keeps_the_rest(void **state)
