@@ -196,6 +196,8 @@ int fk_container_adopt(int fd, struct vfiox_container **out);
 int fk_open_group7(struct vfiox_container **c, struct vfiox_group **g);
 /* The usual test start: a fresh default machine, the log captured, and
  * fk_open_group7(). */
+/* @size bytes of anonymous memory, 2 MiB aligned, for a whole test program. */
+uint8_t *fk_aligned_memory(size_t size);
 int fk_fresh_group7(struct vfiox_container **c, struct vfiox_group **g);
 /*
  * The usual cmocka fixture (include cmocka.h first): static c and g, a

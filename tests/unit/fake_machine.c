@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "fake_kernel.h"
 
@@ -195,6 +196,17 @@ int fk_open_group7(struct vfiox_container **c, struct vfiox_group **g)
 	if (!ret)
 		ret = vfiox_group_open(*c, 7, g);
 	return ret;
+}
+
+uint8_t *fk_aligned_memory(size_t size)
+{
+	const uintptr_t align = 2u << 20;
+	void *p = mmap(NULL, size + align, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	return (uint8_t *)(((uintptr_t)p + align - 1) & ~(align - 1));
 }
 
 int fk_fresh_group7(struct vfiox_container **c, struct vfiox_group **g)

@@ -29,15 +29,9 @@ static uint8_t *mem;		/* 16 MiB, 2 MiB aligned */
 
 static int group_setup(void **state)
 {
-	void *p;
-
 	(void)state;
-	p = mmap(NULL, MEM_SIZE + 2 * MB, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return -1;
-	mem = (uint8_t *)(((uintptr_t)p + 2 * MB - 1) & ~(2 * MB - 1));
-	return 0;
+	mem = fk_aligned_memory(MEM_SIZE);
+	return mem ? 0 : -1;
 }
 
 static uint64_t xlate(const void *va)

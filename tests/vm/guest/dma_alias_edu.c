@@ -12,26 +12,9 @@
 #define PG 4096
 #define LEN (2 * PG)
 #define COPY 2048
-#define EDU_BUF 0x40000
 #define ALIAS 0x8000000		/* below edu's 28-bit DMA mask */
 
 static struct vt_edu e;
-
-/* @len bytes from IOVA @from to IOVA @to, through edu's buffer. */
-static int edu_copy(uint64_t from, uint64_t to, uint64_t len)
-{
-	int ret = vt_edu_dma(&e, from, EDU_BUF, len, 0);
-
-	return ret ? ret : vt_edu_dma(&e, EDU_BUF, to, len, VT_EDU_TO_RAM);
-}
-
-static void fill(uint8_t *p, size_t n, uint8_t seed)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(i * 13 + seed);
-}
 
 static void check_books(struct vfiox_container *c, uint32_t avail0,
 			uint32_t entries)
@@ -79,16 +62,16 @@ int main(void)
 	check_books(c, avail0, 3);
 
 	/* Writes through each IOVA land in the one buffer. */
-	fill(src, COPY, 1);
-	fill(src + PG, COPY, 2);
+	vt_fill(src, COPY, 1);
+	vt_fill(src + PG, COPY, 2);
 	memset(buf, 0, LEN);
-	CHECK_RET(edu_copy(src_iova, ALIAS, COPY), 0);
-	CHECK_RET(edu_copy(src_iova + PG, old_iova + PG, COPY), 0);
+	CHECK_RET(vt_edu_copy(&e, src_iova, ALIAS, COPY), 0);
+	CHECK_RET(vt_edu_copy(&e, src_iova + PG, old_iova + PG, COPY), 0);
 	CHECK(!memcmp(buf, src, COPY), "the DMA through the alias missed the buffer");
 	CHECK(!memcmp(buf + PG, src + PG, COPY), "the DMA through the first IOVA missed the buffer");
 	/* And a read through the alias sees them. */
 	memset(dst, 0, COPY);
-	CHECK_RET(edu_copy(ALIAS + PG, src_iova + LEN, COPY), 0);
+	CHECK_RET(vt_edu_copy(&e, ALIAS + PG, src_iova + LEN, COPY), 0);
 	CHECK(!memcmp(dst, src + PG, COPY), "a read through the alias differs");
 
 	CHECK_RET(vfiox_dma_translate(c, buf + PG + 5, &iova), 0);
@@ -108,8 +91,8 @@ int main(void)
 	CHECK(iova == ALIAS + 5, "translate after the unmap gave 0x%llx",
 	      (unsigned long long)iova);
 	CHECK_RET(vfiox_dma_translate_all(c, buf + 5, all, 4), 1);
-	fill(src, COPY, 3);
-	CHECK_RET(edu_copy(src_iova, ALIAS, COPY), 0);
+	vt_fill(src, COPY, 3);
+	CHECK_RET(vt_edu_copy(&e, src_iova, ALIAS, COPY), 0);
 	CHECK(!memcmp(buf, src, COPY), "the alias stopped working after the other unmap");
 	CHECK_RET(vfiox_dma_unmap_all(c), 2);
 	check_books(c, avail0, 0);

@@ -17,25 +17,9 @@
 #define PG 4096
 #define LEN (4 * PG)		/* buf: pages 0-1, src: pages 2-3 */
 #define COPY 2048
-#define EDU_BUF 0x40000
 #define SRC_IOVA 0x9000000ULL	/* below edu's 28-bit DMA mask */
 
 static struct vt_edu e;
-
-static int edu_copy(uint64_t from, uint64_t to, uint64_t len)
-{
-	int ret = vt_edu_dma(&e, from, EDU_BUF, len, 0);
-
-	return ret ? ret : vt_edu_dma(&e, EDU_BUF, to, len, VT_EDU_TO_RAM);
-}
-
-static void fill(uint8_t *p, size_t n, uint8_t seed)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(i * 7 + seed);
-}
 
 static void keep_open(int fd)
 {
@@ -68,14 +52,14 @@ static int old_process(const char *self)
 	CHECK_RET(vfiox_dma_map_fixed(c, mem + 2 * PG, 2 * PG, SRC_IOVA, NULL), 0);
 	if (vt_failures)
 		return vt_done("dma_cpr_exec");
-	fill(mem + 2 * PG, COPY, 1);
-	CHECK_RET(edu_copy(SRC_IOVA, buf_iova, COPY), 0);
+	vt_fill(mem + 2 * PG, COPY, 1);
+	CHECK_RET(vt_edu_copy(&e, SRC_IOVA, buf_iova, COPY), 0);
 	CHECK(!memcmp(mem, mem + 2 * PG, COPY), "A: edu's copy missed");
 
 	CHECK_RET(vfiox_dma_invalidate_vaddrs(c), 2);
 	/* The pages stay pinned and mapped: the device carries on. */
-	fill(mem + 2 * PG, COPY, 2);
-	CHECK_RET(edu_copy(SRC_IOVA, buf_iova + PG, COPY), 0);
+	vt_fill(mem + 2 * PG, COPY, 2);
+	CHECK_RET(vt_edu_copy(&e, SRC_IOVA, buf_iova + PG, COPY), 0);
 	CHECK(!memcmp(mem + PG, mem + 2 * PG, COPY), "A: no DMA after the invalidation");
 
 	size = vfiox_dma_save(c, NULL, 0);
@@ -167,8 +151,8 @@ static int new_process(char **argv)
 	/* What A's DMAs wrote is there, and edu DMAs into B's view. */
 	CHECK(!memcmp(mem + PG, mem + 2 * PG, COPY), "B: data written before the update differs");
 	CHECK_RET(vt_edu_setup(d, &e), 0);
-	fill(mem + 2 * PG, COPY, 3);
-	CHECK_RET(edu_copy(SRC_IOVA, buf_iova, COPY), 0);
+	vt_fill(mem + 2 * PG, COPY, 3);
+	CHECK_RET(vt_edu_copy(&e, SRC_IOVA, buf_iova, COPY), 0);
 	CHECK(!memcmp(mem, mem + 2 * PG, COPY), "B: edu's copy missed");
 	/*
 	 * The restore gave every vaddr back: type1 invalidates only valid

@@ -210,6 +210,25 @@ static inline int vt_edu_dma(struct vt_edu *e, uint64_t src, uint64_t dst,
 	return 0;
 }
 
+/* @len bytes from IOVA @from to IOVA @to, through edu's own buffer. */
+static inline int vt_edu_copy(struct vt_edu *e, uint64_t from, uint64_t to,
+			      uint64_t len)
+{
+	const uint64_t edu_buf = 0x40000;	/* in edu's DMA address space */
+	int ret = vt_edu_dma(e, from, edu_buf, len, 0);
+
+	return ret ? ret : vt_edu_dma(e, edu_buf, to, len, VT_EDU_TO_RAM);
+}
+
+/* A byte pattern that differs with @seed. */
+static inline void vt_fill(uint8_t *p, size_t n, uint8_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(i * 13 + seed);
+}
+
 static inline int vt_done(const char *name)
 {
 	printf("  %s: %s\n", name, vt_failures ? "failed" : "ok");
