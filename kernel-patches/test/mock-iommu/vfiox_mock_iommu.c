@@ -19,13 +19,16 @@
  *             page request as the device's PRI would; the write returns
  *             once every response to it has been sent, and fails with
  *             ENOENT for a device not claimed or a PASID not attached
- *   refuse    write "sva ERRNO" or "pasid ERRNO": the next SVA domain
- *             allocation or PASID attach fails with -ERRNO, once
+ *   refuse    write "sva ERRNO", "pasid ERRNO" or "iopf ERRNO": the next
+ *             SVA domain allocation, PASID attach or attach of a paging
+ *             domain with a fault handler fails with -ERRNO, once
  *   pasids    the PASIDs attached now: "BDF PASID domain N"
  *   mappings  every paging domain's mappings: "domain N IOVA-LAST PA prot"
  *
  * Like a real driver, it fences page requests against every detach and
- * drains the fault queue after it (VT-d drains its page request queue).
+ * drains the fault queue after it (VT-d drains its page request queue),
+ * and a device sends page requests without a PASID only while its RID is
+ * attached to a domain that has a fault handler (type1's IOPF mode).
  * An SVA domain registers an mmu_notifier on its mm, as real drivers do
  * (logging the mm's release, counting invalidations). Not modelled: IOPF
  * enabled only while a fault-capable domain is attached, and the PCI reset
@@ -57,6 +60,8 @@ MODULE_PARM_DESC(pasid_bits, "PASID width reported for claimed devices");
 #define MOCK_EVENTS	2048
 #define MOCK_EVENT_LEN	120
 #define MOCK_APERTURE	(BIT_ULL(48) - 1)
+/* Not an address: asks mock_fault_target_live() about the device only */
+#define MOCK_FLUSH_ONLY	U64_MAX
 /* An xarray value holds the page frame and the prot bits below it. */
 #define MOCK_PROT_BITS	2
 #define MOCK_PROT_MASK	(IOMMU_READ | IOMMU_WRITE)
@@ -76,6 +81,7 @@ struct mock_domain {
 struct mock_dev {
 	struct device *dev;
 	bool iopf;			/* in the fault queue */
+	bool rid_iopf;			/* RID domain has an iopf_handler */
 	struct list_head next;
 };
 
@@ -99,7 +105,7 @@ static struct {
 	 * or device being torn down. Order: group->mutex, fault_rwsem, lock.
 	 */
 	struct rw_semaphore fault_rwsem;
-	atomic_t refuse_sva, refuse_pasid;	/* -errno for the next one */
+	atomic_t refuse_sva, refuse_pasid, refuse_iopf;	/* -errno, once */
 	struct list_head paging;
 	struct list_head pasids;
 	unsigned int next_id;
@@ -142,9 +148,28 @@ static struct mock_dev *mock_find_dev(struct device *dev)
 }
 
 /*
- * After a detach: wait for page requests being reported, then for the
- * handlers they queued, as a real IOMMU drains its page request queue.
+ * After an attach or detach of @dev's RID: wait for page requests being
+ * reported, then for the handlers they queued, as a real IOMMU drains its
+ * page request queue. @rid_iopf: whether the RID may fault from now on.
  */
+static void mock_fence_rid(struct device *dev, bool rid_iopf)
+{
+	struct mock_dev *md;
+	bool iopf;
+
+	down_write(&mock.fault_rwsem);
+	mutex_lock(&mock.lock);
+	md = mock_find_dev(dev);
+	iopf = md && md->iopf;
+	if (md)
+		md->rid_iopf = rid_iopf;
+	mutex_unlock(&mock.lock);
+	up_write(&mock.fault_rwsem);
+	if (iopf)
+		iopf_queue_flush_dev(dev);
+}
+
+/* After a PASID detach: the RID keeps what it had. */
 static void mock_fence_faults(struct device *dev)
 {
 	struct mock_dev *md;
@@ -241,9 +266,17 @@ static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
 static int mock_attach_dev(struct iommu_domain *domain, struct device *dev,
 			   struct iommu_domain *old)
 {
-	mock_event("attach %s domain %u", dev_name(dev),
-		   to_mock_domain(domain)->id);
-	mock_fence_faults(dev);
+	bool iopf = domain->iopf_handler;
+	int err = iopf ? atomic_xchg(&mock.refuse_iopf, 0) : 0;
+
+	if (err) {
+		mock_event("attach %s domain %u iopf refused %d", dev_name(dev),
+			   to_mock_domain(domain)->id, err);
+		return err;
+	}
+	mock_event("attach %s domain %u%s", dev_name(dev),
+		   to_mock_domain(domain)->id, iopf ? " iopf" : "");
+	mock_fence_rid(dev, iopf);
 	return 0;
 }
 
@@ -406,7 +439,7 @@ static int mock_blocked_attach_dev(struct iommu_domain *domain,
 				   struct device *dev, struct iommu_domain *old)
 {
 	mock_event("attach %s blocked", dev_name(dev));
-	mock_fence_faults(dev);
+	mock_fence_rid(dev, false);
 	return 0;
 }
 
@@ -443,7 +476,7 @@ static int mock_identity_attach_dev(struct iommu_domain *domain,
 				    struct iommu_domain *old)
 {
 	mock_event("attach %s identity", dev_name(dev));
-	mock_fence_faults(dev);
+	mock_fence_rid(dev, false);
 	return 0;
 }
 
@@ -777,6 +810,8 @@ static bool mock_fault_target_live(struct device *dev,
 	live = md && md->iopf;
 	if (live && (prm->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID))
 		live = mock_find_pasid(dev, prm->pasid);
+	else if (live && prm->addr != MOCK_FLUSH_ONLY)
+		live = md->rid_iopf;
 	mutex_unlock(&mock.lock);
 	return live;
 }
@@ -784,6 +819,9 @@ static bool mock_fault_target_live(struct device *dev,
 static ssize_t mock_fault_write(struct file *file, const char __user *ubuf,
 				size_t count, loff_t *ppos)
 {
+	struct iommu_fault_page_request flush_only = {
+		.addr = MOCK_FLUSH_ONLY,
+	};
 	struct iopf_fault evt = {};
 	char bdf[32], *line;
 	struct device *dev;
@@ -821,7 +859,7 @@ static ssize_t mock_fault_write(struct file *file, const char __user *ubuf,
 	 * no queue, which the core reports as an error only.
 	 */
 	down_read(&mock.fault_rwsem);
-	if (mock_fault_target_live(dev, &(struct iommu_fault_page_request){}))
+	if (mock_fault_target_live(dev, &flush_only))
 		iopf_queue_flush_dev(dev);
 	up_read(&mock.fault_rwsem);
 	put_device(dev);
@@ -853,6 +891,8 @@ static ssize_t mock_refuse_write(struct file *file, const char __user *ubuf,
 		atomic_set(&mock.refuse_sva, -err);
 	else if (!strcmp(what, "pasid"))
 		atomic_set(&mock.refuse_pasid, -err);
+	else if (!strcmp(what, "iopf"))
+		atomic_set(&mock.refuse_iopf, -err);
 	else
 		return -EINVAL;
 	return count;
