@@ -43,107 +43,8 @@
 #include <unistd.h>
 
 #include "vmtest.h"
+#include "mock.h"
 #include "../../../lib/uapi_ext.h"
-
-#define MOCK "/sys/kernel/debug/vfiox-mock-iommu/"
-
-/* Whether the mock's file @name has a line containing @needle. */
-static int mock_has(const char *name, const char *needle)
-{
-	char line[256];
-	FILE *f = fopen(name, "r");
-	int found = 0;
-
-	if (!f) {
-		printf("  cannot read %s: %s\n", name, strerror(errno));
-		return -1;
-	}
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, needle) != NULL;
-	fclose(f);
-	return found;
-}
-
-/* The number the last line of the mock's file @name matching @fmt gives. */
-static int last_number(const char *name, const char *fmt)
-{
-	char line[256];
-	FILE *f = fopen(name, "r");
-	int found = -1, n;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, fmt, &n) == 1)
-			found = n;
-	fclose(f);
-	return found;
-}
-
-/* The paging domain the mock last attached @bdf to, or -1. */
-static int domain_of(const char *bdf)
-{
-	char fmt[64];
-
-	snprintf(fmt, sizeof(fmt), "attach %s domain %%d", bdf);
-	return last_number(MOCK "events", fmt);
-}
-
-/* The domain the mock shows @pasid of @bdf attached to, or -1. */
-static int pasid_domain(const char *bdf, uint32_t pasid)
-{
-	char fmt[64];
-
-	snprintf(fmt, sizeof(fmt), "%s %u domain %%d", bdf, pasid);
-	return last_number(MOCK "pasids", fmt);
-}
-
-static int pasid_attached(const char *bdf, uint32_t pasid)
-{
-	char needle[64];
-
-	snprintf(needle, sizeof(needle), "%s %u domain", bdf, pasid);
-	return mock_has(MOCK "pasids", needle);
-}
-
-/* Writes @text to the mock's file @name: 0 or -errno. */
-static int mock_write(const char *name, const char *text)
-{
-	int fd = open(name, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* Sends a page request; returns the mock's answer or NULL. */
-static const char *fault(const char *bdf, uint32_t pasid, void *addr,
-			 const char *perm, unsigned int grpid)
-{
-	static const char *const answers[] = { "success", "invalid", "failure" };
-	char req[128], needle[96];
-	unsigned int i;
-	int err;
-
-	vt_write_file(MOCK "events", "clear");
-	snprintf(req, sizeof(req), "%s %u %llx %s %u", bdf, pasid,
-		 (unsigned long long)(uintptr_t)addr, perm, grpid);
-	err = mock_write(MOCK "fault", req);
-	if (err) {
-		printf("  page request '%s' not taken: %s\n", req, strerror(-err));
-		return NULL;
-	}
-	for (i = 0; i < 3; i++) {
-		snprintf(needle, sizeof(needle), "response %s pasid %u grpid %u %s",
-			 bdf, pasid, grpid, answers[i]);
-		if (mock_has(MOCK "events", needle) == 1)
-			return answers[i];
-	}
-	return NULL;
-}
 
 static int resident(void *page)
 {
@@ -168,14 +69,14 @@ static void page_requests(const char *edu, uint32_t pasid)
 		return;
 	munmap(gone, psz);
 	CHECK(resident(rw) == 0, "the untouched page is already resident");
-	answer = fault(edu, pasid, rw, "w", 1);
+	answer = mock_fault(edu, pasid, (uintptr_t)rw, "w", 1);
 	CHECK(answer && !strcmp(answer, "success"), "write request: %s", answer);
 	CHECK(resident(rw) == 1, "the write request did not fault the page in");
-	answer = fault(edu, pasid, gone, "r", 2);
+	answer = mock_fault(edu, pasid, (uintptr_t)gone, "r", 2);
 	CHECK(answer && !strcmp(answer, "invalid"), "unmapped address: %s", answer);
-	answer = fault(edu, pasid, ro, "w", 3);
+	answer = mock_fault(edu, pasid, (uintptr_t)ro, "w", 3);
 	CHECK(answer && !strcmp(answer, "invalid"), "write to read-only: %s", answer);
-	answer = fault(edu, pasid, ro, "r", 4);
+	answer = mock_fault(edu, pasid, (uintptr_t)ro, "r", 4);
 	CHECK(answer && !strcmp(answer, "success"), "read of read-only: %s", answer);
 	munmap(rw, psz);
 	munmap(ro, psz);
@@ -443,7 +344,7 @@ int main(void)
 	CHECK(pasid_attached(edu_bdf, pasid) == 0, "unbind left PASID %u on edu", pasid);
 	CHECK(pasid_attached(shm_bdf, pasid) == 1, "unbinding edu detached ivshmem");
 	CHECK_RET(vfiox_svm_unbind(edu, pasid, VFIOX_PASID_FLUSHED), -ENOENT);
-	CHECK(fault(edu_bdf, pasid, &again, "r", 9) == NULL,
+	CHECK(mock_fault(edu_bdf, pasid, (uintptr_t)&again, "r", 9) == NULL,
 	      "a page request under the unbound PASID was answered");
 	again = pasid;
 	CHECK_RET(raw_svm(edu, VFIOX_DEVICE_SVM_UNBIND,
