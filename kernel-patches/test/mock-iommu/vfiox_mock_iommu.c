@@ -21,7 +21,9 @@
  *             ENOENT for a device not claimed or a PASID not attached
  *   refuse    write "sva ERRNO", "pasid ERRNO" or "iopf ERRNO": the next
  *             SVA domain allocation, PASID attach or attach of a paging
- *             domain with a fault handler fails with -ERRNO, once
+ *             domain with a fault handler fails with -ERRNO, once;
+ *             "unmap N": the next N unmaps of a paging domain unmap
+ *             nothing, as a broken driver would
  *   pasids    the PASIDs attached now: "BDF PASID domain N"
  *   mappings  every paging domain's mappings: "domain N IOVA-LAST PA prot"
  *
@@ -106,6 +108,7 @@ static struct {
 	 */
 	struct rw_semaphore fault_rwsem;
 	atomic_t refuse_sva, refuse_pasid, refuse_iopf;	/* -errno, once */
+	atomic_t refuse_unmap;			/* unmaps left to refuse */
 	struct list_head paging;
 	struct list_head pasids;
 	unsigned int next_id;
@@ -217,6 +220,11 @@ static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
 	struct mock_domain *md = to_mock_domain(domain);
 	size_t done;
 
+	if (atomic_dec_if_positive(&mock.refuse_unmap) >= 0) {
+		mock_event("unmap domain %u %#lx+%#zx refused", md->id, iova,
+			   pgsize * pgcount);
+		return 0;
+	}
 	/* Like page-table hardware, stop at the first page not mapped. */
 	for (done = 0; done < pgsize * pgcount; done += PAGE_SIZE)
 		if (!xa_erase(&md->pages, (iova + done) >> PAGE_SHIFT))
@@ -885,6 +893,10 @@ static ssize_t mock_refuse_write(struct file *file, const char __user *ubuf,
 		return PTR_ERR(line);
 	n = sscanf(line, "%7s %d", what, &err);
 	kfree(line);
+	if (n == 2 && !strcmp(what, "unmap") && err >= 0) {
+		atomic_set(&mock.refuse_unmap, err);
+		return count;
+	}
 	if (n != 2 || err <= 0 || err >= MAX_ERRNO)
 		return -EINVAL;
 	if (!strcmp(what, "sva"))

@@ -124,4 +124,43 @@ static const char *mock_fault(const char *bdf, int64_t pasid, uint64_t addr,
 	return NULL;
 }
 
+/*
+ * Walks the mock's mappings of domain @dom within [@iova, +@len): returns
+ * how many pages are mapped there; *@pa gets the physical address @iova
+ * maps to (-1: none).
+ */
+static long mock_mapped(int dom, uint64_t iova, uint64_t len, int64_t *pa)
+{
+	unsigned long long first, last, base;
+	char line[160], prot[8];
+	FILE *f = fopen(MOCK "mappings", "r");
+	long pages = 0;
+	int d;
+
+	if (pa)
+		*pa = -1;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "domain %d %llx-%llx pa %llx %7s", &d, &first,
+			   &last, &base, prot) != 5 || d != dom)
+			continue;
+		if (pa && iova >= first && iova <= last)
+			*pa = (int64_t)(base + (iova - first));
+		if (last >= iova && first < iova + len) {
+			uint64_t lo = first > iova ? first : iova;
+			uint64_t hi = last < iova + len - 1 ? last : iova + len - 1;
+
+			pages += (long)((hi - lo + 1) / 4096);
+		}
+	}
+	fclose(f);
+	return pages;
+}
+
+static int mock_answered(const char *answer, const char *want)
+{
+	return answer && !strcmp(answer, want);
+}
+
 #endif

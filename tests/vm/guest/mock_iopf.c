@@ -14,11 +14,16 @@
  *   4. MADV_DONTNEED, mprotect to read-only, munmap and copy-on-write
  *      after fork() each unmap the faulted page before the mm lets it go,
  *      and a new request maps the page the process has now;
- *   5. unmapping a partly faulted mapping leaves nothing mapped;
+ *   5. an IOMMU that unmaps nothing once is retried page by page and the
+ *      mapping works on; one that keeps refusing leaves the mapping
+ *      taking no more faults, with a warning, and the pages it kept are
+ *      unmapped with the mapping; unmapping a partly faulted mapping
+ *      leaves nothing mapped;
  *   6. refused in IOPF mode: a map without the IOPF flag, a map of more
  *      than 2^28 pages, a map of a BAR mmap, dirty tracking, vaddr
  *      updates and a second group;
- *   7. page requests racing DONTNEED, munmap/mmap and mprotect for 2 s,
+ *   7. page requests (groups of four, three of them not last) racing
+ *      DONTNEED, munmap/mmap and mprotect for 2 s,
  *      then a container close during a request storm: nothing stays
  *      mapped, and the domain is freed with no page left mapped (the
  *      debug kernel checks for splats and leaks after the test).
@@ -53,40 +58,6 @@ static long vmlck_kb(void)
 	return kb;
 }
 
-/*
- * Walks the mock's mappings of domain @dom within [@iova, +@len): returns
- * how many pages are mapped there; *@pa gets the physical address @iova
- * maps to (-1: none).
- */
-static long mock_mapped(int dom, uint64_t iova, uint64_t len, int64_t *pa)
-{
-	unsigned long long first, last, base;
-	char line[160], prot[8];
-	FILE *f = fopen(MOCK "mappings", "r");
-	long pages = 0;
-	int d;
-
-	if (pa)
-		*pa = -1;
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "domain %d %llx-%llx pa %llx %7s", &d, &first,
-			   &last, &base, prot) != 5 || d != dom)
-			continue;
-		if (pa && iova >= first && iova <= last)
-			*pa = (int64_t)(base + (iova - first));
-		if (last >= iova && first < iova + len) {
-			uint64_t lo = first > iova ? first : iova;
-			uint64_t hi = last < iova + len - 1 ? last : iova + len - 1;
-
-			pages += (long)((hi - lo + 1) / PG);
-		}
-	}
-	fclose(f);
-	return pages;
-}
-
 static int64_t mapped_pa(int dom, uint64_t iova)
 {
 	int64_t pa;
@@ -110,11 +81,6 @@ static int64_t phys_of(const void *p)
 	if (!(entry & (1ULL << 63)))
 		return -1;
 	return (int64_t)((entry & ((1ULL << 55) - 1)) * PG);
-}
-
-static int is(const char *answer, const char *want)
-{
-	return answer && !strcmp(answer, want);
 }
 
 /* VFIO_IOMMU_MAP_DMA with @flags, behind libvfiox's back: 0 or -errno. */
@@ -179,27 +145,27 @@ static void requests(const char *edu, struct vfiox_container *c, int dom,
 	uint8_t *ro = anon(PG);
 	uint64_t ro_iova;
 
-	CHECK(is(mock_fault(edu, MOCK_RID, iova + 3 * PG, "w", 1), "success"),
+	CHECK(mock_answered(mock_fault(edu, MOCK_RID, iova + 3 * PG, "w", 1), "success"),
 	      "write request on a mapped page not served");
 	CHECK(mock_mapped(dom, iova, NPAGES * PG, NULL) == 1,
 	      "%ld pages mapped after one request", mock_mapped(dom, iova, NPAGES * PG, NULL));
 	CHECK(mapped_pa(dom, iova + 3 * PG) == phys_of(buf + 3 * PG) &&
 	      phys_of(buf + 3 * PG) > 0, "page 3 mapped at %#llx, the process has %#llx",
 	      (long long)mapped_pa(dom, iova + 3 * PG), (long long)phys_of(buf + 3 * PG));
-	CHECK(is(mock_fault(edu, MOCK_RID, iova + 3 * PG + 8, "r", 2), "success"),
+	CHECK(mock_answered(mock_fault(edu, MOCK_RID, iova + 3 * PG + 8, "r", 2), "success"),
 	      "request on a mapped page not served");
 	CHECK(mock_mapped(dom, iova, NPAGES * PG, NULL) == 1, "a second request mapped more");
-	CHECK(is(mock_fault(edu, MOCK_RID, iova + NPAGES * PG, "r", 3), "invalid"),
+	CHECK(mock_answered(mock_fault(edu, MOCK_RID, iova + NPAGES * PG, "r", 3), "invalid"),
 	      "a request outside every mapping was not refused");
 	if (!ro) {
 		CHECK(0, "mmap");
 		return;
 	}
 	CHECK_RET(vfiox_dma_map(c, ro, PG, &ro_opts, &ro_iova), 0);
-	CHECK(is(mock_fault(edu, MOCK_RID, ro_iova, "w", 4), "invalid"),
+	CHECK(mock_answered(mock_fault(edu, MOCK_RID, ro_iova, "w", 4), "invalid"),
 	      "a write request on a read-only mapping was not refused");
 	CHECK(mapped_pa(dom, ro_iova) == -1, "the refused write mapped a page");
-	CHECK(is(mock_fault(edu, MOCK_RID, ro_iova, "r", 5), "success"),
+	CHECK(mock_answered(mock_fault(edu, MOCK_RID, ro_iova, "r", 5), "success"),
 	      "a read request on a read-only mapping was not served");
 	CHECK(mock_has(MOCK "mappings", " r\n") == 1, "the read-only page is not mapped read-only");
 	CHECK_RET(vfiox_dma_unmap_iova(c, ro_iova, PG), 0);
@@ -212,7 +178,7 @@ static int fault_in(const char *edu, int dom, uint64_t iova, int n,
 {
 	uint64_t at = iova + (uint64_t)n * PG;
 
-	if (!is(mock_fault(edu, MOCK_RID, at, "w", 10), "success") ||
+	if (!mock_answered(mock_fault(edu, MOCK_RID, at, "w", 10), "success") ||
 	    mapped_pa(dom, at) < 0) {
 		CHECK(0, "page %d did not fault in before %s", n, change);
 		return -1;
@@ -229,28 +195,28 @@ static void invalidations(const char *edu, int dom, uint8_t *buf, uint64_t iova)
 	if (!fault_in(edu, dom, iova, 5, "MADV_DONTNEED")) {
 		madvise(buf + 5 * PG, PG, MADV_DONTNEED);
 		CHECK(mapped_pa(dom, iova + 5 * PG) == -1, "MADV_DONTNEED left the page mapped");
-		CHECK(is(mock_fault(edu, MOCK_RID, iova + 5 * PG, "w", 11), "success") &&
+		CHECK(mock_answered(mock_fault(edu, MOCK_RID, iova + 5 * PG, "w", 11), "success") &&
 		      mapped_pa(dom, iova + 5 * PG) == phys_of(buf + 5 * PG),
 		      "after MADV_DONTNEED the new page was not mapped");
 	}
 	if (!fault_in(edu, dom, iova, 6, "mprotect")) {
 		mprotect(buf + 6 * PG, PG, PROT_READ);
 		CHECK(mapped_pa(dom, iova + 6 * PG) == -1, "mprotect left the page mapped");
-		CHECK(is(mock_fault(edu, MOCK_RID, iova + 6 * PG, "w", 12), "invalid"),
+		CHECK(mock_answered(mock_fault(edu, MOCK_RID, iova + 6 * PG, "w", 12), "invalid"),
 		      "a write into a read-only page was served");
 		mprotect(buf + 6 * PG, PG, PROT_READ | PROT_WRITE);
-		CHECK(is(mock_fault(edu, MOCK_RID, iova + 6 * PG, "w", 13), "success"),
+		CHECK(mock_answered(mock_fault(edu, MOCK_RID, iova + 6 * PG, "w", 13), "success"),
 		      "the page writable again was not served");
 	}
 	if (!fault_in(edu, dom, iova, 7, "munmap")) {
 		munmap(buf + 7 * PG, PG);
 		CHECK(mapped_pa(dom, iova + 7 * PG) == -1, "munmap left the page mapped");
-		CHECK(is(mock_fault(edu, MOCK_RID, iova + 7 * PG, "w", 14), "invalid"),
+		CHECK(mock_answered(mock_fault(edu, MOCK_RID, iova + 7 * PG, "w", 14), "invalid"),
 		      "a request for an unmapped address was served");
 		CHECK(mmap(buf + 7 * PG, PG, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED,
 		      "mmap again");
-		CHECK(is(mock_fault(edu, MOCK_RID, iova + 7 * PG, "w", 15), "success") &&
+		CHECK(mock_answered(mock_fault(edu, MOCK_RID, iova + 7 * PG, "w", 15), "success") &&
 		      mapped_pa(dom, iova + 7 * PG) == phys_of(buf + 7 * PG),
 		      "the new page at the same address was not mapped");
 	}
@@ -268,7 +234,7 @@ static void invalidations(const char *edu, int dom, uint8_t *buf, uint64_t iova)
 	}
 	close(go[0]);
 	CHECK(mapped_pa(dom, iova + 8 * PG) == -1, "fork() left a copy-on-write page mapped");
-	CHECK(is(mock_fault(edu, MOCK_RID, iova + 8 * PG, "w", 16), "success"),
+	CHECK(mock_answered(mock_fault(edu, MOCK_RID, iova + 8 * PG, "w", 16), "success"),
 	      "the page after fork() was not served");
 	CHECK(mapped_pa(dom, iova + 8 * PG) == phys_of(buf + 8 * PG) &&
 	      mapped_pa(dom, iova + 8 * PG) != before,
@@ -277,6 +243,26 @@ static void invalidations(const char *edu, int dom, uint8_t *buf, uint64_t iova)
 	      (long long)phys_of(buf + 8 * PG));
 	close(go[1]);
 	waitpid(pid, NULL, 0);
+}
+
+/* Issue 19, finding 9: the mock's "refuse unmap N" plays a broken driver. */
+static void short_unmaps(const char *edu, int dom, uint8_t *buf, uint64_t iova)
+{
+	if (!fault_in(edu, dom, iova, 20, "an unmap refused once")) {
+		CHECK_RET(mock_write(MOCK "refuse", "unmap 1"), 0);
+		madvise(buf + 20 * PG, PG, MADV_DONTNEED);
+		CHECK(mapped_pa(dom, iova + 20 * PG) == -1,
+		      "an unmap refused once was not retried");
+		CHECK(mock_answered(mock_fault(edu, MOCK_RID, iova + 21 * PG, "w", 20), "success"),
+		      "the mapping took no fault after a retried unmap");
+	}
+	CHECK_RET(mock_write(MOCK "refuse", "unmap 1000"), 0);
+	madvise(buf + 21 * PG, PG, MADV_DONTNEED);
+	CHECK(mapped_pa(dom, iova + 21 * PG) >= 0, "the mock unmapped although told not to");
+	CHECK(vt_count_kmsg("IOMMU failed to unmap") >= 1, "no warning for the failed unmap");
+	CHECK(mock_answered(mock_fault(edu, MOCK_RID, iova + 22 * PG, "w", 21), "invalid"),
+	      "a mapping whose unmap failed still took faults");
+	CHECK_RET(mock_write(MOCK "refuse", "unmap 0"), 0);
 }
 
 static void refusals(struct vfiox_container *c, struct vfiox_device *edu,
@@ -328,9 +314,11 @@ static void *request_storm(void *arg)
 	char req[128];
 
 	while (!atomic_load(&st->stop)) {
-		snprintf(req, sizeof(req), "%s - %llx rw %u", st->bdf,
+		/* Groups of four requests, the last one last */
+		snprintf(req, sizeof(req), "%s - %llx rw %u%s", st->bdf,
 			 (unsigned long long)(st->iova + (rand_r(&seed) % STORM_PAGES) * PG),
-			 n++ % 512);
+			 n / 4 % 512, n % 4 == 3 ? "" : " nolast");
+		n++;
 		if (mock_write(MOCK "fault", req) == -ENOENT)
 			atomic_fetch_add(&st->refused, 1);
 		else
@@ -420,6 +408,7 @@ int main(void)
 	if (!vt_failures) {
 		requests(edu_bdf, c, dom, buf, iova);
 		invalidations(edu_bdf, dom, buf, iova);
+		short_unmaps(edu_bdf, dom, buf, iova);
 		CHECK_RET(vfiox_dma_unmap_iova(c, iova, NPAGES * PG), 0);
 		CHECK(mock_mapped(dom, iova, NPAGES * PG, NULL) == 0,
 		      "unmapping left faulted pages mapped");
