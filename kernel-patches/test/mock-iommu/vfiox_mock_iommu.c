@@ -23,7 +23,9 @@
  *             SVA domain allocation, PASID attach or attach of a paging
  *             domain with a fault handler fails with -ERRNO, once;
  *             "unmap N": the next N unmaps of a paging domain unmap
- *             nothing, as a broken driver would
+ *             nothing, as a broken driver would; "stall 1": maps wait
+ *             until "stall 0" (at most 20 s), holding a fault handler
+ *             where it maps
  *   pasids    the PASIDs attached now: "BDF PASID domain N"
  *   mappings  every paging domain's mappings: "domain N IOVA-LAST PA prot"
  *
@@ -31,6 +33,9 @@
  * drains the fault queue after it (VT-d drains its page request queue),
  * and a device sends page requests without a PASID only while its RID is
  * attached to a domain that has a fault handler (type1's IOPF mode).
+ * When the RID leaves such a domain the device is taken out of the fault
+ * queue first, as VT-d does (which answers and frees the fault groups
+ * still pending there), and put back for its PASIDs.
  * An SVA domain registers an mmu_notifier on its mm, as real drivers do
  * (logging the mm's release, counting invalidations). Not modelled: IOPF
  * enabled only while a fault-capable domain is attached, and the PCI reset
@@ -109,6 +114,8 @@ static struct {
 	struct rw_semaphore fault_rwsem;
 	atomic_t refuse_sva, refuse_pasid, refuse_iopf;	/* -errno, once */
 	atomic_t refuse_unmap;			/* unmaps left to refuse */
+	bool stall;				/* maps wait while set */
+	wait_queue_head_t stall_wq;
 	struct list_head paging;
 	struct list_head pasids;
 	unsigned int next_id;
@@ -157,16 +164,29 @@ static struct mock_dev *mock_find_dev(struct device *dev)
  */
 static void mock_fence_rid(struct device *dev, bool rid_iopf)
 {
+	bool iopf, leaving = false;
 	struct mock_dev *md;
-	bool iopf;
 
 	down_write(&mock.fault_rwsem);
 	mutex_lock(&mock.lock);
 	md = mock_find_dev(dev);
 	iopf = md && md->iopf;
-	if (md)
+	if (md) {
+		leaving = md->rid_iopf && !rid_iopf;
 		md->rid_iopf = rid_iopf;
+	}
 	mutex_unlock(&mock.lock);
+	/* VT-d's order: out of the fault queue before any drain */
+	if (iopf && leaving) {
+		iopf_queue_remove_device(mock.iopf, dev);
+		if (iopf_queue_add_device(mock.iopf, dev)) {
+			mock_event("%s lost its fault queue", dev_name(dev));
+			mutex_lock(&mock.lock);
+			md->iopf = false;
+			mutex_unlock(&mock.lock);
+			iopf = false;
+		}
+	}
 	up_write(&mock.fault_rwsem);
 	if (iopf)
 		iopf_queue_flush_dev(dev);
@@ -242,6 +262,10 @@ static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 	size_t len = pgsize * pgcount, done;
 	unsigned long entry;
 	int ret = 0;
+
+	if (READ_ONCE(mock.stall) &&
+	    !wait_event_timeout(mock.stall_wq, !READ_ONCE(mock.stall), 20 * HZ))
+		mock_event("map domain %u %#lx: stalled 20 s", md->id, iova);
 
 	for (done = 0; done < len; done += PAGE_SIZE) {
 		entry = ((unsigned long)((paddr + done) >> PAGE_SHIFT) <<
@@ -897,6 +921,11 @@ static ssize_t mock_refuse_write(struct file *file, const char __user *ubuf,
 		atomic_set(&mock.refuse_unmap, err);
 		return count;
 	}
+	if (n == 2 && !strcmp(what, "stall") && (err == 0 || err == 1)) {
+		WRITE_ONCE(mock.stall, err);
+		wake_up_all(&mock.stall_wq);
+		return count;
+	}
 	if (n != 2 || err <= 0 || err >= MAX_ERRNO)
 		return -EINVAL;
 	if (!strcmp(what, "sva"))
@@ -939,6 +968,7 @@ static int __init mock_init(void)
 		return -EINVAL;
 	mutex_init(&mock.lock);
 	init_rwsem(&mock.fault_rwsem);
+	init_waitqueue_head(&mock.stall_wq);
 	INIT_LIST_HEAD(&mock.devs);
 	spin_lock_init(&mock.events_lock);
 	INIT_LIST_HEAD(&mock.paging);

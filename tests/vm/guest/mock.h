@@ -98,7 +98,7 @@ static const char *mock_fault(const char *bdf, int64_t pasid, uint64_t addr,
 {
 	static const char *const answers[] = { "success", "invalid", "failure" };
 	char req[128], needle[96], tag[16];
-	unsigned int i;
+	unsigned int i, tries;
 	int err;
 
 	if (pasid == MOCK_RID)
@@ -113,13 +113,20 @@ static const char *mock_fault(const char *bdf, int64_t pasid, uint64_t addr,
 		printf("  page request '%s' not taken: %s\n", req, strerror(-err));
 		return NULL;
 	}
-	/* A response to a request without a PASID says PASID 0. */
-	for (i = 0; i < 3; i++) {
-		snprintf(needle, sizeof(needle), "response %s pasid %u grpid %u %s",
-			 bdf, pasid == MOCK_RID ? 0 : (unsigned int)pasid, grpid,
-			 answers[i]);
-		if (mock_has(MOCK "events", needle) == 1)
-			return answers[i];
+	/*
+	 * A response to a request without a PASID says PASID 0. Type1 answers
+	 * from a workqueue of its own, after the write returned: wait 10 s.
+	 */
+	for (tries = 0; tries < 1000; tries++) {
+		for (i = 0; i < 3; i++) {
+			snprintf(needle, sizeof(needle),
+				 "response %s pasid %u grpid %u %s", bdf,
+				 pasid == MOCK_RID ? 0 : (unsigned int)pasid,
+				 grpid, answers[i]);
+			if (mock_has(MOCK "events", needle) == 1)
+				return answers[i];
+		}
+		usleep(10000);
 	}
 	return NULL;
 }

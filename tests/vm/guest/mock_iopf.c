@@ -26,7 +26,12 @@
  *      DONTNEED, munmap/mmap and mprotect for 2 s,
  *      then a container close during a request storm: nothing stays
  *      mapped, and the domain is freed with no page left mapped (the
- *      debug kernel checks for splats and leaks after the test).
+ *      debug kernel checks for splats and leaks after the test);
+ *   8. a close while one fault is held where it maps (the mock's "stall")
+ *      and eight more wait: the close waits for them, the mock takes edu
+ *      out of its fault queue as VT-d does (freeing the groups still
+ *      pending there), and every request is answered exactly once, with
+ *      no use-after-free (issue 19's review, B1).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -379,6 +384,62 @@ static void storm_then_close(const char *edu, struct vfiox_container *c, int dom
 	munmap(st.buf, STORM_PAGES * PG);
 }
 
+static void *closer(void *c)
+{
+	vfiox_container_close(c);
+	return NULL;
+}
+
+/* How many responses to @grpid of @bdf the mock's events list. */
+static int responses(const char *bdf, unsigned int grpid)
+{
+	char line[160], needle[80];
+	FILE *f = fopen(MOCK "events", "r");
+	int n = 0;
+
+	snprintf(needle, sizeof(needle), "response %s pasid 0 grpid %u ", bdf, grpid);
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static void close_with_faults_queued(const char *edu)
+{
+	struct vfiox_container *c;
+	struct vfiox_group *g;
+	struct vfiox_device *d;
+	uint8_t *buf = anon(16 * PG);
+	char req[96];
+	pthread_t t;
+	uint64_t iova;
+	unsigned int i;
+
+	if (!buf || vt_open(edu, &c, &g, &d) || vfiox_container_enable_iopf(c) ||
+	    vfiox_dma_map(c, buf, 16 * PG, NULL, &iova)) {
+		CHECK(0, "set up the container to close");
+		return;
+	}
+	vt_write_file(MOCK "events", "clear");
+	CHECK_RET(mock_write(MOCK "refuse", "stall 1"), 0);
+	for (i = 0; i < 9; i++) {
+		snprintf(req, sizeof(req), "%s - %llx w %u", edu,
+			 (unsigned long long)(iova + i * PG), 100 + i);
+		CHECK_RET(mock_write(MOCK "fault", req), 0);
+	}
+	CHECK_RET(pthread_create(&t, NULL, closer, c), 0);
+	sleep(2);
+	CHECK(mock_has(MOCK "events", "blocked") == 1, "the close did not detach edu");
+	CHECK(responses(edu, 108) == 0, "the last request was answered while the first is held");
+	CHECK_RET(mock_write(MOCK "refuse", "stall 0"), 0);
+	pthread_join(t, NULL);
+	for (i = 0; i < 9; i++)
+		CHECK(responses(edu, 100 + i) == 1, "request %u answered %d times", 100 + i,
+		      responses(edu, 100 + i));
+	munmap(buf, 16 * PG);
+}
+
 int main(void)
 {
 	const char *edu_bdf = vt_env("VFIOX_EDU");
@@ -414,6 +475,7 @@ int main(void)
 		      "unmapping left faulted pages mapped");
 		refusals(c, edu, vt_env("VFIOX_IVSHMEM"), buf);
 		storm_then_close(edu_bdf, c, dom);
+		close_with_faults_queued(edu_bdf);
 	} else {
 		vfiox_container_close(c);
 	}
