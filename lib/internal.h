@@ -243,6 +243,7 @@ int vfiox_opts_check(const void *opts, size_t known_sz, const char *type);
 #define VFIOX_FIRST_SZ_vfiox_pci_dev VFIOX_PINNED(236, vfiox_pci_dev, caps)
 #define VFIOX_FIRST_SZ_vfiox_resv_region VFIOX_PINNED(48, vfiox_resv_region, type_name)
 #define VFIOX_FIRST_SZ_vfiox_uevent VFIOX_PINNED(464, vfiox_uevent, seqnum)
+#define VFIOX_FIRST_SZ_vfiox_mig_precopy_info VFIOX_PINNED(28, vfiox_mig_precopy_info, flags)
 
 /* vfiox_copy_out() of struct @type, at its pinned first published size. */
 #define VFIOX_COPY_OUT(dst, src, type) \

@@ -719,6 +719,12 @@ static int mig_feature(struct fk_device *d, struct vfio_device_feature *f)
 
 	if (!d->mig.flags)
 		return -ENOTTY;
+	if (op == 12) {		/* VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 */
+		if (!(d->mig.flags & (1 << 2)) || !set)
+			return -EINVAL;
+		d->mig.precopy_v2 = true;
+		return 0;
+	}
 	if (f->argsz < sizeof(*f) + 8)
 		return -EINVAL;
 	switch (op) {
@@ -813,8 +819,8 @@ static int device_ioctl(struct fk_device *d, unsigned long req, void *arg)
 		return set_irqs(d, arg);
 	case VFIO_DEVICE_RESET:
 		d->resets++;
-		if (d->mig.flags)
-			d->mig.state = 2;	/* RUNNING, as mtty */
+		if (d->mig.flags)	/* RUNNING, as mtty, unless told */
+			d->mig.state = d->mig.reset_to ? d->mig.reset_to : 2;
 		return 0;
 	case VFIO_DEVICE_FEATURE:
 		return feature(d, arg);
@@ -824,6 +830,22 @@ static int device_ioctl(struct fk_device *d, unsigned long req, void *arg)
 	default:
 		return -ENOTTY;
 	}
+}
+
+/* VFIO_MIG_GET_PRECOPY_INFO on a saving data fd, as mtty: only in PRE_COPY. */
+static int mig_fd_ioctl(struct fk_fd *f, unsigned long req, void *arg)
+{
+	struct fk_mig *m = &((struct fk_device *)f->obj)->mig;
+	struct { uint32_t argsz, flags; uint64_t initial, dirty; } *pi = arg;
+
+	if (req != _IO(VFIO_TYPE, VFIO_BASE + 21))
+		return -ENOTTY;
+	if (pi->argsz < sizeof(*pi) || (m->state != 6 && m->state != 7))
+		return -EINVAL;
+	pi->flags = m->precopy_v2 && m->reinit ? 1 : 0;
+	pi->initial = m->len - f->count;
+	pi->dirty = m->dirty_bytes;
+	return 0;
 }
 
 static int fake_ioctl(int fd, unsigned long req, void *arg)
@@ -842,6 +864,8 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 		return group_ioctl(f->obj, req, arg);
 	case FK_FD_DEVICE:
 		return device_ioctl(f->obj, req, arg);
+	case FK_FD_MIG_SAVE:
+		return mig_fd_ioctl(f, req, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -1042,6 +1066,12 @@ static ssize_t mig_write(struct fk_fd *f, const void *buf, size_t len)
 
 	if (m->state != 4)
 		return -EINVAL;
+	if (m->write_max && len > m->write_max)
+		len = m->write_max;
+	if (m->take_max && m->loaded_len >= m->take_max)
+		return 0;
+	if (m->take_max && len > m->take_max - m->loaded_len)
+		len = m->take_max - m->loaded_len;
 	if (len > FK_MIG_MAX - m->loaded_len)
 		return -ENOSPC;
 	memcpy(m->loaded + m->loaded_len, buf, len);

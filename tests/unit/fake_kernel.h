@@ -61,6 +61,14 @@ struct fk_mig {
 	uint32_t len;
 	uint8_t loaded[FK_MIG_MAX];	/* written while RESUMING */
 	uint32_t loaded_len;
+	/* The resuming data fd: each write takes at most write_max bytes
+	 * (0: all), and after take_max bytes in all (0: no limit) a write
+	 * takes none (returns 0). */
+	uint32_t write_max, take_max;
+	uint32_t reset_to;	/* the state a reset leaves (0: RUNNING) */
+	uint64_t dirty_bytes;	/* PRECOPY_INFO's dirty estimate */
+	bool precopy_v2;	/* MIG_PRECOPY_INFOv2 was set */
+	bool reinit;		/* with v2: report PRECOPY_INFO_REINIT */
 };
 
 struct fk_device {

@@ -238,7 +238,7 @@ static void saved_stream_resumes_a_second_device(void **state)
 	assert_int_equal(n, 0);
 	assert_int_equal(got, sizeof(STREAM) - 1);
 	assert_int_equal(vfiox_mig_set_state(dst, VFIOX_MIG_RESUMING, &dfd), 0);
-	assert_int_equal(vfiox_mig_write(dst, dfd, buf, (size_t)got), 0);
+	assert_int_equal(vfiox_mig_write(dst, dfd, buf, (size_t)got), got);
 	assert_int_equal(vfiox_mig_set_state(dst, VFIOX_MIG_RUNNING, NULL), 0);
 	assert_int_equal(fdst->mig.state, R);
 	assert_memory_equal(fdst->mig.data, STREAM, sizeof(STREAM) - 1);
@@ -261,7 +261,7 @@ static void garbage_into_resuming_is_refused_and_reset_recovers(void **state)
 	fk.groups[0].devs[0].flags &= ~VFIO_DEVICE_FLAGS_RESET;
 	d = migratable(ALL, S);
 	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_RESUMING, &fd), 0);
-	assert_int_equal(vfiox_mig_write(d, fd, "junk", 4), 0);
+	assert_int_equal(vfiox_mig_write(d, fd, "junk", 4), 4);
 	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_RUNNING, NULL), -EINVAL);
 	assert_true(fk_log_has("migration arc RESUMING -> STOP (towards RUNNING) failed"));
 	assert_true(fk_log_has("the device is in RESUMING"));
@@ -285,10 +285,78 @@ static void reset_that_leaves_the_device_stopped_is_eio(void **state)
 	mig->flags = 0;		/* not a migration device: refused first */
 	assert_int_equal(vfiox_mig_reset(d), -ENOTSUP);
 	mig->flags = ALL;
-	fk_fail_nth("ioctl", 2, EIO);	/* the reset */
+	/* The reset works, but the driver leaves the device in STOP. */
+	mig->reset_to = S;
 	assert_int_equal(vfiox_mig_reset(d), -EIO);
-	assert_true(fk_log_has("VFIO_DEVICE_RESET: "));
+	assert_true(fk_log_has("after VFIO_DEVICE_RESET the device is in STOP, not RUNNING"));
+	assert_int_equal(fk.groups[0].devs[0].resets, 1);
+	mig->reset_to = 0;
 	assert_int_equal(vfiox_mig_reset(d), 0);
+	assert_int_equal(mig->state, R);
+}
+
+static void failed_reset_is_the_kernels_errno(void **state)
+{
+	struct vfiox_device *d = migratable(ALL, E);
+
+	(void)state;
+	fk_fail_nth("ioctl", 2, EINVAL);	/* the reset: no reset_works */
+	assert_int_equal(vfiox_mig_reset(d), -EINVAL);
+	assert_true(fk_log_has("VFIO_DEVICE_RESET: "));
+	assert_int_equal(mig->state, E);
+	assert_int_equal(vfiox_mig_reset(d), 0);
+}
+
+/* The state a failed arc left is the caller's to read, not only the log's. */
+static void state_after_a_failed_arc_is_read_back(void **state)
+{
+	struct vfiox_device *d = migratable(ALL, R);
+	enum vfiox_mig_state st = VFIOX_MIG_ERROR;
+	int fd;
+
+	(void)state;
+	mig->fail_into = SC;
+	mig->fail_errno = EIO;
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_STOP_COPY, &fd), -EIO);
+	assert_int_equal(vfiox_mig_get_state(d, &st), 0);
+	assert_int_equal(st, VFIOX_MIG_STOP);
+	assert_true(fk_log_has("the device is in STOP"));
+}
+
+static void resuming_without_a_data_fd_pointer_is_refused(void **state)
+{
+	struct vfiox_device *d = migratable(ALL, S);
+
+	(void)state;
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_RESUMING, NULL), -EINVAL);
+	assert_true(fk_log_has("RESUMING without a data_fd pointer"));
+	assert_int_equal(mig->nr_steps, 0);
+	assert_int_equal(mig->state, S);
+}
+
+/* Each bad argument is -EINVAL with a line saying so. */
+static void null_arguments_are_logged(void **state)
+{
+	struct vfiox_mig_precopy_info pi = { .sz = sizeof(pi) };
+	enum vfiox_mig_state st;
+	uint64_t v;
+	int fd;
+
+	(void)state;
+	assert_int_equal(vfiox_mig_flags(NULL, &v), -EINVAL);
+	assert_true(fk_log_has("vfiox_mig_flags: NULL device"));
+	assert_int_equal(vfiox_mig_get_state(NULL, &st), -EINVAL);
+	assert_true(fk_log_has("vfiox_mig_get_state: NULL device"));
+	assert_int_equal(vfiox_mig_set_state(NULL, VFIOX_MIG_STOP, &fd), -EINVAL);
+	assert_true(fk_log_has("vfiox_mig_set_state: NULL device"));
+	assert_int_equal(vfiox_mig_reset(NULL), -EINVAL);
+	assert_true(fk_log_has("vfiox_mig_reset: NULL device"));
+	assert_int_equal(vfiox_mig_data_size(NULL, &v), -EINVAL);
+	assert_true(fk_log_has("vfiox_mig_data_size: NULL device"));
+	assert_int_equal(vfiox_mig_precopy_info(NULL, 3, &pi), -EINVAL);
+	assert_true(fk_log_has("vfiox_mig_precopy_info: NULL device"));
+	assert_int_equal(vfiox_mig_precopy_reinit_enable(NULL), -EINVAL);
+	assert_true(fk_log_has("vfiox_mig_precopy_reinit_enable: NULL device"));
 }
 
 static void data_fd_errors_are_the_kernels(void **state)
@@ -314,6 +382,103 @@ static void data_fd_errors_are_the_kernels(void **state)
 	fake_sys.close(fd);
 }
 
+/* An interrupted read or write is retried; EAGAIN is no error line. */
+static void data_fd_eintr_is_retried_and_eagain_is_quiet(void **state)
+{
+	struct vfiox_device *d = migratable(ALL, R);
+	uint8_t buf[8];
+	int fd;
+
+	(void)state;
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_STOP_COPY, &fd), 0);
+	fk_fail_nth("read", 1, EINTR);
+	assert_int_equal(vfiox_mig_read(d, fd, buf, sizeof(buf)), 8);
+	assert_memory_equal(buf, STREAM, 8);
+	fk_fail_nth("read", 1, EAGAIN);
+	assert_int_equal(vfiox_mig_read(d, fd, buf, sizeof(buf)), -EAGAIN);
+	assert_int_equal(fk_log_level("no pre-copy data ready"), VFIOX_LOG_DEBUG);
+	assert_false(fk_log_has("reading migration data"));
+	fake_sys.close(fd);
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_RESUMING, &fd), 0);
+	fk_fail_nth("write", 1, EINTR);
+	assert_int_equal(vfiox_mig_write(d, fd, STREAM, 8), 8);
+	assert_int_equal(mig->loaded_len, 8);
+	assert_memory_equal(mig->loaded, STREAM, 8);
+	fk_fail_nth("write", 0, 0);
+	fake_sys.close(fd);
+}
+
+/* A short write goes on; an error after some bytes returns those. */
+static void write_keeps_its_progress_on_an_error(void **state)
+{
+	struct vfiox_device *d = migratable(ALL, S);
+	size_t len = sizeof(STREAM) - 1;
+	int fd;
+
+	(void)state;
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_RESUMING, &fd), 0);
+	mig->write_max = 5;
+	/* Short writes of 5: all of it, in pieces. */
+	assert_int_equal(vfiox_mig_write(d, fd, STREAM, 12), 12);
+	assert_int_equal(mig->loaded_len, 12);
+	/* The non-blocking fd is full after 5 more: the caller learns 5. */
+	fk_fail_nth("write", 2, EAGAIN);
+	assert_int_equal(vfiox_mig_write(d, fd, STREAM + 12, len - 12), 5);
+	assert_int_equal(mig->loaded_len, 17);
+	assert_int_equal(fk_log_level("takes no more for now, at byte 5 of"), VFIOX_LOG_DEBUG);
+	assert_false(fk_log_has("refused migration data"));
+	/* Nothing taken at all: the errno itself. */
+	fk_fail_nth("write", 1, EAGAIN);
+	assert_int_equal(vfiox_mig_write(d, fd, STREAM + 17, len - 17), -EAGAIN);
+	fk_fail_nth("write", 0, 0);
+	/* The rest, then a device that takes no more: 0 from the kernel. */
+	assert_int_equal(vfiox_mig_write(d, fd, STREAM + 17, len - 17), (ssize_t)(len - 17));
+	assert_memory_equal(mig->loaded, STREAM, len);
+	mig->take_max = (uint32_t)len + 3;
+	assert_int_equal(vfiox_mig_write(d, fd, "abcdefgh", 8), 3);
+	assert_true(fk_log_has("took no more migration data after 3 of 8 bytes"));
+	assert_int_equal(vfiox_mig_write(d, fd, "defgh", 5), -EIO);
+	assert_true(fk_log_has("took no more migration data after 0 of 5 bytes"));
+	fake_sys.close(fd);
+}
+
+static void precopy_info_reports_the_kernels_estimates(void **state)
+{
+	struct vfiox_device *d = migratable(ALL, R);
+	struct vfiox_mig_precopy_info pi = { .sz = sizeof(pi) };
+	uint8_t buf[8];
+	int fd, sfd;
+
+	(void)state;
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_PRE_COPY, &fd), 0);
+	mig->dirty_bytes = 4096;
+	mig->reinit = true;
+	assert_int_equal(vfiox_mig_precopy_info(d, fd, &pi), 0);
+	assert_int_equal(pi.initial_bytes, sizeof(STREAM) - 1);
+	assert_int_equal(pi.dirty_bytes, 4096);
+	assert_int_equal(pi.flags, 0);	/* REINIT only once asked for */
+	assert_int_equal(vfiox_mig_read(d, fd, buf, sizeof(buf)), 8);
+	assert_int_equal(vfiox_mig_precopy_reinit_enable(d), 0);
+	assert_int_equal(vfiox_mig_precopy_info(d, fd, &pi), 0);
+	assert_int_equal(pi.initial_bytes, sizeof(STREAM) - 1 - 8);
+	assert_int_equal(pi.flags, VFIOX_MIG_PRECOPY_REINIT);
+	/* Out of PRE_COPY the kernel refuses it: said so. */
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_STOP_COPY, &sfd), 0);
+	assert_int_equal(vfiox_mig_precopy_info(d, fd, &pi), -EINVAL);
+	assert_true(fk_log_has("the device is not in PRE_COPY or PRE_COPY_P2P"));
+	assert_int_equal(vfiox_mig_precopy_info(d, -1, &pi), -EINVAL);
+	/* Not a saving data fd: the kernel's ENOTTY. */
+	assert_int_equal(vfiox_mig_precopy_info(d, vfiox_device_fd(d), &pi), -ENOTTY);
+	fake_sys.close(fd);
+	fake_sys.close(sfd);
+	/* Without PRE_COPY there is nothing to opt into. */
+	mig->flags = VFIOX_MIG_FLAG_STOP_COPY;
+	assert_int_equal(vfiox_mig_precopy_reinit_enable(d), -EINVAL);
+	assert_true(fk_log_has("the device has no PRE_COPY"));
+	mig->flags = 0;
+	assert_int_equal(vfiox_mig_precopy_reinit_enable(d), -ENOTSUP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +492,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(garbage_into_resuming_is_refused_and_reset_recovers, setup, teardown),
 		cmocka_unit_test_setup_teardown(data_fd_errors_are_the_kernels, setup, teardown),
 		cmocka_unit_test_setup_teardown(reset_that_leaves_the_device_stopped_is_eio, setup, teardown),
+		cmocka_unit_test_setup_teardown(failed_reset_is_the_kernels_errno, setup, teardown),
+		cmocka_unit_test_setup_teardown(state_after_a_failed_arc_is_read_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(resuming_without_a_data_fd_pointer_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(null_arguments_are_logged, setup, teardown),
+		cmocka_unit_test_setup_teardown(data_fd_eintr_is_retried_and_eagain_is_quiet, setup, teardown),
+		cmocka_unit_test_setup_teardown(write_keeps_its_progress_on_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(precopy_info_reports_the_kernels_estimates, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -79,7 +79,7 @@ static void migrate(struct vmm *src, struct vmm *dst)
 	       (unsigned long long)estimate);
 	CHECK(len > 0 && (uint64_t)len == estimate, "stream of %zd bytes", len);
 	CHECK_RET(vfiox_mig_set_state(dst->d, VFIOX_MIG_RESUMING, &dfd), 0);
-	CHECK_RET(vfiox_mig_write(dst->d, dfd, stream, (size_t)len), 0);
+	CHECK_RET(vfiox_mig_write(dst->d, dfd, stream, (size_t)len), (int)len);
 	CHECK_RET(vfiox_mig_set_state(dst->d, VFIOX_MIG_RUNNING, NULL), 0);
 	CHECK_RET(vfiox_mig_set_state(src->d, VFIOX_MIG_RUNNING, NULL), 0);
 	if (sfd >= 0)
@@ -96,18 +96,28 @@ static void migrate_precopy(struct vmm *src, struct vmm *dst)
 {
 	uint8_t stream[4096];
 	uint64_t estimate = 0;
+	struct vfiox_mig_precopy_info pi = { .sz = sizeof(pi) };
 	ssize_t n, len = 0, early;
 	int sfd = -1, again = -2, dfd = -1;
 
 	CHECK_RET(vfiox_mig_data_size(src->d, &estimate), 0);
 	CHECK_RET(vfiox_mig_set_state(src->d, VFIOX_MIG_PRE_COPY, &sfd), 0);
+	CHECK(sfd >= 0, "no data fd from PRE_COPY");
 	if (sfd < 0)
 		return;
+	/* The kernel's estimate of the initial data, read down to 0. */
+	CHECK_RET(vfiox_mig_precopy_info(src->d, sfd, &pi), 0);
+	printf("  pre-copy info: initial %llu, dirty %llu bytes\n",
+	       (unsigned long long)pi.initial_bytes, (unsigned long long)pi.dirty_bytes);
+	CHECK(pi.initial_bytes > 0, "no initial pre-copy data");
 	while ((n = vfiox_mig_read(src->d, sfd, stream + len,
 				   sizeof(stream) - (size_t)len)) > 0)
 		len += n;
 	early = len;
 	CHECK(n == 0 || n == -ENOMSG, "pre-copy read ended with %zd", n);
+	CHECK_RET(vfiox_mig_precopy_info(src->d, sfd, &pi), 0);
+	CHECK(pi.initial_bytes == 0, "%llu initial bytes left after reading %zd",
+	      (unsigned long long)pi.initial_bytes, early);
 	CHECK_RET(vfiox_mig_set_state(src->d, VFIOX_MIG_STOP_COPY, &again), 0);
 	CHECK(again == -1, "PRE_COPY -> STOP_COPY opened fd %d", again);
 	while ((n = vfiox_mig_read(src->d, sfd, stream + len,
@@ -117,7 +127,7 @@ static void migrate_precopy(struct vmm *src, struct vmm *dst)
 	       early, len, (unsigned long long)estimate);
 	CHECK((uint64_t)len == estimate, "stream of %zd bytes", len);
 	CHECK_RET(vfiox_mig_set_state(dst->d, VFIOX_MIG_RESUMING, &dfd), 0);
-	CHECK_RET(vfiox_mig_write(dst->d, dfd, stream, (size_t)len), 0);
+	CHECK_RET(vfiox_mig_write(dst->d, dfd, stream, (size_t)len), (int)len);
 	CHECK_RET(vfiox_mig_set_state(dst->d, VFIOX_MIG_RUNNING, NULL), 0);
 	CHECK_RET(vfiox_mig_set_state(src->d, VFIOX_MIG_RUNNING, NULL), 0);
 	close(sfd);
