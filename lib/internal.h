@@ -40,6 +40,10 @@ struct vfiox_container {
 	struct vfiox_resv_region *resv;	/* from the capability, if any */
 	uint32_t nr_resv;
 	bool allow_relaxable;
+	/* Handed over (vfiox_container_adopt): its groups may live in the
+	 * kernel without libvfiox knowing them, so the IOMMU's state is the
+	 * kernel's word, never inferred. */
+	bool adopted;
 	struct vfiox_group *groups;
 	struct p2p_record *p2p;		/* P2P mappings, under dma->lock */
 	struct vfiox_events *events;	/* the source watching it, or NULL */
@@ -108,6 +112,14 @@ static inline bool vfiox_device_gone(const struct vfiox_device *d)
 {
 	return atomic_load_explicit(&d->released, memory_order_acquire);
 }
+/* Adopted fds (lib/adopt_check.c): is @fd the node of group @nr; is it the
+ * device @name of group @group_nr? 0 also where the kernel or the sandbox
+ * cannot tell (logged), -EINVAL (logged) when it is another. */
+int vfiox_check_group_fd(const struct vfiox_env *env, int fd, int nr);
+int vfiox_check_device_fd(const struct vfiox_env *env, int fd, const char *name,
+			  int group_nr);
+/* Is @fd already one of @c's: the container, a group or a device? */
+bool vfiox_container_holds_fd(const struct vfiox_container *c, int fd);
 /* Internal constructors: the public ones call these with vfiox_sys_real. */
 int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
 			     const struct vfiox_sys *sys,
@@ -192,6 +204,10 @@ int vfiox_uevent_handle(struct vfiox_uevent_monitor *m, const void *buf,
 /* The kernel's dma_avail now, without touching the container's info. */
 int vfiox_container_read_dma_avail(struct vfiox_container *c, uint32_t *avail);
 
+/* Before a group attaches to an adopted container: is its IOMMU still set in
+ * the kernel (its sender's groups may have left meanwhile)? If not, its
+ * books are dropped. 0 or a negative errno. */
+int vfiox_container_check_iommu(struct vfiox_container *c);
 /* Re-read IOMMU info after an attach or detach. */
 int vfiox_container_on_attach(struct vfiox_container *c);
 void vfiox_container_on_detach(struct vfiox_container *c);

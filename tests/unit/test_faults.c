@@ -48,6 +48,7 @@ struct op {
 	int (*run)(struct world *w);	/* the public operation under test */
 	void (*undo)(struct world *w);	/* after a success, before cleanup */
 	const char *optional;	/* a call whose failure it may work around */
+	int optional_errno;	/* ... only when it fails so (0: any errno) */
 };
 
 static int setup_none(struct world *w) { (void)w; return 0; }
@@ -392,42 +393,44 @@ static void undo_svm_bind(struct world *w)
 }
 
 static const struct op ops[] = {
-	{ "container_open", setup_none, run_container_open, undo_container_open, NULL },
-	{ "group_open", setup_container, run_group_open, undo_group_open, NULL },
-	{ "container_refresh", setup_group, run_refresh, undo_nothing, NULL },
-	{ "device_open", setup_group, run_device_open, undo_device_open, NULL },
-	{ "region_mmap", setup_device, run_region_mmap, undo_region_mmap, NULL },
-	{ "region_read", setup_device, run_region_read, undo_nothing, NULL },
-	{ "region_write", setup_device, run_region_write, undo_nothing, NULL },
-	{ "pci_enable_dma", setup_device, run_pci_enable_dma, undo_nothing, NULL },
-	{ "irq_enable", setup_device, run_irq_enable, undo_irq_enable, NULL },
-	{ "device_reset", setup_device, run_reset, undo_nothing, NULL },
-	{ "dma_map", setup_group, run_dma_map, undo_dma_map, NULL },
-	{ "dma_unmap", setup_mapping, run_dma_unmap, undo_dma_unmap, NULL },
-	{ "dma_map_alias", setup_mapping, run_dma_map_alias, undo_dma_map_alias, NULL },
-	{ "dma_unmap_range", setup_three, run_dma_unmap_range, undo_unmap_three, NULL },
-	{ "dma_unmap_all", setup_three_unmap_all, run_dma_unmap_all, undo_unmap_three, NULL },
-	{ "dma_dirty_start", setup_group, run_dirty_start, undo_dirty_start, NULL },
-	{ "dma_dirty_bitmap", setup_three_dirty, run_dirty_bitmap, undo_nothing, NULL },
-	{ "dma_unmap_dirty", setup_three_dirty, run_unmap_dirty, undo_unmap_three, NULL },
-	{ "dma_invalidate_vaddrs", setup_three_cpr, run_invalidate, undo_nothing, NULL },
-	{ "dma_restore", setup_restore, run_restore, undo_nothing, NULL },
+	{ "container_open", setup_none, run_container_open, undo_container_open, NULL, 0 },
+	{ "group_open", setup_container, run_group_open, undo_group_open, NULL, 0 },
+	{ "container_refresh", setup_group, run_refresh, undo_nothing, NULL, 0 },
+	{ "device_open", setup_group, run_device_open, undo_device_open, NULL, 0 },
+	{ "region_mmap", setup_device, run_region_mmap, undo_region_mmap, NULL, 0 },
+	{ "region_read", setup_device, run_region_read, undo_nothing, NULL, 0 },
+	{ "region_write", setup_device, run_region_write, undo_nothing, NULL, 0 },
+	{ "pci_enable_dma", setup_device, run_pci_enable_dma, undo_nothing, NULL, 0 },
+	{ "irq_enable", setup_device, run_irq_enable, undo_irq_enable, NULL, 0 },
+	{ "device_reset", setup_device, run_reset, undo_nothing, NULL, 0 },
+	{ "dma_map", setup_group, run_dma_map, undo_dma_map, NULL, 0 },
+	{ "dma_unmap", setup_mapping, run_dma_unmap, undo_dma_unmap, NULL, 0 },
+	{ "dma_map_alias", setup_mapping, run_dma_map_alias, undo_dma_map_alias, NULL, 0 },
+	{ "dma_unmap_range", setup_three, run_dma_unmap_range, undo_unmap_three, NULL, 0 },
+	{ "dma_unmap_all", setup_three_unmap_all, run_dma_unmap_all, undo_unmap_three, NULL, 0 },
+	{ "dma_dirty_start", setup_group, run_dirty_start, undo_dirty_start, NULL, 0 },
+	{ "dma_dirty_bitmap", setup_three_dirty, run_dirty_bitmap, undo_nothing, NULL, 0 },
+	{ "dma_unmap_dirty", setup_three_dirty, run_unmap_dirty, undo_unmap_three, NULL, 0 },
+	{ "dma_invalidate_vaddrs", setup_three_cpr, run_invalidate, undo_nothing, NULL, 0 },
+	{ "dma_restore", setup_restore, run_restore, undo_nothing, NULL, 0 },
 	/* A failed hugetlb mmap falls back to 4 KiB pages. */
-	{ "pool_alloc", setup_pool, run_pool_alloc, undo_pool_alloc, "mmap" },
-	{ "container_resv_regions", setup_group, run_resv, undo_nothing, NULL },
-	{ "dma_avail_check", setup_group, run_avail_check, undo_nothing, NULL },
+	{ "pool_alloc", setup_pool, run_pool_alloc, undo_pool_alloc, "mmap", 0 },
+	{ "container_resv_regions", setup_group, run_resv, undo_nothing, NULL, 0 },
+	{ "dma_avail_check", setup_group, run_avail_check, undo_nothing, NULL, 0 },
 	/* Without the group's size (sysfs) the kernel decides alone. */
-	{ "svm_bind", setup_svm_device, run_svm_bind, undo_svm_bind, "list_dir" },
-	{ "iopf_enable", setup_iopf_group, run_iopf_enable, undo_nothing, NULL },
+	{ "svm_bind", setup_svm_device, run_svm_bind, undo_svm_bind, "list_dir", 0 },
+	{ "iopf_enable", setup_iopf_group, run_iopf_enable, undo_nothing, NULL, 0 },
 	/* Adopted fds: after a failure they are still the caller's, open. */
-	{ "container_adopt", setup_container_fd, run_container_adopt, undo_nothing, NULL },
-	{ "group_adopt", setup_group_fd, run_group_adopt, undo_group_open, NULL },
-	{ "group_adopt_attached", setup_attached_group_fd, run_group_adopt, undo_group_open, NULL },
-	{ "device_adopt", setup_device_fd, run_device_adopt, undo_device_open, NULL },
-	{ "group_open_mdev", setup_mdev, run_mdev_open, undo_group_open, NULL },
-	{ "mig_set_state", setup_migratable, run_mig_set_state, undo_mig_set_state, NULL },
-	{ "mig_data_size", setup_migratable, run_mig_data_size, undo_nothing, NULL },
-	{ "mig_reset", setup_migratable, run_mig_reset, undo_nothing, NULL },
+	/* iommufd's compat container answers GET_INFO without IOMMU so. */
+	{ "container_adopt", setup_container_fd, run_container_adopt, undo_nothing, "ioctl",
+	  ENODEV },
+	{ "group_adopt", setup_group_fd, run_group_adopt, undo_group_open, NULL, 0 },
+	{ "group_adopt_attached", setup_attached_group_fd, run_group_adopt, undo_group_open, NULL, 0 },
+	{ "device_adopt", setup_device_fd, run_device_adopt, undo_device_open, NULL, 0 },
+	{ "group_open_mdev", setup_mdev, run_mdev_open, undo_group_open, NULL, 0 },
+	{ "mig_set_state", setup_migratable, run_mig_set_state, undo_mig_set_state, NULL, 0 },
+	{ "mig_data_size", setup_migratable, run_mig_data_size, undo_nothing, NULL, 0 },
+	{ "mig_reset", setup_migratable, run_mig_reset, undo_nothing, NULL, 0 },
 };
 
 /* Everything a failed operation must leave as it was. */
@@ -498,7 +501,8 @@ static void one_case(const struct op *op, unsigned long n, int err,
 	fk.injected = NULL;
 	ret = op->run(&w);
 	fk.fail_at = 0;
-	if (!ret && op->optional && fk.injected && !strcmp(fk.injected, op->optional)) {
+	if (!ret && op->optional && fk.injected && !strcmp(fk.injected, op->optional) &&
+	    (!op->optional_errno || op->optional_errno == err)) {
 		op->undo(&w);
 		teardown_world(&w);
 		return;
