@@ -179,9 +179,14 @@ static int setup_attached_group_fd(struct world *w)
 	return fk_container_adopt(cfd, &w->c);
 }
 
+/* On a kernel whose fdinfo names the device, which sysfs puts in group 7. */
 static int setup_device_fd(struct world *w)
 {
 	int ret = setup_group(w);
+
+	fk.fdinfo = true;
+	fk_add_link("/fake/sys/devices/fake/0000:00:03.0/iommu_group",
+		    "../../../kernel/iommu_groups/7");
 
 	w->adopt_fd = fake_sys.ioctl(vfiox_group_fd(w->g), VFIO_GROUP_GET_DEVICE_FD,
 				     (void *)"0000:00:03.0");
@@ -230,6 +235,23 @@ static int run_mig_data_size(struct world *w)
 }
 
 static int run_mig_reset(struct world *w) { return vfiox_mig_reset(w->d); }
+
+/* A PRE_COPY data fd to ask. */
+static int setup_precopy(struct world *w)
+{
+	int ret = setup_migratable(w);
+
+	return ret ? ret : vfiox_mig_set_state(w->d, VFIOX_MIG_PRE_COPY, &w->fds[1]);
+}
+
+static int run_mig_precopy_info(struct world *w)
+{
+	struct vfiox_mig_precopy_info pi = { .sz = sizeof(pi) };
+
+	return vfiox_mig_precopy_info(w->d, w->fds[1], &pi);
+}
+
+static void undo_precopy(struct world *w) { fake_sys.close(w->fds[1]); }
 
 static int run_container_adopt(struct world *w) { return fk_container_adopt(w->adopt_fd, &w->c); }
 static int run_group_adopt(struct world *w) { return vfiox_group_adopt(w->c, w->adopt_fd, 7, &w->g); }
@@ -431,6 +453,7 @@ static const struct op ops[] = {
 	{ "mig_set_state", setup_migratable, run_mig_set_state, undo_mig_set_state, NULL, 0 },
 	{ "mig_data_size", setup_migratable, run_mig_data_size, undo_nothing, NULL, 0 },
 	{ "mig_reset", setup_migratable, run_mig_reset, undo_nothing, NULL, 0 },
+	{ "mig_precopy_info", setup_precopy, run_mig_precopy_info, undo_precopy, NULL, 0 },
 };
 
 /* Everything a failed operation must leave as it was. */
@@ -438,6 +461,10 @@ struct snapshot {
 	int fds, mmaps, kernel_maps;
 	struct vfiox_dma_stats st;
 	uint64_t free_bytes;
+	/* The kernel's side of adopted fds: which groups are attached, and
+	 * the IOMMU set last (0 once no group is attached). */
+	unsigned int attached;
+	int iommu_type;
 };
 
 /* Field by field: memcmp() would compare the padding after kernel_maps. */
@@ -446,14 +473,18 @@ static bool same(const struct snapshot *a, const struct snapshot *b)
 	return a->fds == b->fds && a->mmaps == b->mmaps &&
 	       a->kernel_maps == b->kernel_maps &&
 	       !memcmp(&a->st, &b->st, sizeof(a->st)) &&
-	       a->free_bytes == b->free_bytes;
+	       a->free_bytes == b->free_bytes && a->attached == b->attached &&
+	       a->iommu_type == b->iommu_type;
 }
 
 static struct snapshot snap(const struct world *w)
 {
 	struct snapshot s = { fk_open_fds(), fk.live_mmaps, fk.nr_maps,
-			      { .sz = sizeof(s.st) }, 0 };
+			      { .sz = sizeof(s.st) }, 0, 0, fk.iommu_type };
+	int i;
 
+	for (i = 0; i < fk.nr_groups; i++)
+		s.attached |= (unsigned int)fk.groups[i].attached << i;
 	if (w->c) {
 		vfiox_dma_stats(w->c, &s.st);
 		s.free_bytes = w->c->dma->space.free_bytes;
@@ -517,12 +548,13 @@ static void one_case(const struct op *op, unsigned long n, int err,
 	}
 	after = snap(&w);
 	if (!same(&before, &after))
-		fail_msg("%s: seam call %lu failing with %s changed fds %d->%d, mmaps %d->%d, kernel maps %d->%d, entries %u->%u, free IOVA %llu->%llu",
+		fail_msg("%s: seam call %lu failing with %s changed fds %d->%d, mmaps %d->%d, kernel maps %d->%d, entries %u->%u, free IOVA %llu->%llu, attached groups 0x%x->0x%x, IOMMU %d->%d",
 			 op->name, n, strerror(err), before.fds, after.fds,
 			 before.mmaps, after.mmaps, before.kernel_maps, after.kernel_maps,
 			 before.st.entries_used, after.st.entries_used,
 			 (unsigned long long)before.free_bytes,
-			 (unsigned long long)after.free_bytes);
+			 (unsigned long long)after.free_bytes, before.attached, after.attached,
+			 before.iommu_type, after.iommu_type);
 	/* Still usable: the same operation now succeeds, as it did clean. */
 	if (op->run(&w))
 		fail_msg("%s: unusable after seam call %lu failed with %s", op->name,
