@@ -423,16 +423,16 @@ static void write_keeps_its_progress_on_an_error(void **state)
 	assert_int_equal(mig->loaded_len, 12);
 	/* The non-blocking fd is full after 5 more: the caller learns 5. */
 	fk_fail_nth("write", 2, EAGAIN);
-	assert_int_equal(vfiox_mig_write(d, fd, STREAM + 12, len - 12), 5);
+	assert_int_equal(vfiox_mig_write(d, fd, &STREAM[12], len - 12), 5);
 	assert_int_equal(mig->loaded_len, 17);
 	assert_int_equal(fk_log_level("takes no more for now, at byte 5 of"), VFIOX_LOG_DEBUG);
 	assert_false(fk_log_has("refused migration data"));
 	/* Nothing taken at all: the errno itself. */
 	fk_fail_nth("write", 1, EAGAIN);
-	assert_int_equal(vfiox_mig_write(d, fd, STREAM + 17, len - 17), -EAGAIN);
+	assert_int_equal(vfiox_mig_write(d, fd, &STREAM[17], len - 17), -EAGAIN);
 	fk_fail_nth("write", 0, 0);
 	/* The rest, then a device that takes no more: 0 from the kernel. */
-	assert_int_equal(vfiox_mig_write(d, fd, STREAM + 17, len - 17), (ssize_t)(len - 17));
+	assert_int_equal(vfiox_mig_write(d, fd, &STREAM[17], len - 17), (ssize_t)(len - 17));
 	assert_memory_equal(mig->loaded, STREAM, len);
 	mig->take_max = (uint32_t)len + 3;
 	assert_int_equal(vfiox_mig_write(d, fd, "abcdefgh", 8), 3);
