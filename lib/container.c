@@ -247,7 +247,7 @@ int vfiox_container_check_iommu(struct vfiox_container *c)
 		return 0;
 	ret = kernel_has_iommu(c);
 	if (ret == 0) {
-		pr_info("container fd %d: the kernel dropped its IOMMU (the last "
+		pr_debug("container fd %d: the kernel dropped its IOMMU (the last "
 			"group left), with every mapping", c->fd);
 		forget_iommu(c);
 	}
