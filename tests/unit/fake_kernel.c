@@ -703,7 +703,7 @@ static int set_irqs(struct fk_device *d, struct vfio_irq_set *s)
 }
 
 /* The arcs a driver implements (the uAPI's list), for the fake's check. */
-static bool mig_arc(uint32_t from, uint32_t to, uint64_t flags)
+bool fk_mig_arc(uint32_t from, uint32_t to, uint64_t flags)
 {
 	bool p2p = flags & VFIO_MIGRATION_P2P, pre = flags & (1 << 2);
 	enum { STOP = 1, RUN, STOP_COPY, RESUMING, RUN_P2P, PRE, PRE_P2P };
@@ -756,7 +756,7 @@ static int mig_set(struct fk_device *d, struct vfio_device_feature_mig_state *s)
 	struct fk_mig *m = &d->mig;
 	int fd;
 
-	if (!mig_arc(m->state, s->device_state, m->flags))
+	if (!fk_mig_arc(m->state, s->device_state, m->flags))
 		return -EINVAL;
 	if (m->fail_into && s->device_state == m->fail_into) {
 		if (m->fail_to_error)

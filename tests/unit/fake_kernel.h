@@ -71,6 +71,9 @@ struct fk_mig {
 	bool reinit;		/* with v2: report PRECOPY_INFO_REINIT */
 };
 
+/* Is @from -> @to one of the arcs the uAPI lists for a driver with @flags? */
+bool fk_mig_arc(uint32_t from, uint32_t to, uint64_t flags);
+
 struct fk_device {
 	char name[64];
 	char token[64];		/* the VF token it requires, "" for none */

@@ -145,6 +145,94 @@ static void every_transition_walks_the_kernels_arcs(void **state)
 		check_walk(d, reduced_walks[i].flags, &reduced_walks[i].w);
 }
 
+static bool is_saving(uint32_t s)
+{
+	return s == SC || s == PC || s == PP;
+}
+
+/* The fewest arcs of the uAPI's list from @from to @to that pass through
+ * no saving state unless both ends are saving ones; -1 if none. */
+static int fewest_arcs(uint32_t from, uint32_t to, uint64_t flags)
+{
+	int dist[8], queue[8], head = 0, tail = 0, s, t;
+
+	for (s = 0; s < 8; s++)
+		dist[s] = -1;
+	dist[from] = 0;
+	queue[tail++] = (int)from;
+	while (head < tail) {
+		s = queue[head++];
+		if (s != (int)from && is_saving((uint32_t)s) && !(is_saving(from) && is_saving(to)))
+			continue;
+		for (t = 1; t < 8; t++) {
+			if (dist[t] < 0 && fk_mig_arc((uint32_t)s, (uint32_t)t, flags)) {
+				dist[t] = dist[s] + 1;
+				queue[tail++] = t;
+			}
+		}
+	}
+	return dist[to];
+}
+
+/*
+ * Every pair of states of every flag set, not only the kernel comment's
+ * examples: each arc is one the fake (the uAPI's list) takes, no saving
+ * state is passed through on the way between non-saving ones, the walk
+ * is as short as the list allows, and the data fd comes exactly when the
+ * last arc opens a session.
+ */
+static void every_pair_of_every_flag_set_walks_a_shortest_legal_path(void **state)
+{
+	static const uint64_t sets[] = {
+		VFIOX_MIG_FLAG_STOP_COPY,
+		VFIOX_MIG_FLAG_STOP_COPY | VFIOX_MIG_FLAG_P2P,
+		VFIOX_MIG_FLAG_STOP_COPY | VFIOX_MIG_FLAG_PRE_COPY,
+		ALL,
+	};
+	struct vfiox_device *d = migratable(ALL, R);
+	uint32_t from, to, prev;
+	int fd, i, want, walks = 0;
+	size_t f;
+
+	(void)state;
+	for (f = 0; f < sizeof(sets) / sizeof(sets[0]); f++) {
+		for (from = S; from <= PP; from++) {
+			for (to = S; to <= PP; to++) {
+				want = fewest_arcs(from, to, sets[f]);
+				if (from == to || want < 0 || (from == SC && (to == PC || to == PP)))
+					continue;
+				mig->flags = sets[f];
+				mig->state = from;
+				mig->nr_steps = 0;
+				mig->loaded_len = 4;
+				memcpy(mig->loaded, FK_MIG_MAGIC, 4);
+				fd = -2;
+				if (vfiox_mig_set_state(d, (enum vfiox_mig_state)to, &fd) ||
+				    mig->state != to || mig->nr_steps != want)
+					fail_msg("flags 0x%llx, %s -> %s: %d steps, the list allows %d",
+						 (unsigned long long)sets[f], vfiox_mig_state_name(from),
+						 vfiox_mig_state_name(to), mig->nr_steps, want);
+				for (i = 0; i + 1 < mig->nr_steps; i++)
+					if (is_saving(mig->steps[i]) && !(is_saving(from) && is_saving(to)))
+						fail_msg("%s -> %s passes through %s",
+							 vfiox_mig_state_name(from), vfiox_mig_state_name(to),
+							 vfiox_mig_state_name(mig->steps[i]));
+				prev = want > 1 ? mig->steps[want - 2] : from;
+				if ((fd >= 0) != ((prev == S && (to == SC || to == RS)) ||
+						  (prev == R && to == PC) || (prev == RP && to == PP)))
+					fail_msg("%s -> %s: data fd %d", vfiox_mig_state_name(from),
+						 vfiox_mig_state_name(to), fd);
+				if (fd >= 0)
+					fake_sys.close(fd);
+				walks++;
+			}
+		}
+	}
+	/* 4 states (3 walks from each) + P2P's 5 + PRE_COPY's 5 + all 7, less
+	 * the forbidden STOP_COPY -> PRE_COPY(_P2P). */
+	assert_int_equal(walks, 12 + 20 + 20 + 42 - 1 - 2);
+}
+
 static void forbidden_and_absent_targets_change_nothing(void **state)
 {
 	struct vfiox_device *d = migratable(VFIOX_MIG_FLAG_STOP_COPY, R);
@@ -485,6 +573,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(flags_and_state_are_the_kernels, setup, teardown),
 		cmocka_unit_test_setup_teardown(device_that_cannot_migrate_is_enotsup, setup, teardown),
 		cmocka_unit_test_setup_teardown(every_transition_walks_the_kernels_arcs, setup, teardown),
+		cmocka_unit_test_setup_teardown(every_pair_of_every_flag_set_walks_a_shortest_legal_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(forbidden_and_absent_targets_change_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(unknown_kernel_state_is_eproto, setup, teardown),
 		cmocka_unit_test_setup_teardown(failed_arc_is_named_with_the_state_left_in, setup, teardown),
