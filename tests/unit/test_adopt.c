@@ -218,6 +218,9 @@ static void refused_device_fd_stays_the_callers(void **state)
 	assert_int_equal(fk_open_fds(), 3);
 	assert_int_equal(vfiox_device_adopt(g, dfd, DEV7, NULL, &d), 0);
 	assert_int_equal(vfiox_device_adopt(g, dfd, DEV7, NULL, &d2), -EEXIST);
+	/* The same fd under another name: closed twice later, so refused. */
+	assert_int_equal(vfiox_device_adopt(g, dfd, "0000:00:03.1", NULL, &d2), -EEXIST);
+	assert_true(fk_log_has("adopt 0000:00:03.1: fd"));
 	assert_int_equal(vfiox_device_open(g, DEV7, NULL, &d2), -EEXIST);
 	vfiox_device_close(d);
 	assert_false(fk_is_device_fd(dfd));	/* the fd went with it */
