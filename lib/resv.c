@@ -170,8 +170,9 @@ static int resv_parse_cap(const void *cap, size_t len,
  * The group's sysfs reserved_regions file, malloc'ed; returns its length.
  * A sandboxed VMM may have no /sys: when the file cannot be read for that
  * reason and the kernel gave usable IOVA ranges (type1 computes them with
- * every group's reserved regions cut out), those are enough to allocate
- * from; the group then lists no regions (0, *@text NULL), with a warning.
+ * every group's reserved regions cut out, the direct-relaxable ones
+ * excepted), those are enough to allocate from; the group then lists no
+ * regions (0, *@text NULL), with a warning.
  */
 static ssize_t read_sysfs(struct vfiox_group *g, char **text)
 {
@@ -194,8 +195,9 @@ static ssize_t read_sysfs(struct vfiox_group *g, char **text)
 	*text = NULL;
 	if ((n == -ENOENT || n == -EACCES || n == -EPERM) && c->info.nr_iova_ranges) {
 		pr_warn("group %d: cannot read %s (%s): relying on the kernel's IOVA "
-			"ranges, which exclude the reserved regions; none are listed "
-			"for this group", g->nr, path, ERRSTR((int)n));
+			"ranges, which exclude the reserved regions but the "
+			"direct-relaxable ones; none are listed for this group", g->nr,
+			path, ERRSTR((int)n));
 		return 0;
 	}
 	pr_err("group %d: reading %s: %s", g->nr, path, ERRSTR((int)n));

@@ -91,7 +91,8 @@ VFIOX_API int vfiox_group_open_mdev(struct vfiox_container *c, const char *uuid,
  * Every attach reads the group's reserved regions from
  * /sys/kernel/iommu_groups/N/reserved_regions. A VMM without /sys adopts
  * nonetheless where the kernel reports usable IOVA ranges (type1 cuts the
- * reserved regions out of them): libvfiox allocates from those, warns, and
+ * reserved regions out of them, but not the direct-relaxable ones, over
+ * which libvfiox may then map): libvfiox allocates from those, warns, and
  * lists no reserved regions for the group; without those ranges the attach
  * fails with the read's errno.
  *
