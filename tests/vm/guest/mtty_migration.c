@@ -162,6 +162,40 @@ static void illegal_arcs_are_refused(struct vmm *src)
 		close(fd);
 }
 
+/*
+ * The P2P states by name: RUNNING_P2P, then PRE_COPY_P2P, whose data fd
+ * gives the pre-copy estimates too (with 7.2's re-init opt-in, which mtty
+ * never sets), and back to RUNNING, which ends the session.
+ */
+static void p2p_states_are_walked(struct vmm *src)
+{
+	struct vfiox_mig_precopy_info pi = { .sz = sizeof(pi) };
+	enum vfiox_mig_state now = VFIOX_MIG_ERROR;
+	int fd = -1;
+
+	CHECK_RET(vfiox_mig_precopy_reinit_enable(src->d), 0);
+	CHECK_RET(vfiox_mig_set_state(src->d, VFIOX_MIG_RUNNING_P2P, NULL), 0);
+	CHECK_RET(vfiox_mig_get_state(src->d, &now), 0);
+	CHECK(now == VFIOX_MIG_RUNNING_P2P, "in %s", vfiox_mig_state_name(now));
+	CHECK_RET(vfiox_mig_set_state(src->d, VFIOX_MIG_PRE_COPY_P2P, &fd), 0);
+	CHECK(fd >= 0, "no data fd from RUNNING_P2P -> PRE_COPY_P2P");
+	if (fd >= 0) {
+		CHECK_RET(vfiox_mig_precopy_info(src->d, fd, &pi), 0);
+		printf("  PRE_COPY_P2P info: initial %llu, dirty %llu, flags 0x%x\n",
+		       (unsigned long long)pi.initial_bytes,
+		       (unsigned long long)pi.dirty_bytes, pi.flags);
+		CHECK(pi.initial_bytes > 0 && !pi.flags, "pre-copy info in PRE_COPY_P2P");
+	}
+	CHECK_RET(vfiox_mig_set_state(src->d, VFIOX_MIG_RUNNING, NULL), 0);
+	CHECK_RET(vfiox_mig_get_state(src->d, &now), 0);
+	CHECK(now == VFIOX_MIG_RUNNING, "in %s", vfiox_mig_state_name(now));
+	if (fd >= 0) {
+		/* Out of PRE_COPY the kernel refuses the estimate. */
+		CHECK_RET(vfiox_mig_precopy_info(src->d, fd, &pi), -EINVAL);
+		close(fd);
+	}
+}
+
 /* Garbage into RESUMING: refused with the device named; a reset recovers. */
 static void garbage_is_refused(struct vmm *dst)
 {
@@ -216,6 +250,7 @@ int main(void)
 		uart_drain(dst.d, got, sizeof(got));
 		CHECK(!strcmp(got, "vfiox-mtty!"), "destination UART holds '%s'", got);
 		illegal_arcs_are_refused(&src);
+		p2p_states_are_walked(&src);
 		garbage_is_refused(&dst);
 		/* Both still usable: the source's bytes, and more, go again. */
 		uart_send(src.d, "+2");
