@@ -183,3 +183,44 @@ int vfiox_check_device_fd(const struct vfiox_env *env, int fd, const char *name,
 	}
 	return 0;
 }
+
+/*
+ * Which type1 an adopted container's IOMMU is (VFIO_IOMMU_GET_INFO does not
+ * say): VFIO_IOMMU_DIRTY_PAGES tells. Type1 refuses it on a v1 container
+ * with EACCES before it reads the argument; v2 reads it and refuses argsz 0
+ * with EINVAL. iommufd's compat container (and a kernel before 5.8) lacks
+ * the ioctl: ENOTTY, which tells nothing; then 0.
+ */
+static int probe_type1_version(const struct vfiox_sys *sys, int fd)
+{
+	struct vfio_iommu_type1_dirty_bitmap probe = { .argsz = 0 };
+	int ret = sys->ioctl(fd, VFIO_IOMMU_DIRTY_PAGES, &probe);
+
+	if (ret == -EACCES)
+		return VFIO_TYPE1_IOMMU;
+	if (ret == -EINVAL)
+		return VFIO_TYPE1v2_IOMMU;
+	if (ret == -ENOTTY || ret >= 0)
+		return 0;
+	pr_err("adopted container fd %d: VFIO_IOMMU_DIRTY_PAGES (type probe): %s",
+	       fd, ERRSTR(ret));
+	return ret;
+}
+
+int vfiox_adopted_iommu_type(const struct vfiox_sys *sys, int fd, int want)
+{
+	int type = probe_type1_version(sys, fd);
+
+	if (type < 0)
+		return type;
+	if (type && want && want != type) {
+		pr_err("adopted container fd %d: its IOMMU is %s, opts->iommu_type "
+		       "says %s", fd, type == VFIO_TYPE1_IOMMU ? "type1" : "type1v2",
+		       want == VFIO_TYPE1_IOMMU ? "type1" : "type1v2");
+		return -EINVAL;
+	}
+	if (!type && !want)
+		pr_debug("adopted container fd %d: the kernel does not tell type1 "
+			 "from type1v2 (iommufd compat?): type1v2 assumed", fd);
+	return type ? type : want ? want : VFIO_TYPE1v2_IOMMU;
+}

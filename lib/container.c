@@ -403,49 +403,6 @@ int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
 }
 
 /*
- * Which type1 an adopted container's IOMMU is (VFIO_IOMMU_GET_INFO does not
- * say): VFIO_IOMMU_DIRTY_PAGES tells. Type1 refuses it on a v1 container
- * with EACCES before it reads the argument; v2 reads it and refuses argsz 0
- * with EINVAL. iommufd's compat container (and a kernel before 5.8) lacks
- * the ioctl: ENOTTY, which tells nothing; then 0.
- */
-static int probe_type1_version(struct vfiox_container *c)
-{
-	struct vfio_iommu_type1_dirty_bitmap probe = { .argsz = 0 };
-	int ret = c->env.sys->ioctl(c->fd, VFIO_IOMMU_DIRTY_PAGES, &probe);
-
-	if (ret == -EACCES)
-		return VFIO_TYPE1_IOMMU;
-	if (ret == -EINVAL)
-		return VFIO_TYPE1v2_IOMMU;
-	if (ret == -ENOTTY || ret >= 0)
-		return 0;
-	pr_err("adopted container fd %d: VFIO_IOMMU_DIRTY_PAGES (type probe): %s",
-	       c->fd, ERRSTR(ret));
-	return ret;
-}
-
-/* The type of the adopted IOMMU: the kernel's when it can tell (and then
- * @opts->iommu_type must agree), else the caller's, else type1v2. */
-static int adopted_iommu_type(struct vfiox_container *c)
-{
-	int type = probe_type1_version(c);
-
-	if (type < 0)
-		return type;
-	if (type && c->want_type && c->want_type != type) {
-		pr_err("adopted container fd %d: its IOMMU is %s, opts->iommu_type "
-		       "says %s", c->fd, type == VFIO_TYPE1_IOMMU ? "type1" : "type1v2",
-		       c->want_type == VFIO_TYPE1_IOMMU ? "type1" : "type1v2");
-		return -EINVAL;
-	}
-	if (!type && !c->want_type)
-		pr_debug("adopted container fd %d: the kernel does not tell type1 "
-			 "from type1v2 (iommufd compat?): type1v2 assumed", c->fd);
-	return type ? type : c->want_type ? c->want_type : VFIO_TYPE1v2_IOMMU;
-}
-
-/*
  * An adopted container may come with its IOMMU set (its groups attached by
  * whoever opened it): VFIO_IOMMU_GET_INFO answers only then; without one
  * the VFIO core gives EINVAL and iommufd's compat container ENODEV.
@@ -464,7 +421,7 @@ static int read_adopted_iommu(struct vfiox_container *c)
 		       ERRSTR(ret));
 		return ret;
 	}
-	ret = adopted_iommu_type(c);
+	ret = vfiox_adopted_iommu_type(c->env.sys, c->fd, c->want_type);
 	if (ret < 0)
 		return ret;
 	c->iommu_type = ret;

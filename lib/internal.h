@@ -118,6 +118,10 @@ static inline bool vfiox_device_gone(const struct vfiox_device *d)
 int vfiox_check_group_fd(const struct vfiox_env *env, int fd, int nr);
 int vfiox_check_device_fd(const struct vfiox_env *env, int fd, const char *name,
 			  int group_nr);
+/* The type1 version of container @fd's IOMMU (set): the kernel's when it
+ * tells (@want, the caller's, must then agree: else -EINVAL), else @want,
+ * else VFIO_TYPE1v2_IOMMU; or a negative errno. */
+int vfiox_adopted_iommu_type(const struct vfiox_sys *sys, int fd, int want);
 /* Is @fd already one of @c's: the container, a group or a device? */
 bool vfiox_container_holds_fd(const struct vfiox_container *c, int fd);
 /* Internal constructors: the public ones call these with vfiox_sys_real. */
