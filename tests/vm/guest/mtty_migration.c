@@ -90,9 +90,11 @@ static void migrate(struct vmm *src, struct vmm *dst)
 
 /*
  * The same through PRE_COPY: the session opens while the source runs and
- * goes on, on the same fd, into STOP_COPY (no new fd there).
+ * goes on, on the same fd, into STOP_COPY (no new fd there). @late is sent
+ * to the running source after the initial data was read: it must travel
+ * too.
  */
-static void migrate_precopy(struct vmm *src, struct vmm *dst)
+static void migrate_precopy(struct vmm *src, struct vmm *dst, const char *late)
 {
 	uint8_t stream[4096];
 	uint64_t estimate = 0;
@@ -118,6 +120,7 @@ static void migrate_precopy(struct vmm *src, struct vmm *dst)
 	CHECK_RET(vfiox_mig_precopy_info(src->d, sfd, &pi), 0);
 	CHECK(pi.initial_bytes == 0, "%llu initial bytes left after reading %zd",
 	      (unsigned long long)pi.initial_bytes, early);
+	uart_send(src->d, late);
 	CHECK_RET(vfiox_mig_set_state(src->d, VFIOX_MIG_STOP_COPY, &again), 0);
 	CHECK(again == -1, "PRE_COPY -> STOP_COPY opened fd %d", again);
 	while ((n = vfiox_mig_read(src->d, sfd, stream + len,
@@ -259,11 +262,11 @@ int main(void)
 		CHECK(!strcmp(got, "vfiox-mtty!+2"), "second migration: '%s'", got);
 		/* Through PRE_COPY: the source's bytes, and one more. */
 		uart_send(src.d, "3");
-		migrate_precopy(&src, &dst);
+		migrate_precopy(&src, &dst, "4");
 		uart_drain(dst.d, got, sizeof(got));
-		CHECK(!strcmp(got, "vfiox-mtty!+23"), "pre-copy migration: '%s'", got);
+		CHECK(!strcmp(got, "vfiox-mtty!+234"), "pre-copy migration: '%s'", got);
 		uart_drain(src.d, got, sizeof(got));
-		CHECK(!strcmp(got, "vfiox-mtty!+23"), "source UART holds '%s'", got);
+		CHECK(!strcmp(got, "vfiox-mtty!+234"), "source UART holds '%s'", got);
 	}
 	vfiox_container_close(src.c);
 	vfiox_container_close(dst.c);
