@@ -89,6 +89,10 @@ struct vfiox_device {
 	uint32_t *pasids;	/* SVM bonds made through libvfiox */
 	uint32_t nr_pasids;
 	int svm_refused;	/* errno of the last refused SVM bind, or 0 */
+	/* VFIO_DEVICE_FEATURE_MIGRATION, read once: the kernel sets a
+	 * device's migration flags when it registers it. */
+	uint64_t mig_flags;
+	bool mig_flags_read;
 	struct vfiox_device_info info;
 	struct vfiox_region *regions;
 	struct vfiox_irq *irqs;

@@ -122,10 +122,11 @@ VFIOX_API int vfiox_mig_get_state(struct vfiox_device *d,
  *           a data transfer), else -1; the caller closes it. With NULL, an
  *           opened data fd is closed at once.
  *
- * Reads the current state and the device's flags, then sets one state per
- * arc on the shortest path the kernel's uAPI allows (a state of the saving
- * group, PRE_COPY, PRE_COPY_P2P or STOP_COPY, is passed through only on the
- * way from one of them to another). STOP_COPY -> PRE_COPY(_P2P) is not
+ * Reads the current state (and once per device its flags, which the kernel
+ * never changes), then sets one state per arc on the shortest path the
+ * kernel's uAPI allows (a state of the saving group, PRE_COPY, PRE_COPY_P2P
+ * or STOP_COPY, is passed through only on the way from one of them to
+ * another). STOP_COPY -> PRE_COPY(_P2P) is not
  * allowed; from ERROR only vfiox_mig_reset() leads out. When an arc
  * fails, the log names it and the state the kernel reports afterwards (the
  * device may be in ERROR; then vfiox_mig_reset() it); vfiox_mig_get_state()

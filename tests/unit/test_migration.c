@@ -58,6 +58,28 @@ static void flags_and_state_are_the_kernels(void **state)
 	assert_int_equal(vfiox_mig_flags(NULL, &flags), -EINVAL);
 }
 
+/* The flags are read once; a state change then costs its arcs and one
+ * read of the state (RUNNING -> STOP_COPY with P2P: 3 arcs). */
+static void flags_are_read_once(void **state)
+{
+	struct vfiox_device *d = migratable(ALL, R);
+	unsigned long before;
+	uint64_t flags;
+	int fd;
+
+	(void)state;
+	assert_int_equal(vfiox_mig_flags(d, &flags), 0);
+	mig->flags = 0;		/* the kernel never does this: not asked again */
+	before = fk.calls;
+	assert_int_equal(vfiox_mig_flags(d, &flags), 0);
+	assert_int_equal(flags, ALL);
+	assert_int_equal(fk.calls, before);
+	mig->flags = ALL;
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_STOP_COPY, &fd), 0);
+	assert_int_equal(fk.calls - before, 1 + 3);
+	fake_sys.close(fd);
+}
+
 static void device_that_cannot_migrate_is_enotsup(void **state)
 {
 	struct vfiox_device *d = migratable(0, 0);
@@ -104,13 +126,26 @@ static const struct { uint64_t flags; struct walk w; } reduced_walks[] = {
 	{ VFIOX_MIG_FLAG_STOP_COPY | VFIOX_MIG_FLAG_P2P, { SC, R, { S, RP, R } } },
 };
 
-static void check_walk(struct vfiox_device *d, uint64_t flags, const struct walk *w)
+/* The device again, now with @flags: libvfiox reads a device's flags once,
+ * as the kernel never changes them. */
+static struct vfiox_device *reopened(struct vfiox_device *d, uint64_t flags)
+{
+	vfiox_device_close(d);
+	mig->flags = flags;
+	assert_int_equal(vfiox_device_open(g, "0000:00:03.0", NULL, &d), 0);
+	return d;
+}
+
+static void check_walk(struct vfiox_device **dp, uint64_t flags, const struct walk *w)
 {
 	int fd = -2, n = 0, ret;
+	struct vfiox_device *d;
 	uint32_t prev;
 	bool opens;
 
-	mig->flags = flags;
+	if (mig->flags != flags)
+		*dp = reopened(*dp, flags);
+	d = *dp;
 	mig->state = w->from;
 	mig->nr_steps = 0;
 	mig->loaded_len = 4;
@@ -140,9 +175,9 @@ static void every_transition_walks_the_kernels_arcs(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(kernel_walks) / sizeof(kernel_walks[0]); i++)
-		check_walk(d, ALL, &kernel_walks[i]);
+		check_walk(&d, ALL, &kernel_walks[i]);
 	for (i = 0; i < sizeof(reduced_walks) / sizeof(reduced_walks[0]); i++)
-		check_walk(d, reduced_walks[i].flags, &reduced_walks[i].w);
+		check_walk(&d, reduced_walks[i].flags, &reduced_walks[i].w);
 }
 
 static bool is_saving(uint32_t s)
@@ -196,12 +231,12 @@ static void every_pair_of_every_flag_set_walks_a_shortest_legal_path(void **stat
 
 	(void)state;
 	for (f = 0; f < sizeof(sets) / sizeof(sets[0]); f++) {
+		d = reopened(d, sets[f]);
 		for (from = S; from <= PP; from++) {
 			for (to = S; to <= PP; to++) {
 				want = fewest_arcs(from, to, sets[f]);
 				if (from == to || want < 0 || (from == SC && (to == PC || to == PP)))
 					continue;
-				mig->flags = sets[f];
 				mig->state = from;
 				mig->nr_steps = 0;
 				mig->loaded_len = 4;
@@ -245,7 +280,7 @@ static void forbidden_and_absent_targets_change_nothing(void **state)
 	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_ERROR, &fd), -EINVAL);
 	assert_true(fk_log_has("ERROR cannot be asked for"));
 	assert_int_equal(vfiox_mig_set_state(d, (enum vfiox_mig_state)42, &fd), -EINVAL);
-	mig->flags = ALL;
+	d = reopened(d, ALL);
 	mig->state = SC;
 	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_PRE_COPY, &fd), -EINVAL);
 	assert_true(fk_log_has("STOP_COPY -> PRE_COPY is not allowed"));
@@ -572,6 +607,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(flags_and_state_are_the_kernels, setup, teardown),
 		cmocka_unit_test_setup_teardown(device_that_cannot_migrate_is_enotsup, setup, teardown),
+		cmocka_unit_test_setup_teardown(flags_are_read_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(every_transition_walks_the_kernels_arcs, setup, teardown),
 		cmocka_unit_test_setup_teardown(every_pair_of_every_flag_set_walks_a_shortest_legal_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(forbidden_and_absent_targets_change_nothing, setup, teardown),
