@@ -67,6 +67,7 @@ VFIOX_0_1(vfiox_p2p_mapping, iova, 96);
 VFIOX_0_1(vfiox_pci_dev, caps, 236);
 VFIOX_0_1(vfiox_resv_region, type_name, 48);
 VFIOX_0_1(vfiox_uevent, seqnum, 464);
+VFIOX_0_1(vfiox_mig_precopy_info, flags, 32);
 
 /* Options: unknown bytes are checked from the sizeof on, so a field in the
  * padding would be ignored by an older libvfiox without a word. */

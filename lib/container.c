@@ -206,6 +206,54 @@ static int pick_iommu_type(struct vfiox_container *c)
 	return -ENOTSUP;
 }
 
+/* Does the kernel still have an IOMMU set on @c: 1, 0, or a negative errno?
+ * Without one the VFIO core answers VFIO_IOMMU_GET_INFO with EINVAL,
+ * iommufd's compat container with ENODEV. */
+static int kernel_has_iommu(struct vfiox_container *c)
+{
+	struct vfio_iommu_type1_info probe = { .argsz = sizeof(probe) };
+	int ret = c->env.sys->ioctl(c->fd, VFIO_IOMMU_GET_INFO, &probe);
+
+	if (ret == -EINVAL || ret == -ENODEV)
+		return 0;
+	if (ret < 0)
+		pr_err("container fd %d: VFIO_IOMMU_GET_INFO: %s", c->fd, ERRSTR(ret));
+	return ret < 0 ? ret : 1;
+}
+
+/* The kernel has no IOMMU on @c any more, nor the mappings it held. */
+static void forget_iommu(struct vfiox_container *c)
+{
+	vfiox_dma_drop_all(c);
+	c->iommu_type = 0;
+	free(c->ranges);
+	free(c->resv);
+	c->ranges = NULL;
+	c->resv = NULL;
+	c->nr_resv = 0;
+	memset(&c->info, 0, sizeof(c->info));
+}
+
+/*
+ * An adopted container's IOMMU is the kernel's word: its sender may hold
+ * groups libvfiox never saw, which keep the IOMMU (and its mappings) when
+ * libvfiox's last group leaves, and may let go of them meanwhile.
+ */
+int vfiox_container_check_iommu(struct vfiox_container *c)
+{
+	int ret;
+
+	if (!c->adopted || !c->iommu_type)
+		return 0;
+	ret = kernel_has_iommu(c);
+	if (ret == 0) {
+		pr_debug("container fd %d: the kernel dropped its IOMMU (the last "
+			"group left), with every mapping", c->fd);
+		forget_iommu(c);
+	}
+	return ret < 0 ? ret : 0;
+}
+
 int vfiox_container_on_attach(struct vfiox_container *c)
 {
 	int ret;
@@ -231,20 +279,15 @@ int vfiox_container_on_attach(struct vfiox_container *c)
 
 void vfiox_container_on_detach(struct vfiox_container *c)
 {
-	if (c->groups) {
-		if (!vfiox_container_refresh(c))
-			vfiox_iova_space_rebuild(c);
+	if (!c->groups && !c->adopted) {
+		/* The kernel tears the IOMMU down when its last group leaves. */
+		forget_iommu(c);
 		return;
 	}
-	/* The kernel tears the IOMMU down when its last group leaves. */
-	vfiox_dma_drop_all(c);
-	c->iommu_type = 0;
-	free(c->ranges);
-	free(c->resv);
-	c->ranges = NULL;
-	c->resv = NULL;
-	c->nr_resv = 0;
-	memset(&c->info, 0, sizeof(c->info));
+	if (vfiox_container_check_iommu(c) || !c->iommu_type)
+		return;
+	if (!vfiox_container_refresh(c))
+		vfiox_iova_space_rebuild(c);
 }
 
 static int set_root(char *dst, const char *src, const char *dflt)
@@ -274,8 +317,10 @@ static int check_api(struct vfiox_container *c, const char *path)
 	}
 	ret = pick_iommu_type(c);
 	if (ret == -ENOTSUP)
-		pr_err("%s: no type1 IOMMU offered%s", path,
-		       c->want_type ? " of the requested type" : "");
+		pr_err("%s: no type1 IOMMU offered%s%s", path,
+		       c->want_type ? " of the requested type" : "",
+		       c->adopted ? " (or its IOMMU is set to a type libvfiox does not "
+		       "drive: noiommu, spapr)" : "");
 	return ret < 0 ? ret : 0;
 }
 
@@ -359,16 +404,15 @@ int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
 
 /*
  * An adopted container may come with its IOMMU set (its groups attached by
- * whoever opened it): VFIO_IOMMU_GET_INFO answers only then, the VFIO core
- * gives EINVAL without an IOMMU driver. The kernel does not tell type1 from
- * type1v2 once set, so the type is the caller's word, or type1v2.
+ * whoever opened it): VFIO_IOMMU_GET_INFO answers only then; without one
+ * the VFIO core gives EINVAL and iommufd's compat container ENODEV.
  */
 static int read_adopted_iommu(struct vfiox_container *c)
 {
 	struct vfio_iommu_type1_info probe = { .argsz = sizeof(probe) };
 	int ret = c->env.sys->ioctl(c->fd, VFIO_IOMMU_GET_INFO, &probe);
 
-	if (ret == -EINVAL) {
+	if (ret == -EINVAL || ret == -ENODEV) {
 		pr_debug("adopted container fd %d: no IOMMU set yet", c->fd);
 		return 0;
 	}
@@ -377,7 +421,10 @@ static int read_adopted_iommu(struct vfiox_container *c)
 		       ERRSTR(ret));
 		return ret;
 	}
-	c->iommu_type = c->want_type ? c->want_type : VFIO_TYPE1v2_IOMMU;
+	ret = vfiox_adopted_iommu_type(c->env.sys, c->fd, c->want_type);
+	if (ret < 0)
+		return ret;
+	c->iommu_type = ret;
 	ret = vfiox_container_refresh(c);
 	if (!ret)
 		ret = vfiox_iova_space_rebuild(c);
@@ -402,6 +449,7 @@ int vfiox_container_adopt_sys(int fd, const struct vfiox_container_opts *opts,
 	if (ret)
 		return ret;
 	c->fd = fd;
+	c->adopted = true;
 	snprintf(name, sizeof(name), "container fd %d", fd);
 	ret = check_api(c, name);
 	if (!ret)
@@ -441,6 +489,23 @@ VFIOX_API void vfiox_container_close(struct vfiox_container *c)
 	free(c->ranges);
 	free(c->resv);
 	free(c);
+}
+
+bool vfiox_container_holds_fd(const struct vfiox_container *c, int fd)
+{
+	const struct vfiox_group *g;
+	const struct vfiox_device *d;
+
+	if (fd == c->fd)
+		return true;
+	for (g = c->groups; g; g = g->next) {
+		if (g->fd == fd)
+			return true;
+		for (d = g->devices; d; d = d->next)
+			if (d->fd == fd)
+				return true;
+	}
+	return false;
 }
 
 VFIOX_API int vfiox_container_fd(const struct vfiox_container *c)

@@ -180,8 +180,10 @@ static int device_new(struct vfiox_group *g, const char *name,
 		return -EEXIST;
 	}
 	d = calloc(1, sizeof(*d));
-	if (!d)
+	if (!d) {
+		pr_err("%s: no memory", name);
 		return -ENOMEM;
+	}
 	d->group = g;
 	pthread_mutex_init(&d->map_lock, NULL);
 	strcpy(d->name, name);
@@ -247,7 +249,7 @@ VFIOX_API int vfiox_device_adopt(struct vfiox_group *g, int fd, const char *name
 				 const struct vfiox_device_opts *opts,
 				 struct vfiox_device **out)
 {
-	struct vfiox_device *d;
+	struct vfiox_device *d = NULL;
 	int ret;
 
 	if (!g || fd < 0 || !out) {
@@ -259,9 +261,19 @@ VFIOX_API int vfiox_device_adopt(struct vfiox_group *g, int fd, const char *name
 		       name ? name : "(null)");
 		return -EINVAL;
 	}
+	if (vfiox_container_holds_fd(g->container, fd)) {
+		pr_err("adopt %s: fd %d is already libvfiox's on this container",
+		       name ? name : "(null)", fd);
+		return -EEXIST;
+	}
 	ret = device_new(g, name, opts, NULL, &d);
-	if (ret)
+	if (!ret)
+		ret = vfiox_check_device_fd(&g->container->env, fd, name, g->nr);
+	if (ret) {
+		if (d)
+			free_device(d);
 		return ret;
+	}
 	d->fd = fd;
 	return device_start(d, out);	/* on failure the fd stays the caller's */
 }

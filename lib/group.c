@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #define LOG_PREFIX "group"
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -95,7 +96,9 @@ static int attach(struct vfiox_group *g)
 	}
 	g->next = c->groups;
 	c->groups = g;
-	ret = vfiox_container_on_attach(c);
+	ret = vfiox_container_check_iommu(c);
+	if (!ret)
+		ret = vfiox_container_on_attach(c);
 	if (ret) {
 		unlink_group(g);
 		sys->ioctl(g->fd, VFIO_GROUP_UNSET_CONTAINER, NULL);
@@ -121,8 +124,10 @@ VFIOX_API int vfiox_group_open(struct vfiox_container *c, int group_nr,
 		return -EEXIST;
 	}
 	g = calloc(1, sizeof(*g));
-	if (!g)
+	if (!g) {
+		pr_err("group %d: no memory", group_nr);
 		return -ENOMEM;
+	}
 	g->container = c;
 	g->nr = group_nr;
 	snprintf(path, sizeof(path), "%s/%d", c->env.dev_root, group_nr);
@@ -147,10 +152,12 @@ VFIOX_API int vfiox_group_open(struct vfiox_container *c, int group_nr,
 
 /*
  * A group handed over already attached: the kernel cannot say to which
- * container, so it is taken to be @c's (vfiox_group_adopt() documents it).
- * If @c has no IOMMU yet, setting one proves it: VFIO_SET_IOMMU fails with
- * EINVAL on a container without groups. On failure the group stays
- * attached, as it came; an IOMMU set meanwhile stays set in @c too.
+ * container, so it is taken to be @c's (vfiox_group_adopt() documents it),
+ * but only if @c was handed over too: a container libvfiox opened holds
+ * no group libvfiox did not attach. If @c has no IOMMU yet, setting one
+ * proves it: VFIO_SET_IOMMU fails with EINVAL on a container without
+ * groups. On failure the group stays attached, as it came; an IOMMU set
+ * meanwhile stays set in @c too.
  */
 static int adopt_attached(struct vfiox_group *g)
 {
@@ -158,6 +165,12 @@ static int adopt_attached(struct vfiox_group *g)
 	bool had_iommu = c->iommu_type;
 	int ret;
 
+	if (!c->adopted) {
+		pr_err("group %d is attached to another container: libvfiox opened "
+		       "this one and attached no such group; hand the group over "
+		       "unattached, or with its container", g->nr);
+		return -EBUSY;
+	}
 	g->next = c->groups;
 	c->groups = g;
 	ret = vfiox_container_on_attach(c);
@@ -184,12 +197,21 @@ VFIOX_API int vfiox_group_adopt(struct vfiox_container *c, int fd, int group_nr,
 		pr_err("group %d is already open on this container", group_nr);
 		return -EEXIST;
 	}
-	ret = check_viable(&c->env, fd, group_nr, &attached);
+	if (vfiox_container_holds_fd(c, fd)) {
+		pr_err("group %d: fd %d is already libvfiox's on this container", group_nr,
+		       fd);
+		return -EEXIST;
+	}
+	ret = vfiox_check_group_fd(&c->env, fd, group_nr);
+	if (!ret)
+		ret = check_viable(&c->env, fd, group_nr, &attached);
 	if (ret)
 		return ret;
 	g = calloc(1, sizeof(*g));
-	if (!g)
+	if (!g) {
+		pr_err("group %d: no memory", group_nr);
 		return -ENOMEM;
+	}
 	g->container = c;
 	g->nr = group_nr;
 	g->fd = fd;
@@ -247,8 +269,10 @@ VFIOX_API int vfiox_group_open_pci(struct vfiox_container *c, const char *bdf,
 {
 	int nr;
 
-	if (!c || !bdf || !out)
+	if (!c || !bdf || !out) {
+		pr_err("open_pci: NULL container, address or out pointer");
 		return -EINVAL;
+	}
 	nr = pci_group_nr(&c->env, bdf);
 	return nr < 0 ? nr : vfiox_group_open(c, nr, out);
 }
@@ -256,18 +280,25 @@ VFIOX_API int vfiox_group_open_pci(struct vfiox_container *c, const char *bdf,
 VFIOX_API int vfiox_group_open_mdev(struct vfiox_container *c, const char *uuid,
 				    struct vfiox_group **out)
 {
-	char path[VFIOX_PATH_MAX + 96];
+	char path[VFIOX_PATH_MAX + 96], lower[37];
+	size_t i;
 	int nr;
 
-	if (!c || !uuid || !out)
+	if (!c || !uuid || !out) {
+		pr_err("open_mdev: NULL container, UUID or out pointer");
 		return -EINVAL;
+	}
 	if (vfiox_uuid_parse(uuid, NULL)) {
 		pr_err("mdev '%s': not a UUID", uuid);
 		return -EINVAL;
 	}
+	/* The kernel names an mdev by its UUID in lower case (%pUl). */
+	for (i = 0; i < sizeof(lower) - 1; i++)
+		lower[i] = (char)tolower((unsigned char)uuid[i]);
+	lower[i] = '\0';
 	snprintf(path, sizeof(path), "%s/bus/mdev/devices/%s/iommu_group",
-		 c->env.sysfs_root, uuid);
-	nr = group_nr_of_link(&c->env, path, uuid,
+		 c->env.sysfs_root, lower);
+	nr = group_nr_of_link(&c->env, path, lower,
 			      "is the mdev created, and bound to its vfio driver?");
 	return nr < 0 ? nr : vfiox_group_open(c, nr, out);
 }

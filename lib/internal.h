@@ -40,6 +40,10 @@ struct vfiox_container {
 	struct vfiox_resv_region *resv;	/* from the capability, if any */
 	uint32_t nr_resv;
 	bool allow_relaxable;
+	/* Handed over (vfiox_container_adopt): its groups may live in the
+	 * kernel without libvfiox knowing them, so the IOMMU's state is the
+	 * kernel's word, never inferred. */
+	bool adopted;
 	struct vfiox_group *groups;
 	struct p2p_record *p2p;		/* P2P mappings, under dma->lock */
 	struct vfiox_events *events;	/* the source watching it, or NULL */
@@ -85,6 +89,10 @@ struct vfiox_device {
 	uint32_t *pasids;	/* SVM bonds made through libvfiox */
 	uint32_t nr_pasids;
 	int svm_refused;	/* errno of the last refused SVM bind, or 0 */
+	/* VFIO_DEVICE_FEATURE_MIGRATION, read once: the kernel sets a
+	 * device's migration flags when it registers it. */
+	uint64_t mig_flags;
+	bool mig_flags_read;
 	struct vfiox_device_info info;
 	struct vfiox_region *regions;
 	struct vfiox_irq *irqs;
@@ -108,6 +116,18 @@ static inline bool vfiox_device_gone(const struct vfiox_device *d)
 {
 	return atomic_load_explicit(&d->released, memory_order_acquire);
 }
+/* Adopted fds (lib/adopt_check.c): is @fd the node of group @nr; is it the
+ * device @name of group @group_nr? 0 also where the kernel or the sandbox
+ * cannot tell (logged), -EINVAL (logged) when it is another. */
+int vfiox_check_group_fd(const struct vfiox_env *env, int fd, int nr);
+int vfiox_check_device_fd(const struct vfiox_env *env, int fd, const char *name,
+			  int group_nr);
+/* The type1 version of container @fd's IOMMU (set): the kernel's when it
+ * tells (@want, the caller's, must then agree: else -EINVAL), else @want,
+ * else VFIO_TYPE1v2_IOMMU; or a negative errno. */
+int vfiox_adopted_iommu_type(const struct vfiox_sys *sys, int fd, int want);
+/* Is @fd already one of @c's: the container, a group or a device? */
+bool vfiox_container_holds_fd(const struct vfiox_container *c, int fd);
 /* Internal constructors: the public ones call these with vfiox_sys_real. */
 int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
 			     const struct vfiox_sys *sys,
@@ -192,6 +212,10 @@ int vfiox_uevent_handle(struct vfiox_uevent_monitor *m, const void *buf,
 /* The kernel's dma_avail now, without touching the container's info. */
 int vfiox_container_read_dma_avail(struct vfiox_container *c, uint32_t *avail);
 
+/* Before a group attaches to an adopted container: is its IOMMU still set in
+ * the kernel (its sender's groups may have left meanwhile)? If not, its
+ * books are dropped. 0 or a negative errno. */
+int vfiox_container_check_iommu(struct vfiox_container *c);
 /* Re-read IOMMU info after an attach or detach. */
 int vfiox_container_on_attach(struct vfiox_container *c);
 void vfiox_container_on_detach(struct vfiox_container *c);
@@ -243,6 +267,7 @@ int vfiox_opts_check(const void *opts, size_t known_sz, const char *type);
 #define VFIOX_FIRST_SZ_vfiox_pci_dev VFIOX_PINNED(236, vfiox_pci_dev, caps)
 #define VFIOX_FIRST_SZ_vfiox_resv_region VFIOX_PINNED(48, vfiox_resv_region, type_name)
 #define VFIOX_FIRST_SZ_vfiox_uevent VFIOX_PINNED(464, vfiox_uevent, seqnum)
+#define VFIOX_FIRST_SZ_vfiox_mig_precopy_info VFIOX_PINNED(28, vfiox_mig_precopy_info, flags)
 
 /* vfiox_copy_out() of struct @type, at its pinned first published size. */
 #define VFIOX_COPY_OUT(dst, src, type) \

@@ -27,6 +27,24 @@ struct vfio_device_feature_mig_data_size {
 	__aligned_u64 stop_copy_length;
 };
 #endif
+#ifndef VFIO_MIG_GET_PRECOPY_INFO
+struct vfio_precopy_info {
+	__u32 argsz;
+	__u32 flags;
+	__aligned_u64 initial_bytes;
+	__aligned_u64 dirty_bytes;
+};
+#define VFIO_MIG_GET_PRECOPY_INFO _IO(VFIO_TYPE, VFIO_BASE + 21)
+#endif
+/* Linux 7.2: the precopy info's flags become valid once asked for. */
+#ifndef VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2
+#define VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 12
+#endif
+#ifndef VFIO_PRECOPY_INFO_REINIT
+#define VFIO_PRECOPY_INFO_REINIT (1 << 0)
+#endif
+_Static_assert(VFIOX_MIG_PRECOPY_REINIT == VFIO_PRECOPY_INFO_REINIT,
+	       "the public flag is the kernel's bit");
 
 #define NR_STATES 8
 #define MAX_PATH NR_STATES
@@ -49,21 +67,31 @@ VFIOX_API const char *vfiox_mig_state_name(enum vfiox_mig_state state)
 
 #define NAME(s) vfiox_mig_state_name(s)
 
+/* The largest payload: the state's (8 bytes), or the data size's. */
+#define MAX_PAYLOAD 16
+_Static_assert(sizeof(struct vfio_device_feature_mig_state) <= MAX_PAYLOAD &&
+	       sizeof(struct vfio_device_feature_migration) <= MAX_PAYLOAD &&
+	       sizeof(struct vfio_device_feature_mig_data_size) <= MAX_PAYLOAD,
+	       "a migration feature's payload outgrew feature()'s buffer");
+
 /* The device feature @feature, with @len bytes of payload in and out. */
 static int feature(struct vfiox_device *d, uint32_t flags, void *payload,
 		   size_t len)
 {
-	uint64_t buf[(sizeof(struct vfio_device_feature) + 16 + 7) / 8] = { 0 };
+	uint64_t buf[(sizeof(struct vfio_device_feature) + MAX_PAYLOAD + 7) / 8] = { 0 };
 	struct vfio_device_feature *f = (struct vfio_device_feature *)buf;
 	int ret;
 
+	if (len > MAX_PAYLOAD)
+		return -E2BIG;	/* a caller in this file; the asserts keep it out */
 	f->argsz = (uint32_t)(sizeof(*f) + len);
 	f->flags = flags;
-	memcpy(f->data, payload, len);
+	if (len)
+		memcpy(f->data, payload, len);
 	ret = d->group->container->env.sys->ioctl(d->fd, VFIO_DEVICE_FEATURE, f);
 	if (ret < 0 && vfiox_device_gone(d))
 		return vfiox_device_check_live(d);
-	if (ret >= 0)
+	if (ret >= 0 && len)
 		memcpy(payload, f->data, len);
 	return ret < 0 ? ret : 0;
 }
@@ -79,14 +107,23 @@ static int no_migration(struct vfiox_device *d, const char *what, int ret)
 	return ret;
 }
 
+/* The flags never change: one ioctl less on every later call, which on
+ * the way into STOP_COPY is the VM's blackout. */
 static int get_flags(struct vfiox_device *d, uint64_t *flags)
 {
 	struct vfio_device_feature_migration mig = { 0 };
-	int ret = feature(d, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION,
-			  &mig, sizeof(mig));
+	int ret;
 
+	if (d->mig_flags_read) {
+		*flags = d->mig_flags;
+		return 0;
+	}
+	ret = feature(d, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION,
+		      &mig, sizeof(mig));
 	if (ret)
 		return no_migration(d, "VFIO_DEVICE_FEATURE_MIGRATION", ret);
+	d->mig_flags = mig.flags;
+	d->mig_flags_read = true;
 	*flags = mig.flags;
 	return 0;
 }
@@ -109,23 +146,29 @@ static int get_state(struct vfiox_device *d, enum vfiox_mig_state *state)
 	return 0;
 }
 
+/* Every call's first check: a device that is still ours, an output. */
+static int check_call(struct vfiox_device *d, const void *out, const char *call)
+{
+	if (!d || !out) {
+		pr_err("%s: NULL device or output pointer", call);
+		return -EINVAL;
+	}
+	return vfiox_device_gone(d) ? vfiox_device_check_live(d) : 0;
+}
+
 VFIOX_API int vfiox_mig_flags(struct vfiox_device *d, uint64_t *flags)
 {
-	if (!d || !flags)
-		return -EINVAL;
-	if (vfiox_device_gone(d))
-		return vfiox_device_check_live(d);
-	return get_flags(d, flags);
+	int ret = check_call(d, flags, "vfiox_mig_flags");
+
+	return ret ? ret : get_flags(d, flags);
 }
 
 VFIOX_API int vfiox_mig_get_state(struct vfiox_device *d,
 				  enum vfiox_mig_state *state)
 {
-	if (!d || !state)
-		return -EINVAL;
-	if (vfiox_device_gone(d))
-		return vfiox_device_check_live(d);
-	return get_state(d, state);
+	int ret = check_call(d, state, "vfiox_mig_get_state");
+
+	return ret ? ret : get_state(d, state);
 }
 
 static bool has_state(enum vfiox_mig_state s, uint64_t flags)
@@ -333,10 +376,15 @@ VFIOX_API int vfiox_mig_set_state(struct vfiox_device *d,
 
 	if (data_fd)
 		*data_fd = -1;
-	if (!d)
+	ret = check_call(d, d, "vfiox_mig_set_state");
+	if (ret)
+		return ret;
+	/* Its fd closed, a RESUMING device could only load nothing. */
+	if (target == VFIOX_MIG_RESUMING && !data_fd) {
+		pr_err("%s: RESUMING without a data_fd pointer: the stream could not "
+		       "be written", d->name);
 		return -EINVAL;
-	if (vfiox_device_gone(d))
-		return vfiox_device_check_live(d);
+	}
 	ret = get_flags(d, &flags);
 	if (!ret)
 		ret = get_state(d, &cur);
@@ -364,25 +412,25 @@ VFIOX_API int vfiox_mig_set_state(struct vfiox_device *d,
 }
 
 /*
- * The uAPI's way out of ERROR, and out of RESUMING without loading: every
- * migration driver implements VFIO_DEVICE_RESET for it, whether or not the
- * device advertises a function reset (mtty does not), so this does not
- * check VFIO_DEVICE_FLAGS_RESET as vfiox_device_reset() does.
+ * The uAPI's way out of ERROR, and out of RESUMING without loading: the
+ * migration drivers implement VFIO_DEVICE_RESET for it even where the
+ * device advertises no function reset (mtty), so this does not check
+ * VFIO_DEVICE_FLAGS_RESET as vfiox_device_reset() does; the kernel says
+ * whether it has one (vfio-pci variants without reset_works: EINVAL).
  */
 VFIOX_API int vfiox_mig_reset(struct vfiox_device *d)
 {
 	enum vfiox_mig_state now = VFIOX_MIG_ERROR;
 	uint64_t flags;
-	int ret;
+	int ret = check_call(d, d, "vfiox_mig_reset");
 
-	if (!d)
-		return -EINVAL;
-	if (vfiox_device_gone(d))
-		return vfiox_device_check_live(d);
-	ret = get_flags(d, &flags);
+	if (!ret)
+		ret = get_flags(d, &flags);
 	if (ret)
 		return ret;
 	ret = d->group->container->env.sys->ioctl(d->fd, VFIO_DEVICE_RESET, NULL);
+	if (ret < 0 && vfiox_device_gone(d))
+		return vfiox_device_check_live(d);
 	if (ret < 0) {
 		pr_err("%s: VFIO_DEVICE_RESET: %s", d->name, ERRSTR(ret));
 		return ret;
@@ -399,18 +447,66 @@ VFIOX_API int vfiox_mig_reset(struct vfiox_device *d)
 VFIOX_API int vfiox_mig_data_size(struct vfiox_device *d, uint64_t *bytes)
 {
 	struct vfio_device_feature_mig_data_size size = { 0 };
-	int ret;
+	int ret = check_call(d, bytes, "vfiox_mig_data_size");
 
-	if (!d || !bytes)
-		return -EINVAL;
-	if (vfiox_device_gone(d))
-		return vfiox_device_check_live(d);
+	if (ret)
+		return ret;
 	ret = feature(d, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE,
 		      &size, sizeof(size));
 	if (ret)
 		return no_migration(d, "VFIO_DEVICE_FEATURE_MIG_DATA_SIZE", ret);
 	*bytes = size.stop_copy_length;
 	return 0;
+}
+
+VFIOX_API int vfiox_mig_precopy_reinit_enable(struct vfiox_device *d)
+{
+	int ret = check_call(d, d, "vfiox_mig_precopy_reinit_enable");
+
+	if (ret)
+		return ret;
+	ret = feature(d, VFIO_DEVICE_FEATURE_SET |
+		      VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2, NULL, 0);
+	if (ret == -ENOTTY || ret == -EOPNOTSUPP) {
+		pr_err("%s: VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2: the kernel (before "
+		       "7.2) or the driver does not report re-initialisation", d->name);
+		return -ENOTSUP;
+	}
+	if (ret == -EINVAL)
+		pr_err("%s: VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2: the device has no "
+		       "PRE_COPY", d->name);
+	else if (ret)
+		pr_err("%s: VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2: %s", d->name,
+		       ERRSTR(ret));
+	return ret;
+}
+
+VFIOX_API int vfiox_mig_precopy_info(struct vfiox_device *d, int data_fd,
+				     struct vfiox_mig_precopy_info *info)
+{
+	struct vfio_precopy_info pi = { .argsz = sizeof(pi) };
+	struct vfiox_mig_precopy_info out = { .sz = sizeof(out) };
+	int ret = check_call(d, info, "vfiox_mig_precopy_info");
+
+	if (ret)
+		return ret;
+	if (data_fd < 0) {
+		pr_err("%s: vfiox_mig_precopy_info: bad data fd %d", d->name, data_fd);
+		return -EINVAL;
+	}
+	ret = d->group->container->env.sys->ioctl(data_fd, VFIO_MIG_GET_PRECOPY_INFO, &pi);
+	if (ret == -EINVAL)
+		pr_err("%s: VFIO_MIG_GET_PRECOPY_INFO (fd %d): the device is not in "
+		       "PRE_COPY or PRE_COPY_P2P", d->name, data_fd);
+	else if (ret < 0)
+		pr_err("%s: VFIO_MIG_GET_PRECOPY_INFO (fd %d): %s", d->name, data_fd,
+		       ERRSTR(ret));
+	if (ret < 0)
+		return ret;
+	out.initial_bytes = pi.initial_bytes;
+	out.dirty_bytes = pi.dirty_bytes;
+	out.flags = pi.flags & VFIO_PRECOPY_INFO_REINIT;
+	return VFIOX_COPY_OUT(info, &out, vfiox_mig_precopy_info);
 }
 
 VFIOX_API ssize_t vfiox_mig_read(struct vfiox_device *d, int data_fd,
@@ -433,31 +529,42 @@ VFIOX_API ssize_t vfiox_mig_read(struct vfiox_device *d, int data_fd,
 	return n;
 }
 
-VFIOX_API int vfiox_mig_write(struct vfiox_device *d, int data_fd,
-			      const void *buf, size_t len)
+/* A write stopped at byte @done of @len with @err (0: it took none). */
+static void log_write_stop(struct vfiox_device *d, size_t done, size_t len, int err)
+{
+	if (err == -EAGAIN)
+		pr_debug("%s: the data fd takes no more for now, at byte %zu of %zu",
+			 d->name, done, len);
+	else if (err)
+		pr_err("%s: the device refused migration data at byte %zu of %zu: %s",
+		       d->name, done, len, ERRSTR(err));
+	else
+		pr_err("%s: the device took no more migration data after %zu of %zu "
+		       "bytes", d->name, done, len);
+}
+
+VFIOX_API ssize_t vfiox_mig_write(struct vfiox_device *d, int data_fd,
+				  const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	size_t done = 0;
 	ssize_t n;
 
-	if (!d || data_fd < 0 || (!buf && len)) {
-		pr_err("vfiox_mig_write: no device, data fd or buffer");
+	if (!d || data_fd < 0 || (!buf && len) || len > SSIZE_MAX) {
+		pr_err("vfiox_mig_write: no device, data fd or buffer, or too long");
 		return -EINVAL;
 	}
 	while (done < len) {
 		n = d->group->container->env.sys->write(data_fd, p + done, len - done);
-		if (n < 0 && n != -EINTR) {
-			pr_err("%s: the device refused migration data at byte %zu of "
-			       "%zu: %s", d->name, done, len, ERRSTR((int)n));
-			return (int)n;
+		if (n == -EINTR)
+			continue;
+		if (n <= 0) {
+			log_write_stop(d, done, len, (int)n);
+			/* What the device took is never lost: the caller
+			 * resumes from there (and learns the errno then). */
+			return done ? (ssize_t)done : n ? n : -EIO;
 		}
-		if (n == 0) {
-			pr_err("%s: the device took no more migration data after %zu "
-			       "of %zu bytes", d->name, done, len);
-			return -EIO;
-		}
-		if (n > 0)
-			done += (size_t)n;
+		done += (size_t)n;
 	}
-	return 0;
+	return (ssize_t)done;
 }

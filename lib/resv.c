@@ -166,24 +166,41 @@ static int resv_parse_cap(const void *cap, size_t len,
 	return (int)hdr.nr_regions;
 }
 
-/* The group's sysfs reserved_regions file, malloc'ed; returns its length. */
+/*
+ * The group's sysfs reserved_regions file, malloc'ed; returns its length.
+ * A sandboxed VMM may have no /sys: when the file cannot be read for that
+ * reason and the kernel gave usable IOVA ranges (type1 computes them with
+ * every group's reserved regions cut out, the direct-relaxable ones
+ * excepted), those are enough to allocate from; the group then lists no
+ * regions (0, *@text NULL), with a warning.
+ */
 static ssize_t read_sysfs(struct vfiox_group *g, char **text)
 {
-	const struct vfiox_env *env = &g->container->env;
+	const struct vfiox_container *c = g->container;
+	const struct vfiox_env *env = &c->env;
 	char path[VFIOX_PATH_MAX + 64];
 	ssize_t n;
 
 	*text = malloc(RESV_FILE_MAX);
-	if (!*text)
+	if (!*text) {
+		pr_err("group %d: no memory for its reserved regions", g->nr);
 		return -ENOMEM;
+	}
 	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/reserved_regions",
 		 env->sysfs_root, g->nr);
 	n = vfiox_sys_read_file(env->sys, path, *text, RESV_FILE_MAX);
-	if (n < 0) {
-		pr_err("group %d: reading %s: %s", g->nr, path, ERRSTR((int)n));
-		free(*text);
-		*text = NULL;
+	if (n >= 0)
+		return n;
+	free(*text);
+	*text = NULL;
+	if ((n == -ENOENT || n == -EACCES || n == -EPERM) && c->info.nr_iova_ranges) {
+		pr_warn("group %d: cannot read %s (%s): relying on the kernel's IOVA "
+			"ranges, which exclude the reserved regions but the "
+			"direct-relaxable ones; none are listed for this group", g->nr,
+			path, ERRSTR((int)n));
+		return 0;
 	}
+	pr_err("group %d: reading %s: %s", g->nr, path, ERRSTR((int)n));
 	return n;
 }
 
@@ -224,7 +241,7 @@ static int append_sysfs(struct vfiox_group *g, struct vfiox_resv_region **all,
 	int got;
 
 	len = read_sysfs(g, &text);
-	if (len < 0)
+	if (len <= 0 && !text)
 		return (int)len;
 	lines = count_lines(text, (size_t)len);
 	grown = realloc(*all, (*n + lines) * sizeof(**all));

@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hot.h"
@@ -123,6 +124,16 @@ static ssize_t real_readlink(const char *path, char *buf, size_t len)
 	return n < 0 ? -errno : n;
 }
 
+static int real_fd_rdev(int fd, dev_t *rdev)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	*rdev = S_ISCHR(st.st_mode) ? st.st_rdev : 0;
+	return 0;
+}
+
 static int real_list_dir(const char *path, vfiox_dir_cb cb, void *arg)
 {
 	DIR *dir = opendir(path);
@@ -155,6 +166,7 @@ const struct vfiox_sys vfiox_sys_real = {
 	.dup2 = real_dup2,
 	.readlink = real_readlink,
 	.list_dir = real_list_dir,
+	.fd_rdev = real_fd_rdev,
 };
 
 ssize_t vfiox_sys_read_file(const struct vfiox_sys *sys, const char *path,

@@ -34,6 +34,9 @@ struct vfiox_sys {
 	 * @newfd referred to, in one step: the fd number is never free. */
 	int (*dup2)(int oldfd, int newfd);
 	ssize_t (*readlink)(const char *path, char *buf, size_t len);
+	/* The device number of the character device @fd is open on, 0 for
+	 * any other file (fstat's st_rdev); 0 or a negative errno. */
+	int (*fd_rdev)(int fd, dev_t *rdev);
 	int (*list_dir)(const char *path, vfiox_dir_cb cb, void *arg);
 };
 

@@ -118,11 +118,21 @@ VFIOX_API int vfiox_container_open(const struct vfiox_container_opts *opts,
  * Checks the API version and reads the container's state from the kernel:
  * either no IOMMU set yet (no group attached: the first group adopted or
  * opened on it sets one, as with vfiox_container_open()), or an IOMMU set
- * by whoever attached its groups. In that case the IOMMU info is read now;
- * the kernel does not tell type1 from type1v2 once set, so @opts->iommu_type
- * says which was set (0: type1v2 is assumed). Hand over every group attached
- * to such a container with vfiox_group_adopt(), and no mappings: the kernel
- * cannot list them, so libvfiox would not know the IOVAs they hold.
+ * by whoever attached its groups. In that case the IOMMU info is read now,
+ * and the type from the kernel where it tells: type1 and type1v2 answer
+ * VFIO_IOMMU_DIRTY_PAGES differently, and @opts->iommu_type must then agree
+ * (else -EINVAL); where it cannot tell (iommufd's compat container, a
+ * kernel before 5.8) @opts->iommu_type says which was set (0: type1v2 is
+ * assumed). An IOMMU libvfiox does not drive (noiommu, spapr) is -ENOTSUP.
+ * iommufd's compat container without an IOAS counts as no IOMMU set.
+ *
+ * Hand over every group attached to such a container with
+ * vfiox_group_adopt(), or know that the kernel keeps the IOMMU (and every
+ * mapping) for the groups the sender keeps: libvfiox asks the kernel when
+ * its own last group leaves instead of assuming the IOMMU gone. Hand over
+ * no mappings, except through vfiox_dma_restore() (vfiox/dma.h, live
+ * update): the kernel cannot list them, so libvfiox would not know the
+ * IOVAs they hold, nor their share of dma_avail.
  *
  * Ownership: on success @fd belongs to the container, and
  * vfiox_container_close() closes it. On failure nothing was closed: @fd is

@@ -161,17 +161,32 @@ VFIOX_API int vfiox_device_open(struct vfiox_group *g, const char *name,
  *        the fd is got
  * @out: receives the device
  *
- * Reads the device, region and IRQ info from the kernel as
- * vfiox_device_open() does, and listens for the device request the same
- * way. libvfiox cannot check that @fd is the device @name of @g: the
- * caller vouches for it.
+ * Checks that @fd is the device @name of @g where the kernel can tell:
+ * /proc/self/fdinfo of a device fd names the device's sysfs path
+ * (vfio-device-syspath, printed by Linux 7.2), whose last component must be
+ * @name and whose iommu_group link must be @g's group (-EINVAL, logged,
+ * otherwise). Not checked, the caller vouching for it: on a kernel that
+ * prints no such line or without /proc (logged at debug level), and the
+ * group where /sys cannot be read. A fd that is not a device fd at all
+ * fails the info read (-ENOTTY). Then reads the device, region and IRQ
+ * info as vfiox_device_open() does, and listens for the device request
+ * the same way: a request eventfd the sender had set is replaced by
+ * libvfiox's, and on a failure after that the request IRQ is left
+ * disabled, not given back.
+ *
+ * The device's group: a device fd of the iommufd backend
+ * (/dev/vfio/devices/vfioN) belongs to no group; it will get a call of its
+ * own with that backend, and this one stays as it is.
  *
  * Ownership: on success @fd belongs to the device and vfiox_device_close()
  * closes it. On failure nothing was closed: @fd is still the caller's.
+ * There is no call that hands an fd back without closing it.
  *
- * Return: 0; -EINVAL (bad arguments or name); -E2BIG for options this
- * libvfiox does not know; -EEXIST if @name is already open in @g; the
- * kernel's errno otherwise (-ENOTTY: not a VFIO device).
+ * Return: 0; -EINVAL (bad arguments or name, or @fd is another device, or
+ * one of another group); -E2BIG for options this libvfiox does not know;
+ * -EEXIST if @name is already open in @g, or @fd is already one of the
+ * container's fds; the kernel's errno otherwise (-ENOTTY: not a VFIO
+ * device).
  */
 VFIOX_API int vfiox_device_adopt(struct vfiox_group *g, int fd, const char *name,
 				 const struct vfiox_device_opts *opts,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 
 #include "fake_kernel.h"
@@ -63,7 +64,7 @@ static int new_fd(enum fk_fd_kind kind, void *obj)
 
 	for (i = 0; i < FK_MAX_FDS; i++) {
 		if (!fk.fds[i].kind) {
-			fk.fds[i] = (struct fk_fd){ kind, obj, 0 };
+			fk.fds[i] = (struct fk_fd){ kind, obj, 0, 0 };
 			return FD_BASE + i;
 		}
 	}
@@ -112,6 +113,30 @@ void fk_add_link(const char *path, const char *target)
 	snprintf(f->link, sizeof(f->link), "%s", target);
 }
 
+/* /proc/self/fdinfo/N, as 7.2 prints it: a device fd names its device. */
+static int open_fdinfo(const char *path)
+{
+	struct fk_file *f = &fk.fdinfo_file;
+	struct fk_fd *of = get_fd(atoi(path + strlen("/proc/self/fdinfo/")));
+	const struct fk_device *d;
+	int n;
+
+	if (!fk.fdinfo || !of)
+		return -ENOENT;
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	n = snprintf(f->content, sizeof(f->content), "pos:\t0\nflags:\t02000002\nmnt_id:\t15\n");
+	if (of->kind == FK_FD_DEVICE) {
+		d = of->obj;
+		if (d->syspath[0])
+			snprintf(f->content + n, sizeof(f->content) - (size_t)n,
+				 "vfio-device-syspath: %s\n", d->syspath);
+		else
+			snprintf(f->content + n, sizeof(f->content) - (size_t)n,
+				 "vfio-device-syspath: /sys/devices/fake/%s\n", d->name);
+	}
+	return new_fd(FK_FD_FILE, f);
+}
+
 static int fake_open(const char *path, int flags)
 {
 	char grp[32];
@@ -120,6 +145,8 @@ static int fake_open(const char *path, int flags)
 	(void)flags;
 	if (inject("open", &err))
 		return err;
+	if (!strncmp(path, "/proc/self/fdinfo/", strlen("/proc/self/fdinfo/")))
+		return open_fdinfo(path);
 	if (!strcmp(path, "/fake/dev/vfio/vfio"))
 		return new_fd(FK_FD_CONTAINER, NULL);
 	for (i = 0; i < fk.nr_groups; i++) {
@@ -145,6 +172,32 @@ static bool any_attached(void)
 	return false;
 }
 
+static void drop_iommu(void);
+
+/* Is a group attached to container fd @fd? */
+static bool holds_groups(int fd)
+{
+	int i;
+
+	for (i = 0; i < fk.nr_groups; i++)
+		if (fk.groups[i].attached && fk.groups[i].container == fd)
+			return true;
+	return false;
+}
+
+/* Group @g left its container: the container's IOMMU goes with its last
+ * group. The mappings are one list for all containers: they go when no
+ * group is attached anywhere. */
+static void left_container(struct fk_group *g)
+{
+	struct fk_fd *c = get_fd(g->container);
+
+	if (c && c->kind == FK_FD_CONTAINER && !holds_groups(g->container))
+		c->iommu = 0;
+	if (!any_attached())
+		drop_iommu();
+}
+
 /* The last group left: type1 frees the IOMMU and every mapping. */
 static void drop_iommu(void)
 {
@@ -162,8 +215,7 @@ static void drop_file(struct fk_fd *f)
 	if (f->kind == FK_FD_GROUP) {
 		/* Releasing a group fd detaches it, as the kernel does. */
 		((struct fk_group *)f->obj)->attached = false;
-		if (!any_attached())
-			drop_iommu();
+		left_container(f->obj);
 	}
 }
 
@@ -199,12 +251,14 @@ static int fake_dup2(int oldfd, int newfd)
 	return newfd;
 }
 
-static int iommu_get_info(struct vfio_iommu_type1_info *info)
+static int iommu_get_info(int type, struct vfio_iommu_type1_info *info)
 {
 	struct vfio_iommu_type1_info hdr;
 
-	if (!fk.iommu_type || info->argsz < offsetof(struct vfio_iommu_type1_info, cap_offset))
+	if (info->argsz < offsetof(struct vfio_iommu_type1_info, cap_offset))
 		return -EINVAL;
+	if (!type)	/* iommufd: no compat IOAS; the VFIO core: no driver */
+		return fk.iommufd_compat ? -ENODEV : -EINVAL;
 	memcpy(&hdr, fk.iommu_info, sizeof(hdr));
 	if (info->argsz < fk.iommu_info_len) {
 		info->argsz = fk.iommu_info_len;
@@ -375,11 +429,16 @@ static bool splits(uint64_t iova, uint64_t last)
 	return false;
 }
 
-static int dirty_pages(struct vfio_iommu_type1_dirty_bitmap *d)
+static int dirty_pages(int type, struct vfio_iommu_type1_dirty_bitmap *d)
 {
 	struct vfio_iommu_type1_dirty_bitmap_get g;
 	int i;
 
+	/* Type1 refuses v1 before reading the argument; iommufd lacks it. */
+	if (fk.iommufd_compat)
+		return -ENOTTY;
+	if (type == VFIO_TYPE1_IOMMU)
+		return -EACCES;
 	if (!max_bitmap())
 		return -ENOTTY;
 	if (d->flags == VFIO_IOMMU_DIRTY_PAGES_FLAG_START ||
@@ -510,31 +569,35 @@ static int events_watch(struct vfiox_iommu_events_watch *w)
 	return 0;
 }
 
-static int container_ioctl(unsigned long req, void *arg)
+/* Each container has its own IOMMU, set once a group of its own is there. */
+static int container_ioctl(struct fk_fd *c, unsigned long req, void *arg)
 {
+	int self = FD_BASE + (int)(c - fk.fds);
+
 	switch (req) {
 	case VFIO_GET_API_VERSION:
 		return fk.api_version;
 	case VFIO_CHECK_EXTENSION:
 		return check_extension((unsigned long)arg);
 	case VFIOX_IOMMU_EVENTS_WATCH:
-		return fk.iommu_type ? events_watch(arg) : -EINVAL;
+		return c->iommu ? events_watch(arg) : -EINVAL;
 	case VFIOX_IOMMU_ENABLE_IOPF:
-		return fk.iommu_type ? enable_iopf(arg) : -EINVAL;
+		return c->iommu ? enable_iopf(arg) : -EINVAL;
 	case VFIO_SET_IOMMU:
-		if (!any_attached() || fk.iommu_type)
+		if (!holds_groups(self) || c->iommu)
 			return -EINVAL;
-		fk.iommu_type = (int)(long)arg;
+		c->iommu = (int)(long)arg;
+		fk.iommu_type = c->iommu;
 		return 0;
 	case VFIO_IOMMU_GET_INFO:
 		sync_dma_avail();
-		return iommu_get_info(arg);
+		return iommu_get_info(c->iommu, arg);
 	case VFIO_IOMMU_MAP_DMA:
-		return fk.iommu_type ? map_dma(arg) : -EINVAL;
+		return c->iommu ? map_dma(arg) : -EINVAL;
 	case VFIO_IOMMU_UNMAP_DMA:
-		return fk.iommu_type ? unmap_dma(arg) : -EINVAL;
+		return c->iommu ? unmap_dma(arg) : -EINVAL;
 	case VFIO_IOMMU_DIRTY_PAGES:
-		return fk.iommu_type ? dirty_pages(arg) : -EINVAL;
+		return c->iommu ? dirty_pages(c->iommu, arg) : -EINVAL;
 	default:
 		return -ENOTTY;
 	}
@@ -574,13 +637,13 @@ static int group_ioctl(struct fk_group *g, unsigned long req, void *arg)
 		if (!get_fd(*(int *)arg) || get_fd(*(int *)arg)->kind != FK_FD_CONTAINER)
 			return -EBADF;
 		g->attached = true;
+		g->container = *(int *)arg;
 		return 0;
 	case VFIO_GROUP_UNSET_CONTAINER:
 		if (!g->attached)
 			return -EINVAL;
 		g->attached = false;
-		if (!any_attached())
-			drop_iommu();
+		left_container(g);
 		return 0;
 	case VFIO_GROUP_GET_DEVICE_FD:
 		if (!g->attached || !fk.iommu_type)
@@ -640,7 +703,7 @@ static int set_irqs(struct fk_device *d, struct vfio_irq_set *s)
 }
 
 /* The arcs a driver implements (the uAPI's list), for the fake's check. */
-static bool mig_arc(uint32_t from, uint32_t to, uint64_t flags)
+bool fk_mig_arc(uint32_t from, uint32_t to, uint64_t flags)
 {
 	bool p2p = flags & VFIO_MIGRATION_P2P, pre = flags & (1 << 2);
 	enum { STOP = 1, RUN, STOP_COPY, RESUMING, RUN_P2P, PRE, PRE_P2P };
@@ -693,7 +756,7 @@ static int mig_set(struct fk_device *d, struct vfio_device_feature_mig_state *s)
 	struct fk_mig *m = &d->mig;
 	int fd;
 
-	if (!mig_arc(m->state, s->device_state, m->flags))
+	if (!fk_mig_arc(m->state, s->device_state, m->flags))
 		return -EINVAL;
 	if (m->fail_into && s->device_state == m->fail_into) {
 		if (m->fail_to_error)
@@ -719,6 +782,12 @@ static int mig_feature(struct fk_device *d, struct vfio_device_feature *f)
 
 	if (!d->mig.flags)
 		return -ENOTTY;
+	if (op == 12) {		/* VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 */
+		if (!(d->mig.flags & (1 << 2)) || !set)
+			return -EINVAL;
+		d->mig.precopy_v2 = true;
+		return 0;
+	}
 	if (f->argsz < sizeof(*f) + 8)
 		return -EINVAL;
 	switch (op) {
@@ -813,8 +882,8 @@ static int device_ioctl(struct fk_device *d, unsigned long req, void *arg)
 		return set_irqs(d, arg);
 	case VFIO_DEVICE_RESET:
 		d->resets++;
-		if (d->mig.flags)
-			d->mig.state = 2;	/* RUNNING, as mtty */
+		if (d->mig.flags)	/* RUNNING, as mtty, unless told */
+			d->mig.state = d->mig.reset_to ? d->mig.reset_to : 2;
 		return 0;
 	case VFIO_DEVICE_FEATURE:
 		return feature(d, arg);
@@ -824,6 +893,22 @@ static int device_ioctl(struct fk_device *d, unsigned long req, void *arg)
 	default:
 		return -ENOTTY;
 	}
+}
+
+/* VFIO_MIG_GET_PRECOPY_INFO on a saving data fd, as mtty: only in PRE_COPY. */
+static int mig_fd_ioctl(struct fk_fd *f, unsigned long req, void *arg)
+{
+	struct fk_mig *m = &((struct fk_device *)f->obj)->mig;
+	struct { uint32_t argsz, flags; uint64_t initial, dirty; } *pi = arg;
+
+	if (req != _IO(VFIO_TYPE, VFIO_BASE + 21))
+		return -ENOTTY;
+	if (pi->argsz < sizeof(*pi) || (m->state != 6 && m->state != 7))
+		return -EINVAL;
+	pi->flags = m->precopy_v2 && m->reinit ? 1 : 0;
+	pi->initial = m->len - f->count;
+	pi->dirty = m->dirty_bytes;
+	return 0;
 }
 
 static int fake_ioctl(int fd, unsigned long req, void *arg)
@@ -837,11 +922,13 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 		return -EBADF;
 	switch (f->kind) {
 	case FK_FD_CONTAINER:
-		return container_ioctl(req, arg);
+		return container_ioctl(f, req, arg);
 	case FK_FD_GROUP:
 		return group_ioctl(f->obj, req, arg);
 	case FK_FD_DEVICE:
 		return device_ioctl(f->obj, req, arg);
+	case FK_FD_MIG_SAVE:
+		return mig_fd_ioctl(f, req, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -1042,6 +1129,12 @@ static ssize_t mig_write(struct fk_fd *f, const void *buf, size_t len)
 
 	if (m->state != 4)
 		return -EINVAL;
+	if (m->write_max && len > m->write_max)
+		len = m->write_max;
+	if (m->take_max && m->loaded_len >= m->take_max)
+		return 0;
+	if (m->take_max && len > m->take_max - m->loaded_len)
+		len = m->take_max - m->loaded_len;
 	if (len > FK_MIG_MAX - m->loaded_len)
 		return -ENOSPC;
 	memcpy(m->loaded + m->loaded_len, buf, len);
@@ -1174,6 +1267,22 @@ static ssize_t fake_readlink(const char *path, char *buf, size_t len)
 	return (ssize_t)n;
 }
 
+/* The character devices: /dev/vfio/vfio (10:196) and the group nodes
+ * (240:N); anything else is not one. */
+static int fake_fd_rdev(int fd, dev_t *rdev)
+{
+	struct fk_fd *f = get_fd(fd);
+	int err;
+
+	if (inject("fd_rdev", &err))
+		return err;
+	if (!f)
+		return -EBADF;
+	*rdev = f->kind == FK_FD_CONTAINER ? makedev(10, 196) :
+		f->kind == FK_FD_GROUP ? makedev(240, (unsigned int)((struct fk_group *)f->obj)->nr) : 0;
+	return 0;
+}
+
 /* A directory is every path one level below @path among the files. */
 static int fake_list_dir(const char *path, vfiox_dir_cb cb, void *arg)
 {
@@ -1232,6 +1341,7 @@ LOCKED(int, poll, (struct pollfd *p, nfds_t n, int timeout_ms), (p, n, timeout_m
 LOCKED(int, dup2, (int oldfd, int newfd), (oldfd, newfd))
 LOCKED(ssize_t, readlink, (const char *path, char *buf, size_t len), (path, buf, len))
 LOCKED(int, list_dir, (const char *path, vfiox_dir_cb cb, void *arg), (path, cb, arg))
+LOCKED(int, fd_rdev, (int fd, dev_t *rdev), (fd, rdev))
 
 const struct vfiox_sys fake_sys = {
 	.open = locked_open,
@@ -1249,4 +1359,5 @@ const struct vfiox_sys fake_sys = {
 	.dup2 = locked_dup2,
 	.readlink = locked_readlink,
 	.list_dir = locked_list_dir,
+	.fd_rdev = locked_fd_rdev,
 };

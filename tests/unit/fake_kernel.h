@@ -61,7 +61,18 @@ struct fk_mig {
 	uint32_t len;
 	uint8_t loaded[FK_MIG_MAX];	/* written while RESUMING */
 	uint32_t loaded_len;
+	/* The resuming data fd: each write takes at most write_max bytes
+	 * (0: all), and after take_max bytes in all (0: no limit) a write
+	 * takes none (returns 0). */
+	uint32_t write_max, take_max;
+	uint32_t reset_to;	/* the state a reset leaves (0: RUNNING) */
+	uint64_t dirty_bytes;	/* PRECOPY_INFO's dirty estimate */
+	bool precopy_v2;	/* MIG_PRECOPY_INFOv2 was set */
+	bool reinit;		/* with v2: report PRECOPY_INFO_REINIT */
 };
+
+/* Is @from -> @to one of the arcs the uAPI lists for a driver with @flags? */
+bool fk_mig_arc(uint32_t from, uint32_t to, uint64_t flags);
 
 struct fk_device {
 	char name[64];
@@ -79,6 +90,9 @@ struct fk_device {
 	uint32_t nr_irqs;
 	struct fk_irq irqs[FK_MAX_IRQS];
 	int resets;
+	/* Its fdinfo's vfio-device-syspath (with fk.fdinfo); "": the default
+	 * /sys/devices/fake/NAME. */
+	char syspath[128];
 	struct fk_irq_set_hdr last_set;	/* header of the last SET_IRQS */
 	int32_t last_fds[8];
 	struct fk_mig mig;
@@ -89,6 +103,7 @@ struct fk_group {
 	bool viable;
 	int open_errno;		/* non-zero: opening the node fails */
 	bool attached;
+	int container;		/* the container fd it was attached with */
 	int nr_devs;
 	struct fk_device devs[FK_MAX_DEVS];
 };
@@ -109,6 +124,7 @@ struct fk_fd {
 	enum fk_fd_kind kind;
 	void *obj;
 	uint64_t count;		/* an eventfd's counter */
+	int iommu;		/* a container's IOMMU type, 0 while unset */
 };
 
 #define FK_MAX_MAPS 4096
@@ -144,7 +160,13 @@ struct fake_kernel {
 	bool allow_relaxable;	/* fk_container_open() opts */
 	uint8_t iommu_info[4096];	/* vfio_iommu_type1_info + caps */
 	uint32_t iommu_info_len;
-	int iommu_type;
+	int iommu_type;		/* the last IOMMU set; 0 once no group is attached */
+	/* The container is iommufd's compat one: GET_INFO without an IOAS is
+	 * ENODEV, and VFIO_IOMMU_DIRTY_PAGES is unknown (ENOTTY). */
+	bool iommufd_compat;
+	/* /proc/self/fdinfo/N exists, as on 7.2 (device fds name their device) */
+	bool fdinfo;
+	struct fk_file fdinfo_file;	/* the one read last */
 	int nr_groups;
 	struct fk_group groups[FK_MAX_GROUPS];
 	int nr_files;

@@ -164,6 +164,7 @@ void fk_reset(void)
 		    "../../../../bus/pci/drivers/vfio-pci");
 	fk_add_file("/fake/sys/kernel/iommu_groups/7/reserved_regions",
 		    "0x00000000fee00000 0x00000000feefffff msi\n");
+	fk_add_file("/fake/sys/class/vfio/7/dev", "240:7\n");
 }
 
 int fk_container_open(struct vfiox_container **out)

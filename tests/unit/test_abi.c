@@ -198,6 +198,23 @@ static int get_region(void *p) { return vfiox_device_region_info(d, 0, p); }
 static int get_irq(void *p) { return vfiox_device_irq_info(d, VFIO_PCI_MSIX_IRQ_INDEX, p); }
 static int get_stats(void *p) { return vfiox_dma_stats(c, p); }
 
+/* A PRE_COPY data fd of its own for each read: the device goes there. */
+static int get_precopy(void *p)
+{
+	struct fk_mig *m = &fk.groups[0].devs[0].mig;
+	int fd, ret;
+
+	m->flags = VFIOX_MIG_FLAG_STOP_COPY | VFIOX_MIG_FLAG_PRE_COPY;
+	m->state = VFIOX_MIG_RUNNING;
+	m->len = 3;
+	m->dirty_bytes = 7;
+	ret = vfiox_mig_set_state(d, VFIOX_MIG_PRE_COPY, &fd);
+	if (!ret)
+		ret = vfiox_mig_precopy_info(d, fd, p);
+	fake_sys.close(fd);
+	return ret;
+}
+
 /*
  * The sizes a program built against 0.1 (LP64) passes, as numbers: not the
  * end of a field of today's header, which moves when a field is appended.
@@ -211,6 +228,7 @@ static const struct out_case outs[] = {
 	OUT_CASE(vfiox_region_info, 61, 60, get_region),
 	OUT_CASE(vfiox_irq_info, 20, 16, get_irq),
 	OUT_CASE(vfiox_dma_stats, 24, 16, get_stats),
+	OUT_CASE(vfiox_mig_precopy_info, 28, 24, get_precopy),
 };
 #define N_OUTS (sizeof(outs) / sizeof(outs[0]))
 

@@ -48,6 +48,7 @@ struct op {
 	int (*run)(struct world *w);	/* the public operation under test */
 	void (*undo)(struct world *w);	/* after a success, before cleanup */
 	const char *optional;	/* a call whose failure it may work around */
+	int optional_errno;	/* ... only when it fails so (0: any errno) */
 };
 
 static int setup_none(struct world *w) { (void)w; return 0; }
@@ -178,9 +179,14 @@ static int setup_attached_group_fd(struct world *w)
 	return fk_container_adopt(cfd, &w->c);
 }
 
+/* On a kernel whose fdinfo names the device, which sysfs puts in group 7. */
 static int setup_device_fd(struct world *w)
 {
 	int ret = setup_group(w);
+
+	fk.fdinfo = true;
+	fk_add_link("/fake/sys/devices/fake/0000:00:03.0/iommu_group",
+		    "../../../kernel/iommu_groups/7");
 
 	w->adopt_fd = fake_sys.ioctl(vfiox_group_fd(w->g), VFIO_GROUP_GET_DEVICE_FD,
 				     (void *)"0000:00:03.0");
@@ -229,6 +235,23 @@ static int run_mig_data_size(struct world *w)
 }
 
 static int run_mig_reset(struct world *w) { return vfiox_mig_reset(w->d); }
+
+/* A PRE_COPY data fd to ask. */
+static int setup_precopy(struct world *w)
+{
+	int ret = setup_migratable(w);
+
+	return ret ? ret : vfiox_mig_set_state(w->d, VFIOX_MIG_PRE_COPY, &w->fds[1]);
+}
+
+static int run_mig_precopy_info(struct world *w)
+{
+	struct vfiox_mig_precopy_info pi = { .sz = sizeof(pi) };
+
+	return vfiox_mig_precopy_info(w->d, w->fds[1], &pi);
+}
+
+static void undo_precopy(struct world *w) { fake_sys.close(w->fds[1]); }
 
 static int run_container_adopt(struct world *w) { return fk_container_adopt(w->adopt_fd, &w->c); }
 static int run_group_adopt(struct world *w) { return vfiox_group_adopt(w->c, w->adopt_fd, 7, &w->g); }
@@ -392,42 +415,45 @@ static void undo_svm_bind(struct world *w)
 }
 
 static const struct op ops[] = {
-	{ "container_open", setup_none, run_container_open, undo_container_open, NULL },
-	{ "group_open", setup_container, run_group_open, undo_group_open, NULL },
-	{ "container_refresh", setup_group, run_refresh, undo_nothing, NULL },
-	{ "device_open", setup_group, run_device_open, undo_device_open, NULL },
-	{ "region_mmap", setup_device, run_region_mmap, undo_region_mmap, NULL },
-	{ "region_read", setup_device, run_region_read, undo_nothing, NULL },
-	{ "region_write", setup_device, run_region_write, undo_nothing, NULL },
-	{ "pci_enable_dma", setup_device, run_pci_enable_dma, undo_nothing, NULL },
-	{ "irq_enable", setup_device, run_irq_enable, undo_irq_enable, NULL },
-	{ "device_reset", setup_device, run_reset, undo_nothing, NULL },
-	{ "dma_map", setup_group, run_dma_map, undo_dma_map, NULL },
-	{ "dma_unmap", setup_mapping, run_dma_unmap, undo_dma_unmap, NULL },
-	{ "dma_map_alias", setup_mapping, run_dma_map_alias, undo_dma_map_alias, NULL },
-	{ "dma_unmap_range", setup_three, run_dma_unmap_range, undo_unmap_three, NULL },
-	{ "dma_unmap_all", setup_three_unmap_all, run_dma_unmap_all, undo_unmap_three, NULL },
-	{ "dma_dirty_start", setup_group, run_dirty_start, undo_dirty_start, NULL },
-	{ "dma_dirty_bitmap", setup_three_dirty, run_dirty_bitmap, undo_nothing, NULL },
-	{ "dma_unmap_dirty", setup_three_dirty, run_unmap_dirty, undo_unmap_three, NULL },
-	{ "dma_invalidate_vaddrs", setup_three_cpr, run_invalidate, undo_nothing, NULL },
-	{ "dma_restore", setup_restore, run_restore, undo_nothing, NULL },
+	{ "container_open", setup_none, run_container_open, undo_container_open, NULL, 0 },
+	{ "group_open", setup_container, run_group_open, undo_group_open, NULL, 0 },
+	{ "container_refresh", setup_group, run_refresh, undo_nothing, NULL, 0 },
+	{ "device_open", setup_group, run_device_open, undo_device_open, NULL, 0 },
+	{ "region_mmap", setup_device, run_region_mmap, undo_region_mmap, NULL, 0 },
+	{ "region_read", setup_device, run_region_read, undo_nothing, NULL, 0 },
+	{ "region_write", setup_device, run_region_write, undo_nothing, NULL, 0 },
+	{ "pci_enable_dma", setup_device, run_pci_enable_dma, undo_nothing, NULL, 0 },
+	{ "irq_enable", setup_device, run_irq_enable, undo_irq_enable, NULL, 0 },
+	{ "device_reset", setup_device, run_reset, undo_nothing, NULL, 0 },
+	{ "dma_map", setup_group, run_dma_map, undo_dma_map, NULL, 0 },
+	{ "dma_unmap", setup_mapping, run_dma_unmap, undo_dma_unmap, NULL, 0 },
+	{ "dma_map_alias", setup_mapping, run_dma_map_alias, undo_dma_map_alias, NULL, 0 },
+	{ "dma_unmap_range", setup_three, run_dma_unmap_range, undo_unmap_three, NULL, 0 },
+	{ "dma_unmap_all", setup_three_unmap_all, run_dma_unmap_all, undo_unmap_three, NULL, 0 },
+	{ "dma_dirty_start", setup_group, run_dirty_start, undo_dirty_start, NULL, 0 },
+	{ "dma_dirty_bitmap", setup_three_dirty, run_dirty_bitmap, undo_nothing, NULL, 0 },
+	{ "dma_unmap_dirty", setup_three_dirty, run_unmap_dirty, undo_unmap_three, NULL, 0 },
+	{ "dma_invalidate_vaddrs", setup_three_cpr, run_invalidate, undo_nothing, NULL, 0 },
+	{ "dma_restore", setup_restore, run_restore, undo_nothing, NULL, 0 },
 	/* A failed hugetlb mmap falls back to 4 KiB pages. */
-	{ "pool_alloc", setup_pool, run_pool_alloc, undo_pool_alloc, "mmap" },
-	{ "container_resv_regions", setup_group, run_resv, undo_nothing, NULL },
-	{ "dma_avail_check", setup_group, run_avail_check, undo_nothing, NULL },
+	{ "pool_alloc", setup_pool, run_pool_alloc, undo_pool_alloc, "mmap", 0 },
+	{ "container_resv_regions", setup_group, run_resv, undo_nothing, NULL, 0 },
+	{ "dma_avail_check", setup_group, run_avail_check, undo_nothing, NULL, 0 },
 	/* Without the group's size (sysfs) the kernel decides alone. */
-	{ "svm_bind", setup_svm_device, run_svm_bind, undo_svm_bind, "list_dir" },
-	{ "iopf_enable", setup_iopf_group, run_iopf_enable, undo_nothing, NULL },
+	{ "svm_bind", setup_svm_device, run_svm_bind, undo_svm_bind, "list_dir", 0 },
+	{ "iopf_enable", setup_iopf_group, run_iopf_enable, undo_nothing, NULL, 0 },
 	/* Adopted fds: after a failure they are still the caller's, open. */
-	{ "container_adopt", setup_container_fd, run_container_adopt, undo_nothing, NULL },
-	{ "group_adopt", setup_group_fd, run_group_adopt, undo_group_open, NULL },
-	{ "group_adopt_attached", setup_attached_group_fd, run_group_adopt, undo_group_open, NULL },
-	{ "device_adopt", setup_device_fd, run_device_adopt, undo_device_open, NULL },
-	{ "group_open_mdev", setup_mdev, run_mdev_open, undo_group_open, NULL },
-	{ "mig_set_state", setup_migratable, run_mig_set_state, undo_mig_set_state, NULL },
-	{ "mig_data_size", setup_migratable, run_mig_data_size, undo_nothing, NULL },
-	{ "mig_reset", setup_migratable, run_mig_reset, undo_nothing, NULL },
+	/* iommufd's compat container answers GET_INFO without IOMMU so. */
+	{ "container_adopt", setup_container_fd, run_container_adopt, undo_nothing, "ioctl",
+	  ENODEV },
+	{ "group_adopt", setup_group_fd, run_group_adopt, undo_group_open, NULL, 0 },
+	{ "group_adopt_attached", setup_attached_group_fd, run_group_adopt, undo_group_open, NULL, 0 },
+	{ "device_adopt", setup_device_fd, run_device_adopt, undo_device_open, NULL, 0 },
+	{ "group_open_mdev", setup_mdev, run_mdev_open, undo_group_open, NULL, 0 },
+	{ "mig_set_state", setup_migratable, run_mig_set_state, undo_mig_set_state, NULL, 0 },
+	{ "mig_data_size", setup_migratable, run_mig_data_size, undo_nothing, NULL, 0 },
+	{ "mig_reset", setup_migratable, run_mig_reset, undo_nothing, NULL, 0 },
+	{ "mig_precopy_info", setup_precopy, run_mig_precopy_info, undo_precopy, NULL, 0 },
 };
 
 /* Everything a failed operation must leave as it was. */
@@ -435,6 +461,10 @@ struct snapshot {
 	int fds, mmaps, kernel_maps;
 	struct vfiox_dma_stats st;
 	uint64_t free_bytes;
+	/* The kernel's side of adopted fds: which groups are attached, and
+	 * the IOMMU set last (0 once no group is attached). */
+	unsigned int attached;
+	int iommu_type;
 };
 
 /* Field by field: memcmp() would compare the padding after kernel_maps. */
@@ -443,14 +473,18 @@ static bool same(const struct snapshot *a, const struct snapshot *b)
 	return a->fds == b->fds && a->mmaps == b->mmaps &&
 	       a->kernel_maps == b->kernel_maps &&
 	       !memcmp(&a->st, &b->st, sizeof(a->st)) &&
-	       a->free_bytes == b->free_bytes;
+	       a->free_bytes == b->free_bytes && a->attached == b->attached &&
+	       a->iommu_type == b->iommu_type;
 }
 
 static struct snapshot snap(const struct world *w)
 {
 	struct snapshot s = { fk_open_fds(), fk.live_mmaps, fk.nr_maps,
-			      { .sz = sizeof(s.st) }, 0 };
+			      { .sz = sizeof(s.st) }, 0, 0, fk.iommu_type };
+	int i;
 
+	for (i = 0; i < fk.nr_groups; i++)
+		s.attached |= (unsigned int)fk.groups[i].attached << i;
 	if (w->c) {
 		vfiox_dma_stats(w->c, &s.st);
 		s.free_bytes = w->c->dma->space.free_bytes;
@@ -498,7 +532,8 @@ static void one_case(const struct op *op, unsigned long n, int err,
 	fk.injected = NULL;
 	ret = op->run(&w);
 	fk.fail_at = 0;
-	if (!ret && op->optional && fk.injected && !strcmp(fk.injected, op->optional)) {
+	if (!ret && op->optional && fk.injected && !strcmp(fk.injected, op->optional) &&
+	    (!op->optional_errno || op->optional_errno == err)) {
 		op->undo(&w);
 		teardown_world(&w);
 		return;
@@ -513,12 +548,13 @@ static void one_case(const struct op *op, unsigned long n, int err,
 	}
 	after = snap(&w);
 	if (!same(&before, &after))
-		fail_msg("%s: seam call %lu failing with %s changed fds %d->%d, mmaps %d->%d, kernel maps %d->%d, entries %u->%u, free IOVA %llu->%llu",
+		fail_msg("%s: seam call %lu failing with %s changed fds %d->%d, mmaps %d->%d, kernel maps %d->%d, entries %u->%u, free IOVA %llu->%llu, attached groups 0x%x->0x%x, IOMMU %d->%d",
 			 op->name, n, strerror(err), before.fds, after.fds,
 			 before.mmaps, after.mmaps, before.kernel_maps, after.kernel_maps,
 			 before.st.entries_used, after.st.entries_used,
 			 (unsigned long long)before.free_bytes,
-			 (unsigned long long)after.free_bytes);
+			 (unsigned long long)after.free_bytes, before.attached, after.attached,
+			 before.iommu_type, after.iommu_type);
 	/* Still usable: the same operation now succeeds, as it did clean. */
 	if (op->run(&w))
 		fail_msg("%s: unusable after seam call %lu failed with %s", op->name,

@@ -85,12 +85,25 @@ static void mdev_group_link_to_garbage_is_eproto(void **state)
 	assert_true(fk_log_has("IOMMU group link ends in 'x7'"));
 }
 
+/* The kernel names an mdev in lower case; an upper-case UUID finds it. */
+static void upper_case_uuid_finds_the_lower_case_mdev(void **state)
+{
+	struct vfiox_group *g = NULL;
+
+	(void)state;
+	assert_int_equal(vfiox_group_open_mdev(c, "83B8F4F2-509F-382F-3C1E-E6BFE0FA1001", &g), 0);
+	assert_int_equal(vfiox_group_number(g), 7);
+	assert_int_equal(vfiox_group_open_mdev(NULL, UUID, &g), -EINVAL);
+	assert_true(fk_log_has("open_mdev: NULL container, UUID or out pointer"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(mdev_group_and_device_open_by_uuid, setup, teardown),
 		cmocka_unit_test_setup_teardown(unknown_or_malformed_uuid_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(mdev_group_link_to_garbage_is_eproto, setup, teardown),
+		cmocka_unit_test_setup_teardown(upper_case_uuid_finds_the_lower_case_mdev, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,10 @@
  * child adopts them with libvfiox, maps a buffer, has edu DMA into it and
  * closes. Twice: first the container and group unattached (the child
  * attaches, sets the IOMMU and gets the device itself), then all three
- * fds with the group attached and the IOMMU set by the helper.
+ * fds with the group attached and the IOMMU set by the helper. Before
+ * the right adopts, the wrong ones: the group fd under another number, and
+ * (where the kernel's fdinfo names the device) the device fd under another
+ * name, refused with the fds left as they came.
  */
 #include <grp.h>
 #include <sched.h>
@@ -79,6 +82,52 @@ static int drop_privileges(void)
 	return 0;
 }
 
+/* Does this kernel's fdinfo of @fd name the VFIO device (7.2 does)? */
+static bool fdinfo_names_device(int fd)
+{
+	char path[64], text[1024];
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = open(path, O_RDONLY);
+	if (f < 0)
+		return false;
+	n = read(f, text, sizeof(text) - 1);
+	close(f);
+	text[n > 0 ? n : 0] = '\0';
+	return strstr(text, "vfio-device-syspath: ") != NULL;
+}
+
+/* A wrong group number is refused, and the fd left as it came. */
+static void wrong_group_nr_is_refused(struct vfiox_container *c, const struct handover *h,
+				      int gfd)
+{
+	struct vfiox_group *g = NULL;
+
+	vt_log_clear();
+	CHECK_RET(vfiox_group_adopt(c, gfd, h->group_nr + 1, &g), -EINVAL);
+	CHECK(vt_log_has("is not the node of group") || vt_log_has("there is no such VFIO group"),
+	      "a wrong group number was not named");
+	CHECK(fcntl(gfd, F_GETFD) >= 0, "the refused group fd was closed");
+}
+
+/* Where the kernel's fdinfo names the device, another name is refused. */
+static void wrong_device_name_is_refused(struct vfiox_group *g, int dfd)
+{
+	struct vfiox_device *d = NULL;
+
+	if (!fdinfo_names_device(dfd)) {
+		printf("  this kernel's fdinfo names no device: the name is the caller's word\n");
+		return;
+	}
+	vt_log_clear();
+	CHECK_RET(vfiox_device_adopt(g, dfd, "0000:00:1f.0", NULL, &d), -EINVAL);
+	CHECK(vt_log_has("not 0000:00:1f.0"), "the wrong device name was not named");
+	CHECK(fcntl(dfd, F_GETFD) >= 0, "the refused device fd was closed");
+	printf("  a device fd adopted under another name: refused (fdinfo)\n");
+}
+
 /* The child: adopt, map, DMA, close; exit status = failures. */
 static int child(int sock)
 {
@@ -103,7 +152,10 @@ static int child(int sock)
 	CHECK_RET(vfiox_container_adopt(fds[0], NULL, &c), 0);
 	if (!c)
 		return vt_failures;
+	wrong_group_nr_is_refused(c, &h, fds[1]);
 	CHECK_RET(vfiox_group_adopt(c, fds[1], h.group_nr, &g), 0);
+	if (h.nr_fds == 3 && g)
+		wrong_device_name_is_refused(g, fds[2]);
 	if (h.nr_fds == 3)
 		CHECK_RET(vfiox_device_adopt(g, fds[2], h.name, NULL, &d), 0);
 	else if (g)

@@ -79,7 +79,7 @@ static void migrate(struct vmm *src, struct vmm *dst)
 	       (unsigned long long)estimate);
 	CHECK(len > 0 && (uint64_t)len == estimate, "stream of %zd bytes", len);
 	CHECK_RET(vfiox_mig_set_state(dst->d, VFIOX_MIG_RESUMING, &dfd), 0);
-	CHECK_RET(vfiox_mig_write(dst->d, dfd, stream, (size_t)len), 0);
+	CHECK_RET(vfiox_mig_write(dst->d, dfd, stream, (size_t)len), (int)len);
 	CHECK_RET(vfiox_mig_set_state(dst->d, VFIOX_MIG_RUNNING, NULL), 0);
 	CHECK_RET(vfiox_mig_set_state(src->d, VFIOX_MIG_RUNNING, NULL), 0);
 	if (sfd >= 0)
@@ -90,24 +90,37 @@ static void migrate(struct vmm *src, struct vmm *dst)
 
 /*
  * The same through PRE_COPY: the session opens while the source runs and
- * goes on, on the same fd, into STOP_COPY (no new fd there).
+ * goes on, on the same fd, into STOP_COPY (no new fd there). @late is sent
+ * to the running source after the initial data was read: it must travel
+ * too.
  */
-static void migrate_precopy(struct vmm *src, struct vmm *dst)
+static void migrate_precopy(struct vmm *src, struct vmm *dst, const char *late)
 {
 	uint8_t stream[4096];
 	uint64_t estimate = 0;
+	struct vfiox_mig_precopy_info pi = { .sz = sizeof(pi) };
 	ssize_t n, len = 0, early;
 	int sfd = -1, again = -2, dfd = -1;
 
 	CHECK_RET(vfiox_mig_data_size(src->d, &estimate), 0);
 	CHECK_RET(vfiox_mig_set_state(src->d, VFIOX_MIG_PRE_COPY, &sfd), 0);
+	CHECK(sfd >= 0, "no data fd from PRE_COPY");
 	if (sfd < 0)
 		return;
+	/* The kernel's estimate of the initial data, read down to 0. */
+	CHECK_RET(vfiox_mig_precopy_info(src->d, sfd, &pi), 0);
+	printf("  pre-copy info: initial %llu, dirty %llu bytes\n",
+	       (unsigned long long)pi.initial_bytes, (unsigned long long)pi.dirty_bytes);
+	CHECK(pi.initial_bytes > 0, "no initial pre-copy data");
 	while ((n = vfiox_mig_read(src->d, sfd, stream + len,
 				   sizeof(stream) - (size_t)len)) > 0)
 		len += n;
 	early = len;
 	CHECK(n == 0 || n == -ENOMSG, "pre-copy read ended with %zd", n);
+	CHECK_RET(vfiox_mig_precopy_info(src->d, sfd, &pi), 0);
+	CHECK(pi.initial_bytes == 0, "%llu initial bytes left after reading %zd",
+	      (unsigned long long)pi.initial_bytes, early);
+	uart_send(src->d, late);
 	CHECK_RET(vfiox_mig_set_state(src->d, VFIOX_MIG_STOP_COPY, &again), 0);
 	CHECK(again == -1, "PRE_COPY -> STOP_COPY opened fd %d", again);
 	while ((n = vfiox_mig_read(src->d, sfd, stream + len,
@@ -117,7 +130,7 @@ static void migrate_precopy(struct vmm *src, struct vmm *dst)
 	       early, len, (unsigned long long)estimate);
 	CHECK((uint64_t)len == estimate, "stream of %zd bytes", len);
 	CHECK_RET(vfiox_mig_set_state(dst->d, VFIOX_MIG_RESUMING, &dfd), 0);
-	CHECK_RET(vfiox_mig_write(dst->d, dfd, stream, (size_t)len), 0);
+	CHECK_RET(vfiox_mig_write(dst->d, dfd, stream, (size_t)len), (int)len);
 	CHECK_RET(vfiox_mig_set_state(dst->d, VFIOX_MIG_RUNNING, NULL), 0);
 	CHECK_RET(vfiox_mig_set_state(src->d, VFIOX_MIG_RUNNING, NULL), 0);
 	close(sfd);
@@ -150,6 +163,40 @@ static void illegal_arcs_are_refused(struct vmm *src)
 	CHECK_RET(vfiox_mig_set_state(src->d, VFIOX_MIG_RUNNING, NULL), 0);
 	if (fd >= 0)
 		close(fd);
+}
+
+/*
+ * The P2P states by name: RUNNING_P2P, then PRE_COPY_P2P, whose data fd
+ * gives the pre-copy estimates too (with 7.2's re-init opt-in, which mtty
+ * never sets), and back to RUNNING, which ends the session.
+ */
+static void p2p_states_are_walked(struct vmm *src)
+{
+	struct vfiox_mig_precopy_info pi = { .sz = sizeof(pi) };
+	enum vfiox_mig_state now = VFIOX_MIG_ERROR;
+	int fd = -1;
+
+	CHECK_RET(vfiox_mig_precopy_reinit_enable(src->d), 0);
+	CHECK_RET(vfiox_mig_set_state(src->d, VFIOX_MIG_RUNNING_P2P, NULL), 0);
+	CHECK_RET(vfiox_mig_get_state(src->d, &now), 0);
+	CHECK(now == VFIOX_MIG_RUNNING_P2P, "in %s", vfiox_mig_state_name(now));
+	CHECK_RET(vfiox_mig_set_state(src->d, VFIOX_MIG_PRE_COPY_P2P, &fd), 0);
+	CHECK(fd >= 0, "no data fd from RUNNING_P2P -> PRE_COPY_P2P");
+	if (fd >= 0) {
+		CHECK_RET(vfiox_mig_precopy_info(src->d, fd, &pi), 0);
+		printf("  PRE_COPY_P2P info: initial %llu, dirty %llu, flags 0x%x\n",
+		       (unsigned long long)pi.initial_bytes,
+		       (unsigned long long)pi.dirty_bytes, pi.flags);
+		CHECK(pi.initial_bytes > 0 && !pi.flags, "pre-copy info in PRE_COPY_P2P");
+	}
+	CHECK_RET(vfiox_mig_set_state(src->d, VFIOX_MIG_RUNNING, NULL), 0);
+	CHECK_RET(vfiox_mig_get_state(src->d, &now), 0);
+	CHECK(now == VFIOX_MIG_RUNNING, "in %s", vfiox_mig_state_name(now));
+	if (fd >= 0) {
+		/* Out of PRE_COPY the kernel refuses the estimate. */
+		CHECK_RET(vfiox_mig_precopy_info(src->d, fd, &pi), -EINVAL);
+		close(fd);
+	}
 }
 
 /* Garbage into RESUMING: refused with the device named; a reset recovers. */
@@ -206,6 +253,7 @@ int main(void)
 		uart_drain(dst.d, got, sizeof(got));
 		CHECK(!strcmp(got, "vfiox-mtty!"), "destination UART holds '%s'", got);
 		illegal_arcs_are_refused(&src);
+		p2p_states_are_walked(&src);
 		garbage_is_refused(&dst);
 		/* Both still usable: the source's bytes, and more, go again. */
 		uart_send(src.d, "+2");
@@ -214,11 +262,11 @@ int main(void)
 		CHECK(!strcmp(got, "vfiox-mtty!+2"), "second migration: '%s'", got);
 		/* Through PRE_COPY: the source's bytes, and one more. */
 		uart_send(src.d, "3");
-		migrate_precopy(&src, &dst);
+		migrate_precopy(&src, &dst, "4");
 		uart_drain(dst.d, got, sizeof(got));
-		CHECK(!strcmp(got, "vfiox-mtty!+23"), "pre-copy migration: '%s'", got);
+		CHECK(!strcmp(got, "vfiox-mtty!+234"), "pre-copy migration: '%s'", got);
 		uart_drain(src.d, got, sizeof(got));
-		CHECK(!strcmp(got, "vfiox-mtty!+23"), "source UART holds '%s'", got);
+		CHECK(!strcmp(got, "vfiox-mtty!+234"), "source UART holds '%s'", got);
 	}
 	vfiox_container_close(src.c);
 	vfiox_container_close(dst.c);
