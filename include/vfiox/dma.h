@@ -311,8 +311,12 @@ VFIOX_API int vfiox_dma_dirty_bitmap(struct vfiox_container *c, uint64_t iova,
  * @bitmap: receives the bitmap, as vfiox_dma_dirty_bitmap()
  * @size: bytes in @bitmap
  *
- * Split into several unmaps as vfiox_dma_dirty_bitmap() splits a query;
- * when one of them fails, the mappings the earlier ones removed are gone.
+ * Split into several unmaps as vfiox_dma_dirty_bitmap() splits a query.
+ * When one of them fails after earlier ones removed mappings, those are
+ * gone: the call returns how many (fewer than the range held, like a
+ * short write()), the bitmap holds their pages and zeros after them, and
+ * the failure is logged; call again for the rest, whose error it then
+ * returns. A migration that cannot tell should treat the range as dirty.
  * Return: the number of mappings removed; the errors of
  * vfiox_dma_dirty_bitmap(); -ENOENT if nothing is mapped in the range.
  */

@@ -205,6 +205,56 @@ static void readers_see_the_oldest_while_aliases_churn(void **state)
 	assert_int_equal(vfiox_dma_unmap_iova(c, a, MB), 0);
 }
 
+/* Two mappings of mem + PG, 2 MiB + 3 pages (across block edges), at
+ * ROM_A and ROM_B: unmap the older, map it again (now the younger), over
+ * and over, so that every round hands the vaddrs over to the other. */
+static void *hand_over(void *arg)
+{
+	struct churn *w = arg;
+	const uint64_t len = 2 * MB + 3 * PG;
+	uint64_t older = ROM_A;
+
+	while (!GET(w->stop)) {
+		w->errors += vfiox_dma_unmap_iova(c, older, len) != 0;
+		w->errors += vfiox_dma_map_fixed(c, mem + PG, len, older, NULL) != 0;
+		older = older == ROM_A ? ROM_B : ROM_A;
+		__atomic_fetch_add(&w->rounds, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/*
+ * The lock-free reader across the handover: while the oldest mapping of a
+ * buffer goes and an alias takes its vaddrs over (clear, then refill, in
+ * one write window), a translate gives one of the two IOVAs, never
+ * -ENOENT or a torn value.
+ */
+static void readers_see_an_iova_while_the_oldest_hands_over(void **state)
+{
+	const uint64_t len = 2 * MB + 3 * PG;
+	int stop = 0;
+	struct churn w = { 0, &stop, 0, 0 };
+	uint64_t off, iova;
+	int i, bad = 0, ret;
+	pthread_t th;
+
+	(void)state;
+	assert_int_equal(vfiox_dma_map_fixed(c, mem + PG, len, ROM_A, NULL), 0);
+	assert_int_equal(vfiox_dma_map_fixed(c, mem + PG, len, ROM_B, NULL), 0);
+	assert_int_equal(pthread_create(&th, NULL, hand_over, &w), 0);
+	for (i = 0; i < 200000 || GET(&w.rounds) < 1000; i++) {
+		off = (uint64_t)(i % 515) * PG + (uint64_t)i % 61;
+		ret = vfiox_dma_translate(c, mem + PG + off, &iova);
+		bad += ret || (iova != ROM_A + off && iova != ROM_B + off);
+	}
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	pthread_join(th, NULL);
+	assert_int_equal(w.errors, 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(fk.nr_maps, 2);
+	assert_int_equal(vfiox_dma_unmap_all(c), 2);
+}
+
 #define SLOT 0x100000ULL	/* a "guest memory slot" of ten mappings */
 
 /* Ten one-page mappings a page apart from SLOT, and one past the slot. */
@@ -429,6 +479,40 @@ static void bigger_queries_are_split_between_mappings(void **state)
 	assert_int_equal(vfiox_dma_unmap_all(c), 1);
 }
 
+/*
+ * An unmap with the bitmap split in three, whose second kernel call fails:
+ * the first chunk's mapping is gone from the kernel and the books, and the
+ * call says so (1, its pages in the bitmap); the next call does the rest.
+ */
+static void failed_dirty_unmap_reports_what_it_removed(void **state)
+{
+	struct vfiox_dma_stats st = { .sz = sizeof(st) };
+	uint64_t bm[4], iova;
+
+	(void)state;
+	kernel_bitmap_max(8);
+	map_three();
+	assert_int_equal(vfiox_dma_dirty_start(c), 0);
+	memset(bm, 0xff, sizeof(bm));
+	fk_fail_nth("ioctl", 2, EIO);
+	assert_int_equal(vfiox_dma_unmap_dirty(c, SLOT, 256 * PG, bm, sizeof(bm)), 1);
+	assert_true(fk_log_has("1 mappings from IOVA 0x100000 removed, then the kernel refused"));
+	assert_int_equal(bm[0], 0xf);
+	assert_int_equal(bm[1], 0);
+	assert_int_equal(bm[3], 0);
+	assert_int_equal(fk.nr_maps, 2);
+	assert_int_equal(vfiox_dma_stats(c, &st), 0);
+	assert_int_equal(st.entries_used, 2);
+	assert_int_equal(st.mapped_bytes, 3 * PG);
+	assert_int_equal(vfiox_dma_translate(c, mem, &iova), -ENOENT);
+	assert_int_equal(xlate(mem + 8 * PG), SLOT + 70 * PG);
+	assert_int_equal(vfiox_dma_unmap_dirty(c, SLOT, 256 * PG, bm, sizeof(bm)), 2);
+	assert_int_equal(bm[0], 0);
+	assert_int_equal(bm[1], 0xc0);
+	assert_int_equal(bm[3], 1ULL << 8);
+	assert_int_equal(fk.nr_maps, 0);
+}
+
 static void bad_dirty_ranges_make_no_syscall(void **state)
 {
 	uint64_t bm[4];
@@ -463,12 +547,14 @@ int main(void)
 		T(failed_alias_map_leaves_the_books_as_before),
 		T(alias_at_a_taken_iova_is_eexist),
 		T(readers_see_the_oldest_while_aliases_churn),
+		T(readers_see_an_iova_while_the_oldest_hands_over),
 		T(range_unmap_of_ten_mappings_is_one_ioctl),
 		T(range_that_would_split_a_mapping_makes_no_syscall),
 		T(unmap_all_is_one_ioctl_where_the_kernel_has_it),
 		T(dirty_bitmap_has_every_mapped_page_as_type1_gives_it),
 		T(bigger_queries_are_split_between_mappings),
 		T(bad_dirty_ranges_make_no_syscall),
+		T(failed_dirty_unmap_reports_what_it_removed),
 #undef T
 	};
 
