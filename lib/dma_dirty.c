@@ -68,8 +68,10 @@ static int start_stop(struct vfiox_container *c, bool start)
 {
 	int ret;
 
-	if (!c)
+	if (!c) {
+		pr_err("dirty pages %s: no container", start ? "start" : "stop");
 		return -EINVAL;
+	}
 	if (!dirty_page(c))
 		return c->iommu_type ? -ENOTSUP : -ENODEV;
 	vfiox_lock(&c->dma->lock);

@@ -122,7 +122,9 @@ VFIOX_API int vfiox_container_open(const struct vfiox_container_opts *opts,
  * the kernel does not tell type1 from type1v2 once set, so @opts->iommu_type
  * says which was set (0: type1v2 is assumed). Hand over every group attached
  * to such a container with vfiox_group_adopt(), and no mappings: the kernel
- * cannot list them, so libvfiox would not know the IOVAs they hold.
+ * cannot list them, so libvfiox would not know the IOVAs they hold. The
+ * exception is a live update: vfiox_dma_restore() takes over the mappings
+ * of the state the old process saved.
  *
  * Ownership: on success @fd belongs to the container, and
  * vfiox_container_close() closes it. On failure nothing was closed: @fd is
