@@ -21,9 +21,10 @@
  * An unmap split in chunks removes the earlier chunks' mappings for good
  * when a later one fails: it then returns how many it removed. Type1 may
  * also fail inside one call after removing some of its mappings (a fault
- * writing the bitmap) without saying how many; libvfiox's bitmap is its
- * own zeroed buffer, so that is not expected, and the books would then
- * still hold them. The DMA lock is held across every chunk's call and the
+ * writing the bitmap) without saying how many; libvfiox has zeroed every
+ * byte the kernel writes (the caller's bitmap, checked for size, or its
+ * bounce buffer) just before, so that is not expected, and the books would
+ * then still hold them. The DMA lock is held across every chunk's call and the
  * bounce buffer's allocation (docs/threads.md).
  */
 #define LOG_PREFIX "dma"
