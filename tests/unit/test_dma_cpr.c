@@ -495,6 +495,32 @@ static void unsound_states_are_refused_before_the_kernel(void **state)
 	assert_int_equal(vfiox_dma_restore(c, buf + 1, n, golden_at_mem, NULL), 3);
 }
 
+/*
+ * Dirty tracking belongs to the container in the kernel and goes on
+ * across the handover: the state says it was on, and the new process can
+ * ask for bitmaps without starting it again.
+ */
+static void dirty_tracking_survives_the_handover(void **state)
+{
+	uint64_t bm[1], a;
+	char saved[512];
+	int size;
+
+	(void)state;
+	fk.extensions |= 1u << VFIO_UPDATE_VADDR;
+	assert_int_equal(vfiox_dma_map(c, mem, 4 * PG, NULL, &a), 0);
+	assert_int_equal(vfiox_dma_dirty_start(c), 0);
+	assert_int_equal(vfiox_dma_invalidate_vaddrs(c), 1);
+	size = vfiox_dma_save(c, saved, sizeof(saved));
+	new_process();
+	assert_true(fk.dirty);
+	assert_int_equal(vfiox_dma_dirty_bitmap(c, a, 4 * PG, bm, sizeof(bm)), -EINVAL);
+	assert_int_equal(vfiox_dma_restore(c, saved, (size_t)size, NULL, NULL), 1);
+	assert_int_equal(vfiox_dma_dirty_bitmap(c, a, 4 * PG, bm, sizeof(bm)), 0);
+	assert_int_equal(bm[0], 0xf);
+	assert_int_equal(vfiox_dma_dirty_stop(c), 0);
+}
+
 static void quiet(enum vfiox_log_level level, const char *msg, void *user)
 {
 	(void)level;
@@ -577,6 +603,7 @@ int main(void)
 		T(later_formats_restore_only_when_understood),
 		T(unsound_states_are_refused_before_the_kernel),
 		T(random_corruptions_are_refused_or_restored_exactly),
+		T(dirty_tracking_survives_the_handover),
 #undef T
 	};
 
