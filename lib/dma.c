@@ -76,6 +76,7 @@ void vfiox_dma_drop_all(struct vfiox_container *c)
 	dma->mapped_bytes = 0;
 	dma->unmap_all = -1;	/* the next IOMMU driver may differ */
 	dma->dirty = false;	/* it went with the IOMMU */
+	dma->vaddrs_invalid = false;	/* and so did every mapping */
 	vfiox_unlock(&dma->lock);
 }
 
@@ -240,7 +241,11 @@ map_locked(struct vfiox_container *c, uint64_t va, uint64_t len, bool fixed,
 	struct dma_entry e;
 	int ret;
 
-	if (dma->entries_used >= dma->entries_limit) {
+	if (dma->entries_used >= dma->entries_limit || dma->vaddrs_invalid) {
+		if (dma->vaddrs_invalid) {
+			pr_err("map: the vaddrs are invalidated for a live update; vfiox_dma_revalidate_vaddrs() or restore first");
+			return -EBUSY;
+		}
 		pr_err("map: all %u kernel DMA entries are in use (dma_avail); unmap or pool buffers",
 		       dma->entries_used);
 		return -ENOSPC;

@@ -9,13 +9,23 @@
  * the capability's largest bitmap per call: a bigger range is cut, between
  * mappings, into chunks that fit. A mapping whose first bit in its chunk
  * would not be the first of a 64-bit word starts a chunk of its own: type1
- * (6.1 at least) shifts such a mapping's bitmap in place and clears only
- * its first bits afterwards, so the next query of it reports pages past
- * its end dirty (seen in the VM test dma_dirty_edu). As such stale bits
- * may be left by anyone's query, the bits after each mapping's last page
- * up to the end of its word are cleared again. A chunk whose first bit is
- * not the first of a word of the caller's bitmap goes through a bounce
- * buffer, since the kernel writes whole words from its start.
+ * (6.1 and 7.2 alike) shifts such a mapping's bitmap in place and clears
+ * only its own bits afterwards, so the next query of it reports pages past
+ * its end dirty (asserted in the VM test dma_dirty_edu). That is only ever
+ * a false positive, never a dirty page lost; but as such stale bits may be
+ * left by anyone's query, the bits after each mapping's last page up to
+ * the end of its word are cleared again. A chunk whose first bit is not
+ * the first of a word of the caller's bitmap goes through a bounce buffer,
+ * since the kernel writes whole words from its start.
+ *
+ * An unmap split in chunks removes the earlier chunks' mappings for good
+ * when a later one fails: it then returns how many it removed. Type1 may
+ * also fail inside one call after removing some of its mappings (a fault
+ * writing the bitmap) without saying how many; libvfiox has zeroed every
+ * byte the kernel writes (the caller's bitmap, checked for size, or its
+ * bounce buffer) just before, so that is not expected, and the books would
+ * then still hold them. The DMA lock is held across every chunk's call and the
+ * bounce buffer's allocation (docs/threads.md).
  */
 #define LOG_PREFIX "dma"
 #include <errno.h>
@@ -59,8 +69,10 @@ static int start_stop(struct vfiox_container *c, bool start)
 {
 	int ret;
 
-	if (!c)
+	if (!c) {
+		pr_err("dirty pages %s: no container", start ? "start" : "stop");
 		return -EINVAL;
+	}
 	if (!dirty_page(c))
 		return c->iommu_type ? -ENOTSUP : -ENODEV;
 	vfiox_lock(&c->dma->lock);
@@ -188,6 +200,8 @@ static int run_chunk(struct dirty_query *q, uint64_t start, uint64_t len, int n)
 	}
 	if (ret >= 0)
 		clear_tails(bm, ends, n);
+	else if (!bounce)	/* whatever the kernel left in the chunk's words */
+		memset(bm, 0, b.size);
 	if (ret >= 0 && bounce)
 		or_bits(q->bitmap, q->words, off, bounce, pages);
 	free(bounce);
@@ -297,6 +311,12 @@ static int dirty_range(struct vfiox_container *c, uint64_t iova, uint64_t len,
 		ret = for_each_chunk(&q, iova + len - 1, max, false);
 	}
 	vfiox_unlock(&c->dma->lock);
+	if (ret && unmap && q.removed) {
+		/* What was removed is gone: say how much, as write() would. */
+		pr_err("unmap with dirty bitmap: %d mappings from IOVA 0x%llx removed, then the kernel refused the next ones (%s); the bitmap holds the removed ones' pages",
+		       q.removed, (unsigned long long)iova, ERRSTR(ret));
+		return q.removed;
+	}
 	return ret ? ret : unmap ? q.removed : 0;
 }
 

@@ -46,6 +46,8 @@ struct vfiox_dma {
 	bool iopf;		/* IOPF mode: maps carry VFIOX_DMA_MAP_FLAG_IOPF */
 	int unmap_all;		/* VFIO_UNMAP_ALL: 1 has it, 0 not, -1 not asked */
 	bool dirty;		/* dirty page tracking started (dma_dirty.c) */
+	bool vaddrs_invalid;	/* invalidated for a live update (dma_cpr.c):
+				 * no map until they are given back */
 	struct vfiox_dma_owner *revoked;	/* owners of revoked entries */
 	/* The IOVA space (iova_space.c): */
 	struct iova_space space;	/* the free part of it */

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
+#define LOG_PREFIX "dma table"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dma_table.h"
 #include "hot.h"
+#include "internal.h"	/* logging only */
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
@@ -534,8 +536,12 @@ static void refill_aliases(struct dma_table *t, uint64_t va, uint64_t len)
 		uint64_t end_a = a->vaddr + a->len, end = va + len;
 		uint64_t hi = end_a < end ? end_a : end;
 
-		if (lo < hi)
-			fill_va(t, lo, hi - lo, a, &met);
+		/* Cannot fail while the invariant above holds; if it ever
+		 * broke, these vaddrs would translate to -ENOENT: say so. */
+		if (lo < hi && fill_va(t, lo, hi - lo, a, &met))
+			pr_err("removal: vaddrs [0x%llx, 0x%llx) of the alias at IOVA 0x%llx lost their translation (no memory for a node)",
+			       (unsigned long long)lo, (unsigned long long)hi,
+			       (unsigned long long)a->iova);
 	}
 }
 

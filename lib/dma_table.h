@@ -16,7 +16,10 @@
  * a mapping inserted over taken vaddr slots is an alias and also goes on
  * the alias list (oldest first), from which a removed mapping's vaddr
  * slots are handed on. So translate gives the oldest mapping of a vaddr,
- * and the cost of aliases is paid only by removals, while any exist.
+ * and the cost of aliases is paid only by removals, while any exist: each
+ * removal, a one-page per-I/O unmap included, walks the whole alias list
+ * (a few ROM aliases: nothing; thousands of aliases with per-I/O unmaps
+ * would want an interval index).
  */
 #ifndef VFIOX_DMA_TABLE_H
 #define VFIOX_DMA_TABLE_H

@@ -227,6 +227,10 @@ static int kernel_unmap_range(struct vfiox_container *c, uint64_t iova,
 		       ERRSTR(ret));
 		return ret;
 	}
+	/* The books drop every entry of the range all the same: type1 v2
+	 * removes whole mappings or fails. A type1 v1 container adopted as v2
+	 * could remove less (hugepage semantics); that is the caller's
+	 * iommu_type at adoption (container.h). */
 	if (u.size != bytes)
 		pr_warn("VFIO_IOMMU_UNMAP_DMA%s iova 0x%llx unmapped 0x%llx bytes, libvfiox had 0x%llx mapped there (another user of the container fd?)",
 			flags & VFIO_DMA_UNMAP_FLAG_ALL ? " (all)" : "",
@@ -294,8 +298,10 @@ VFIOX_API int vfiox_dma_unmap_all(struct vfiox_container *c)
 	struct vfiox_dma *dma;
 	int n = 0, ret = 0;
 
-	if (!c)
+	if (!c) {
+		pr_err("vfiox_dma_unmap_all: no container");
 		return -EINVAL;
+	}
 	dma = c->dma;
 	vfiox_lock(&dma->lock);
 	if (dma->table.entries && c->iommu_type)

@@ -191,6 +191,8 @@ VFIOX_API int vfiox_dma_unmap_range(struct vfiox_container *c, uint64_t iova,
  * vfiox_container_check_extension()) this is one VFIO_IOMMU_UNMAP_DMA with
  * VFIO_DMA_UNMAP_FLAG_ALL, which also removes mappings made through the
  * container fd behind libvfiox's back; without it, one call per mapping.
+ * When libvfiox holds no mapping it asks the kernel nothing, and mappings
+ * made behind its back stay.
  * Return: the number removed, or the first error (mappings not yet removed
  * stay in the table).
  */
@@ -311,8 +313,12 @@ VFIOX_API int vfiox_dma_dirty_bitmap(struct vfiox_container *c, uint64_t iova,
  * @bitmap: receives the bitmap, as vfiox_dma_dirty_bitmap()
  * @size: bytes in @bitmap
  *
- * Split into several unmaps as vfiox_dma_dirty_bitmap() splits a query;
- * when one of them fails, the mappings the earlier ones removed are gone.
+ * Split into several unmaps as vfiox_dma_dirty_bitmap() splits a query.
+ * When one of them fails after earlier ones removed mappings, those are
+ * gone: the call returns how many (fewer than the range held, like a
+ * short write()), the bitmap holds their pages and zeros after them, and
+ * the failure is logged; call again for the rest, whose error it then
+ * returns. A migration that cannot tell should treat the range as dirty.
  * Return: the number of mappings removed; the errors of
  * vfiox_dma_dirty_bitmap(); -ENOENT if nothing is mapped in the range.
  */
@@ -325,18 +331,29 @@ VFIOX_API int vfiox_dma_unmap_dirty(struct vfiox_container *c, uint64_t iova,
  * @c: container
  *
  * One VFIO_IOMMU_UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_VADDR (and _ALL where
- * the kernel has VFIO_UNMAP_ALL, which also covers mappings made behind
- * libvfiox's back), else one per mapping, undone if one fails. The IOVAs
- * stay mapped and devices DMA on; the kernel blocks only what needs the
- * vaddr (pinning more pages) until a new process gives it back with
- * vfiox_dma_restore(). libvfiox's books are unchanged. Then save the state
- * with vfiox_dma_save() and hand it over with the container and group
- * fds (e.g. across exec(), without FD_CLOEXEC).
+ * the kernel has VFIO_UNMAP_ALL), else one per mapping, undone if one
+ * fails. The IOVAs stay mapped and devices DMA on; the kernel blocks only
+ * what needs the vaddr (pinning more pages, attaching a group) until a new
+ * process gives it back with vfiox_dma_restore(). libvfiox's books are
+ * unchanged. Then save the state with vfiox_dma_save() and hand it over
+ * with the container and group fds (e.g. across exec(), without
+ * FD_CLOEXEC). Until the vaddrs are given back, every map through this
+ * container is refused with -EBUSY (its vaddr would be valid, and its
+ * update in the new process refused); unmaps are fine and change what the
+ * state records.
  * If the handover does not happen, vfiox_dma_revalidate_vaddrs() gives
  * the vaddrs back in this process.
+ * Only mappings libvfiox made can be handed over: where the kernel reports
+ * dma_avail, a container with others (made through the fd behind
+ * libvfiox's back) is refused before anything is invalidated; without
+ * dma_avail, VADDR|ALL invalidates them too, libvfiox notices by the bytes
+ * the kernel reports, gives its own vaddrs back and refuses, but cannot
+ * give back theirs.
  * Return: the number of mappings; -ENOTSUP without VFIO_UPDATE_VADDR;
- * -ENODEV with no group; -EBUSY (nothing invalidated) when a P2P mapping
- * is in the container, which cannot be handed over; the kernel's errno.
+ * -ENODEV with no group; -EBUSY when a P2P mapping is in the container,
+ * which cannot be handed over, or a mapping libvfiox did not make (both
+ * logged); the kernel's errno (-EINVAL from type1 when a vaddr is invalid
+ * already).
  */
 VFIOX_API int vfiox_dma_invalidate_vaddrs(struct vfiox_container *c);
 
@@ -347,26 +364,52 @@ VFIOX_API int vfiox_dma_invalidate_vaddrs(struct vfiox_container *c);
  * @c: container whose vaddrs vfiox_dma_invalidate_vaddrs() invalidated
  *
  * All or none: if one update fails, those made are invalidated again.
+ * Maps are accepted again once it succeeded.
  * Return: the number of mappings; -ENOTSUP without VFIO_UPDATE_VADDR;
  * -ENODEV with no group; the kernel's errno (-EINVAL from type1 when a
  * vaddr was valid already).
  */
 VFIOX_API int vfiox_dma_revalidate_vaddrs(struct vfiox_container *c);
 
+/*
+ * The live update state. What vfiox_dma_save() writes is a stable,
+ * versioned format, not a memory dump: a new libvfiox restores what an
+ * older one saved, so a VMM can be upgraded, or rolled back, across a live
+ * update. Its layout (little-endian whatever the host; a header, then one
+ * record per mapping) is in the source, lib/dma_cpr_state.h, and in
+ * docs/live-update.md. The promise, from format version 1 (libvfiox 0.1)
+ * on:
+ * - The magic and the format version keep their place. A libvfiox reads
+ *   every format version up to its own; it refuses a later one with
+ *   -EPROTO. The version changes only for a change older readers could
+ *   not be safe with.
+ * - A format grows compatibly: a longer header or longer records (their
+ *   sizes are in the header) whose new bytes an older reader may skip when
+ *   they are zero, and hints it may ignore. A reader refuses with -EPROTO
+ *   a nonzero byte it does not know, and a must-understand flag it does
+ *   not know.
+ * - A CRC-32 covers every byte: a corrupt state is -EINVAL, as is one
+ *   whose records are not sound (empty, unaligned, wrapping, overlapping
+ *   IOVAs) or that does not fit the container.
+ * Each refusal is logged with what was wrong.
+ */
+
 /**
  * vfiox_dma_save() - live update: libvfiox's mappings, for vfiox_dma_restore().
- * @c: container
- * @buf: receives the state (opaque bytes for the same machine and the
- *       same libvfiox build: restore refuses another version, so a live
- *       update to a new libvfiox is not possible yet), or NULL to ask
- *       for its size
+ * @c: container, its vaddrs invalidated (vfiox_dma_invalidate_vaddrs())
+ * @buf: receives the state (the format above), or NULL to ask for its
+ *       size; any alignment
  * @size: bytes in @buf
  *
  * Records every mapping (vaddr, IOVA, length), oldest first, so that
- * aliases keep their order. Nothing is written unless it all fits.
+ * aliases keep their order; the page size, the IOMMU type, whether dirty
+ * tracking is on, and the kernel's dma_avail now (restore compares it with
+ * the kernel's then, so that a stale state is refused). Nothing is written
+ * unless it all fits.
  * Return: the size of the state (when larger than @size, call again with a
  * larger buffer); -EBUSY if a P2P mapping is held (its device memory
- * cannot be handed over); -E2BIG for a state over 2 GiB; -EINVAL.
+ * cannot be handed over); -E2BIG for a state over 2 GiB; -EINVAL for a
+ * NULL @c; the kernel's errno reading dma_avail.
  */
 VFIOX_API int vfiox_dma_save(struct vfiox_container *c, void *buf, size_t size);
 
@@ -394,17 +437,27 @@ typedef void *(*vfiox_dma_relocate_fn)(void *user, uint64_t old_vaddr,
  *            before the DMA lock is taken
  * @user: passed to @relocate
  *
- * Each mapping goes into the table and out of the IOVA space, then its
- * vaddr is updated (VFIO_IOMMU_MAP_DMA with VFIO_DMA_MAP_FLAG_VADDR); the
- * entries count as used (the kernel's dma_avail, read when the groups were
- * adopted, had them already), so vfiox_dma_avail_check() agrees. If an
- * update fails, those made are invalidated again and the books are as
- * before.
+ * The state is checked whole first (the format above, any alignment),
+ * then against the container: the same page size, and the kernel's
+ * dma_avail now the one saved (a state that is not the container's last,
+ * or a container mapped through since, is refused). Each mapping goes into
+ * the table and out of the IOVA space, then its vaddr is updated
+ * (VFIO_IOMMU_MAP_DMA with VFIO_DMA_MAP_FLAG_VADDR); the entries count as
+ * used (the kernel's dma_avail, read when the groups were adopted, had
+ * them already), so vfiox_dma_avail_check() agrees. If an update fails,
+ * those made are invalidated again and the books are as before. If dirty
+ * tracking was on when the state was saved, it is on here too (the kernel
+ * tracks per container); after vfiox_container_adopt() without a state,
+ * call vfiox_dma_dirty_start() again (it does nothing when on).
  * Return: the number of mappings restored; -EINVAL for a state that is
- * not one, a mapping outside this container's IOVA space or not aligned
- * to its page size, or a NULL from @relocate; -EBUSY when the container
- * has mappings; -ENOTSUP, -ENODEV as vfiox_dma_invalidate_vaddrs(); the
- * kernel's errno (-EINVAL: a vaddr not invalidated, or not that memory).
+ * not one or is corrupt, a state not of this container (page size, stale),
+ * a mapping outside this container's IOVA space (a direct-relaxable region
+ * needs allow_relaxable; the log says so), or a NULL, unaligned or
+ * wrapping address from @relocate; -EPROTO for a state of a later format
+ * this libvfiox cannot read; -EBUSY when the container has mappings;
+ * -ENOMEM; -ENOTSUP, -ENODEV as vfiox_dma_invalidate_vaddrs(); the
+ * kernel's errno (-EINVAL: a vaddr not invalidated, or not that memory;
+ * -ENOENT: no mapping at a recorded IOVA).
  */
 VFIOX_API int vfiox_dma_restore(struct vfiox_container *c, const void *state,
 				size_t size, vfiox_dma_relocate_fn relocate,

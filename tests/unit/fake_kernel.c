@@ -203,6 +203,7 @@ static void drop_iommu(void)
 {
 	fk.iommu_type = 0;
 	fk.dma_avail += (uint32_t)fk.nr_maps;
+	fk_free_bitmaps();
 	fk.nr_maps = 0;
 	fk.dirty = false;
 }
@@ -329,6 +330,7 @@ static bool in_ranges(uint64_t iova, uint64_t size)
 }
 
 static int check_extension(unsigned long ext);
+static int alloc_bitmap(struct fk_map *m, uint64_t size);
 
 /* VFIO_DMA_MAP_FLAG_VADDR: a new vaddr for the invalidated mapping at
  * exactly [iova, iova + size). */
@@ -374,7 +376,11 @@ static int map_dma(struct vfio_iommu_type1_dma_map *m)
 			return -EEXIST;
 	if (!fk.dma_avail || fk.nr_maps == FK_MAX_MAPS)
 		return -ENOSPC;
-	fk.maps[fk.nr_maps++] = (struct fk_map){ m->iova, m->size, m->vaddr, m->flags, false };
+	if (fk.dirty && alloc_bitmap(&fk.maps[fk.nr_maps], m->size))
+		return -ENOMEM;
+	fk.maps[fk.nr_maps] = (struct fk_map){ m->iova, m->size, m->vaddr, m->flags,
+					       false, fk.maps[fk.nr_maps].bitmap };
+	fk.nr_maps++;
 	fk.dma_avail--;
 	return 0;
 }
@@ -402,16 +408,52 @@ static int check_bitmap(const struct vfio_bitmap *b, uint64_t iova, uint64_t siz
 	return 0;
 }
 
-/* Type1 without pinning drivers: every page of @m is dirty. */
-static void mark_dirty(const struct vfio_bitmap *b, uint64_t base, const struct fk_map *m)
+/*
+ * Type1's update_user_bitmap(), literally: without pinning drivers every
+ * page of @m is dirty; a mapping whose first bit is not the first of a
+ * word has its own bitmap shifted in place (whole words), the caller's
+ * word there ORed in whole, and whole words copied out from that word on.
+ */
+static void update_user_bitmap(uint64_t *user, uint64_t base, struct fk_map *m)
 {
-	uint64_t first = (m->iova - base) / 4096, i;
+	uint64_t nbits = m->size / 4096, bit = (m->iova - base) / 4096;
+	uint64_t shift = bit % 64, words = (nbits + shift + 63) / 64, i;
+	uint64_t *bm = m->bitmap;
+
+	for (i = 0; i < nbits; i++)
+		bm[i / 64] |= 1ULL << (i % 64);
+	if (shift) {
+		for (i = words; i-- > 0;)
+			bm[i] = bm[i] << shift | (i ? bm[i - 1] >> (64 - shift) : 0);
+		bm[0] |= user[bit / 64];
+	}
+	memcpy(user + bit / 64, bm, words * 8);
+}
+
+/* What vfio_iova_dirty_bitmap() does after the copy: clear only the
+ * mapping's own nbits, so bits shifted past them stay. */
+static void clear_own_bits(struct fk_map *m)
+{
+	uint64_t i;
 
 	for (i = 0; i < m->size / 4096; i++)
-		b->data[(first + i) / 64] |= 1ULL << ((first + i) % 64);
-	/* Type1's stale bits after a mapping shifted by an earlier query. */
-	for (i += first; fk.dirty_stale && i % 64; i++)
-		b->data[i / 64] |= 1ULL << (i % 64);
+		m->bitmap[i / 64] &= ~(1ULL << (i % 64));
+}
+
+static int alloc_bitmap(struct fk_map *m, uint64_t size)
+{
+	m->bitmap = calloc((size / 4096 + 63) / 64 + 1, 8);
+	return m->bitmap ? 0 : -ENOMEM;
+}
+
+void fk_free_bitmaps(void)
+{
+	int i;
+
+	for (i = 0; i < fk.nr_maps; i++) {
+		free(fk.maps[i].bitmap);
+		fk.maps[i].bitmap = NULL;
+	}
 }
 
 /* Does a mapping cross either end of [iova, last]? */
@@ -443,7 +485,16 @@ static int dirty_pages(int type, struct vfio_iommu_type1_dirty_bitmap *d)
 		return -ENOTTY;
 	if (d->flags == VFIO_IOMMU_DIRTY_PAGES_FLAG_START ||
 	    d->flags == VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP) {
-		fk.dirty = d->flags == VFIO_IOMMU_DIRTY_PAGES_FLAG_START;
+		bool start = d->flags == VFIO_IOMMU_DIRTY_PAGES_FLAG_START;
+
+		/* Start allocates every mapping's bitmap, stop frees them;
+		 * both are no-ops when already so. */
+		for (i = 0; start && !fk.dirty && i < fk.nr_maps; i++)
+			if (alloc_bitmap(&fk.maps[i], fk.maps[i].size))
+				return -ENOMEM;
+		if (!start)
+			fk_free_bitmaps();
+		fk.dirty = start;
 		return 0;
 	}
 	if (d->flags != VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP ||
@@ -455,8 +506,10 @@ static int dirty_pages(int type, struct vfio_iommu_type1_dirty_bitmap *d)
 		return -EINVAL;
 	fk.dirty_gets++;
 	for (i = 0; i < fk.nr_maps; i++)
-		if (m_in(&fk.maps[i], g.iova, g.iova + g.size - 1))
-			mark_dirty(&g.bitmap, g.iova, &fk.maps[i]);
+		if (m_in(&fk.maps[i], g.iova, g.iova + g.size - 1)) {
+			update_user_bitmap((uint64_t *)g.bitmap.data, g.iova, &fk.maps[i]);
+			clear_own_bits(&fk.maps[i]);
+		}
 	return 0;
 }
 
@@ -478,9 +531,13 @@ static int invalidate_vaddrs(struct vfio_iommu_type1_dma_unmap *u)
 	for (i = 0; i < fk.nr_maps; i++)
 		if ((all || m_in(&fk.maps[i], u->iova, last)) && fk.maps[i].invalid)
 			return -EINVAL;
-	for (i = 0; i < fk.nr_maps; i++)
-		if (all || m_in(&fk.maps[i], u->iova, last))
+	u->size = 0;	/* as type1, the bytes invalidated */
+	for (i = 0; i < fk.nr_maps; i++) {
+		if (all || m_in(&fk.maps[i], u->iova, last)) {
 			fk.maps[i].invalid = true;
+			u->size += fk.maps[i].size;
+		}
+	}
 	return 0;
 }
 
@@ -511,7 +568,8 @@ static int unmap_dma(struct vfio_iommu_type1_dma_unmap *u)
 		if (u->argsz < sizeof(*u) + sizeof(b))
 			return -EINVAL;
 		memcpy(&b, u->data, sizeof(b));
-		if (check_bitmap(&b, u->iova, u->size))
+		/* Type1 refuses it without tracking started. */
+		if (!fk.dirty || check_bitmap(&b, u->iova, u->size))
 			return -EINVAL;
 		fk.dirty_unmaps++;
 	}
@@ -519,10 +577,12 @@ static int unmap_dma(struct vfio_iommu_type1_dma_unmap *u)
 		return -EINVAL;
 	for (i = 0; i < fk.nr_maps;) {
 		if (all || (m_in(&fk.maps[i], u->iova, last))) {
-			if (dirty && fk.dirty)
-				mark_dirty(&b, u->iova, &fk.maps[i]);
+			if (dirty)
+				update_user_bitmap((uint64_t *)b.data, u->iova, &fk.maps[i]);
 			bytes += fk.maps[i].size;
+			free(fk.maps[i].bitmap);
 			fk.maps[i] = fk.maps[--fk.nr_maps];
+			fk.maps[fk.nr_maps].bitmap = NULL;
 			fk.dma_avail++;
 		} else {
 			i++;

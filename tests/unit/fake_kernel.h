@@ -133,6 +133,9 @@ struct fk_map {
 	uint64_t iova, size, vaddr;
 	uint32_t flags;
 	bool invalid;		/* vaddr invalidated (VFIO_UPDATE_VADDR) */
+	/* While tracking dirty pages: type1's dma->bitmap, one bit a page
+	 * and 64 more (the kernel's stale bits live there). */
+	uint64_t *bitmap;
 };
 
 struct fake_kernel {
@@ -145,7 +148,6 @@ struct fake_kernel {
 	unsigned long unmap_calls;	/* VFIO_IOMMU_UNMAP_DMA ioctls */
 	bool dirty;			/* dirty page tracking started */
 	unsigned long dirty_gets, dirty_unmaps;	/* bitmaps asked for */
-	bool dirty_stale;	/* bitmaps have stale bits after each mapping */
 	bool fast_maps;		/* benchmarks: accept every map, track nothing */
 	/* VFIOX_IOMMU_ENABLE_IOPF: the mode, and the errno it fails with */
 	bool iopf;
@@ -193,6 +195,8 @@ extern const struct vfiox_sys fake_sys;
 
 /* A machine with one container, one viable group 7 holding 0000:00:03.0. */
 void fk_reset(void);
+/* Free the mappings' dirty bitmaps (fk_reset() does it first). */
+void fk_free_bitmaps(void);
 int fk_open_fds(void);
 void fk_add_file(const char *path, const char *content);
 void fk_add_link(const char *path, const char *target);

@@ -144,6 +144,7 @@ void fk_reset(void)
 	};
 	struct fk_group *g;
 
+	fk_free_bitmaps();
 	memset(&fk, 0, sizeof(fk));
 	fk.api_version = VFIO_API_VERSION;
 	fk.dma_avail = 65535;

@@ -308,6 +308,48 @@ static void alias_inside_large_blocks_takes_over_without_allocating(void **state
 	vfiox_dma_table_destroy(&t);
 }
 
+/*
+ * Aliases across 2 MiB block edges on both sides: one starting and ending
+ * inside the older mapping's two blocks, one running past its end. When
+ * the older mapping goes, and then the first alias, the survivors take
+ * over exactly, and no node is allocated (t.nodes is the list of every
+ * node ever made): the refill after a removal cannot fail for memory.
+ */
+static void aliases_across_block_edges_take_over_exactly(void **state)
+{
+	const uint64_t v = 64 * MIB;
+	struct dma_entry a = ent(v, GIB, 4 * MIB);
+	struct dma_entry b = ent(v + MIB, 2 * GIB, 2 * MIB);
+	struct dma_entry c = ent(v + 3 * MIB, 3 * GIB, 2 * MIB);
+	struct radix_node *nodes;
+	struct dma_table t;
+
+	(void)state;
+	vfiox_dma_table_init(&t);
+	assert_int_equal(vfiox_dma_table_insert(&t, &a, NULL), 0);
+	assert_int_equal(vfiox_dma_table_insert(&t, &b, NULL), 0);
+	assert_int_equal(vfiox_dma_table_insert(&t, &c, NULL), 0);
+	assert_int_equal(xlate(&t, v + 3 * MIB + 5), a.iova + 3 * MIB + 5);
+	assert_int_equal(xlate(&t, v + 4 * MIB + 5), c.iova + MIB + 5);
+	nodes = t.nodes;
+	vfiox_dma_table_remove(&t, vfiox_dma_table_find_iova(&t, a.iova, a.len));
+	assert_ptr_equal(t.nodes, nodes);
+	assert_int_equal(xlate(&t, v + 5), UINT64_MAX);
+	assert_int_equal(xlate(&t, v + MIB - 1), UINT64_MAX);
+	assert_int_equal(xlate(&t, v + MIB), b.iova);
+	assert_int_equal(xlate(&t, v + 2 * MIB + 5), b.iova + MIB + 5);
+	assert_int_equal(xlate(&t, v + 3 * MIB - 1), b.iova + 2 * MIB - 1);
+	assert_int_equal(xlate(&t, v + 3 * MIB), c.iova);
+	assert_int_equal(xlate(&t, v + 4 * MIB + 5), c.iova + MIB + 5);
+	vfiox_dma_table_remove(&t, vfiox_dma_table_find_iova(&t, b.iova, b.len));
+	assert_ptr_equal(t.nodes, nodes);
+	assert_int_equal(xlate(&t, v + 2 * MIB + 5), UINT64_MAX);
+	assert_int_equal(xlate(&t, v + 3 * MIB + 5), c.iova + 5);
+	assert_int_equal(xlate(&t, v + 5 * MIB), UINT64_MAX);
+	assert_int_equal(t.n, 1);
+	vfiox_dma_table_destroy(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +361,7 @@ int main(void)
 		cmocka_unit_test(random_run_in_two_leaves_matches_model),
 		cmocka_unit_test(one_page_entries_in_cached_leaves),
 		cmocka_unit_test(alias_inside_large_blocks_takes_over_without_allocating),
+		cmocka_unit_test(aliases_across_block_edges_take_over_exactly),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

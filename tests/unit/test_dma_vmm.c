@@ -2,8 +2,8 @@
 /*
  * What a VMM asks of the DMA engine, against the fake kernel's type1: one
  * buffer at several IOVAs (aliases); range unmaps and unmap-all in one
- * ioctl each; dirty page bitmaps, split to the kernel's largest; live
- * update (invalidate the vaddrs, save, restore in a "new process").
+ * ioctl each; dirty page bitmaps, split to the kernel's largest. Live
+ * update is test_dma_cpr.c.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -205,6 +205,56 @@ static void readers_see_the_oldest_while_aliases_churn(void **state)
 	assert_int_equal(vfiox_dma_unmap_iova(c, a, MB), 0);
 }
 
+/* Two mappings of mem + PG, 2 MiB + 3 pages (across block edges), at
+ * ROM_A and ROM_B: unmap the older, map it again (now the younger), over
+ * and over, so that every round hands the vaddrs over to the other. */
+static void *hand_over(void *arg)
+{
+	struct churn *w = arg;
+	const uint64_t len = 2 * MB + 3 * PG;
+	uint64_t older = ROM_A;
+
+	while (!GET(w->stop)) {
+		w->errors += vfiox_dma_unmap_iova(c, older, len) != 0;
+		w->errors += vfiox_dma_map_fixed(c, mem + PG, len, older, NULL) != 0;
+		older = older == ROM_A ? ROM_B : ROM_A;
+		__atomic_fetch_add(&w->rounds, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/*
+ * The lock-free reader across the handover: while the oldest mapping of a
+ * buffer goes and an alias takes its vaddrs over (clear, then refill, in
+ * one write window), a translate gives one of the two IOVAs, never
+ * -ENOENT or a torn value.
+ */
+static void readers_see_an_iova_while_the_oldest_hands_over(void **state)
+{
+	const uint64_t len = 2 * MB + 3 * PG;
+	int stop = 0;
+	struct churn w = { 0, &stop, 0, 0 };
+	uint64_t off, iova;
+	int i, bad = 0, ret;
+	pthread_t th;
+
+	(void)state;
+	assert_int_equal(vfiox_dma_map_fixed(c, mem + PG, len, ROM_A, NULL), 0);
+	assert_int_equal(vfiox_dma_map_fixed(c, mem + PG, len, ROM_B, NULL), 0);
+	assert_int_equal(pthread_create(&th, NULL, hand_over, &w), 0);
+	for (i = 0; i < 200000 || GET(&w.rounds) < 1000; i++) {
+		off = (uint64_t)(i % 515) * PG + (uint64_t)i % 61;
+		ret = vfiox_dma_translate(c, mem + PG + off, &iova);
+		bad += ret || (iova != ROM_A + off && iova != ROM_B + off);
+	}
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	pthread_join(th, NULL);
+	assert_int_equal(w.errors, 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(fk.nr_maps, 2);
+	assert_int_equal(vfiox_dma_unmap_all(c), 2);
+}
+
 #define SLOT 0x100000ULL	/* a "guest memory slot" of ten mappings */
 
 /* Ten one-page mappings a page apart from SLOT, and one past the slot. */
@@ -335,6 +385,25 @@ static void kernel_bitmap_max(uint64_t max)
 	assert_int_equal(vfiox_container_refresh(c), 0);
 }
 
+/* A bitmap query of someone else on the container fd, straight to the
+ * kernel: [base, base + len), 4 KiB pages. */
+static int raw_get_bitmap(uint64_t base, uint64_t len, uint64_t *bm, size_t size)
+{
+	uint64_t arg[(sizeof(struct vfio_iommu_type1_dirty_bitmap) +
+		      sizeof(struct vfio_iommu_type1_dirty_bitmap_get)) / 8];
+	struct vfio_iommu_type1_dirty_bitmap d = {
+		.argsz = sizeof(arg), .flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP,
+	};
+	struct vfio_iommu_type1_dirty_bitmap_get g = {
+		base, len, { PG, size, (__u64 *)bm },
+	};
+
+	memset(bm, 0, size);
+	memcpy(arg, &d, sizeof(d));
+	memcpy((char *)arg + sizeof(d), &g, sizeof(g));
+	return fake_sys.ioctl(vfiox_container_fd(c), VFIO_IOMMU_DIRTY_PAGES, arg);
+}
+
 static void dirty_bitmap_has_every_mapped_page_as_type1_gives_it(void **state)
 {
 	uint64_t bm[4] = { ~0ULL, ~0ULL, ~0ULL, ~0ULL };
@@ -357,9 +426,14 @@ static void dirty_bitmap_has_every_mapped_page_as_type1_gives_it(void **state)
 	/* Mappings 64 pages apart: one call. */
 	assert_int_equal(vfiox_dma_map_fixed(c, mem + 32 * PG, PG, SLOT + 256 * PG, NULL), 0);
 	assert_int_equal(vfiox_dma_map_fixed(c, mem + 40 * PG, 65 * PG, SLOT + 320 * PG, NULL), 0);
+	/* Another user's query with the one-page mapping at bit 6 leaves a
+	 * stale bit after it in the kernel; libvfiox's query, which has the
+	 * kernel write that word straight into the caller's bitmap, clears it. */
+	assert_int_equal(raw_get_bitmap(SLOT + 250 * PG, 64 * PG, bm, 8), 0);
+	assert_int_equal(bm[0], 1ULL << 6);
 	memset(bm, 0xff, sizeof(bm));
 	assert_int_equal(vfiox_dma_dirty_bitmap(c, SLOT + 256 * PG, 129 * PG, bm, 24), 0);
-	assert_int_equal(fk.dirty_gets, 4);
+	assert_int_equal(fk.dirty_gets, 5);
 	assert_int_equal(bm[0], 1);
 	assert_int_equal(bm[1], ~0ULL);
 	assert_int_equal(bm[2], 1);
@@ -385,8 +459,13 @@ static void bigger_queries_are_split_between_mappings(void **state)
 	assert_int_equal(vfiox_dma_dirty_bitmap(c, SLOT + MB, 65 * PG, bm, sizeof(bm)), -E2BIG);
 	assert_int_equal(vfiox_dma_unmap_dirty(c, SLOT, MB + 65 * PG, bm, sizeof(bm)), -ENOSPC);
 	assert_int_equal(fk.dirty_gets, 3);
-	/* Stale bits the kernel leaves after a mapping are cleared. */
-	fk.dirty_stale = true;
+	/* Another user's query, off a word for the last two mappings, leaves
+	 * stale bits after them in the kernel (pages 76-77 and 208 of the
+	 * slot); libvfiox's next query clears them. */
+	assert_int_equal(raw_get_bitmap(SLOT + 64 * PG, 64 * PG, bm, 8), 0);
+	assert_int_equal(bm[0], 0xc0);
+	assert_int_equal(raw_get_bitmap(SLOT + 192 * PG, 64 * PG, bm, 8), 0);
+	assert_int_equal(bm[0], 1ULL << 8);
 	memset(bm, 0, sizeof(bm));
 	assert_int_equal(vfiox_dma_dirty_bitmap(c, SLOT, 256 * PG, bm, sizeof(bm)), 0);
 	assert_three_dirty(bm);
@@ -398,6 +477,40 @@ static void bigger_queries_are_split_between_mappings(void **state)
 	assert_int_equal(fk.nr_maps, 1);
 	assert_int_equal(vfiox_dma_translate_all(c, mem + 8 * PG, NULL, 0), 0);
 	assert_int_equal(vfiox_dma_unmap_all(c), 1);
+}
+
+/*
+ * An unmap with the bitmap split in three, whose second kernel call fails:
+ * the first chunk's mapping is gone from the kernel and the books, and the
+ * call says so (1, its pages in the bitmap); the next call does the rest.
+ */
+static void failed_dirty_unmap_reports_what_it_removed(void **state)
+{
+	struct vfiox_dma_stats st = { .sz = sizeof(st) };
+	uint64_t bm[4], iova;
+
+	(void)state;
+	kernel_bitmap_max(8);
+	map_three();
+	assert_int_equal(vfiox_dma_dirty_start(c), 0);
+	memset(bm, 0xff, sizeof(bm));
+	fk_fail_nth("ioctl", 2, EIO);
+	assert_int_equal(vfiox_dma_unmap_dirty(c, SLOT, 256 * PG, bm, sizeof(bm)), 1);
+	assert_true(fk_log_has("1 mappings from IOVA 0x100000 removed, then the kernel refused"));
+	assert_int_equal(bm[0], 0xf);
+	assert_int_equal(bm[1], 0);
+	assert_int_equal(bm[3], 0);
+	assert_int_equal(fk.nr_maps, 2);
+	assert_int_equal(vfiox_dma_stats(c, &st), 0);
+	assert_int_equal(st.entries_used, 2);
+	assert_int_equal(st.mapped_bytes, 3 * PG);
+	assert_int_equal(vfiox_dma_translate(c, mem, &iova), -ENOENT);
+	assert_int_equal(xlate(mem + 8 * PG), SLOT + 70 * PG);
+	assert_int_equal(vfiox_dma_unmap_dirty(c, SLOT, 256 * PG, bm, sizeof(bm)), 2);
+	assert_int_equal(bm[0], 0);
+	assert_int_equal(bm[1], 0xc0);
+	assert_int_equal(bm[3], 1ULL << 8);
+	assert_int_equal(fk.nr_maps, 0);
 }
 
 static void bad_dirty_ranges_make_no_syscall(void **state)
@@ -425,155 +538,6 @@ static void bad_dirty_ranges_make_no_syscall(void **state)
 	assert_int_equal(vfiox_dma_dirty_bitmap(c, SLOT, 256 * PG, bm, sizeof(bm)), -ENOTSUP);
 }
 
-#define MOVED (8 * MB)		/* where the "new process" finds the memory */
-
-static void *moved(void *user, uint64_t old_vaddr, uint64_t len)
-{
-	(void)len;
-	(*(int *)user)++;
-	return (void *)(uintptr_t)(old_vaddr + MOVED);
-}
-
-static void *nowhere(void *user, uint64_t old_vaddr, uint64_t len)
-{
-	(void)user;
-	(void)len;
-	return old_vaddr == (uintptr_t)mem + MB ? NULL : (void *)(uintptr_t)old_vaddr;
-}
-
-/*
- * A mapping of 2 pages, its alias, one page at 1 MiB; vaddrs invalidated,
- * the state saved into @state (returned: its size); then the books
- * forgotten as a new process starts without them, its container adopted
- * with the same kernel mappings.
- */
-static int cpr_prepare(void *state, size_t size)
-{
-	uint64_t a, b;
-	int need;
-
-	fk.extensions |= 1u << VFIO_UPDATE_VADDR;
-	assert_int_equal(vfiox_dma_map(c, mem, 2 * PG, NULL, &a), 0);
-	assert_int_equal(vfiox_dma_map_fixed(c, mem, 2 * PG, ROM_A, NULL), 0);
-	assert_int_equal(vfiox_dma_map(c, mem + MB, PG, NULL, &b), 0);
-	assert_int_equal(vfiox_dma_invalidate_vaddrs(c), 3);
-	assert_true(fk.maps[0].invalid && fk.maps[1].invalid && fk.maps[2].invalid);
-	need = vfiox_dma_save(c, NULL, 0);
-	assert_true(need > 0 && (size_t)need <= size);
-	assert_int_equal(vfiox_dma_save(c, state, (size_t)need - 1), need);
-	assert_int_equal(vfiox_dma_save(c, state, size), need);
-	vfiox_dma_drop_all(c);
-	assert_int_equal(vfiox_container_refresh(c), 0);
-	assert_int_equal(vfiox_iova_space_rebuild(c), 0);
-	return need;
-}
-
-static void live_update_restores_books_and_vaddrs(void **state)
-{
-	struct vfiox_dma_stats st = { .sz = sizeof(st) };
-	uint64_t all[4], iova_old;
-	uint32_t kernel, ours;
-	unsigned long calls;
-	char saved[512];
-	int size, called = 0;
-
-	(void)state;
-	fk.extensions |= 1u << VFIO_UNMAP_ALL;
-	assert_int_equal(vfiox_dma_map(c, mem + 2 * MB, PG, NULL, &iova_old), 0);
-	assert_int_equal(vfiox_dma_unmap_iova(c, iova_old, PG), 0);
-	calls = fk.unmap_calls;
-	size = cpr_prepare(saved, sizeof(saved));
-	assert_int_equal(fk.unmap_calls, calls + 1);	/* one VADDR|ALL */
-	assert_int_equal(fk.nr_maps, 3);
-	assert_int_equal(xlate(mem), UINT64_MAX);
-	assert_int_equal(vfiox_dma_restore(c, saved, (size_t)size, moved, &called), 3);
-	assert_int_equal(called, 3);
-	assert_false(fk.maps[0].invalid || fk.maps[1].invalid || fk.maps[2].invalid);
-	assert_int_equal(fk.maps[1].vaddr, (uintptr_t)mem + MOVED);
-	/* The alias order survives: the oldest mapping first. */
-	assert_int_equal(vfiox_dma_translate_all(c, mem + MOVED + 5, all, 4), 2);
-	assert_int_equal(all[1], ROM_A + 5);
-	assert_int_equal(xlate(mem + MOVED + MB), fk.maps[2].iova);
-	assert_int_equal(vfiox_dma_stats(c, &st), 0);
-	assert_int_equal(st.entries_used, 3);
-	assert_int_equal(st.mapped_bytes, 5 * PG);
-	assert_int_equal(vfiox_dma_avail_check(c, &kernel, &ours), 0);
-	/* The IOVAs are taken in the new allocator, and a second restore
-	 * finds the container in use. */
-	assert_int_equal(vfiox_dma_map_fixed(c, mem, PG, ROM_A + PG, NULL), -EEXIST);
-	assert_int_equal(vfiox_dma_restore(c, saved, (size_t)size, moved, &called), -EBUSY);
-	assert_int_equal(vfiox_dma_unmap_all(c), 3);
-}
-
-static void bad_state_or_failed_update_leaves_books_as_before(void **state)
-{
-	struct vfiox_dma_stats st = { .sz = sizeof(st) };
-	char saved[512], bad[512];
-	int size, called = 0;
-
-	(void)state;
-	size = cpr_prepare(saved, sizeof(saved));
-	assert_int_equal(fk.unmap_calls, 3);	/* no UNMAP_ALL: one each */
-	memcpy(bad, saved, sizeof(bad));
-	bad[0] = 'X';
-	assert_int_equal(vfiox_dma_restore(c, bad, (size_t)size, NULL, NULL), -EINVAL);
-	assert_int_equal(vfiox_dma_restore(c, saved, (size_t)size - 1, NULL, NULL), -EINVAL);
-	assert_true(fk_log_has("not a state saved"));
-	assert_int_equal(vfiox_dma_restore(c, saved, (size_t)size, nowhere, NULL), -EINVAL);
-	assert_true(fk_log_has("no new address"));
-	/* The kernel refuses the second update: the first is invalid again. */
-	fk_fail_nth("ioctl", 3, EFAULT);
-	assert_int_equal(vfiox_dma_restore(c, saved, (size_t)size, moved, &called), -EFAULT);
-	assert_true(fk.maps[0].invalid && fk.maps[1].invalid && fk.maps[2].invalid);
-	assert_int_equal(vfiox_dma_stats(c, &st), 0);
-	assert_int_equal(st.entries_used, 0);
-	assert_int_equal(xlate(mem + MOVED), UINT64_MAX);
-	/* And then it works. */
-	assert_int_equal(vfiox_dma_restore(c, saved, (size_t)size, NULL, NULL), 3);
-	assert_int_equal(fk.maps[0].vaddr, (uintptr_t)mem);
-	assert_int_equal(vfiox_dma_unmap_all(c), 3);
-}
-
-static void invalidate_without_the_extension_is_enotsup(void **state)
-{
-	uint64_t a;
-
-	(void)state;
-	assert_int_equal(vfiox_dma_map(c, mem, PG, NULL, &a), 0);
-	assert_int_equal(vfiox_dma_invalidate_vaddrs(c), -ENOTSUP);
-	assert_true(fk_log_has("lacks VFIO_UPDATE_VADDR"));
-	assert_false(fk.maps[0].invalid);
-	/* One failing invalidation of three: the two before are valid again. */
-	fk.extensions |= 1u << VFIO_UPDATE_VADDR;
-	assert_int_equal(vfiox_dma_map(c, mem + PG, PG, NULL, &a), 0);
-	assert_int_equal(vfiox_dma_map(c, mem + 2 * PG, PG, NULL, &a), 0);
-	fk_fail_nth("ioctl", 4, EIO);	/* the check, two invalidations */
-	assert_int_equal(vfiox_dma_invalidate_vaddrs(c), -EIO);
-	assert_false(fk.maps[0].invalid || fk.maps[1].invalid || fk.maps[2].invalid);
-	assert_int_equal(vfiox_dma_invalidate_vaddrs(c), 3);
-}
-
-/* A handover called off: the vaddrs come back, all or none. */
-static void revalidate_gives_the_vaddrs_back(void **state)
-{
-	uint64_t a;
-
-	(void)state;
-	assert_int_equal(vfiox_dma_revalidate_vaddrs(c), -ENOTSUP);
-	fk.extensions |= 1u << VFIO_UPDATE_VADDR;
-	assert_int_equal(vfiox_dma_map(c, mem, PG, NULL, &a), 0);
-	assert_int_equal(vfiox_dma_map(c, mem + PG, PG, NULL, &a), 0);
-	assert_int_equal(vfiox_dma_invalidate_vaddrs(c), 2);
-	assert_true(fk.maps[0].invalid && fk.maps[1].invalid);
-	fk_fail_nth("ioctl", 3, EIO);	/* the check, one update, then this */
-	assert_int_equal(vfiox_dma_revalidate_vaddrs(c), -EIO);
-	assert_true(fk.maps[0].invalid && fk.maps[1].invalid);
-	assert_int_equal(vfiox_dma_revalidate_vaddrs(c), 2);
-	assert_false(fk.maps[0].invalid || fk.maps[1].invalid);
-	assert_int_equal(vfiox_dma_unmap_all(c), 2);
-	assert_int_equal(vfiox_dma_revalidate_vaddrs(NULL), -EINVAL);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,16 +547,14 @@ int main(void)
 		T(failed_alias_map_leaves_the_books_as_before),
 		T(alias_at_a_taken_iova_is_eexist),
 		T(readers_see_the_oldest_while_aliases_churn),
-		T(revalidate_gives_the_vaddrs_back),
+		T(readers_see_an_iova_while_the_oldest_hands_over),
 		T(range_unmap_of_ten_mappings_is_one_ioctl),
 		T(range_that_would_split_a_mapping_makes_no_syscall),
 		T(unmap_all_is_one_ioctl_where_the_kernel_has_it),
 		T(dirty_bitmap_has_every_mapped_page_as_type1_gives_it),
 		T(bigger_queries_are_split_between_mappings),
 		T(bad_dirty_ranges_make_no_syscall),
-		T(live_update_restores_books_and_vaddrs),
-		T(bad_state_or_failed_update_leaves_books_as_before),
-		T(invalidate_without_the_extension_is_enotsup),
+		T(failed_dirty_unmap_reports_what_it_removed),
 #undef T
 	};
 

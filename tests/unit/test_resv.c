@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <cmocka.h>
 
+#include "../../lib/dma_cpr_state.h"
 #include "fake_kernel.h"
 
 #define MB (1ULL << 20)
@@ -279,6 +280,36 @@ static void relaxable_is_used_after_opt_in(void **state)
 			 -EINVAL);
 }
 
+/*
+ * A live update state holding a mapping in a direct-relaxable region
+ * (identity-mapped by the old process) restored into a container adopted
+ * without allow_relaxable: refused, and the log line names the cause.
+ */
+static void restore_into_relaxable_names_allow_relaxable(void **state)
+{
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m), .flags = VFIO_DMA_MAP_FLAG_READ,
+		.vaddr = (uintptr_t)mem, .iova = 0x100000, .size = 4096,
+	};
+	struct cpr_state h = { .count = 1, .page = 4096, .iommu_type = 3,
+			       .backend = CPR_BACKEND_TYPE1 };
+	struct cpr_record r = { (uintptr_t)mem, 0x100000, 4096 };
+	unsigned char buf[96];
+
+	(void)state;
+	fk.extensions |= 1u << VFIO_UPDATE_VADDR;
+	/* The old process's identity mapping, its vaddr invalidated. */
+	assert_int_equal(fake_sys.ioctl(vfiox_container_fd(c), VFIO_IOMMU_MAP_DMA, &m), 0);
+	fk.maps[fk.nr_maps - 1].invalid = true;
+	h.kernel_avail = fk.dma_avail;
+	vfiox_cpr_state_put_header(buf, &h);
+	vfiox_cpr_state_put_record(buf, 0, &r);
+	vfiox_cpr_state_seal(buf, sizeof(buf));
+	assert_int_equal(vfiox_dma_restore(c, buf, sizeof(buf), NULL, NULL), -EINVAL);
+	assert_true(fk_log_has("direct-relaxable region: adopt with allow_relaxable"));
+	assert_true(fk.maps[fk.nr_maps - 1].invalid);
+}
+
 static void identity_regions_are_page_aligned_and_merged(void **state)
 {
 	static const struct vfiox_iommu_resv_region rmrrs[] = {
@@ -380,6 +411,7 @@ int main(void)
 		T(resv_needs_an_attached_group),
 		T(relaxable_is_avoided_by_default),
 		T(relaxable_is_used_after_opt_in),
+		T(restore_into_relaxable_names_allow_relaxable),
 		T(identity_regions_are_page_aligned_and_merged),
 		T(identity_map_needs_the_opt_in),
 		T(identity_map_maps_iova_equal_address),

@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
- * Live update across exec(): process A maps two memfd-backed buffers, edu
- * DMAs, A invalidates the vaddrs (edu still DMAs), saves libvfiox's state
- * into a memfd and execs B with the container, group, device and memfd
- * fds. B adopts the fds, maps the memfd elsewhere, restores the state (new
+ * Live update across exec(): process A maps two memfd-backed buffers and
+ * an alias of the first, edu DMAs. A page mapped behind libvfiox's back
+ * makes A's invalidate refuse, with that page still valid. A invalidates
+ * the vaddrs (edu still DMAs; a map is refused), saves, and a first exec()
+ * fails: A takes the vaddrs back, maps again, invalidates and saves again.
+ * Then A execs B with the container, group, device and memfd fds. B
+ * adopts the fds, maps the memfd elsewhere, restores the state (new
  * vaddrs); the data written before is intact, translate gives the old
- * IOVAs at the new addresses, libvfiox's books and the kernel's dma_avail
- * agree, and edu DMAs again into the memory B sees. Then B invalidates the
- * vaddrs (the kernel refuses that for one still invalid, so this proves
- * the restore gave them all back) and revalidates them, once.
+ * IOVAs at the new addresses, the alias keeps its order, libvfiox's books
+ * and the kernel's dma_avail agree, and edu DMAs again into the memory B
+ * sees, through the alias too. Then B invalidates the vaddrs (the kernel
+ * refuses that for one still invalid, so this proves the restore gave them
+ * all back) and revalidates them, once.
  */
 #include <sys/mman.h>
 
@@ -18,12 +22,52 @@
 #define LEN (4 * PG)		/* buf: pages 0-1, src: pages 2-3 */
 #define COPY 2048
 #define SRC_IOVA 0x9000000ULL	/* below edu's 28-bit DMA mask */
+#define ALIAS_IOVA 0xa000000ULL	/* the alias of buf */
+#define FOREIGN_IOVA 0xb000000ULL
 
 static struct vt_edu e;
 
 static void keep_open(int fd)
 {
 	CHECK(fcntl(fd, F_SETFD, 0) == 0, "clearing FD_CLOEXEC of %d", fd);
+}
+
+/*
+ * A page mapped behind libvfiox's back: invalidate is refused, and the
+ * kernel still has that page's vaddr (a VADDR update of a valid one is
+ * -EINVAL; of an invalid one it would succeed).
+ */
+static void refused_with_a_foreign_mapping(struct vfiox_container *c, void *page)
+{
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m), .flags = VFIO_DMA_MAP_FLAG_VADDR,
+		.vaddr = (uintptr_t)page, .iova = FOREIGN_IOVA, .size = PG,
+	};
+
+	CHECK_RET(vt_raw_map(c, page, FOREIGN_IOVA, PG), 0);
+	CHECK_RET(vfiox_dma_invalidate_vaddrs(c), -EBUSY);
+	CHECK(ioctl(vfiox_container_fd(c), VFIO_IOMMU_MAP_DMA, &m) && errno == EINVAL,
+	      "the foreign page's vaddr: update gave %s, not EINVAL (valid)",
+	      strerror(errno));
+	CHECK(vt_raw_unmap(c, FOREIGN_IOVA, PG) == PG, "unmapping the foreign page");
+}
+
+/*
+ * The handover called off: maps are refused while the vaddrs are invalid,
+ * a failed exec() leaves A running, which takes the vaddrs back, maps,
+ * unmaps and invalidates again.
+ */
+static void called_off(struct vfiox_container *c, uint8_t *mem)
+{
+	uint64_t iova;
+
+	CHECK_RET(vfiox_dma_map(c, mem + 3 * PG, PG, NULL, &iova), -EBUSY);
+	execl("/nonexistent/vmm", "vmm", (char *)NULL);
+	CHECK(errno == ENOENT, "the failing exec: %s", strerror(errno));
+	CHECK_RET(vfiox_dma_revalidate_vaddrs(c), 3);
+	CHECK_RET(vfiox_dma_map(c, mem + 3 * PG, PG, NULL, &iova), 0);
+	CHECK_RET(vfiox_dma_unmap_iova(c, iova, PG), 0);
+	CHECK_RET(vfiox_dma_invalidate_vaddrs(c), 3);
 }
 
 /* Process A: map, DMA, invalidate, save, exec B. */
@@ -50,17 +94,20 @@ static int old_process(const char *self)
 	CHECK_RET(vt_edu_setup(d, &e), 0);
 	CHECK_RET(vfiox_dma_map(c, mem, 2 * PG, &low, &buf_iova), 0);
 	CHECK_RET(vfiox_dma_map_fixed(c, mem + 2 * PG, 2 * PG, SRC_IOVA, NULL), 0);
+	CHECK_RET(vfiox_dma_map_fixed(c, mem, 2 * PG, ALIAS_IOVA, NULL), 0);
 	if (vt_failures)
 		return vt_done("dma_cpr_exec");
 	vt_fill(mem + 2 * PG, COPY, 1);
 	CHECK_RET(vt_edu_copy(&e, SRC_IOVA, buf_iova, COPY), 0);
 	CHECK(!memcmp(mem, mem + 2 * PG, COPY), "A: edu's copy missed");
+	refused_with_a_foreign_mapping(c, mem + 3 * PG);
 
-	CHECK_RET(vfiox_dma_invalidate_vaddrs(c), 2);
+	CHECK_RET(vfiox_dma_invalidate_vaddrs(c), 3);
 	/* The pages stay pinned and mapped: the device carries on. */
 	vt_fill(mem + 2 * PG, COPY, 2);
 	CHECK_RET(vt_edu_copy(&e, SRC_IOVA, buf_iova + PG, COPY), 0);
 	CHECK(!memcmp(mem + PG, mem + 2 * PG, COPY), "A: no DMA after the invalidation");
+	called_off(c, mem);
 
 	size = vfiox_dma_save(c, NULL, 0);
 	state = malloc((size_t)size);
@@ -137,9 +184,10 @@ static int new_process(char **argv)
 	CHECK(size > 0, "reading the state");
 	if (vt_failures)
 		return vt_done("dma_cpr_exec");
-	CHECK_RET(vfiox_dma_restore(c, state, (size_t)size, relocate, &m), 2);
+	CHECK_RET(vfiox_dma_restore(c, state, (size_t)size, relocate, &m), 3);
 	CHECK_RET(vfiox_dma_stats(c, &st), 0);
-	CHECK(st.entries_used == 2 && st.mapped_bytes == LEN, "stats %u entries, %llu bytes",
+	CHECK(st.entries_used == 3 && st.mapped_bytes == LEN + 2 * PG,
+	      "stats %u entries, %llu bytes",
 	      st.entries_used, (unsigned long long)st.mapped_bytes);
 	CHECK_RET(vfiox_dma_avail_check(c, &kernel, &ours), 0);
 	CHECK(kernel == avail, "kernel dma_avail %u, A saw %u", kernel, avail);
@@ -148,21 +196,28 @@ static int new_process(char **argv)
 	      (unsigned long long)iova);
 	CHECK_RET(vfiox_dma_translate_all(c, mem + 2 * PG, all, 2), 1);
 	CHECK(all[0] == SRC_IOVA, "the second buffer at 0x%llx", (unsigned long long)all[0]);
+	CHECK_RET(vfiox_dma_translate_all(c, mem + PG, all, 2), 2);
+	CHECK(all[0] == buf_iova + PG && all[1] == ALIAS_IOVA + PG,
+	      "the aliased page at 0x%llx, 0x%llx: not oldest first",
+	      (unsigned long long)all[0], (unsigned long long)all[1]);
 	/* What A's DMAs wrote is there, and edu DMAs into B's view. */
 	CHECK(!memcmp(mem + PG, mem + 2 * PG, COPY), "B: data written before the update differs");
 	CHECK_RET(vt_edu_setup(d, &e), 0);
 	vt_fill(mem + 2 * PG, COPY, 3);
 	CHECK_RET(vt_edu_copy(&e, SRC_IOVA, buf_iova, COPY), 0);
 	CHECK(!memcmp(mem, mem + 2 * PG, COPY), "B: edu's copy missed");
+	vt_fill(mem + 2 * PG, COPY, 4);
+	CHECK_RET(vt_edu_copy(&e, SRC_IOVA, ALIAS_IOVA + PG, COPY), 0);
+	CHECK(!memcmp(mem + PG, mem + 2 * PG, COPY), "B: edu's copy through the alias missed");
 	/*
 	 * The restore gave every vaddr back: type1 invalidates only valid
 	 * ones (EINVAL otherwise), and takes a vaddr back only while invalid:
 	 * a live update called off in B gives them back.
 	 */
-	CHECK_RET(vfiox_dma_invalidate_vaddrs(c), 2);
-	CHECK_RET(vfiox_dma_revalidate_vaddrs(c), 2);
+	CHECK_RET(vfiox_dma_invalidate_vaddrs(c), 3);
+	CHECK_RET(vfiox_dma_revalidate_vaddrs(c), 3);
 	CHECK_RET(vfiox_dma_revalidate_vaddrs(c), -EINVAL);
-	CHECK_RET(vfiox_dma_unmap_all(c), 2);
+	CHECK_RET(vfiox_dma_unmap_all(c), 3);
 	CHECK_RET(vfiox_dma_avail_check(c, &kernel, &ours), 0);
 	vfiox_container_close(c);
 	return vt_done("dma_cpr_exec");
