@@ -25,7 +25,13 @@
  *             "unmap N": the next N unmaps of a paging domain unmap
  *             nothing, as a broken driver would; "stall 1": maps wait
  *             until "stall 0" (at most 20 s), holding a fault handler
- *             where it maps
+ *             where it maps; "nowait N": the next N maps that may not
+ *             reclaim fail with -ENOMEM; "attach N": the next N attaches
+ *             of a paging domain without a fault handler fail with -EIO;
+ *             "noqueue 1": the next attach with a fault handler succeeds
+ *             but takes the device out of the fault queue (as AMD and
+ *             SMMUv3 enable no queue for a RID or a PCI device) until the
+ *             RID leaves that domain
  *   pasids    the PASIDs attached now: "BDF PASID domain N"
  *   mappings  every paging domain's mappings: "domain N IOVA-LAST PA prot"
  *
@@ -89,6 +95,7 @@ struct mock_dev {
 	struct device *dev;
 	bool iopf;			/* in the fault queue */
 	bool rid_iopf;			/* RID domain has an iopf_handler */
+	bool requeue;			/* out of the queue for "noqueue" */
 	struct list_head next;
 };
 
@@ -114,6 +121,7 @@ static struct {
 	struct rw_semaphore fault_rwsem;
 	atomic_t refuse_sva, refuse_pasid, refuse_iopf;	/* -errno, once */
 	atomic_t refuse_unmap;			/* unmaps left to refuse */
+	atomic_t refuse_nowait, refuse_attach, refuse_queue;
 	bool stall;				/* maps wait while set */
 	wait_queue_head_t stall_wq;
 	struct list_head paging;
@@ -176,6 +184,15 @@ static void mock_fence_rid(struct device *dev, bool rid_iopf)
 		md->rid_iopf = rid_iopf;
 	}
 	mutex_unlock(&mock.lock);
+	if (md && leaving && md->requeue) {
+		md->requeue = false;
+		if (!iopf_queue_add_device(mock.iopf, dev)) {
+			mutex_lock(&mock.lock);
+			md->iopf = true;
+			mutex_unlock(&mock.lock);
+		}
+		leaving = false;
+	}
 	/* VT-d's order: out of the fault queue before any drain */
 	if (iopf && leaving) {
 		iopf_queue_remove_device(mock.iopf, dev);
@@ -266,6 +283,13 @@ static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 	if (READ_ONCE(mock.stall) &&
 	    !wait_event_timeout(mock.stall_wq, !READ_ONCE(mock.stall), 20 * HZ))
 		mock_event("map domain %u %#lx: stalled 20 s", md->id, iova);
+	if (!gfpflags_allow_blocking(gfp) &&
+	    atomic_dec_if_positive(&mock.refuse_nowait) >= 0) {
+		mock_event("map domain %u %#lx+%#zx without reclaim refused",
+			   md->id, iova, len);
+		*mapped = 0;
+		return -ENOMEM;
+	}
 
 	for (done = 0; done < len; done += PAGE_SIZE) {
 		entry = ((unsigned long)((paddr + done) >> PAGE_SHIFT) <<
@@ -295,20 +319,45 @@ static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
 		PAGE_SHIFT) | (iova & ~PAGE_MASK);
 }
 
+/* "noqueue": out of the fault queue until the RID leaves the domain. */
+static void mock_unqueue(struct device *dev)
+{
+	struct mock_dev *md;
+
+	down_write(&mock.fault_rwsem);
+	mutex_lock(&mock.lock);
+	md = mock_find_dev(dev);
+	if (md && md->iopf) {
+		md->iopf = false;
+		md->requeue = true;
+	} else {
+		md = NULL;
+	}
+	mutex_unlock(&mock.lock);
+	if (md)
+		iopf_queue_remove_device(mock.iopf, dev);
+	up_write(&mock.fault_rwsem);
+	mock_event("%s out of the fault queue", dev_name(dev));
+}
+
 static int mock_attach_dev(struct iommu_domain *domain, struct device *dev,
 			   struct iommu_domain *old)
 {
 	bool iopf = domain->iopf_handler;
-	int err = iopf ? atomic_xchg(&mock.refuse_iopf, 0) : 0;
+	int err = iopf ? atomic_xchg(&mock.refuse_iopf, 0) :
+			 (atomic_dec_if_positive(&mock.refuse_attach) >= 0 ?
+			  -EIO : 0);
 
 	if (err) {
-		mock_event("attach %s domain %u iopf refused %d", dev_name(dev),
-			   to_mock_domain(domain)->id, err);
+		mock_event("attach %s domain %u%s refused %d", dev_name(dev),
+			   to_mock_domain(domain)->id, iopf ? " iopf" : "", err);
 		return err;
 	}
 	mock_event("attach %s domain %u%s", dev_name(dev),
 		   to_mock_domain(domain)->id, iopf ? " iopf" : "");
 	mock_fence_rid(dev, iopf);
+	if (iopf && atomic_xchg(&mock.refuse_queue, 0))
+		mock_unqueue(dev);
 	return 0;
 }
 
@@ -919,6 +968,18 @@ static ssize_t mock_refuse_write(struct file *file, const char __user *ubuf,
 	kfree(line);
 	if (n == 2 && !strcmp(what, "unmap") && err >= 0) {
 		atomic_set(&mock.refuse_unmap, err);
+		return count;
+	}
+	if (n == 2 && err >= 0 && !strcmp(what, "nowait")) {
+		atomic_set(&mock.refuse_nowait, err);
+		return count;
+	}
+	if (n == 2 && err >= 0 && !strcmp(what, "attach")) {
+		atomic_set(&mock.refuse_attach, err);
+		return count;
+	}
+	if (n == 2 && err == 1 && !strcmp(what, "noqueue")) {
+		atomic_set(&mock.refuse_queue, 1);
 		return count;
 	}
 	if (n == 2 && !strcmp(what, "stall") && (err == 0 || err == 1)) {

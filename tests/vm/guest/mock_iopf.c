@@ -5,11 +5,15 @@
  * without a PASID, as a PRI device would, written to its debugfs "fault".
  *   1. when the IOMMU refuses the attach with a fault handler, enable
  *      fails with -EOPNOTSUPP and the container stays in pinned mode:
- *      a map there maps at once and grows VmLck;
+ *      a map there maps at once and grows VmLck; so it does when the
+ *      IOMMU accepts that attach but queues no fault for the device (as
+ *      AMD and SMMUv3 do); when the group cannot even go back to its
+ *      domain, enable fails with -EIO and the container still closes;
  *   2. enable attaches edu's group again to a domain with a fault handler
  *      (the mock says so); maps after it map nothing and pin nothing;
  *   3. a page request for a mapped page maps exactly that page, at the
- *      process's physical page, answered "success"; one outside every
+ *      process's physical page, answered "success" (also when the map
+ *      without reclaim fails once and the fault reclaims); one outside every
  *      mapping and a write to a read-only mapping are answered "invalid";
  *   4. MADV_DONTNEED, mprotect to read-only, munmap and copy-on-write
  *      after fork() each unmap the faulted page before the mm lets it go,
@@ -143,6 +147,41 @@ static void refused_then_pinned(const char *edu)
 	munmap(buf, NPAGES * PG);
 }
 
+/* Enable refused in the ways a driver can refuse, the container kept. */
+static void switch_refused(const char *edu)
+{
+	struct vfiox_container *c;
+	struct vfiox_group *g;
+	struct vfiox_device *d;
+	uint64_t iova;
+	uint8_t *buf = anon(PG);
+
+	if (!buf || vt_open(edu, &c, &g, &d)) {
+		CHECK(0, "open %s", edu);
+		return;
+	}
+	CHECK_RET(mock_write(MOCK "refuse", "noqueue 1"), 0);
+	CHECK_RET(vfiox_container_enable_iopf(c), -EOPNOTSUPP);
+	CHECK(vt_count_kmsg("cannot take I/O page faults (-95)") >= 1,
+	      "the kernel did not say that no fault queue came");
+	CHECK_RET(vfiox_container_iopf_enabled(c), 0);
+	CHECK_RET(vfiox_dma_map(c, buf, PG, NULL, &iova), 0);
+	CHECK(mock_mapped(domain_of(edu), iova, PG, NULL) == 1,
+	      "the container refused without a queue is not pinned");
+	vfiox_container_close(c);
+	if (vt_open(edu, &c, &g, &d)) {
+		CHECK(0, "open %s again", edu);
+		return;
+	}
+	CHECK_RET(mock_write(MOCK "refuse", "iopf 5"), 0);
+	CHECK_RET(mock_write(MOCK "refuse", "attach 1"), 0);
+	vt_log_clear();
+	CHECK_RET(vfiox_container_enable_iopf(c), -EIO);
+	CHECK(vt_count_kmsg("left blocked") >= 1, "the kernel did not say the group is blocked");
+	vfiox_container_close(c);
+	munmap(buf, PG);
+}
+
 static void requests(const char *edu, struct vfiox_container *c, int dom,
 		     uint8_t *buf, uint64_t iova)
 {
@@ -150,8 +189,12 @@ static void requests(const char *edu, struct vfiox_container *c, int dom,
 	uint8_t *ro = anon(PG);
 	uint64_t ro_iova;
 
+	/* The first map without reclaim fails: the fault reclaims, then maps */
+	CHECK_RET(mock_write(MOCK "refuse", "nowait 1"), 0);
 	CHECK(mock_answered(mock_fault(edu, MOCK_RID, iova + 3 * PG, "w", 1), "success"),
 	      "write request on a mapped page not served");
+	CHECK(mock_has(MOCK "events", "without reclaim refused") == 1,
+	      "the map without reclaim was not refused first");
 	CHECK(mock_mapped(dom, iova, NPAGES * PG, NULL) == 1,
 	      "%ld pages mapped after one request", mock_mapped(dom, iova, NPAGES * PG, NULL));
 	CHECK(mapped_pa(dom, iova + 3 * PG) == phys_of(buf + 3 * PG) &&
@@ -454,6 +497,7 @@ int main(void)
 
 	vt_init();
 	refused_then_pinned(edu_bdf);
+	switch_refused(edu_bdf);
 	CHECK_RET(vt_open(edu_bdf, &c, &g, &edu), 0);
 	if (vt_failures || !buf)
 		return vt_done("mock_iopf");
