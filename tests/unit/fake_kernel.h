@@ -246,6 +246,29 @@ int fk_fresh_group7(struct vfiox_container **c, struct vfiox_group **g);
 		return 0;					\
 	}
 
+/*
+ * With FK_GROUP7_FIXTURE: @size bytes of 2 MiB-aligned memory in mem, set
+ * up once per group by group_setup(), and xlate(), the IOVA @va translates
+ * to in c (UINT64_MAX: none).
+ */
+#define FK_MEM_FIXTURE(size)					\
+	static uint8_t *mem;					\
+								\
+	static int group_setup(void **state)			\
+	{							\
+		(void)state;					\
+		mem = fk_aligned_memory(size);			\
+		return mem ? 0 : -1;				\
+	}							\
+								\
+	static uint64_t xlate(const void *va)			\
+	{							\
+		uint64_t iova;					\
+								\
+		return vfiox_dma_translate(c, va, &iova) ?	\
+		       UINT64_MAX : iova;			\
+	}
+
 /* Close @c; true when no fd and no mapping is left behind. */
 bool fk_close_clean(struct vfiox_container *c);
 

@@ -22,24 +22,10 @@
 #define ROM_A 0x40000000ULL	/* fixed IOVAs of the aliases */
 #define ROM_B 0x50000000ULL
 
-FK_GROUP7_FIXTURE
-
-static uint8_t *mem;		/* 16 MiB, 2 MiB aligned */
 #define MEM_SIZE (16 * MB)
 
-static int group_setup(void **state)
-{
-	(void)state;
-	mem = fk_aligned_memory(MEM_SIZE);
-	return mem ? 0 : -1;
-}
-
-static uint64_t xlate(const void *va)
-{
-	uint64_t iova;
-
-	return vfiox_dma_translate(c, va, &iova) ? UINT64_MAX : iova;
-}
+FK_GROUP7_FIXTURE
+FK_MEM_FIXTURE(MEM_SIZE)
 
 static void one_buffer_at_three_iovas_translates_through_the_oldest(void **state)
 {
