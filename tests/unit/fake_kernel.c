@@ -966,6 +966,8 @@ static int mig_fd_ioctl(struct fk_fd *f, unsigned long req, void *arg)
 	if (pi->argsz < sizeof(*pi) || (m->state != 6 && m->state != 7))
 		return -EINVAL;
 	pi->flags = m->precopy_v2 && m->reinit ? 1 : 0;
+	if (pi->flags)		/* reported once, as mlx5 moves its start on */
+		m->reinit = false;
 	pi->initial = m->len - f->count;
 	pi->dirty = m->dirty_bytes;
 	return 0;

@@ -68,7 +68,7 @@ struct fk_mig {
 	uint32_t reset_to;	/* the state a reset leaves (0: RUNNING) */
 	uint64_t dirty_bytes;	/* PRECOPY_INFO's dirty estimate */
 	bool precopy_v2;	/* MIG_PRECOPY_INFOv2 was set */
-	bool reinit;		/* with v2: report PRECOPY_INFO_REINIT */
+	bool reinit;		/* with v2: report PRECOPY_INFO_REINIT, once */
 };
 
 /* Is @from -> @to one of the arcs the uAPI lists for a driver with @flags? */
