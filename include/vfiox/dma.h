@@ -312,18 +312,24 @@ VFIOX_API int vfiox_dma_dirty_bitmap(struct vfiox_container *c, uint64_t iova,
  * @len: its length
  * @bitmap: receives the bitmap, as vfiox_dma_dirty_bitmap()
  * @size: bytes in @bitmap
+ * @removed: if not NULL, receives the number of mappings removed, on
+ *           failure too (0 when the call failed before any syscall)
  *
  * Split into several unmaps as vfiox_dma_dirty_bitmap() splits a query.
  * When one of them fails after earlier ones removed mappings, those are
- * gone: the call returns how many (fewer than the range held, like a
- * short write()), the bitmap holds their pages and zeros after them, and
- * the failure is logged; call again for the rest, whose error it then
- * returns. A migration that cannot tell should treat the range as dirty.
- * Return: the number of mappings removed; the errors of
- * vfiox_dma_dirty_bitmap(); -ENOENT if nothing is mapped in the range.
+ * gone and the call still fails: it returns the kernel's errno, *@removed
+ * says how many were removed, the bitmap holds their pages and zeros after
+ * them, and the failure is logged. The mappings not removed are still
+ * mapped, and their pages are not in the bitmap: a migration must treat
+ * them as dirty (or query them with vfiox_dma_dirty_bitmap()) before it
+ * unmaps them again.
+ * Return: the number of mappings removed, all the range held; the errors
+ * of vfiox_dma_dirty_bitmap(); -ENOENT if nothing is mapped in the range;
+ * the kernel's errno when an unmap failed, after earlier ones or not.
  */
 VFIOX_API int vfiox_dma_unmap_dirty(struct vfiox_container *c, uint64_t iova,
-				    uint64_t len, uint64_t *bitmap, size_t size);
+				    uint64_t len, uint64_t *bitmap, size_t size,
+				    int *removed);
 
 /**
  * vfiox_dma_invalidate_vaddrs() - live update, old process: invalidate the
