@@ -394,6 +394,10 @@ VFIOX_API int vfiox_dma_revalidate_vaddrs(struct vfiox_container *c);
  *   they are zero, and hints it may ignore. A reader refuses with -EPROTO
  *   a nonzero byte it does not know, and a must-understand flag it does
  *   not know.
+ * - A writer keeps rollback possible: a libvfiox writes the oldest format
+ *   version that holds what it records, and grows it only by hints and by
+ *   bytes that are zero when unused. The unit suite pins what this one
+ *   writes, byte for byte (tests/unit/cpr_golden_v1.h).
  * - A CRC-32 covers every byte: a corrupt state is -EINVAL, as is one
  *   whose records are not sound (empty, unaligned, wrapping, overlapping
  *   IOVAs) or that does not fit the container.
