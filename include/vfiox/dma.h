@@ -24,7 +24,10 @@ extern "C" {
  * concurrent with the container's other calls (vfiox/container.h).
  *
  * Mappings live as long as a group is attached: when the last group
- * detaches the kernel drops them all, and so does libvfiox.
+ * detaches, type1 drops them all, and so does libvfiox. iommufd's compat
+ * container keeps them (and its IOMMU) until its fd closes; libvfiox asks
+ * the kernel which it is, and keeps its books when the kernel keeps the
+ * mappings.
  *
  * Aliases: one buffer (or overlapping parts of buffers) may be mapped at
  * several IOVAs, as a VMM maps a ROM at two guest addresses; each mapping

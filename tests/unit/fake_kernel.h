@@ -164,7 +164,8 @@ struct fake_kernel {
 	uint32_t iommu_info_len;
 	int iommu_type;		/* the last IOMMU set; 0 once no group is attached */
 	/* The container is iommufd's compat one: GET_INFO without an IOAS is
-	 * ENODEV, and VFIO_IOMMU_DIRTY_PAGES is unknown (ENOTTY). */
+	 * ENODEV, VFIO_IOMMU_DIRTY_PAGES is unknown (ENOTTY), and the IOAS
+	 * with its mappings stays when the last group leaves. */
 	bool iommufd_compat;
 	/* /proc/self/fdinfo/N exists, as on 7.2 (device fds name their device) */
 	bool fdinfo;
@@ -245,6 +246,9 @@ int fk_fresh_group7(struct vfiox_container **c, struct vfiox_group **g);
 		assert_true(fk_close_clean(c));			\
 		return 0;					\
 	}
+
+/* The kernel detaches group @g from its container (its devices left). */
+void fk_kernel_detach(struct fk_group *g);
 
 /* Close @c; true when no fd and no mapping is left behind. */
 bool fk_close_clean(struct vfiox_container *c);
