@@ -92,7 +92,7 @@ struct fk_device {
 	int resets;
 	/* Its fdinfo's vfio-device-syspath (with fk.fdinfo); "": the default
 	 * /sys/devices/fake/NAME. */
-	char syspath[128];
+	char syspath[512];
 	struct fk_irq_set_hdr last_set;	/* header of the last SET_IRQS */
 	int32_t last_fds[8];
 	struct fk_mig mig;
