@@ -186,6 +186,9 @@ static int run_chunk(struct dirty_query *q, uint64_t start, uint64_t len, int n)
 	if (ends && off % 64)
 		bounce = calloc(1, b.size);
 	if (!ends || (off % 64 && !bounce)) {
+		pr_err("dirty pages: no memory to %s IOVA range [0x%llx, +0x%llx)",
+		       q->unmap ? "unmap" : "query", (unsigned long long)start,
+		       (unsigned long long)len);
 		free(ends);
 		return -ENOMEM;
 	}
