@@ -422,7 +422,8 @@ VFIOX_API int vfiox_dma_revalidate_vaddrs(struct vfiox_container *c);
  * Return: the size of the state (when larger than @size, call again with a
  * larger buffer); -EBUSY if a P2P mapping is held (its device memory
  * cannot be handed over); -E2BIG for a state over 2 GiB; -EINVAL for a
- * NULL @c; the kernel's errno reading dma_avail.
+ * NULL @c, or for a write (not a size query) while the vaddrs are not
+ * invalidated; the kernel's errno reading dma_avail.
  */
 VFIOX_API int vfiox_dma_save(struct vfiox_container *c, void *buf, size_t size);
 

@@ -303,6 +303,31 @@ static void maps_are_refused_while_the_vaddrs_are_invalid(void **state)
 }
 
 /*
+ * A state written while maps are still accepted could go stale without its
+ * count changing (unmap one, map another): refused, logged. Asking for the
+ * size is fine.
+ */
+static void save_before_invalidating_is_refused(void **state)
+{
+	char saved[512];
+	int need;
+	uint64_t a;
+
+	(void)state;
+	fk.extensions |= 1u << VFIO_UPDATE_VADDR;
+	assert_int_equal(vfiox_dma_map(c, mem, PG, NULL, &a), 0);
+	need = vfiox_dma_save(c, NULL, 0);
+	assert_true(need > 0);
+	memset(saved, 0xa5, sizeof(saved));
+	assert_int_equal(vfiox_dma_save(c, saved, sizeof(saved)), -EINVAL);
+	assert_true(fk_log_has("save: the vaddrs are not invalidated"));
+	assert_int_equal(saved[0], (char)0xa5);
+	assert_int_equal(vfiox_dma_invalidate_vaddrs(c), 1);
+	assert_int_equal(vfiox_dma_save(c, saved, sizeof(saved)), need);
+	assert_int_equal(vfiox_dma_revalidate_vaddrs(c), 1);
+}
+
+/*
  * A well-formed state that is not the container's last one (saved before
  * another map) misses a mapping: the kernel's dma_avail says so, and
  * restore refuses it with every kernel vaddr still invalid.
@@ -675,6 +700,7 @@ int main(void)
 		T(a_stale_state_is_refused),
 		T(the_golden_version_1_state_restores),
 		T(save_of_the_golden_mappings_is_the_golden_bytes),
+		T(save_before_invalidating_is_refused),
 		T(later_formats_restore_only_when_understood),
 		T(unsound_states_are_refused_before_the_kernel),
 		T(random_corruptions_are_refused_or_restored_exactly),
