@@ -82,10 +82,9 @@ VFIOX_OPTS_0_1(vfiox_bind_opts, 40);
 VFIOX_OPTS_0_1(vfiox_pci_match, 40);
 VFIOX_OPTS_0_1(vfiox_events_opts, 16);
 
-int vfiox_copy_out(void *dst, const void *src, size_t src_sz, size_t min_sz,
-		   const char *type)
+int vfiox_out_check(const void *dst, size_t min_sz, const char *type)
 {
-	size_t dst_sz, n;
+	size_t dst_sz;
 
 	memcpy(&dst_sz, dst, sizeof(dst_sz));
 	if (dst_sz < min_sz) {
@@ -93,6 +92,18 @@ int vfiox_copy_out(void *dst, const void *src, size_t src_sz, size_t min_sz,
 		       type, dst_sz, min_sz);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int vfiox_copy_out(void *dst, const void *src, size_t src_sz, size_t min_sz,
+		   const char *type)
+{
+	size_t dst_sz, n;
+	int ret = vfiox_out_check(dst, min_sz, type);
+
+	if (ret)
+		return ret;
+	memcpy(&dst_sz, dst, sizeof(dst_sz));
 	n = dst_sz < src_sz ? dst_sz : src_sz;
 	memcpy((char *)dst + sizeof(size_t), (const char *)src + sizeof(size_t),
 	       n - sizeof(size_t));

@@ -121,7 +121,13 @@ static int fdinfo_syspath(const struct vfiox_env *env, int fd, char *path,
 	if (line) {
 		line += strlen(SYSPATH_KEY);
 		n = strcspn(line, "\n");
-		snprintf(path, len, "%.*s", (int)n, line);
+		if (n >= len) {	/* cut short, its name would be wrong */
+			pr_warn("%s: the device path is longer than %zu bytes: the caller vouches for fd %d",
+				name, len - 1, fd);
+			line = NULL;
+		} else {
+			snprintf(path, len, "%.*s", (int)n, line);
+		}
 	}
 	free(text);
 	return got < 0 && !unreadable((int)got) ? (int)got : line ? 0 : 1;
@@ -132,7 +138,7 @@ static int fdinfo_syspath(const struct vfiox_env *env, int fd, char *path,
 static int syspath_group(const struct vfiox_env *env, const char *syspath,
 			 int *nr)
 {
-	char path[VFIOX_PATH_MAX + 320], name[32], *end;
+	char path[VFIOX_PATH_MAX + FDINFO_MAX + 16], name[32], *end;
 	const char *rel = strncmp(syspath, "/sys/", 5) ? syspath : syspath + 4;
 	long v;
 	int ret;
@@ -160,7 +166,7 @@ static int syspath_group(const struct vfiox_env *env, const char *syspath,
 int vfiox_check_device_fd(const struct vfiox_env *env, int fd, const char *name,
 			  int group_nr)
 {
-	char syspath[256];
+	char syspath[FDINFO_MAX];	/* as long as any line of fdinfo */
 	const char *base;
 	int ret, nr = -1;
 

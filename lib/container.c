@@ -277,13 +277,28 @@ int vfiox_container_on_attach(struct vfiox_container *c)
 	return ret;
 }
 
+/*
+ * The last group left a container libvfiox opened. Type1 tears the IOMMU
+ * down with every mapping; iommufd's compat container keeps its IOAS, and
+ * the mappings in it, until the fd closes. So ask; when the kernel cannot
+ * say, type1's rule (logged by kernel_has_iommu()).
+ */
+static bool last_group_kept_iommu(struct vfiox_container *c)
+{
+	if (kernel_has_iommu(c) > 0) {
+		pr_debug("container fd %d: the IOMMU and its mappings stay after the last group left (iommufd)",
+			 c->fd);
+		return true;
+	}
+	forget_iommu(c);
+	return false;
+}
+
 void vfiox_container_on_detach(struct vfiox_container *c)
 {
-	if (!c->groups && !c->adopted) {
-		/* The kernel tears the IOMMU down when its last group leaves. */
-		forget_iommu(c);
+	if (!c->groups && !c->adopted && c->iommu_type &&
+	    !last_group_kept_iommu(c))
 		return;
-	}
 	if (vfiox_container_check_iommu(c) || !c->iommu_type)
 		return;
 	if (!vfiox_container_refresh(c))

@@ -257,6 +257,12 @@ static int save_locked(struct vfiox_container *c, void *buf, size_t size)
 	}
 	if (!buf || size < need)
 		return (int)need;
+	/* Saved while maps are still accepted, the state could go stale
+	 * without its count changing, which restore alone cannot notice. */
+	if (!dma->vaddrs_invalid) {
+		pr_err("save: the vaddrs are not invalidated (vfiox_dma_invalidate_vaddrs() first)");
+		return -EINVAL;
+	}
 	ret = kernel_avail(c, &s.kernel_avail);
 	if (ret)
 		return ret;

@@ -186,6 +186,9 @@ static int run_chunk(struct dirty_query *q, uint64_t start, uint64_t len, int n)
 	if (ends && off % 64)
 		bounce = calloc(1, b.size);
 	if (!ends || (off % 64 && !bounce)) {
+		pr_err("dirty pages: no memory to %s IOVA range [0x%llx, +0x%llx)",
+		       q->unmap ? "unmap" : "query", (unsigned long long)start,
+		       (unsigned long long)len);
 		free(ends);
 		return -ENOMEM;
 	}
@@ -289,7 +292,7 @@ static int dirty_begin(struct dirty_query *q, uint64_t len, size_t size,
 }
 
 static int dirty_range(struct vfiox_container *c, uint64_t iova, uint64_t len,
-		       uint64_t *bitmap, size_t size, bool unmap)
+		       uint64_t *bitmap, size_t size, bool unmap, int *removed)
 {
 	struct dirty_query q = { c, unmap, iova, 0, bitmap, 0, 0 };
 	uint64_t max = 0;
@@ -311,12 +314,12 @@ static int dirty_range(struct vfiox_container *c, uint64_t iova, uint64_t len,
 		ret = for_each_chunk(&q, iova + len - 1, max, false);
 	}
 	vfiox_unlock(&c->dma->lock);
-	if (ret && unmap && q.removed) {
-		/* What was removed is gone: say how much, as write() would. */
+	if (removed)
+		*removed = q.removed;
+	/* What was removed is gone, but the call failed: the sign says so. */
+	if (ret && unmap && q.removed)
 		pr_err("unmap with dirty bitmap: %d mappings from IOVA 0x%llx removed, then the kernel refused the next ones (%s); the bitmap holds the removed ones' pages",
 		       q.removed, (unsigned long long)iova, ERRSTR(ret));
-		return q.removed;
-	}
 	return ret ? ret : unmap ? q.removed : 0;
 }
 
@@ -324,11 +327,14 @@ VFIOX_API int vfiox_dma_dirty_bitmap(struct vfiox_container *c, uint64_t iova,
 				     uint64_t len, uint64_t *bitmap,
 				     size_t size)
 {
-	return dirty_range(c, iova, len, bitmap, size, false);
+	return dirty_range(c, iova, len, bitmap, size, false, NULL);
 }
 
 VFIOX_API int vfiox_dma_unmap_dirty(struct vfiox_container *c, uint64_t iova,
-				    uint64_t len, uint64_t *bitmap, size_t size)
+				    uint64_t len, uint64_t *bitmap, size_t size,
+				    int *removed)
 {
-	return dirty_range(c, iova, len, bitmap, size, true);
+	if (removed)
+		*removed = 0;
+	return dirty_range(c, iova, len, bitmap, size, true, removed);
 }

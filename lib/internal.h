@@ -236,7 +236,9 @@ int vfiox_info_ioctl(const struct vfiox_sys *sys, int fd, unsigned long req,
  * Growable public structs (lib/abi.c). vfiox_copy_out() fills the output
  * struct @dst (its sz as the caller set it) from the library's own @src of
  * @src_sz bytes, writing nothing past either size; -EINVAL when the caller's
- * sz is below @min_sz, the struct's first published size. vfiox_opts_check()
+ * sz is below @min_sz, the struct's first published size; vfiox_out_check()
+ * is that check alone, for a call that must refuse the struct before a
+ * kernel call with side effects. vfiox_opts_check()
  * takes an options struct whose fields this libvfiox knows up to @known_sz:
  * -EINVAL when its sz does not cover the sz field, -E2BIG when a byte past
  * @known_sz is not zero or sz is over VFIOX_OPTS_MAX_SZ. Both log.
@@ -244,6 +246,7 @@ int vfiox_info_ioctl(const struct vfiox_sys *sys, int fd, unsigned long req,
 #define VFIOX_OPTS_MAX_SZ 4096	/* one page, as the kernel's clone3/openat2 */
 int vfiox_copy_out(void *dst, const void *src, size_t src_sz, size_t min_sz,
 		   const char *type);
+int vfiox_out_check(const void *dst, size_t min_sz, const char *type);
 int vfiox_opts_check(const void *opts, size_t known_sz, const char *type);
 
 /*
@@ -268,6 +271,10 @@ int vfiox_opts_check(const void *opts, size_t known_sz, const char *type);
 #define VFIOX_FIRST_SZ_vfiox_resv_region VFIOX_PINNED(48, vfiox_resv_region, type_name)
 #define VFIOX_FIRST_SZ_vfiox_uevent VFIOX_PINNED(464, vfiox_uevent, seqnum)
 #define VFIOX_FIRST_SZ_vfiox_mig_precopy_info VFIOX_PINNED(28, vfiox_mig_precopy_info, flags)
+
+/* vfiox_out_check() of struct @type, at its pinned first published size. */
+#define VFIOX_OUT_CHECK(dst, type) \
+	vfiox_out_check((dst), VFIOX_FIRST_SZ_##type, #type)
 
 /* vfiox_copy_out() of struct @type, at its pinned first published size. */
 #define VFIOX_COPY_OUT(dst, src, type) \

@@ -494,6 +494,10 @@ VFIOX_API int vfiox_mig_precopy_info(struct vfiox_device *d, int data_fd,
 		pr_err("%s: vfiox_mig_precopy_info: bad data fd %d", d->name, data_fd);
 		return -EINVAL;
 	}
+	/* Before the ioctl: it moves the device on (a REINIT is reported once). */
+	ret = VFIOX_OUT_CHECK(info, vfiox_mig_precopy_info);
+	if (ret)
+		return ret;
 	ret = d->group->container->env.sys->ioctl(data_fd, VFIO_MIG_GET_PRECOPY_INFO, &pi);
 	if (ret == -EINVAL)
 		pr_err("%s: VFIO_MIG_GET_PRECOPY_INFO (fd %d): the device is not in "

@@ -24,7 +24,10 @@ extern "C" {
  * concurrent with the container's other calls (vfiox/container.h).
  *
  * Mappings live as long as a group is attached: when the last group
- * detaches the kernel drops them all, and so does libvfiox.
+ * detaches, type1 drops them all, and so does libvfiox. iommufd's compat
+ * container keeps them (and its IOMMU) until its fd closes; libvfiox asks
+ * the kernel which it is, and keeps its books when the kernel keeps the
+ * mappings.
  *
  * Aliases: one buffer (or overlapping parts of buffers) may be mapped at
  * several IOVAs, as a VMM maps a ROM at two guest addresses; each mapping
@@ -312,18 +315,24 @@ VFIOX_API int vfiox_dma_dirty_bitmap(struct vfiox_container *c, uint64_t iova,
  * @len: its length
  * @bitmap: receives the bitmap, as vfiox_dma_dirty_bitmap()
  * @size: bytes in @bitmap
+ * @removed: if not NULL, receives the number of mappings removed, on
+ *           failure too (0 when the call failed before any syscall)
  *
  * Split into several unmaps as vfiox_dma_dirty_bitmap() splits a query.
  * When one of them fails after earlier ones removed mappings, those are
- * gone: the call returns how many (fewer than the range held, like a
- * short write()), the bitmap holds their pages and zeros after them, and
- * the failure is logged; call again for the rest, whose error it then
- * returns. A migration that cannot tell should treat the range as dirty.
- * Return: the number of mappings removed; the errors of
- * vfiox_dma_dirty_bitmap(); -ENOENT if nothing is mapped in the range.
+ * gone and the call still fails: it returns the kernel's errno, *@removed
+ * says how many were removed, the bitmap holds their pages and zeros after
+ * them, and the failure is logged. The mappings not removed are still
+ * mapped, and their pages are not in the bitmap: a migration must treat
+ * them as dirty (or query them with vfiox_dma_dirty_bitmap()) before it
+ * unmaps them again.
+ * Return: the number of mappings removed, all the range held; the errors
+ * of vfiox_dma_dirty_bitmap(); -ENOENT if nothing is mapped in the range;
+ * the kernel's errno when an unmap failed, after earlier ones or not.
  */
 VFIOX_API int vfiox_dma_unmap_dirty(struct vfiox_container *c, uint64_t iova,
-				    uint64_t len, uint64_t *bitmap, size_t size);
+				    uint64_t len, uint64_t *bitmap, size_t size,
+				    int *removed);
 
 /**
  * vfiox_dma_invalidate_vaddrs() - live update, old process: invalidate the
@@ -388,6 +397,10 @@ VFIOX_API int vfiox_dma_revalidate_vaddrs(struct vfiox_container *c);
  *   they are zero, and hints it may ignore. A reader refuses with -EPROTO
  *   a nonzero byte it does not know, and a must-understand flag it does
  *   not know.
+ * - A writer keeps rollback possible: a libvfiox writes the oldest format
+ *   version that holds what it records, and grows it only by hints and by
+ *   bytes that are zero when unused. The unit suite pins what this one
+ *   writes, byte for byte (tests/unit/cpr_golden_v1.h).
  * - A CRC-32 covers every byte: a corrupt state is -EINVAL, as is one
  *   whose records are not sound (empty, unaligned, wrapping, overlapping
  *   IOVAs) or that does not fit the container.
@@ -409,7 +422,8 @@ VFIOX_API int vfiox_dma_revalidate_vaddrs(struct vfiox_container *c);
  * Return: the size of the state (when larger than @size, call again with a
  * larger buffer); -EBUSY if a P2P mapping is held (its device memory
  * cannot be handed over); -E2BIG for a state over 2 GiB; -EINVAL for a
- * NULL @c; the kernel's errno reading dma_avail.
+ * NULL @c, or for a write (not a size query) while the vaddrs are not
+ * invalidated; the kernel's errno reading dma_avail.
  */
 VFIOX_API int vfiox_dma_save(struct vfiox_container *c, void *buf, size_t size);
 

@@ -187,11 +187,14 @@ static bool holds_groups(int fd)
 
 /* Group @g left its container: the container's IOMMU goes with its last
  * group. The mappings are one list for all containers: they go when no
- * group is attached anywhere. */
+ * group is attached anywhere. iommufd's compat IOAS, and the mappings in
+ * it, stay until the fd closes. */
 static void left_container(struct fk_group *g)
 {
 	struct fk_fd *c = get_fd(g->container);
 
+	if (fk.iommufd_compat)
+		return;
 	if (c && c->kind == FK_FD_CONTAINER && !holds_groups(g->container))
 		c->iommu = 0;
 	if (!any_attached())
@@ -209,6 +212,12 @@ static void drop_iommu(void)
 }
 
 /* The last reference to @f's file goes, as the kernel's release. */
+void fk_kernel_detach(struct fk_group *g)
+{
+	g->attached = false;
+	left_container(g);
+}
+
 static void drop_file(struct fk_fd *f)
 {
 	if (f->kind == FK_FD_DEVICE)	/* every SVM bond goes */
@@ -218,6 +227,9 @@ static void drop_file(struct fk_fd *f)
 		((struct fk_group *)f->obj)->attached = false;
 		left_container(f->obj);
 	}
+	/* iommufd's compat IOAS goes with the iommufd (no group holds it). */
+	if (f->kind == FK_FD_CONTAINER && fk.iommufd_compat && !any_attached())
+		drop_iommu();
 }
 
 static int fake_close(int fd)
@@ -966,6 +978,8 @@ static int mig_fd_ioctl(struct fk_fd *f, unsigned long req, void *arg)
 	if (pi->argsz < sizeof(*pi) || (m->state != 6 && m->state != 7))
 		return -EINVAL;
 	pi->flags = m->precopy_v2 && m->reinit ? 1 : 0;
+	if (pi->flags)		/* reported once, as mlx5 moves its start on */
+		m->reinit = false;
 	pi->initial = m->len - f->count;
 	pi->dirty = m->dirty_bytes;
 	return 0;

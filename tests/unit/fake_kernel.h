@@ -68,7 +68,7 @@ struct fk_mig {
 	uint32_t reset_to;	/* the state a reset leaves (0: RUNNING) */
 	uint64_t dirty_bytes;	/* PRECOPY_INFO's dirty estimate */
 	bool precopy_v2;	/* MIG_PRECOPY_INFOv2 was set */
-	bool reinit;		/* with v2: report PRECOPY_INFO_REINIT */
+	bool reinit;		/* with v2: report PRECOPY_INFO_REINIT, once */
 };
 
 /* Is @from -> @to one of the arcs the uAPI lists for a driver with @flags? */
@@ -92,7 +92,7 @@ struct fk_device {
 	int resets;
 	/* Its fdinfo's vfio-device-syspath (with fk.fdinfo); "": the default
 	 * /sys/devices/fake/NAME. */
-	char syspath[128];
+	char syspath[512];
 	struct fk_irq_set_hdr last_set;	/* header of the last SET_IRQS */
 	int32_t last_fds[8];
 	struct fk_mig mig;
@@ -164,7 +164,8 @@ struct fake_kernel {
 	uint32_t iommu_info_len;
 	int iommu_type;		/* the last IOMMU set; 0 once no group is attached */
 	/* The container is iommufd's compat one: GET_INFO without an IOAS is
-	 * ENODEV, and VFIO_IOMMU_DIRTY_PAGES is unknown (ENOTTY). */
+	 * ENODEV, VFIO_IOMMU_DIRTY_PAGES is unknown (ENOTTY), and the IOAS
+	 * with its mappings stays when the last group leaves. */
 	bool iommufd_compat;
 	/* /proc/self/fdinfo/N exists, as on 7.2 (device fds name their device) */
 	bool fdinfo;
@@ -268,6 +269,9 @@ int fk_fresh_group7(struct vfiox_container **c, struct vfiox_group **g);
 		return vfiox_dma_translate(c, va, &iova) ?	\
 		       UINT64_MAX : iova;			\
 	}
+
+/* The kernel detaches group @g from its container (its devices left). */
+void fk_kernel_detach(struct fk_group *g);
 
 /* Close @c; true when no fd and no mapping is left behind. */
 bool fk_close_clean(struct vfiox_container *c);

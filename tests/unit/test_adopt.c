@@ -350,6 +350,38 @@ static void device_fd_is_taken_on_the_callers_word_without_fdinfo(void **state)
 	assert_true(fk_close_clean(c));
 }
 
+/* A device behind a dozen bridges: a path of 300 bytes keeps its name. */
+static void device_fd_with_a_long_syspath_is_adopted(void **state)
+{
+	int cfd = raw_open("/fake/dev/vfio/vfio"), gfd = raw_open("/fake/dev/vfio/7");
+	int dfd = raw_attach_and_get_device(cfd, gfd);
+	char *p = fk.groups[0].devs[0].syspath;
+	struct vfiox_container *c;
+	struct vfiox_device *d = NULL;
+	struct vfiox_group *g;
+	int i;
+
+	(void)state;
+	fk.fdinfo = true;
+	strcpy(p, "/sys/devices/pci0000:00");
+	for (i = 0; i < 24; i++)
+		strcat(p, "/0000:01:00.0");
+	strcat(p, "/" DEV7);
+	assert_true(strlen(p) > 300);
+	assert_int_equal(fk_container_adopt(cfd, &c), 0);
+	assert_int_equal(vfiox_group_adopt(c, gfd, 7, &g), 0);
+	assert_int_equal(vfiox_device_adopt(g, dfd, DEV7, NULL, &d), 0);
+	assert_non_null(d);
+	vfiox_device_close(d);
+	/* Another name at the end of it is still refused. */
+	strcpy(strrchr(p, '/') + 1, "0000:00:03.1");
+	dfd = fake_sys.ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, (void *)DEV7);
+	assert_int_equal(vfiox_device_adopt(g, dfd, DEV7, NULL, &d), -EINVAL);
+	assert_true(fk_log_has("is device 0000:00:03.1"));
+	assert_int_equal(fake_sys.close(dfd), 0);
+	assert_true(fk_close_clean(c));
+}
+
 /* S3: a container libvfiox opened holds no group it did not attach. */
 static void attached_group_refused_on_an_opened_container(void **state)
 {
@@ -499,6 +531,7 @@ int main(void)
 		cmocka_unit_test_setup(group_fd_is_taken_unchecked_without_sysfs, setup),
 		cmocka_unit_test_setup(device_fd_of_another_group_is_refused, setup),
 		cmocka_unit_test_setup(device_fd_is_taken_on_the_callers_word_without_fdinfo, setup),
+		cmocka_unit_test_setup(device_fd_with_a_long_syspath_is_adopted, setup),
 		cmocka_unit_test_setup(attached_group_refused_on_an_opened_container, setup),
 		cmocka_unit_test_setup(iommu_kept_for_groups_the_vmm_did_not_adopt, setup),
 		cmocka_unit_test_setup(adopted_iommu_type_is_the_kernels, setup),

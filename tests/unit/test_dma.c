@@ -264,6 +264,50 @@ static void unmap_all_then_last_detach_drops_every_mapping(void **state)
 	assert_int_equal(fk_log_level("the kernel dropped 1 mappings"), VFIOX_LOG_INFO);
 }
 
+/*
+ * iommufd's compat container keeps its IOAS, and the mappings in it, when
+ * the last group leaves: so do libvfiox's books, and a map after the group
+ * is back does not pick an IOVA the kernel still holds. (The machine turns
+ * compat here: the fake reads the flag when the group leaves.)
+ */
+static void iommufd_compat_keeps_mappings_when_the_last_group_leaves(void **state)
+{
+	struct vfiox_dma_stats st = { .sz = sizeof(st) };
+	uint64_t iova, again;
+
+	(void)state;
+	fk.iommufd_compat = true;
+	assert_int_equal(vfiox_dma_map(c, mem, 4096, NULL, &iova), 0);
+	vfiox_group_close(g);
+	assert_int_equal(fk.nr_maps, 1);
+	assert_int_equal(vfiox_dma_stats(c, &st), 0);
+	assert_int_equal(st.entries_used, 1);
+	assert_false(fk_log_has("the kernel dropped"));
+	assert_int_equal(vfiox_group_open(c, 7, &g), 0);
+	assert_int_equal(vfiox_dma_translate(c, mem, &again), 0);
+	assert_int_equal(again, iova);
+	assert_int_equal(vfiox_dma_map(c, mem + 8192, 4096, NULL, &again), 0);
+	assert_int_not_equal(again, iova);
+	assert_int_equal(fk.nr_maps, 2);
+	assert_int_equal(vfiox_dma_unmap_all(c), 2);
+}
+
+/* A kernel that cannot say whether the IOMMU stayed: type1's rule, logged. */
+static void last_detach_without_an_answer_drops_the_books(void **state)
+{
+	struct vfiox_dma_stats st = { .sz = sizeof(st) };
+	uint64_t iova;
+
+	(void)state;
+	assert_int_equal(vfiox_dma_map(c, mem, 4096, NULL, &iova), 0);
+	fk_fail_nth("ioctl", 2, EFAULT);	/* UNSET_CONTAINER, then GET_INFO */
+	vfiox_group_close(g);
+	assert_true(fk_log_has("VFIO_IOMMU_GET_INFO: Bad address"));
+	assert_int_equal(vfiox_dma_stats(c, &st), 0);
+	assert_int_equal(st.entries_used, 0);
+	assert_int_equal(fk.nr_maps, 0);
+}
+
 struct worker {
 	int id;
 	int errors;
@@ -326,6 +370,8 @@ int main(void)
 		T(narrow_dma_mask_is_honoured),
 		T(second_group_shrinking_space_reports_mappings),
 		T(unmap_all_then_last_detach_drops_every_mapping),
+		T(iommufd_compat_keeps_mappings_when_the_last_group_leaves),
+		T(last_detach_without_an_answer_drops_the_books),
 		T(concurrent_map_translate_unmap_agree),
 #undef T
 	};

@@ -431,6 +431,7 @@ static void dirty_bitmap_has_every_mapped_page_as_type1_gives_it(void **state)
 static void bigger_queries_are_split_between_mappings(void **state)
 {
 	uint64_t bm[4] = { ~0ULL, ~0ULL, ~0ULL, ~0ULL };
+	int removed = -1;
 
 	(void)state;
 	kernel_bitmap_max(8);		/* 64 pages a call */
@@ -443,7 +444,7 @@ static void bigger_queries_are_split_between_mappings(void **state)
 	/* One mapping past the largest bitmap cannot be asked about. */
 	assert_int_equal(vfiox_dma_map_fixed(c, mem + MB, 65 * PG, SLOT + MB, NULL), 0);
 	assert_int_equal(vfiox_dma_dirty_bitmap(c, SLOT + MB, 65 * PG, bm, sizeof(bm)), -E2BIG);
-	assert_int_equal(vfiox_dma_unmap_dirty(c, SLOT, MB + 65 * PG, bm, sizeof(bm)), -ENOSPC);
+	assert_int_equal(vfiox_dma_unmap_dirty(c, SLOT, MB + 65 * PG, bm, sizeof(bm), NULL), -ENOSPC);
 	assert_int_equal(fk.dirty_gets, 3);
 	/* Another user's query, off a word for the last two mappings, leaves
 	 * stale bits after them in the kernel (pages 76-77 and 208 of the
@@ -457,7 +458,8 @@ static void bigger_queries_are_split_between_mappings(void **state)
 	assert_three_dirty(bm);
 	/* Unmapping with the bitmap splits the same way. */
 	memset(bm, 0xff, sizeof(bm));
-	assert_int_equal(vfiox_dma_unmap_dirty(c, SLOT, 256 * PG, bm, sizeof(bm)), 3);
+	assert_int_equal(vfiox_dma_unmap_dirty(c, SLOT, 256 * PG, bm, sizeof(bm), &removed), 3);
+	assert_int_equal(removed, 3);
 	assert_int_equal(fk.dirty_unmaps, 3);
 	assert_three_dirty(bm);
 	assert_int_equal(fk.nr_maps, 1);
@@ -468,20 +470,25 @@ static void bigger_queries_are_split_between_mappings(void **state)
 /*
  * An unmap with the bitmap split in three, whose second kernel call fails:
  * the first chunk's mapping is gone from the kernel and the books, and the
- * call says so (1, its pages in the bitmap); the next call does the rest.
+ * call fails all the same (a count could not be told from a whole range's),
+ * with the count and the removed one's pages given out; the next call does
+ * the rest.
  */
-static void failed_dirty_unmap_reports_what_it_removed(void **state)
+static void partial_dirty_unmap_is_negative_with_the_count_out(void **state)
 {
 	struct vfiox_dma_stats st = { .sz = sizeof(st) };
 	uint64_t bm[4], iova;
+	int removed = -1;
 
 	(void)state;
 	kernel_bitmap_max(8);
 	map_three();
 	assert_int_equal(vfiox_dma_dirty_start(c), 0);
 	memset(bm, 0xff, sizeof(bm));
-	fk_fail_nth("ioctl", 2, EIO);
-	assert_int_equal(vfiox_dma_unmap_dirty(c, SLOT, 256 * PG, bm, sizeof(bm)), 1);
+	fk_fail_nth("ioctl", 2, EFAULT);
+	assert_int_equal(vfiox_dma_unmap_dirty(c, SLOT, 256 * PG, bm, sizeof(bm), &removed),
+			 -EFAULT);
+	assert_int_equal(removed, 1);
 	assert_true(fk_log_has("1 mappings from IOVA 0x100000 removed, then the kernel refused"));
 	assert_int_equal(bm[0], 0xf);
 	assert_int_equal(bm[1], 0);
@@ -492,11 +499,17 @@ static void failed_dirty_unmap_reports_what_it_removed(void **state)
 	assert_int_equal(st.mapped_bytes, 3 * PG);
 	assert_int_equal(vfiox_dma_translate(c, mem, &iova), -ENOENT);
 	assert_int_equal(xlate(mem + 8 * PG), SLOT + 70 * PG);
-	assert_int_equal(vfiox_dma_unmap_dirty(c, SLOT, 256 * PG, bm, sizeof(bm)), 2);
+	assert_int_equal(vfiox_dma_unmap_dirty(c, SLOT, 256 * PG, bm, sizeof(bm), &removed), 2);
+	assert_int_equal(removed, 2);
 	assert_int_equal(bm[0], 0);
 	assert_int_equal(bm[1], 0xc0);
 	assert_int_equal(bm[3], 1ULL << 8);
 	assert_int_equal(fk.nr_maps, 0);
+	/* Refused before any syscall: nothing removed, and it says 0. */
+	removed = -1;
+	assert_int_equal(vfiox_dma_unmap_dirty(c, SLOT, 256 * PG, bm, sizeof(bm), &removed),
+			 -ENOENT);
+	assert_int_equal(removed, 0);
 }
 
 static void bad_dirty_ranges_make_no_syscall(void **state)
@@ -514,7 +527,7 @@ static void bad_dirty_ranges_make_no_syscall(void **state)
 	assert_int_equal(vfiox_dma_dirty_bitmap(c, SLOT + 1, 256 * PG, bm, sizeof(bm)), -EINVAL);
 	assert_int_equal(vfiox_dma_dirty_bitmap(c, SLOT, 0, bm, sizeof(bm)), -EINVAL);
 	assert_int_equal(vfiox_dma_dirty_bitmap(c, SLOT, 256 * PG, NULL, sizeof(bm)), -EINVAL);
-	assert_int_equal(vfiox_dma_unmap_dirty(c, SLOT + 4 * PG, 64 * PG, bm, 8), -ENOENT);
+	assert_int_equal(vfiox_dma_unmap_dirty(c, SLOT + 4 * PG, 64 * PG, bm, 8, NULL), -ENOENT);
 	assert_int_equal(fk.calls, calls);
 	assert_int_equal(fk.nr_maps, 3);
 	/* A kernel without the migration capability. */
@@ -540,7 +553,7 @@ int main(void)
 		T(dirty_bitmap_has_every_mapped_page_as_type1_gives_it),
 		T(bigger_queries_are_split_between_mappings),
 		T(bad_dirty_ranges_make_no_syscall),
-		T(failed_dirty_unmap_reports_what_it_removed),
+		T(partial_dirty_unmap_is_negative_with_the_count_out),
 #undef T
 	};
 

@@ -342,12 +342,16 @@ static int run_dirty_bitmap(struct world *w)
 	return vfiox_dma_dirty_bitmap(w->c, 1 << 20, 3 << 20, bm, sizeof(bm));
 }
 
+/* Success is all three removed; a failure must have removed none here. */
 static int run_unmap_dirty(struct world *w)
 {
 	uint64_t bm[16];
-	int ret = vfiox_dma_unmap_dirty(w->c, 1 << 20, 3 << 20, bm, sizeof(bm));
+	int removed = -1;
+	int ret = vfiox_dma_unmap_dirty(w->c, 1 << 20, 3 << 20, bm, sizeof(bm), &removed);
 
-	return ret < 0 ? ret : 0;
+	if (ret < 0)
+		return removed ? -EPROTO : ret;
+	return ret == 3 && removed == 3 ? 0 : -EPROTO;
 }
 
 static int run_invalidate(struct world *w)

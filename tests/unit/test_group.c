@@ -130,12 +130,12 @@ static void close_after_kernel_detach_is_quiet(void **state)
 
 	(void)state;
 	assert_int_equal(vfiox_group_open(c, 7, &g), 0);
-	fk.groups[0].attached = false;
+	fk_kernel_detach(&fk.groups[0]);
 	vfiox_group_close(g);
 	assert_false(fk_log_has("UNSET_CONTAINER"));
 	/* The real kernel has forgotten the IOMMU group too: status ENODEV. */
 	assert_int_equal(vfiox_group_open(c, 7, &g), 0);
-	fk.groups[0].attached = false;
+	fk_kernel_detach(&fk.groups[0]);
 	fk_fail_nth("ioctl", 2, ENODEV);
 	vfiox_group_close(g);
 	assert_false(fk_log_has("UNSET_CONTAINER"));

@@ -602,6 +602,35 @@ static void precopy_info_reports_the_kernels_estimates(void **state)
 	assert_int_equal(vfiox_mig_precopy_reinit_enable(d), -ENOTSUP);
 }
 
+/*
+ * A short sz is refused before VFIO_MIG_GET_PRECOPY_INFO: the ioctl moves the
+ * device on (a REINIT is reported once), so a refused call must not make it.
+ */
+static void precopy_info_with_a_short_sz_makes_no_ioctl(void **state)
+{
+	struct vfiox_device *d = migratable(ALL, R);
+	struct vfiox_mig_precopy_info pi = { .sz = sizeof(pi) };
+	unsigned long calls;
+	int fd;
+
+	(void)state;
+	assert_int_equal(vfiox_mig_set_state(d, VFIOX_MIG_PRE_COPY, &fd), 0);
+	assert_int_equal(vfiox_mig_precopy_reinit_enable(d), 0);
+	mig->reinit = true;
+	pi.sz = 8;
+	calls = fk.calls;
+	assert_int_equal(vfiox_mig_precopy_info(d, fd, &pi), -EINVAL);
+	assert_true(fk_log_has("sz 8 is below its first published size 28"));
+	assert_int_equal(fk.calls, calls);
+	pi.sz = sizeof(pi);
+	assert_int_equal(vfiox_mig_precopy_info(d, fd, &pi), 0);
+	assert_int_equal(pi.flags, VFIOX_MIG_PRECOPY_REINIT);
+	/* The fake reports it once, as mlx5 does. */
+	assert_int_equal(vfiox_mig_precopy_info(d, fd, &pi), 0);
+	assert_int_equal(pi.flags, 0);
+	fake_sys.close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -624,6 +653,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(data_fd_eintr_is_retried_and_eagain_is_quiet, setup, teardown),
 		cmocka_unit_test_setup_teardown(write_keeps_its_progress_on_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(precopy_info_reports_the_kernels_estimates, setup, teardown),
+		cmocka_unit_test_setup_teardown(precopy_info_with_a_short_sz_makes_no_ioctl, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -87,7 +87,7 @@ int main(void)
 	struct vt_edu e;
 	uint64_t bm[4];
 	uint8_t *mem;
-	int round, stale;
+	int round, stale, removed = -1;
 
 	vt_init();
 	CHECK_RET(vt_open(vt_env("VFIOX_EDU"), &c, &g, &d), 0);
@@ -147,7 +147,8 @@ int main(void)
 	      popcount_range(bm, 0, 256));
 	/* Unmap the two on a 64-page boundary and past it, with the bitmap. */
 	memset(bm, 0xa5, sizeof(bm));
-	CHECK_RET(vfiox_dma_unmap_dirty(c, SLOT + 64 * PG, 192 * PG, bm, 3 * 8), 2);
+	CHECK_RET(vfiox_dma_unmap_dirty(c, SLOT + 64 * PG, 192 * PG, bm, 3 * 8, &removed), 2);
+	CHECK(removed == 2, "unmap with the bitmap says %d mappings removed, not 2", removed);
 	CHECK(popcount_range(bm, 6, 2) == 2 && popcount_range(bm, 136, 1) == 1 &&
 	      popcount_range(bm, 0, 192) == 3,
 	      "unmap bitmap %016llx %016llx %016llx", (unsigned long long)bm[0],
