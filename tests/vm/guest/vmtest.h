@@ -334,8 +334,8 @@ static inline int vt_mtty_present(void)
 	release[strcspn(release, "\n")] = '\0';
 	if (!vt_failures)
 		printf("  NOT APPLICABLE: kernel %s has no mtty module and no mtty "
-		       "parent (Debian builds no samples); the debug suite "
-		       "(tests/vm/run --debug) runs this test\n", release);
+		       "parent (Debian builds no samples); the patched suite "
+		       "(tests/vm/run --patched --debug) runs this test\n", release);
 	vt_mdev_refused();
 	return 0;
 }
