@@ -329,6 +329,11 @@ static void mappings_made_before_the_device_stay(void **state)
 	assert_int_equal(fk_iommufd_container_open(&c), 0);
 	assert_int_equal(vfiox_group_open(c, 7, &g), 0);
 	assert_int_equal(vfiox_dma_map(c, mem, MB, NULL, &iova), 0);
+	/* The IOAS is still all of the space, but the group's reserved MSI
+	 * window (sysfs) stays out of the allocator's and the fixed maps'. */
+	assert_int_equal(vfiox_dma_map_fixed(c, mem + 2 * MB, MB, 0xfee00000ULL, NULL),
+			 -EINVAL);
+	assert_int_equal(fk.ioas_maps, 1);
 	assert_int_equal(vfiox_device_open(g, BDF, NULL, &d), 0);
 	vfiox_group_close(g);	/* the IOAS keeps them, as iommufd does */
 	assert_int_equal(fk.nr_maps, 1);
