@@ -144,8 +144,14 @@ int vfiox_iommufd_read_ranges(const struct vfiox_container *c,
 		if (!buf)
 			return -ENOMEM;
 	}
+	if (!ret && q.num_iovas > room) {
+		pr_err("IOMMU_IOAS_IOVA_RANGES (IOAS %u): %u ranges in room for %u",
+		       c->ioas, q.num_iovas, room);
+		ret = -EPROTO;
+	}
 	if (ret < 0) {
-		pr_err("IOMMU_IOAS_IOVA_RANGES (IOAS %u): %s", c->ioas, ERRSTR(ret));
+		if (ret != -EPROTO)
+			pr_err("IOMMU_IOAS_IOVA_RANGES (IOAS %u): %s", c->ioas, ERRSTR(ret));
 		free(buf);
 		return ret;
 	}

@@ -82,6 +82,31 @@ static void unlink_group(struct vfiox_group *g)
 	*pp = g->next;
 }
 
+static int count_member(void *arg, const char *bdf)
+{
+	(void)bdf;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* iommufd opens no group file: sysfs says whether the group exists. */
+static int check_group_exists(const struct vfiox_env *env, int nr)
+{
+	char path[VFIOX_PATH_MAX + 64];
+	int n = 0, ret;
+
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/devices",
+		 env->sysfs_root, nr);
+	ret = env->sys->list_dir(path, count_member, &n);
+	if (ret == -ENOENT || (!ret && !n)) {
+		pr_err("group %d: no such IOMMU group (%s)", nr, path);
+		return -ENOENT;
+	}
+	if (ret < 0)
+		pr_err("group %d: list %s: %s", nr, path, ERRSTR(ret));
+	return ret;
+}
+
 /*
  * On iommufd a group is only libvfiox's book of its devices: each device
  * binds and attaches itself (device.c), and the kernel checks the group's
@@ -90,8 +115,10 @@ static void unlink_group(struct vfiox_group *g)
 static int attach_iommufd(struct vfiox_group *g)
 {
 	struct vfiox_container *c = g->container;
-	int ret;
+	int ret = check_group_exists(&c->env, g->nr);
 
+	if (ret)
+		return ret;
 	g->next = c->groups;
 	c->groups = g;
 	ret = vfiox_container_on_attach(c);

@@ -229,6 +229,19 @@ static void device_opens_through_its_cdev_bound_and_attached(void **state)
 	assert_int_equal(fk.ioas_attached, 0);
 }
 
+static void unknown_group_is_refused(void **state)
+{
+	struct vfiox_container *c;
+	struct vfiox_group *g = NULL;
+
+	(void)state;
+	assert_int_equal(fk_iommufd_container_open(&c), 0);
+	assert_true(vfiox_group_open(c, 8, &g) < 0);
+	assert_null(g);
+	assert_true(fk_log_has("group 8"));
+	assert_true(fk_close_clean(c));
+}
+
 static void device_without_cdev_is_enodev(void **state)
 {
 	struct vfiox_container *c;
@@ -431,6 +444,7 @@ int main(void)
 		T(old_opts_size_means_auto),
 		T(iommu_info_is_the_ioas_ranges_without_dma_avail),
 		T(device_opens_through_its_cdev_bound_and_attached),
+		T(unknown_group_is_refused),
 		T(device_without_cdev_is_enodev),
 		T(vf_token_is_not_done_on_iommufd),
 		T(dma_maps_and_unmaps_through_the_ioas),
