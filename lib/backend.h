@@ -58,12 +58,14 @@ int vfiox_backend_wanted(int want);
  * iommufd (backend_iommufd.c). Does the kernel offer it, judged by a device
  * cdev in @env's dev_root/devices: 1, 0, or a negative errno other than a
  * missing directory. Open /dev/iommu next to dev_root with an IOAS in it
- * (*@fd, *@ioas): 0 or -errno, nothing left open on failure. Read the IOAS's
+ * (*@fd, *@ioas): 0 or -errno (-ENODEV: no /dev/iommu, an error unless
+ * @probe, auto's question), nothing left open on failure. Read the IOAS's
  * IOVA ranges into @info (type, pgsizes, range count) and *@ranges
  * (malloc'ed).
  */
 int vfiox_iommufd_offered(const struct vfiox_env *env);
-int vfiox_iommufd_open(const struct vfiox_env *env, int *fd, uint32_t *ioas);
+int vfiox_iommufd_open(const struct vfiox_env *env, bool probe, int *fd,
+		       uint32_t *ioas);
 int vfiox_iommufd_read_ranges(const struct vfiox_container *c,
 			      struct vfiox_iommu_info *info,
 			      struct vfiox_iova_range **ranges);

@@ -70,7 +70,8 @@ static int ioas_alloc(const struct vfiox_env *env, int fd, uint32_t *ioas)
 	return 0;
 }
 
-int vfiox_iommufd_open(const struct vfiox_env *env, int *fd, uint32_t *ioas)
+int vfiox_iommufd_open(const struct vfiox_env *env, bool probe, int *fd,
+		       uint32_t *ioas)
 {
 	char path[VFIOX_PATH_MAX + 8];
 	int ret;
@@ -78,8 +79,11 @@ int vfiox_iommufd_open(const struct vfiox_env *env, int *fd, uint32_t *ioas)
 	iommu_path(env, path, sizeof(path));
 	*fd = env->sys->open(path, O_RDWR);
 	if (*fd == -ENOENT || *fd == -ENXIO || *fd == -ENODEV) {
-		pr_err("open %s: %s: the kernel has no iommufd (CONFIG_IOMMUFD); use the legacy backend",
-		       path, ERRSTR(*fd));
+		if (probe)
+			pr_debug("open %s: %s: auto picks legacy", path, ERRSTR(*fd));
+		else
+			pr_err("open %s: %s: the kernel has no iommufd (CONFIG_IOMMUFD); use the legacy backend",
+			       path, ERRSTR(*fd));
 		return -ENODEV;
 	}
 	if (*fd < 0) {

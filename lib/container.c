@@ -433,11 +433,9 @@ static int open_auto(struct vfiox_container *c)
 
 	if (ret <= 0)
 		return ret < 0 ? ret : VFIOX_BACKEND_LEGACY;
-	ret = vfiox_iommufd_open(&c->env, &c->fd, &c->ioas);
-	if (ret == -ENODEV) {
-		pr_info("device cdevs but no /dev/iommu: auto picks legacy");
+	ret = vfiox_iommufd_open(&c->env, true, &c->fd, &c->ioas);
+	if (ret == -ENODEV)
 		return VFIOX_BACKEND_LEGACY;
-	}
 	return ret < 0 ? ret : VFIOX_BACKEND_IOMMUFD;
 }
 
@@ -450,7 +448,7 @@ static int open_iommufd(struct vfiox_container *c, int want)
 	if (want == VFIOX_BACKEND_AUTO)
 		ret = open_auto(c);
 	else if (want == VFIOX_BACKEND_IOMMUFD)
-		ret = vfiox_iommufd_open(&c->env, &c->fd, &c->ioas);
+		ret = vfiox_iommufd_open(&c->env, false, &c->fd, &c->ioas);
 	if (!ret)
 		ret = VFIOX_BACKEND_IOMMUFD;
 	if (ret == VFIOX_BACKEND_IOMMUFD) {
