@@ -55,11 +55,12 @@ int vfiox_backend_legacy_only(const struct vfiox_container *c, const char *what)
 int vfiox_backend_wanted(int want);
 
 /*
- * iommufd (backend_iommufd.c). Does the kernel offer it, judged by a device
- * cdev in @env's dev_root/devices: 1, 0, or a negative errno other than a
- * missing directory. Open /dev/iommu next to dev_root with an IOAS in it
- * (*@fd, *@ioas): 0 or -errno (-ENODEV: no /dev/iommu, an error unless
- * @probe, auto's question), nothing left open on failure. Read the IOAS's
+ * iommufd (backend_iommufd.c). Does the kernel offer it (to us), judged by
+ * a device cdev in @env's dev_root/devices: 1, 0 (also when we may not
+ * look), or a negative errno. Open /dev/iommu next to dev_root with an IOAS
+ * in it (*@fd, *@ioas): 0 or -errno (-ENODEV: no /dev/iommu; with @probe,
+ * auto's question, that and -EACCES/-EPERM are no error), nothing left
+ * open on failure. Read the IOAS's
  * IOVA ranges into @info (type, pgsizes, range count) and *@ranges
  * (malloc'ed).
  */

@@ -38,6 +38,10 @@ int vfiox_iommufd_offered(const struct vfiox_env *env)
 		pr_debug("no %s: the kernel has no VFIO device cdevs, auto picks legacy", path);
 		return 0;
 	}
+	if (ret == -EACCES) {
+		pr_info("list %s: %s: auto picks legacy", path, ERRSTR(ret));
+		return 0;
+	}
 	if (ret < 0) {
 		pr_err("list %s: %s", path, ERRSTR(ret));
 		return ret;
@@ -85,6 +89,10 @@ int vfiox_iommufd_open(const struct vfiox_env *env, bool probe, int *fd,
 			pr_err("open %s: %s: the kernel has no iommufd (CONFIG_IOMMUFD); use the legacy backend",
 			       path, ERRSTR(*fd));
 		return -ENODEV;
+	}
+	if (*fd < 0 && probe && (*fd == -EACCES || *fd == -EPERM)) {
+		pr_info("open %s: %s: auto picks legacy", path, ERRSTR(*fd));
+		return *fd;
 	}
 	if (*fd < 0) {
 		pr_err("open %s: %s", path, ERRSTR(*fd));

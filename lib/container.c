@@ -425,7 +425,9 @@ static void container_free(struct vfiox_container *c)
 
 /*
  * Auto: iommufd where a device cdev shows the kernel has it, and /dev/iommu
- * opens; else legacy. The probe's own failures are the open's.
+ * opens; else legacy, also where this process may not open /dev/iommu (a
+ * user given only its groups' nodes keeps working). The probe's other
+ * failures are the open's.
  */
 static int open_auto(struct vfiox_container *c)
 {
@@ -434,8 +436,8 @@ static int open_auto(struct vfiox_container *c)
 	if (ret <= 0)
 		return ret < 0 ? ret : VFIOX_BACKEND_LEGACY;
 	ret = vfiox_iommufd_open(&c->env, true, &c->fd, &c->ioas);
-	if (ret == -ENODEV)
-		return VFIOX_BACKEND_LEGACY;
+	if (ret == -ENODEV || ret == -EACCES || ret == -EPERM)
+		return VFIOX_BACKEND_LEGACY;	/* not ours to use */
 	return ret < 0 ? ret : VFIOX_BACKEND_IOMMUFD;
 }
 

@@ -106,6 +106,19 @@ static void auto_picks_legacy_without_dev_iommu(void **state)
 	assert_true(fk_close_clean(c));
 }
 
+/* A user given its group's node but not /dev/iommu keeps working. */
+static void auto_picks_legacy_where_dev_iommu_is_not_ours(void **state)
+{
+	struct vfiox_container *c;
+
+	(void)state;
+	fk_fail_nth("open", 1, EACCES);	/* /dev/iommu */
+	assert_int_equal(fk_container_open(&c), 0);
+	assert_int_equal(vfiox_container_backend(c), VFIOX_BACKEND_LEGACY);
+	assert_int_equal(fk_log_level("auto picks legacy"), VFIOX_LOG_INFO);
+	assert_true(fk_close_clean(c));
+}
+
 static void forced_iommufd_without_dev_iommu_is_enodev(void **state)
 {
 	struct vfiox_container *c = NULL;
@@ -440,6 +453,7 @@ int main(void)
 		T(auto_picks_iommufd_where_the_kernel_has_it),
 		T(auto_picks_legacy_without_device_cdevs),
 		T(auto_picks_legacy_without_dev_iommu),
+		T(auto_picks_legacy_where_dev_iommu_is_not_ours),
 		T(forced_iommufd_without_dev_iommu_is_enodev),
 		T(environment_overrides_the_caller),
 		T(bad_backend_values_are_einval),
