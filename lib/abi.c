@@ -74,7 +74,10 @@ VFIOX_0_1(vfiox_mig_precopy_info, flags, 32);
 #define VFIOX_OPTS_0_1(type, lp64_sizeof) \
 	_Static_assert(SIZE_MAX != UINT64_MAX || sizeof(struct type) == (lp64_sizeof), \
 		       "struct " #type ": sizeof moved (append at or after the old one)")
-VFIOX_OPTS_0_1(vfiox_container_opts, 32);
+VFIOX_OPTS_0_1(vfiox_container_opts, 40);	/* 32 in 0.1; 0.2 appended backend */
+_Static_assert(SIZE_MAX != UINT64_MAX ||
+	       offsetof(struct vfiox_container_opts, backend) == 32,
+	       "struct vfiox_container_opts: backend must start at 0.1's sizeof");
 VFIOX_OPTS_0_1(vfiox_device_opts, 32);
 VFIOX_OPTS_0_1(vfiox_dma_opts, 32);
 VFIOX_OPTS_0_1(vfiox_dma_pool_opts, 24);

@@ -150,6 +150,9 @@ int vfiox_container_read_dma_avail(struct vfiox_container *c, uint32_t *avail)
 		pr_err("no group attached, the IOMMU has no dma_avail yet");
 		return -ENODEV;
 	}
+	ret = vfiox_backend_legacy_only(c, "dma_avail (iommufd has no DMA entry limit to report)");
+	if (ret)
+		return ret;
 	ret = read_iommu_info(c, &p);
 	free_parsed(&p);
 	if (ret)
@@ -173,7 +176,10 @@ VFIOX_API int vfiox_container_refresh(struct vfiox_container *c)
 		pr_err("no group attached, the IOMMU has no info yet");
 		return -ENODEV;
 	}
-	ret = read_iommu_info(c, &p);
+	if (vfiox_is_iommufd(c))
+		ret = vfiox_iommufd_read_ranges(c, &p.info, &p.ranges);
+	else
+		ret = read_iommu_info(c, &p);
 	if (ret) {
 		free_parsed(&p);
 		return ret;
@@ -258,6 +264,11 @@ int vfiox_container_on_attach(struct vfiox_container *c)
 {
 	int ret;
 
+	/* The IOAS is there from the open; it counts as the IOMMU from the
+	 * first group on, as type1's does, so that the two agree on when info
+	 * and maps are possible. */
+	if (vfiox_is_iommufd(c) && !c->iommu_type)
+		c->iommu_type = VFIOX_IOMMU_IOMMUFD;
 	if (!c->iommu_type) {
 		int type = pick_iommu_type(c);
 
@@ -294,8 +305,20 @@ static bool last_group_kept_iommu(struct vfiox_container *c)
 	return false;
 }
 
+/* The IOAS keeps its mappings until the iommufd closes; a detach only
+ * widens its ranges. */
+static void iommufd_on_detach(struct vfiox_container *c)
+{
+	if (c->iommu_type && !vfiox_container_refresh(c))
+		vfiox_iova_space_rebuild(c);
+}
+
 void vfiox_container_on_detach(struct vfiox_container *c)
 {
+	if (vfiox_is_iommufd(c)) {
+		iommufd_on_detach(c);
+		return;
+	}
 	if (!c->groups && !c->adopted && c->iommu_type &&
 	    !last_group_kept_iommu(c))
 		return;
@@ -339,6 +362,21 @@ static int check_api(struct vfiox_container *c, const char *path)
 	return ret < 0 ? ret : 0;
 }
 
+/* The backend @opts and the environment ask for (enum vfiox_backend). */
+static int wanted_backend(const struct vfiox_container_opts *opts)
+{
+	int want = vfiox_backend_wanted(VFIOX_OPTS_HAS(opts, backend) ?
+					opts->backend : VFIOX_BACKEND_AUTO);
+
+	if (want == VFIOX_BACKEND_IOMMUFD && VFIOX_OPTS_HAS(opts, iommu_type) &&
+	    opts->iommu_type) {
+		pr_err("opts->iommu_type %d is a legacy (type1) choice; iommufd takes none",
+		       opts->iommu_type);
+		return -EINVAL;
+	}
+	return want;
+}
+
 /* A container object for @opts, without its fd yet. */
 static int container_new(const struct vfiox_container_opts *opts,
 			 const struct vfiox_sys *sys, struct vfiox_container **out)
@@ -355,6 +393,7 @@ static int container_new(const struct vfiox_container_opts *opts,
 		return -ENOMEM;
 	}
 	c->env.sys = sys;
+	c->backend = &vfiox_backend_legacy_ops;
 	c->fd = -1;
 	c->want_type = VFIOX_OPTS_HAS(opts, iommu_type) ? opts->iommu_type : 0;
 	c->allow_relaxable = VFIOX_OPTS_HAS(opts, allow_relaxable) &&
@@ -384,21 +423,69 @@ static void container_free(struct vfiox_container *c)
 	free(c);
 }
 
+/*
+ * Auto: iommufd where a device cdev shows the kernel has it, and /dev/iommu
+ * opens; else legacy, also where this process may not open /dev/iommu (a
+ * user given only its groups' nodes keeps working). The probe's other
+ * failures are the open's.
+ */
+static int open_auto(struct vfiox_container *c)
+{
+	int ret = vfiox_iommufd_offered(&c->env);
+
+	if (ret <= 0)
+		return ret < 0 ? ret : VFIOX_BACKEND_LEGACY;
+	ret = vfiox_iommufd_open(&c->env, true, &c->fd, &c->ioas);
+	if (ret == -ENODEV || ret == -EACCES || ret == -EPERM)
+		return VFIOX_BACKEND_LEGACY;	/* not ours to use */
+	return ret < 0 ? ret : VFIOX_BACKEND_IOMMUFD;
+}
+
+/* Open @c's iommufd backend if @want says so: the backend it took, or a
+ * negative errno. */
+static int open_iommufd(struct vfiox_container *c, int want)
+{
+	int ret = want;
+
+	if (want == VFIOX_BACKEND_AUTO)
+		ret = open_auto(c);
+	else if (want == VFIOX_BACKEND_IOMMUFD)
+		ret = vfiox_iommufd_open(&c->env, false, &c->fd, &c->ioas);
+	if (!ret)
+		ret = VFIOX_BACKEND_IOMMUFD;
+	if (ret == VFIOX_BACKEND_IOMMUFD) {
+		c->backend = &vfiox_backend_iommufd_ops;
+		pr_debug("container: iommufd fd %d, IOAS %u", c->fd, c->ioas);
+	}
+	return ret;
+}
+
 int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
 			     const struct vfiox_sys *sys,
 			     struct vfiox_container **out)
 {
 	char path[VFIOX_PATH_MAX + 8];	/* dev_root + "/vfio" */
 	struct vfiox_container *c;
-	int ret;
+	int ret, want;
 
 	if (!out) {
 		pr_err("open: NULL out pointer");
 		return -EINVAL;
 	}
+	want = wanted_backend(opts);
+	if (want < 0)
+		return want;
 	ret = container_new(opts, sys, &c);
 	if (ret)
 		return ret;
+	ret = open_iommufd(c, want);
+	if (ret < 0 || ret == VFIOX_BACKEND_IOMMUFD) {
+		if (ret < 0)
+			container_free(c);
+		else
+			*out = c;
+		return ret < 0 ? ret : 0;
+	}
 	snprintf(path, sizeof(path), "%s/vfio", c->env.dev_root);
 	c->fd = sys->open(path, O_RDWR);
 	if (c->fd < 0) {
@@ -459,6 +546,10 @@ int vfiox_container_adopt_sys(int fd, const struct vfiox_container_opts *opts,
 	if (fd < 0 || !out) {
 		pr_err("adopt: bad fd %d or NULL out pointer", fd);
 		return -EINVAL;
+	}
+	if (VFIOX_OPTS_HAS(opts, backend) && opts->backend == VFIOX_BACKEND_IOMMUFD) {
+		pr_err("adopt: only the legacy backend adopts a container fd");
+		return -EOPNOTSUPP;
 	}
 	ret = container_new(opts, sys, &c);
 	if (ret)
@@ -535,6 +626,11 @@ VFIOX_API int vfiox_container_check_extension(struct vfiox_container *c,
 
 	if (!c)
 		return -EINVAL;
+	if (vfiox_is_iommufd(c)) {
+		pr_err("VFIO_CHECK_EXTENSION(%u): only the legacy backend has a VFIO container to ask, this container is iommufd (open it with the legacy backend, or VFIOX_BACKEND=legacy)",
+		       ext);
+		return -EOPNOTSUPP;
+	}
 	ret = c->env.sys->ioctl(c->fd, VFIO_CHECK_EXTENSION,
 				(void *)(unsigned long)ext);
 	if (ret < 0)

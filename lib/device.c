@@ -218,6 +218,45 @@ static int device_start(struct vfiox_device *d, struct vfiox_device **out)
 	return 0;
 }
 
+/*
+ * iommufd: the device's cdev, bound and attached to the IOAS, which may
+ * narrow its IOVA ranges: they are read again before the device is used,
+ * and after it left on a failure.
+ */
+static int open_cdev(struct vfiox_device *d, const char *token,
+		     struct vfiox_device **out)
+{
+	struct vfiox_container *c = d->group->container;
+	int fd, ret;
+
+	if (token) {
+		pr_err("%s: a VF token through the iommufd backend is not done yet; open it with the legacy backend",
+		       d->name);
+		free_device(d);
+		return -EOPNOTSUPP;
+	}
+	d->fd = vfiox_iommufd_device_open(d);
+	if (d->fd < 0) {
+		ret = d->fd;
+		free_device(d);
+		return ret;
+	}
+	ret = vfiox_container_on_attach(c);
+	if (ret) {
+		c->env.sys->close(d->fd);
+		free_device(d);
+		vfiox_container_on_detach(c);
+		return ret;
+	}
+	fd = d->fd;
+	ret = device_start(d, out);	/* frees @d on failure */
+	if (ret) {
+		c->env.sys->close(fd);
+		vfiox_container_on_detach(c);
+	}
+	return ret;
+}
+
 VFIOX_API int vfiox_device_open(struct vfiox_group *g, const char *name,
 				const struct vfiox_device_opts *opts,
 				struct vfiox_device **out)
@@ -233,6 +272,8 @@ VFIOX_API int vfiox_device_open(struct vfiox_group *g, const char *name,
 	ret = device_new(g, name, opts, token, &d);
 	if (ret)
 		return ret;
+	if (vfiox_is_iommufd(g->container))
+		return open_cdev(d, token, out);
 	fd = get_device_fd(d, token);
 	if (fd < 0) {
 		free_device(d);
@@ -266,6 +307,9 @@ VFIOX_API int vfiox_device_adopt(struct vfiox_group *g, int fd, const char *name
 		       name ? name : "(null)", fd);
 		return -EEXIST;
 	}
+	ret = vfiox_backend_legacy_only(g->container, "vfiox_device_adopt()");
+	if (ret)
+		return ret;
 	ret = device_new(g, name, opts, NULL, &d);
 	if (!ret)
 		ret = vfiox_check_device_fd(&g->container->env, fd, name, g->nr);
@@ -297,6 +341,8 @@ VFIOX_API void vfiox_device_close(struct vfiox_device *d)
 			vfiox_irq_disable(d, i);
 	/* Released or not, the number is still ours (lib/req.c). */
 	d->group->container->env.sys->close(d->fd);
+	if (vfiox_is_iommufd(d->group->container))	/* the IOAS widens */
+		vfiox_container_on_detach(d->group->container);
 	free_device(d);
 }
 

@@ -203,23 +203,11 @@ VFIOX_INLINE int
 kernel_map(struct vfiox_container *c, uint64_t va, uint64_t len, uint64_t iova,
 	   const struct vfiox_dma_opts *opts)
 {
-	struct vfio_iommu_type1_dma_map m = {
-		.argsz = sizeof(m),
-		.flags = VFIO_DMA_MAP_FLAG_READ,
-		.vaddr = va, .iova = iova, .size = len,
-	};
-	int ret;
+	unsigned int flags = c->dma->iopf ? VFIOX_BE_MAP_IOPF : 0;
 
 	if (!(VFIOX_OPTS_HAS(opts, read_only) && opts->read_only))
-		m.flags |= VFIO_DMA_MAP_FLAG_WRITE;
-	if (c->dma->iopf)
-		m.flags |= VFIOX_DMA_MAP_FLAG_IOPF;
-	ret = c->env.sys->ioctl(c->fd, VFIO_IOMMU_MAP_DMA, &m);
-	if (ret < 0)
-		pr_err("VFIO_IOMMU_MAP_DMA vaddr 0x%llx iova 0x%llx size 0x%llx: %s",
-		       (unsigned long long)va, (unsigned long long)iova,
-		       (unsigned long long)len, ERRSTR(ret));
-	return ret < 0 ? ret : 0;
+		flags |= VFIOX_BE_MAP_WRITE;
+	return c->backend->map(c, va, len, iova, flags);
 }
 
 /*

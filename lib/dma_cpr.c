@@ -172,6 +172,9 @@ VFIOX_API int vfiox_dma_invalidate_vaddrs(struct vfiox_container *c)
 		pr_err("vfiox_dma_invalidate_vaddrs: no container");
 		return -EINVAL;
 	}
+	ret = vfiox_backend_legacy_only(c, "live update (VFIO_UPDATE_VADDR)");
+	if (ret)
+		return ret;
 	vfiox_lock(&c->dma->lock);
 	ret = check_cpr(c);
 	if (!ret)
@@ -202,6 +205,9 @@ VFIOX_API int vfiox_dma_revalidate_vaddrs(struct vfiox_container *c)
 		pr_err("vfiox_dma_revalidate_vaddrs: no container");
 		return -EINVAL;
 	}
+	ret = vfiox_backend_legacy_only(c, "live update (VFIO_UPDATE_VADDR)");
+	if (ret)
+		return ret;
 	vfiox_lock(&c->dma->lock);
 	ret = check_cpr(c);
 	for (e = c->dma->table.entries; !ret && e; e = e->next) {
@@ -284,6 +290,9 @@ VFIOX_API int vfiox_dma_save(struct vfiox_container *c, void *buf, size_t size)
 		pr_err("vfiox_dma_save: no container");
 		return -EINVAL;
 	}
+	ret = vfiox_backend_legacy_only(c, "live update (VFIO_UPDATE_VADDR)");
+	if (ret)
+		return ret;
 	vfiox_lock(&c->dma->lock);
 	ret = save_locked(c, buf, size);
 	vfiox_unlock(&c->dma->lock);
@@ -444,6 +453,9 @@ VFIOX_API int vfiox_dma_restore(struct vfiox_container *c, const void *state,
 		pr_err("vfiox_dma_restore: no container");
 		return -EINVAL;
 	}
+	ret = vfiox_backend_legacy_only(c, "live update (VFIO_UPDATE_VADDR)");
+	if (ret)
+		return ret;
 	ret = vfiox_cpr_state_parse(state, size, &s);
 	if (ret)
 		return ret;

@@ -73,6 +73,9 @@ static int start_stop(struct vfiox_container *c, bool start)
 		pr_err("dirty pages %s: no container", start ? "start" : "stop");
 		return -EINVAL;
 	}
+	ret = vfiox_backend_legacy_only(c, "dirty page tracking (VFIO_IOMMU_DIRTY_PAGES)");
+	if (ret)
+		return ret;
 	if (!dirty_page(c))
 		return c->iommu_type ? -ENOTSUP : -ENODEV;
 	vfiox_lock(&c->dma->lock);
@@ -327,14 +330,18 @@ VFIOX_API int vfiox_dma_dirty_bitmap(struct vfiox_container *c, uint64_t iova,
 				     uint64_t len, uint64_t *bitmap,
 				     size_t size)
 {
-	return dirty_range(c, iova, len, bitmap, size, false, NULL);
+	int ret = c ? vfiox_backend_legacy_only(c, "dirty page tracking (VFIO_IOMMU_DIRTY_PAGES)") : 0;
+
+	return ret ? ret : dirty_range(c, iova, len, bitmap, size, false, NULL);
 }
 
 VFIOX_API int vfiox_dma_unmap_dirty(struct vfiox_container *c, uint64_t iova,
 				    uint64_t len, uint64_t *bitmap, size_t size,
 				    int *removed)
 {
+	int ret = c ? vfiox_backend_legacy_only(c, "unmap with dirty bitmap (VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP)") : 0;
+
 	if (removed)
 		*removed = 0;
-	return dirty_range(c, iova, len, bitmap, size, true, removed);
+	return ret ? ret : dirty_range(c, iova, len, bitmap, size, true, removed);
 }

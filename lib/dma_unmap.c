@@ -17,22 +17,15 @@
 VFIOX_INLINE int
 kernel_unmap(struct vfiox_container *c, const struct dma_entry *e)
 {
-	struct vfio_iommu_type1_dma_unmap u = {
-		.argsz = sizeof(u), .iova = e->iova, .size = e->len,
-	};
-	int ret;
+	uint64_t bytes;
+	int ret = c->backend->unmap(c, e->iova, e->len, &bytes);
 
-	ret = c->env.sys->ioctl(c->fd, VFIO_IOMMU_UNMAP_DMA, &u);
-	if (ret < 0) {
-		pr_err("VFIO_IOMMU_UNMAP_DMA iova 0x%llx size 0x%llx: %s",
-		       (unsigned long long)e->iova, (unsigned long long)e->len,
-		       ERRSTR(ret));
+	if (ret)
 		return ret;
-	}
-	if (u.size != e->len)
-		pr_warn("VFIO_IOMMU_UNMAP_DMA iova 0x%llx unmapped 0x%llx of 0x%llx bytes",
-			(unsigned long long)e->iova, (unsigned long long)u.size,
-			(unsigned long long)e->len);
+	if (bytes != e->len)
+		pr_warn("%s unmap iova 0x%llx unmapped 0x%llx of 0x%llx bytes",
+			c->backend->name, (unsigned long long)e->iova,
+			(unsigned long long)bytes, (unsigned long long)e->len);
 	return 0;
 }
 
@@ -198,43 +191,60 @@ static int range_entries(struct dma_table *t, uint64_t start, uint64_t last,
 	return n ? n : -ENOENT;
 }
 
-/* With @bitmap (NULL for none), the kernel fills it with the dirty pages. */
-static int kernel_unmap_range(struct vfiox_container *c, uint64_t iova,
-			      uint64_t len, uint32_t flags, uint64_t bytes,
-			      const struct vfio_bitmap *bitmap)
+/* Type1's unmap that fills @bitmap with the range's dirty pages (the
+ * dirty calls refuse iommufd before they get here). */
+static int unmap_dirty_ioctl(struct vfiox_container *c, uint64_t iova,
+			     uint64_t len, const struct vfio_bitmap *bitmap,
+			     uint64_t *done)
 {
 	/* The unmap struct, then the bitmap descriptor in its data[]. */
 	uint64_t arg[(sizeof(struct vfio_iommu_type1_dma_unmap) +
 		      sizeof(struct vfio_bitmap)) / sizeof(uint64_t)];
 	struct vfio_iommu_type1_dma_unmap u = {
-		.argsz = sizeof(u), .flags = flags, .iova = iova, .size = len,
+		.argsz = sizeof(arg), .iova = iova, .size = len,
+		.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
 	};
 	int ret;
 
-	if (bitmap) {
-		u.argsz = sizeof(arg);
-		u.flags |= VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
-		memcpy((char *)arg + sizeof(u), bitmap, sizeof(*bitmap));
-	}
 	memcpy(arg, &u, sizeof(u));
+	memcpy((char *)arg + sizeof(u), bitmap, sizeof(*bitmap));
 	ret = c->env.sys->ioctl(c->fd, VFIO_IOMMU_UNMAP_DMA, arg);
 	memcpy(&u, arg, sizeof(u));
-
 	if (ret < 0) {
-		pr_err("VFIO_IOMMU_UNMAP_DMA%s iova 0x%llx size 0x%llx: %s",
-		       flags & VFIO_DMA_UNMAP_FLAG_ALL ? " (all)" : "",
+		pr_err("VFIO_IOMMU_UNMAP_DMA iova 0x%llx size 0x%llx: %s",
 		       (unsigned long long)iova, (unsigned long long)len,
 		       ERRSTR(ret));
 		return ret;
 	}
+	*done = u.size;
+	return 0;
+}
+
+/* With @bitmap (NULL for none), the kernel fills it with the dirty pages;
+ * @all: everything (iova and len unused), where the kernel can. */
+static int kernel_unmap_range(struct vfiox_container *c, uint64_t iova,
+			      uint64_t len, bool all, uint64_t bytes,
+			      const struct vfio_bitmap *bitmap)
+{
+	uint64_t done;
+	int ret;
+
+	if (bitmap)
+		ret = unmap_dirty_ioctl(c, iova, len, bitmap, &done);
+	else if (all)
+		ret = c->backend->unmap_all(c, &done);
+	else
+		ret = c->backend->unmap(c, iova, len, &done);
+	if (ret)
+		return ret;
 	/* The books drop every entry of the range all the same: type1 v2
-	 * removes whole mappings or fails. A type1 v1 container adopted as v2
-	 * could remove less (hugepage semantics); that is the caller's
-	 * iommu_type at adoption (container.h). */
-	if (u.size != bytes)
-		pr_warn("VFIO_IOMMU_UNMAP_DMA%s iova 0x%llx unmapped 0x%llx bytes, libvfiox had 0x%llx mapped there (another user of the container fd?)",
-			flags & VFIO_DMA_UNMAP_FLAG_ALL ? " (all)" : "",
-			(unsigned long long)iova, (unsigned long long)u.size,
+	 * and iommufd remove whole mappings or fail. A type1 v1 container
+	 * adopted as v2 could remove less (hugepage semantics); that is the
+	 * caller's iommu_type at adoption (container.h). */
+	if (done != bytes)
+		pr_warn("%s unmap%s iova 0x%llx unmapped 0x%llx bytes, libvfiox had 0x%llx mapped there (another user of the container fd?)",
+			c->backend->name, all ? " (all)" : "",
+			(unsigned long long)iova, (unsigned long long)done,
 			(unsigned long long)bytes);
 	return 0;
 }
@@ -257,7 +267,7 @@ int vfiox_dma_unmap_range_locked(struct vfiox_container *c, uint64_t iova,
 		       (unsigned long long)iova, (unsigned long long)len);
 	if (n <= 0)
 		return n;
-	ret = kernel_unmap_range(c, iova, len, 0, bytes, bitmap);
+	ret = kernel_unmap_range(c, iova, len, false, bytes, bitmap);
 	if (ret)
 		return ret;
 	for (i = 0; i < n; i++)
@@ -287,6 +297,8 @@ int vfiox_dma_has_unmap_all_locked(struct vfiox_container *c)
 
 	if (c->dma->unmap_all >= 0)
 		return c->dma->unmap_all;
+	if (vfiox_is_iommufd(c))
+		return 1;	/* IOMMU_IOAS_UNMAP always takes "all" */
 	ret = vfiox_container_check_extension(c, VFIO_UNMAP_ALL);
 	if (ret >= 0)
 		c->dma->unmap_all = ret > 0;
@@ -307,8 +319,7 @@ VFIOX_API int vfiox_dma_unmap_all(struct vfiox_container *c)
 	if (dma->table.entries && c->iommu_type)
 		ret = vfiox_dma_has_unmap_all_locked(c);
 	if (ret > 0) {
-		ret = kernel_unmap_range(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
-					 dma->mapped_bytes, NULL);
+		ret = kernel_unmap_range(c, 0, 0, true, dma->mapped_bytes, NULL);
 		for (; !ret && dma->table.entries; n++)
 			drop_entry(c, dma->table.entries);
 	}

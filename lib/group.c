@@ -82,12 +82,59 @@ static void unlink_group(struct vfiox_group *g)
 	*pp = g->next;
 }
 
+static int count_member(void *arg, const char *bdf)
+{
+	(void)bdf;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* iommufd opens no group file: sysfs says whether the group exists. */
+static int check_group_exists(const struct vfiox_env *env, int nr)
+{
+	char path[VFIOX_PATH_MAX + 64];
+	int n = 0, ret;
+
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/devices",
+		 env->sysfs_root, nr);
+	ret = env->sys->list_dir(path, count_member, &n);
+	if (ret == -ENOENT || (!ret && !n)) {
+		pr_err("group %d: no such IOMMU group (%s)", nr, path);
+		return -ENOENT;
+	}
+	if (ret < 0)
+		pr_err("group %d: list %s: %s", nr, path, ERRSTR(ret));
+	return ret;
+}
+
+/*
+ * On iommufd a group is only libvfiox's book of its devices: each device
+ * binds and attaches itself (device.c), and the kernel checks the group's
+ * viability then. The first group makes the IOAS the container's IOMMU.
+ */
+static int attach_iommufd(struct vfiox_group *g)
+{
+	struct vfiox_container *c = g->container;
+	int ret = check_group_exists(&c->env, g->nr);
+
+	if (ret)
+		return ret;
+	g->next = c->groups;
+	c->groups = g;
+	ret = vfiox_container_on_attach(c);
+	if (ret)
+		unlink_group(g);
+	return ret;
+}
+
 static int attach(struct vfiox_group *g)
 {
 	struct vfiox_container *c = g->container;
 	const struct vfiox_sys *sys = c->env.sys;
 	int ret;
 
+	if (vfiox_is_iommufd(c))
+		return attach_iommufd(g);
 	ret = sys->ioctl(g->fd, VFIO_GROUP_SET_CONTAINER, &c->fd);
 	if (ret < 0) {
 		pr_err("group %d: VFIO_GROUP_SET_CONTAINER: %s", g->nr,
@@ -130,6 +177,15 @@ VFIOX_API int vfiox_group_open(struct vfiox_container *c, int group_nr,
 	}
 	g->container = c;
 	g->nr = group_nr;
+	g->fd = -1;
+	if (vfiox_is_iommufd(c)) {
+		ret = attach(g);
+		if (ret)
+			free(g);
+		else
+			*out = g;
+		return ret;
+	}
 	snprintf(path, sizeof(path), "%s/%d", c->env.dev_root, group_nr);
 	g->fd = c->env.sys->open(path, O_RDWR);
 	if (g->fd < 0) {
@@ -202,6 +258,9 @@ VFIOX_API int vfiox_group_adopt(struct vfiox_container *c, int fd, int group_nr,
 		       fd);
 		return -EEXIST;
 	}
+	ret = vfiox_backend_legacy_only(c, "vfiox_group_adopt() (iommufd opens devices without a group fd)");
+	if (ret)
+		return ret;
 	ret = vfiox_check_group_fd(&c->env, fd, group_nr);
 	if (!ret)
 		ret = check_viable(&c->env, fd, group_nr, &attached);
@@ -336,9 +395,11 @@ VFIOX_API void vfiox_group_close(struct vfiox_group *g)
 	c = g->container;
 	vfiox_device_close_all(g);
 	unlink_group(g);
-	detach(g);
+	if (g->fd >= 0)
+		detach(g);
 	vfiox_container_on_detach(c);
-	c->env.sys->close(g->fd);
+	if (g->fd >= 0)
+		c->env.sys->close(g->fd);
 	free(g);
 }
 
@@ -349,5 +410,10 @@ VFIOX_API int vfiox_group_number(const struct vfiox_group *g)
 
 VFIOX_API int vfiox_group_fd(const struct vfiox_group *g)
 {
-	return g ? g->fd : -EINVAL;
+	if (!g)
+		return -EINVAL;
+	if (g->fd < 0)
+		return vfiox_backend_legacy_only(g->container,
+						 "vfiox_group_fd() (iommufd opens devices without a group fd)");
+	return g->fd;
 }

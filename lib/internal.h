@@ -15,6 +15,7 @@
 #include <linux/vfio.h>
 
 #include <vfiox.h>
+#include "backend.h"
 #include "sys.h"
 
 #define VFIOX_PATH_MAX 512
@@ -32,7 +33,10 @@ struct p2p_record;		/* p2p.c */
 struct vfiox_container {
 	struct vfiox_env env;
 	struct vfiox_dma *dma;
-	int fd;
+	/* The kernel interface (backend.h), chosen at open and never changed. */
+	const struct vfiox_backend_ops *backend;
+	int fd;			/* the VFIO container, or the iommufd */
+	uint32_t ioas;		/* iommufd: the IOAS that is the container */
 	int want_type;		/* 0: type1v2, falling back to type1 */
 	int iommu_type;		/* 0 until the first group attaches */
 	struct vfiox_iommu_info info;
@@ -55,7 +59,7 @@ struct vfiox_group {
 	struct vfiox_container *container;
 	struct vfiox_group *next;
 	int nr;
-	int fd;
+	int fd;			/* -1 on iommufd: devices open without it */
 	struct vfiox_device *devices;
 };
 
@@ -79,6 +83,7 @@ struct vfiox_device {
 	/* The device file; once released, a dead file under the same number
 	 * (lib/req.c says why), closed by vfiox_device_close(). */
 	int fd;
+	uint32_t devid;		/* iommufd: its id from VFIO_DEVICE_BIND_IOMMUFD */
 	int req_fd;		/* the device request eventfd, or -1 */
 	vfiox_req_fn req_fn;
 	void *req_arg;

@@ -121,6 +121,9 @@ static int p2p_map(struct vfiox_container *c, struct vfiox_device *d,
 
 	if (!c || !d || !iova)
 		return -EINVAL;
+	ret = vfiox_backend_legacy_only(c, "P2P mapping of a BAR (iommufd needs the dma-buf way, not done yet)");
+	if (ret)
+		return ret;
 	ret = region_vaddr(d, index, off, len, &vaddr);
 	if (ret)
 		return ret;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/vfio.h>
+#include <vfiox/container.h>
 
 #include "names.h"
 
@@ -16,6 +17,7 @@ const char *names_iommu_type(int type)
 	case VFIO_TYPE1_NESTING_IOMMU: return "type1-nesting";
 	case VFIO_SPAPR_TCE_v2_IOMMU: return "spapr-tce-v2";
 	case VFIO_NOIOMMU_IOMMU: return "noiommu";
+	case VFIOX_IOMMU_IOMMUFD: return "iommufd";
 	default: return NULL;
 	}
 }

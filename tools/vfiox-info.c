@@ -268,7 +268,8 @@ static void print_iommu(const struct opts *o, struct vfiox_container *c)
 		for (i = 0; i < n; i++)
 			printf("%s{\"start\":\"0x%llx\",\"end\":\"0x%llx\"}", i ? "," : "",
 			       (unsigned long long)r[i].start, (unsigned long long)r[i].end);
-		printf("]}");
+		printf("],\"backend\":\"%s\"}",
+		       vfiox_container_backend(c) == VFIOX_BACKEND_IOMMUFD ? "iommufd" : "legacy");
 		return;
 	}
 	if (type)

@@ -12,7 +12,9 @@ extern "C" {
 #endif
 
 /*
- * A container is one IOMMU context (/dev/vfio/vfio). Groups attach to it;
+ * A container is one IOMMU context: on the legacy backend a /dev/vfio/vfio
+ * container, on the iommufd backend an IO address space (IOAS) in a
+ * /dev/iommu file (docs/iommufd.md says what differs). Groups attach to it;
  * the IOMMU type is chosen when the first group attaches, and the IOMMU info
  * (page sizes, IOVA ranges, dma_avail) is read again on every attach and
  * detach, because each group can shrink the usable IOVA space.
@@ -27,6 +29,31 @@ extern "C" {
 struct vfiox_container;
 
 /**
+ * enum vfiox_backend - which kernel interface a container drives.
+ * @VFIOX_BACKEND_AUTO: iommufd where the kernel offers it (/dev/iommu opens
+ *                      and /dev/vfio/devices holds a device cdev), else
+ *                      legacy (also when this process may not open
+ *                      /dev/iommu); decided once, at vfiox_container_open()
+ * @VFIOX_BACKEND_LEGACY: the VFIO container and group files (type1)
+ * @VFIOX_BACKEND_IOMMUFD: /dev/iommu with one IOAS, devices through their
+ *                         cdev (/dev/vfio/devices/vfioN), Linux 6.6+
+ *
+ * The environment variable VFIOX_BACKEND=legacy|iommufd|auto, when set,
+ * overrides the caller's choice (for administrators and test suites).
+ */
+enum vfiox_backend {
+	VFIOX_BACKEND_AUTO = 0,
+	VFIOX_BACKEND_LEGACY = 1,
+	VFIOX_BACKEND_IOMMUFD = 2,
+};
+
+/*
+ * struct vfiox_iommu_info's @iommu_type on the iommufd backend: not a VFIO
+ * IOMMU type, but "an iommufd IOAS".
+ */
+#define VFIOX_IOMMU_IOMMUFD 0x10000
+
+/**
  * struct vfiox_container_opts - how to open a container.
  * @sz: sizeof(struct vfiox_container_opts); options rules in vfiox.h
  * @dev_root: directory holding "vfio" and the group nodes; NULL: /dev/vfio
@@ -38,6 +65,10 @@ struct vfiox_container;
  *                   mappable though a device may still DMA there; false keeps
  *                   every reserved region out (needed by
  *                   vfiox_dma_map_identity())
+ * @backend: enum vfiox_backend (added in 0.2; a 0.1 caller's smaller @sz
+ *           means VFIOX_BACKEND_AUTO). On iommufd, /dev/iommu is looked for
+ *           next to @dev_root (its parent directory) and the device cdevs
+ *           in @dev_root/devices; @iommu_type must be 0.
  */
 struct vfiox_container_opts {
 	size_t sz;
@@ -45,6 +76,7 @@ struct vfiox_container_opts {
 	const char *sysfs_root;
 	int iommu_type;
 	bool allow_relaxable;
+	int backend;
 };
 
 /**
@@ -65,15 +97,18 @@ struct vfiox_iova_range {
  * struct vfiox_iommu_info - what VFIO_IOMMU_GET_INFO reported.
  * @sz: set by the caller to sizeof(struct vfiox_iommu_info); first published
  *      size: up to @has_resv_regions (output rules in vfiox.h)
- * @iommu_type: the type in use, 0 while no group is attached
- * @pgsizes: bitmap of IOMMU page sizes
+ * @iommu_type: the type in use, 0 while no group is attached;
+ *              VFIOX_IOMMU_IOMMUFD on the iommufd backend
+ * @pgsizes: bitmap of IOMMU page sizes; on iommufd only the IOAS's IOVA
+ *           alignment (IOMMU_IOAS_IOVA_RANGES), its smallest page
  * @nr_iova_ranges: number of usable ranges (cap 1); 0 if the kernel gave no
  *                  cap, in which case the whole 64-bit space is assumed
  * @has_migration: cap 2 present; @migration_pgsizes and
  *                 @max_dirty_bitmap_size are valid
  * @migration_pgsizes: page sizes dirty tracking supports (cap 2)
  * @max_dirty_bitmap_size: largest dirty bitmap the kernel fills (cap 2)
- * @has_dma_avail: cap 3 present; @dma_avail is valid
+ * @has_dma_avail: cap 3 present; @dma_avail is valid. Always false on
+ *                 iommufd, which has no such limit to report
  * @dma_avail: the kernel's count of mappings still allowed when the info
  *             was read (cap 3)
  * @has_resv_regions: the reserved regions capability of the libvfiox kernel
@@ -98,11 +133,17 @@ struct vfiox_iommu_info {
  * @opts: options, or NULL for defaults
  * @out: receives the container
  *
- * Checks VFIO_GET_API_VERSION and that a type1 IOMMU is offered.
+ * Legacy backend: checks VFIO_GET_API_VERSION and that a type1 IOMMU is
+ * offered. iommufd backend: opens /dev/iommu and allocates an IOAS
+ * (IOMMU_IOAS_ALLOC). The backend is @opts->backend unless the environment
+ * variable VFIOX_BACKEND overrides it.
  *
- * Return: 0, -EINVAL (bad opts or API version mismatch), -E2BIG for options
- * this libvfiox does not know (see vfiox.h), -ENOTSUP (no usable IOMMU
- * type), or the errno of the failing open/ioctl.
+ * Return: 0, -EINVAL (bad opts, an unknown backend, a VFIOX_BACKEND value
+ * other than legacy, iommufd or auto, @opts->iommu_type set with iommufd,
+ * or API version mismatch), -E2BIG for options this libvfiox does not know
+ * (see vfiox.h), -ENOTSUP (no usable IOMMU type), -ENODEV (iommufd asked
+ * for, but the kernel has no /dev/iommu), or the errno of the failing
+ * open/ioctl.
  */
 VFIOX_API int vfiox_container_open(const struct vfiox_container_opts *opts,
 				   struct vfiox_container **out);
@@ -140,9 +181,13 @@ VFIOX_API int vfiox_container_open(const struct vfiox_container_opts *opts,
  * own copy once it has been sent: the kernel releases a VFIO file (and
  * detaches its groups) only when its last fd is closed.
  *
+ * Legacy backend only: @opts->backend VFIOX_BACKEND_IOMMUFD is -EOPNOTSUPP
+ * (VFIOX_BACKEND in the environment does not apply: the fd says what it is).
+ *
  * Return: 0; -EINVAL (bad fd or arguments, API version mismatch); -E2BIG
  * for options this libvfiox does not know; -ENOTSUP (no usable IOMMU type);
- * the kernel's errno otherwise (-ENOTTY: not a VFIO container).
+ * -EOPNOTSUPP (the iommufd backend asked for); the kernel's errno otherwise (-ENOTTY:
+ * not a VFIO container).
  */
 VFIOX_API int vfiox_container_adopt(int fd,
 				    const struct vfiox_container_opts *opts,
@@ -157,14 +202,25 @@ VFIOX_API void vfiox_container_close(struct vfiox_container *c);
 /**
  * vfiox_container_fd() - the container's file descriptor (still owned).
  * @c: container
+ *
+ * On the iommufd backend this is the /dev/iommu file, which holds the IOAS.
  */
 VFIOX_API int vfiox_container_fd(const struct vfiox_container *c);
+
+/**
+ * vfiox_container_backend() - the backend @c drives.
+ * @c: container
+ * Return: VFIOX_BACKEND_LEGACY or VFIOX_BACKEND_IOMMUFD (never AUTO: the
+ * choice is made at open), or -EINVAL for NULL.
+ */
+VFIOX_API int vfiox_container_backend(const struct vfiox_container *c);
 
 /**
  * vfiox_container_check_extension() - VFIO_CHECK_EXTENSION.
  * @c: container
  * @ext: the extension (VFIO_TYPE1v2_IOMMU, ...)
- * Return: 1 if present, 0 if not, negative errno on failure.
+ * Return: 1 if present, 0 if not, negative errno on failure; -EOPNOTSUPP
+ * (logged) on the iommufd backend, which has no VFIO container to ask.
  */
 VFIOX_API int vfiox_container_check_extension(struct vfiox_container *c,
 					      unsigned int ext);
@@ -190,7 +246,8 @@ VFIOX_API int vfiox_container_iova_ranges(const struct vfiox_container *c,
 					  size_t max);
 
 /**
- * vfiox_container_refresh() - read VFIO_IOMMU_GET_INFO again.
+ * vfiox_container_refresh() - read the IOMMU info again
+ * (VFIO_IOMMU_GET_INFO; IOMMU_IOAS_IOVA_RANGES on iommufd).
  * @c: container
  * Return: 0 or negative errno; on failure the previous info is kept.
  */

@@ -64,11 +64,21 @@ static int new_fd(enum fk_fd_kind kind, void *obj)
 
 	for (i = 0; i < FK_MAX_FDS; i++) {
 		if (!fk.fds[i].kind) {
-			fk.fds[i] = (struct fk_fd){ kind, obj, 0, 0 };
+			fk.fds[i] = (struct fk_fd){ .kind = kind, .obj = obj };
 			return FD_BASE + i;
 		}
 	}
 	return -EMFILE;
+}
+
+struct fk_fd *fk_get_fd(int fd)
+{
+	return get_fd(fd);
+}
+
+int fk_new_fd(enum fk_fd_kind kind, void *obj)
+{
+	return new_fd(kind, obj);
 }
 
 int fk_open_fds(void)
@@ -149,6 +159,8 @@ static int fake_open(const char *path, int flags)
 		return open_fdinfo(path);
 	if (!strcmp(path, "/fake/dev/vfio/vfio"))
 		return new_fd(FK_FD_CONTAINER, NULL);
+	if (fk_iommufd_open(path, &err))
+		return err;
 	for (i = 0; i < fk.nr_groups; i++) {
 		snprintf(grp, sizeof(grp), "/fake/dev/vfio/%d", fk.groups[i].nr);
 		if (!strcmp(path, grp)) {
@@ -220,6 +232,7 @@ void fk_kernel_detach(struct fk_group *g)
 
 static void drop_file(struct fk_fd *f)
 {
+	fk_iommufd_drop(f);
 	if (f->kind == FK_FD_DEVICE)	/* every SVM bond goes */
 		((struct fk_device *)f->obj)->pasid = 0;
 	if (f->kind == FK_FD_GROUP) {
@@ -1000,7 +1013,11 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 	case FK_FD_GROUP:
 		return group_ioctl(f->obj, req, arg);
 	case FK_FD_DEVICE:
+		if (fk_cdev_ioctl(f, req, arg, &err))
+			return err;
 		return device_ioctl(f->obj, req, arg);
+	case FK_FD_IOMMUFD:
+		return fk_iommufd_ioctl(f, req, arg);
 	case FK_FD_MIG_SAVE:
 		return mig_fd_ioctl(f, req, arg);
 	default:

@@ -116,7 +116,8 @@ struct fk_file {
 };
 
 enum fk_fd_kind { FK_FD_FREE, FK_FD_CONTAINER, FK_FD_GROUP, FK_FD_DEVICE,
-		  FK_FD_EVENT, FK_FD_FILE, FK_FD_MIG_SAVE, FK_FD_MIG_LOAD };
+		  FK_FD_EVENT, FK_FD_FILE, FK_FD_MIG_SAVE, FK_FD_MIG_LOAD,
+		  FK_FD_IOMMUFD };
 /* A stream the fake's mig data fds take while RESUMING: this header first. */
 #define FK_MIG_MAGIC "FKMG"
 
@@ -125,6 +126,10 @@ struct fk_fd {
 	void *obj;
 	uint64_t count;		/* an eventfd's counter */
 	int iommu;		/* a container's IOMMU type, 0 while unset */
+	/* A device cdev's state (fake_iommufd.c); FK_CDEV_NONE for a device
+	 * fd got from its group. */
+	enum { FK_CDEV_NONE, FK_CDEV_OPEN, FK_CDEV_BOUND, FK_CDEV_ATTACHED } cdev;
+	uint32_t ioas;		/* an iommufd's IOAS (0: none yet) */
 };
 
 #define FK_MAX_MAPS 4096
@@ -167,6 +172,16 @@ struct fake_kernel {
 	 * ENODEV, VFIO_IOMMU_DIRTY_PAGES is unknown (ENOTTY), and the IOAS
 	 * with its mappings stays when the last group leaves. */
 	bool iommufd_compat;
+	/* iommufd (fake_iommufd.c): /dev/iommu and the device cdevs exist;
+	 * the IOAS's ranges once a device is attached (before: all of it), its
+	 * IOVA alignment, the devices attached, the ioctls seen. */
+	bool iommufd;
+	struct { uint64_t start, last; } ioas_ranges[4];
+	uint32_t nr_ioas_ranges;
+	uint64_t iova_alignment;
+	int ioas_attached;
+	uint32_t next_id;
+	unsigned long ioas_maps, ioas_unmaps, binds;
 	/* /proc/self/fdinfo/N exists, as on 7.2 (device fds name their device) */
 	bool fdinfo;
 	struct fk_file fdinfo_file;	/* the one read last */
@@ -193,6 +208,26 @@ struct fake_kernel {
 
 extern struct fake_kernel fk;
 extern const struct vfiox_sys fake_sys;
+
+/* The fd table, for the fake's own files (fake_iommufd.c). */
+struct fk_fd *fk_get_fd(int fd);
+int fk_new_fd(enum fk_fd_kind kind, void *obj);
+
+/* iommufd in the fake (fake_iommufd.c): open of /dev/iommu or a device
+ * cdev (1, with *@ret the fd or errno; 0: not such a path); ioctls on an
+ * iommufd, and the cdev ioctls of a device fd (1 when handled); the close
+ * of either. */
+int fk_iommufd_open(const char *path, int *ret);
+int fk_iommufd_ioctl(struct fk_fd *f, unsigned long req, void *arg);
+int fk_cdev_ioctl(struct fk_fd *f, unsigned long req, void *arg, int *ret);
+void fk_iommufd_drop(struct fk_fd *f);
+/* Give the default machine iommufd: /dev/iommu, device 0000:00:03.0's cdev
+ * vfio0 (sysfs and /dev), the ranges the legacy IOMMU has. */
+void fk_enable_iommufd(void);
+/* Open a container on the iommufd backend (the default roots). */
+int fk_iommufd_container_open(struct vfiox_container **out);
+/* Is @fd a device fd bound and attached to an IOAS through its cdev? */
+bool fk_cdev_attached(int fd);
 
 /* A machine with one container, one viable group 7 holding 0000:00:03.0. */
 void fk_reset(void);

@@ -307,6 +307,23 @@ static void watch_needs_the_extension(void **state)
 	assert_int_equal(fk.watch_calls, 0);
 }
 
+/* P2P revocation events are the series' type1 extension: an iommufd
+ * container is refused by name, before any kernel call. */
+static void watch_refuses_an_iommufd_container(void **state)
+{
+	struct vfiox_container *ic;
+	struct vfiox_group *ig;
+
+	(void)state;
+	fk_enable_iommufd();
+	assert_int_equal(fk_iommufd_container_open(&ic), 0);
+	assert_int_equal(vfiox_group_open(ic, 7, &ig), 0);
+	assert_int_equal(vfiox_events_watch(ev, ic), -EOPNOTSUPP);
+	assert_true(fk_log_has("legacy backend"));
+	assert_int_equal(fk.watch_calls, 0);
+	vfiox_container_close(ic);
+}
+
 static void watch_names_the_socket_once(void **state)
 {
 	struct vfiox_events *other;
@@ -474,6 +491,7 @@ int main(void)
 		T(a_plain_map_over_a_revoked_p2p_mapping_ends_its_record),
 		T(unmap_all_and_last_detach_end_the_p2p_records),
 		T(watch_needs_the_extension),
+		T(watch_refuses_an_iommufd_container),
 		T(watch_names_the_socket_once),
 		T(failed_watch_leaves_nothing),
 		T(closing_the_container_stops_the_watch),

@@ -394,6 +394,57 @@ static int run_avail_check(struct world *w)
 	return ret < 0 ? ret : 0;
 }
 
+/* The iommufd backend: the same operations on an IOAS and a device cdev. */
+static int run_iommufd_open(struct world *w) { return fk_iommufd_container_open(&w->c); }
+
+static int setup_iommufd_machine(struct world *w)
+{
+	(void)w;
+	fk_enable_iommufd();
+	return 0;
+}
+
+static int setup_iommufd_container(struct world *w)
+{
+	fk_enable_iommufd();
+	return fk_iommufd_container_open(&w->c);
+}
+
+static int setup_iommufd_group(struct world *w)
+{
+	int ret = setup_iommufd_container(w);
+
+	return ret ? ret : vfiox_group_open(w->c, 7, &w->g);
+}
+
+static int setup_iommufd_device(struct world *w)
+{
+	int ret = setup_iommufd_group(w);
+
+	return ret ? ret : run_device_open(w);
+}
+
+static int setup_iommufd_mapping(struct world *w)
+{
+	int ret = setup_iommufd_device(w);
+
+	return ret ? ret : run_dma_map(w);
+}
+
+static int setup_iommufd_three(struct world *w)
+{
+	int ret = setup_iommufd_device(w);
+
+	return ret ? ret : map_three(w);
+}
+
+static int setup_iommufd_pool(struct world *w)
+{
+	int ret = setup_iommufd_device(w);
+
+	return ret ? ret : vfiox_dma_pool_new(w->c, NULL, &w->pool);
+}
+
 static void undo_container_open(struct world *w) { (void)w; }
 static void undo_region_mmap(struct world *w) { vfiox_region_munmap(w->d, 0); }
 static void undo_irq_enable(struct world *w) { vfiox_irq_disable(w->d, VFIO_PCI_MSIX_IRQ_INDEX); }
@@ -458,6 +509,19 @@ static const struct op ops[] = {
 	{ "mig_data_size", setup_migratable, run_mig_data_size, undo_nothing, NULL, 0 },
 	{ "mig_reset", setup_migratable, run_mig_reset, undo_nothing, NULL, 0 },
 	{ "mig_precopy_info", setup_precopy, run_mig_precopy_info, undo_precopy, NULL, 0 },
+	{ "iommufd_container_open", setup_iommufd_machine, run_iommufd_open, undo_container_open,
+	  NULL, 0 },
+	{ "iommufd_group_open", setup_iommufd_container, run_group_open, undo_group_open, NULL, 0 },
+	{ "iommufd_container_refresh", setup_iommufd_device, run_refresh, undo_nothing, NULL, 0 },
+	{ "iommufd_device_open", setup_iommufd_group, run_device_open, undo_device_open, NULL, 0 },
+	{ "iommufd_device_reset", setup_iommufd_device, run_reset, undo_nothing, NULL, 0 },
+	{ "iommufd_dma_map", setup_iommufd_device, run_dma_map, undo_dma_map, NULL, 0 },
+	{ "iommufd_dma_unmap", setup_iommufd_mapping, run_dma_unmap, undo_dma_unmap, NULL, 0 },
+	{ "iommufd_dma_unmap_range", setup_iommufd_three, run_dma_unmap_range, undo_unmap_three,
+	  NULL, 0 },
+	{ "iommufd_dma_unmap_all", setup_iommufd_three, run_dma_unmap_all, undo_unmap_three,
+	  NULL, 0 },
+	{ "iommufd_pool_alloc", setup_iommufd_pool, run_pool_alloc, undo_pool_alloc, "mmap", 0 },
 };
 
 /* Everything a failed operation must leave as it was. */
@@ -469,6 +533,7 @@ struct snapshot {
 	 * the IOMMU set last (0 once no group is attached). */
 	unsigned int attached;
 	int iommu_type;
+	int ioas_attached;	/* device cdevs attached to an IOAS */
 };
 
 /* Field by field: memcmp() would compare the padding after kernel_maps. */
@@ -478,13 +543,14 @@ static bool same(const struct snapshot *a, const struct snapshot *b)
 	       a->kernel_maps == b->kernel_maps &&
 	       !memcmp(&a->st, &b->st, sizeof(a->st)) &&
 	       a->free_bytes == b->free_bytes && a->attached == b->attached &&
-	       a->iommu_type == b->iommu_type;
+	       a->iommu_type == b->iommu_type && a->ioas_attached == b->ioas_attached;
 }
 
 static struct snapshot snap(const struct world *w)
 {
 	struct snapshot s = { fk_open_fds(), fk.live_mmaps, fk.nr_maps,
-			      { .sz = sizeof(s.st) }, 0, 0, fk.iommu_type };
+			      { .sz = sizeof(s.st) }, 0, 0, fk.iommu_type,
+			      fk.ioas_attached };
 	int i;
 
 	for (i = 0; i < fk.nr_groups; i++)
@@ -545,7 +611,7 @@ static void one_case(const struct op *op, unsigned long n, int err,
 	if (ret != -err)
 		fail_msg("%s: seam call %lu failing with %s returned %d", op->name,
 			 n, strerror(err), ret);
-	if (op->run == run_container_open) {
+	if (op->run == run_container_open || op->run == run_iommufd_open) {
 		/* Nothing to leave usable: nothing may stay open. */
 		assert_int_equal(fk_open_fds(), 0);
 		return;
@@ -565,6 +631,9 @@ static void one_case(const struct op *op, unsigned long n, int err,
 			 n, strerror(err));
 	if (op->run == run_dma_map)
 		assert_int_equal(w.iova, clean->iova);
+	if (w.c && !strncmp(op->name, "iommufd_", 8) &&
+	    vfiox_container_backend(w.c) != VFIOX_BACKEND_IOMMUFD)
+		fail_msg("%s: ran on the legacy backend", op->name);
 	op->undo(&w);
 	teardown_world(&w);
 }

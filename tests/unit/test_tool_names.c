@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <linux/vfio.h>
 #include <cmocka.h>
+#include <vfiox/container.h>
 
 #include "names.h"
 
@@ -20,6 +21,7 @@ static void iommu_types_have_their_uapi_names(void **state)
 	assert_string_equal(names_iommu_type(VFIO_TYPE1_IOMMU), "type1");
 	assert_string_equal(names_iommu_type(VFIO_NOIOMMU_IOMMU), "noiommu");
 	assert_string_equal(names_iommu_type(0), "none");
+	assert_string_equal(names_iommu_type(VFIOX_IOMMU_IOMMUFD), "iommufd");
 	assert_null(names_iommu_type(VFIO_DMA_CC_IOMMU));	/* an extension, no type */
 	assert_null(names_iommu_type(99));
 }

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel interface under a container: the legacy VFIO container
+ * (backend_legacy.c) or iommufd (backend_iommufd.c). The DMA engine asks
+ * its container's ops table for the kernel's map, unmap and unmap-all, so
+ * the IOVA allocator, the mapping table, translate and the pools are the
+ * same on both. A backend only makes kernel calls and logs them: it never
+ * calls up into the engine or the container.
+ */
+#ifndef VFIOX_BACKEND_INTERNAL_H
+#define VFIOX_BACKEND_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vfiox_container;
+struct vfiox_device;
+struct vfiox_env;
+struct vfiox_iommu_info;
+struct vfiox_iova_range;
+
+#define VFIOX_BE_MAP_WRITE	(1u << 0)	/* the device may write */
+#define VFIOX_BE_MAP_IOPF	(1u << 1)	/* unpinned (the series' IOPF mode) */
+
+struct vfiox_backend_ops {
+	const char *name;	/* for log lines: "legacy", "iommufd" */
+	/* Map [va, +len) at @iova with VFIOX_BE_MAP_* @flags; 0 or -errno. */
+	int (*map)(struct vfiox_container *c, uint64_t va, uint64_t len,
+		   uint64_t iova, unsigned int flags);
+	/* Unmap the whole mappings in [iova, +len); *@bytes: what the kernel
+	 * removed. 0 or -errno. */
+	int (*unmap)(struct vfiox_container *c, uint64_t iova, uint64_t len,
+		     uint64_t *bytes);
+	/* Unmap everything in one call; callers check that the kernel can
+	 * (legacy: VFIO_UNMAP_ALL). 0 or -errno. */
+	int (*unmap_all)(struct vfiox_container *c, uint64_t *bytes);
+};
+
+extern const struct vfiox_backend_ops vfiox_backend_legacy_ops;
+extern const struct vfiox_backend_ops vfiox_backend_iommufd_ops;
+
+/* True when @c drives iommufd. */
+bool vfiox_is_iommufd(const struct vfiox_container *c);
+
+/*
+ * A call only the legacy backend has: 0 on legacy; on iommufd -EOPNOTSUPP,
+ * logged with @what and the way out (VFIOX_BACKEND=legacy).
+ */
+int vfiox_backend_legacy_only(const struct vfiox_container *c, const char *what);
+
+/*
+ * The backend an environment asks for: @want (enum vfiox_backend) unless
+ * VFIOX_BACKEND overrides it. Returns the enum value or -EINVAL (logged).
+ */
+int vfiox_backend_wanted(int want);
+
+/*
+ * iommufd (backend_iommufd.c). Does the kernel offer it (to us), judged by
+ * a device cdev in @env's dev_root/devices: 1, 0 (also when we may not
+ * look), or a negative errno. Open /dev/iommu next to dev_root with an IOAS
+ * in it (*@fd, *@ioas): 0 or -errno (-ENODEV: no /dev/iommu; with @probe,
+ * auto's question, that and -EACCES/-EPERM are no error), nothing left
+ * open on failure. Read the IOAS's
+ * IOVA ranges into @info (type, pgsizes, range count) and *@ranges
+ * (malloc'ed).
+ */
+int vfiox_iommufd_offered(const struct vfiox_env *env);
+int vfiox_iommufd_open(const struct vfiox_env *env, bool probe, int *fd,
+		       uint32_t *ioas);
+int vfiox_iommufd_read_ranges(const struct vfiox_container *c,
+			      struct vfiox_iommu_info *info,
+			      struct vfiox_iova_range **ranges);
+/*
+ * Open @d's cdev (found through sysfs), bind it to @d's container's
+ * iommufd and attach it to the IOAS. The fd, or -errno with nothing open.
+ */
+int vfiox_iommufd_device_open(struct vfiox_device *d);
+
+#endif

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The iommufd backend's kernel calls: /dev/iommu with one IOAS as the
+ * container, IOMMU_IOAS_IOVA_RANGES as its IOMMU info, IOMMU_IOAS_MAP and
+ * UNMAP for the DMA engine, and a device opened through its cdev
+ * (/dev/vfio/devices/vfioN, named in sysfs), bound to the iommufd and
+ * attached to the IOAS.
+ */
+#define LOG_PREFIX "iommufd"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "internal.h"
+#include "uapi_iommufd.h"
+
+/* A kernel may narrow the ranges between our two calls; this often, give up. */
+#define RANGE_TRIES 4
+
+static int count_entry(void *arg, const char *name)
+{
+	(void)name;
+	(*(int *)arg)++;
+	return 0;
+}
+
+int vfiox_iommufd_offered(const struct vfiox_env *env)
+{
+	char path[VFIOX_PATH_MAX + 16];
+	int n = 0, ret;
+
+	snprintf(path, sizeof(path), "%s/devices", env->dev_root);
+	ret = env->sys->list_dir(path, count_entry, &n);
+	if (ret == -ENOENT) {
+		pr_debug("no %s: the kernel has no VFIO device cdevs, auto picks legacy", path);
+		return 0;
+	}
+	if (ret == -EACCES) {
+		pr_info("list %s: %s: auto picks legacy", path, ERRSTR(ret));
+		return 0;
+	}
+	if (ret < 0) {
+		pr_err("list %s: %s", path, ERRSTR(ret));
+		return ret;
+	}
+	return n > 0;
+}
+
+/* /dev/iommu sits next to /dev/vfio: dev_root's parent directory. */
+static void iommu_path(const struct vfiox_env *env, char *path, size_t len)
+{
+	size_t n = strlen(env->dev_root);
+
+	while (n > 1 && env->dev_root[n - 1] == '/')
+		n--;
+	while (n > 0 && env->dev_root[n - 1] != '/')
+		n--;
+	snprintf(path, len, "%.*siommu", (int)n, env->dev_root);
+}
+
+static int ioas_alloc(const struct vfiox_env *env, int fd, uint32_t *ioas)
+{
+	struct vfiox_iommu_ioas_alloc a = { .size = sizeof(a) };
+	int ret = env->sys->ioctl(fd, VFIOX_IOMMU_IOAS_ALLOC, &a);
+
+	if (ret < 0) {
+		pr_err("IOMMU_IOAS_ALLOC: %s", ERRSTR(ret));
+		return ret;
+	}
+	*ioas = a.out_ioas_id;
+	return 0;
+}
+
+int vfiox_iommufd_open(const struct vfiox_env *env, bool probe, int *fd,
+		       uint32_t *ioas)
+{
+	char path[VFIOX_PATH_MAX + 8];
+	int ret;
+
+	iommu_path(env, path, sizeof(path));
+	*fd = env->sys->open(path, O_RDWR);
+	if (*fd == -ENOENT || *fd == -ENXIO || *fd == -ENODEV) {
+		if (probe)
+			pr_debug("open %s: %s: auto picks legacy", path, ERRSTR(*fd));
+		else
+			pr_err("open %s: %s: the kernel has no iommufd (CONFIG_IOMMUFD); use the legacy backend",
+			       path, ERRSTR(*fd));
+		return -ENODEV;
+	}
+	if (*fd < 0 && probe && (*fd == -EACCES || *fd == -EPERM)) {
+		pr_info("open %s: %s: auto picks legacy", path, ERRSTR(*fd));
+		return *fd;
+	}
+	if (*fd < 0) {
+		pr_err("open %s: %s", path, ERRSTR(*fd));
+		return *fd;
+	}
+	ret = ioas_alloc(env, *fd, ioas);
+	if (ret) {
+		env->sys->close(*fd);
+		*fd = -1;
+	}
+	return ret;
+}
+
+/* The ranges, in order and each the right way round, into @out. */
+static int copy_ranges(const struct vfiox_iommu_iova_range *r, uint32_t n,
+		       struct vfiox_iova_range *out)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		if (r[i].start > r[i].last || (i && r[i].start <= r[i - 1].last)) {
+			pr_err("IOVA range %u [0x%llx, 0x%llx] is inverted or out of order",
+			       i, (unsigned long long)r[i].start,
+			       (unsigned long long)r[i].last);
+			return -EPROTO;
+		}
+		out[i].start = r[i].start;
+		out[i].end = r[i].last;
+	}
+	return 0;
+}
+
+/* One IOMMU_IOAS_IOVA_RANGES with room for @room ranges in @buf. */
+static int ranges_ioctl(const struct vfiox_container *c,
+			struct vfiox_iommu_iova_range *buf, uint32_t room,
+			struct vfiox_iommu_ioas_iova_ranges *q)
+{
+	*q = (struct vfiox_iommu_ioas_iova_ranges){
+		.size = sizeof(*q), .ioas_id = c->ioas, .num_iovas = room,
+		.allowed_iovas = (uintptr_t)buf,
+	};
+	return c->env.sys->ioctl(c->fd, VFIOX_IOMMU_IOAS_IOVA_RANGES, q);
+}
+
+int vfiox_iommufd_read_ranges(const struct vfiox_container *c,
+			      struct vfiox_iommu_info *info,
+			      struct vfiox_iova_range **ranges)
+{
+	struct vfiox_iommu_iova_range *buf = NULL;
+	struct vfiox_iommu_ioas_iova_ranges q;
+	uint32_t room = 0;
+	int ret, tries;
+
+	for (tries = 0; tries < RANGE_TRIES; tries++) {
+		ret = ranges_ioctl(c, buf, room, &q);
+		if (ret != -EMSGSIZE || q.num_iovas <= room)
+			break;
+		room = q.num_iovas;
+		free(buf);
+		buf = calloc(room, sizeof(*buf));
+		if (!buf)
+			return -ENOMEM;
+	}
+	if (!ret && q.num_iovas > room) {
+		pr_err("IOMMU_IOAS_IOVA_RANGES (IOAS %u): %u ranges in room for %u",
+		       c->ioas, q.num_iovas, room);
+		ret = -EPROTO;
+	}
+	if (ret < 0) {
+		if (ret != -EPROTO)
+			pr_err("IOMMU_IOAS_IOVA_RANGES (IOAS %u): %s", c->ioas, ERRSTR(ret));
+		free(buf);
+		return ret;
+	}
+	*ranges = calloc(q.num_iovas ? q.num_iovas : 1, sizeof(**ranges));
+	ret = *ranges ? copy_ranges(buf, q.num_iovas, *ranges) : -ENOMEM;
+	free(buf);
+	if (ret)
+		return ret;
+	info->sz = sizeof(*info);
+	info->iommu_type = VFIOX_IOMMU_IOMMUFD;
+	/* iommufd has no page size list: the IOAS's IOVA alignment is the
+	 * smallest page a map may use, and no map is below 4 KiB. */
+	info->pgsizes = q.out_iova_alignment > 4096 ? q.out_iova_alignment : 4096;
+	info->nr_iova_ranges = q.num_iovas;
+	return 0;
+}
+
+static int find_cdev(void *arg, const char *name)
+{
+	char *out = arg, *end;
+
+	if (strncmp(name, "vfio", 4) || !name[4])
+		return 0;
+	strtoul(name + 4, &end, 10);
+	if (*end)
+		return 0;
+	snprintf(out, 32, "%s", name);
+	return 1;
+}
+
+/* "vfioN" from sysfs' BUS/devices/NAME/vfio-dev, the only entry there. */
+static int cdev_name(const struct vfiox_device *d, char name[32])
+{
+	const struct vfiox_env *env = &d->group->container->env;
+	char path[VFIOX_PATH_MAX + 128];
+	struct vfiox_pci_addr addr;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/bus/%s/devices/%s/vfio-dev", env->sysfs_root,
+		 vfiox_pci_parse_addr(d->name, &addr) ? "mdev" : "pci", d->name);
+	name[0] = '\0';
+	ret = env->sys->list_dir(path, find_cdev, name);
+	if (ret == -ENOENT || (!ret && !name[0])) {
+		pr_err("%s: no VFIO device cdev in %s: the kernel lacks CONFIG_VFIO_DEVICE_CDEV, or the device is not bound to a VFIO driver; use the legacy backend",
+		       d->name, path);
+		return -ENODEV;
+	}
+	if (ret < 0)
+		pr_err("%s: list %s: %s", d->name, path, ERRSTR(ret));
+	return ret < 0 ? ret : 0;
+}
+
+static int bind_and_attach(struct vfiox_device *d, int fd)
+{
+	const struct vfiox_container *c = d->group->container;
+	struct vfiox_vfio_device_bind_iommufd b = {
+		.argsz = sizeof(b), .iommufd = c->fd,
+	};
+	struct vfiox_vfio_device_attach_iommufd_pt a = {
+		.argsz = sizeof(a), .pt_id = c->ioas,
+	};
+	int ret = c->env.sys->ioctl(fd, VFIOX_VFIO_DEVICE_BIND_IOMMUFD, &b);
+
+	if (ret < 0) {
+		pr_err("%s: VFIO_DEVICE_BIND_IOMMUFD: %s%s", d->name, ERRSTR(ret),
+		       ret == -EBUSY ? " (is every device of its IOMMU group bound to vfio-pci, and none opened through the group?)" : "");
+		return ret;
+	}
+	d->devid = b.out_devid;
+	ret = c->env.sys->ioctl(fd, VFIOX_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
+	if (ret < 0)
+		pr_err("%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT (IOAS %u): %s", d->name,
+		       c->ioas, ERRSTR(ret));
+	return ret < 0 ? ret : 0;
+}
+
+int vfiox_iommufd_device_open(struct vfiox_device *d)
+{
+	const struct vfiox_env *env = &d->group->container->env;
+	char name[32], path[VFIOX_PATH_MAX + 48];
+	int fd, ret;
+
+	ret = cdev_name(d, name);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/devices/%s", env->dev_root, name);
+	fd = env->sys->open(path, O_RDWR);
+	if (fd < 0) {
+		pr_err("%s: open %s: %s", d->name, path, ERRSTR(fd));
+		return fd;
+	}
+	ret = bind_and_attach(d, fd);
+	if (ret) {
+		env->sys->close(fd);	/* unbinds and detaches */
+		return ret;
+	}
+	return fd;
+}
+
+static int iommufd_map(struct vfiox_container *c, uint64_t va, uint64_t len,
+		       uint64_t iova, unsigned int flags)
+{
+	struct vfiox_iommu_ioas_map m = {
+		.size = sizeof(m), .ioas_id = c->ioas,
+		.flags = VFIOX_IOMMU_IOAS_MAP_FIXED_IOVA | VFIOX_IOMMU_IOAS_MAP_READABLE,
+		.user_va = va, .length = len, .iova = iova,
+	};
+	int ret;
+
+	if (flags & VFIOX_BE_MAP_WRITE)
+		m.flags |= VFIOX_IOMMU_IOAS_MAP_WRITEABLE;
+	ret = c->env.sys->ioctl(c->fd, VFIOX_IOMMU_IOAS_MAP, &m);
+	if (ret < 0)
+		pr_err("IOMMU_IOAS_MAP vaddr 0x%llx iova 0x%llx size 0x%llx: %s",
+		       (unsigned long long)va, (unsigned long long)iova,
+		       (unsigned long long)len, ERRSTR(ret));
+	return ret < 0 ? ret : 0;
+}
+
+static int iommufd_unmap(struct vfiox_container *c, uint64_t iova, uint64_t len,
+			 uint64_t *bytes)
+{
+	struct vfiox_iommu_ioas_unmap u = {
+		.size = sizeof(u), .ioas_id = c->ioas, .iova = iova, .length = len,
+	};
+	int ret = c->env.sys->ioctl(c->fd, VFIOX_IOMMU_IOAS_UNMAP, &u);
+
+	if (ret < 0) {
+		pr_err("IOMMU_IOAS_UNMAP%s iova 0x%llx size 0x%llx: %s",
+		       !iova && len == UINT64_MAX ? " (all)" : "",
+		       (unsigned long long)iova, (unsigned long long)len, ERRSTR(ret));
+		return ret;
+	}
+	*bytes = u.length;
+	return 0;
+}
+
+/* iova 0 and length U64_MAX is the uAPI's "everything". */
+static int iommufd_unmap_all(struct vfiox_container *c, uint64_t *bytes)
+{
+	return iommufd_unmap(c, 0, UINT64_MAX, bytes);
+}
+
+const struct vfiox_backend_ops vfiox_backend_iommufd_ops = {
+	.name = "iommufd",
+	.map = iommufd_map,
+	.unmap = iommufd_unmap,
+	.unmap_all = iommufd_unmap_all,
+};

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The iommufd and VFIO device cdev uAPI libvfiox uses, for building against
+ * kernel headers older than Linux 6.6 (Debian bookworm ships 6.1, without
+ * linux/iommufd.h or the cdev ioctls in linux/vfio.h). The numbers and
+ * layouts are the kernel's ABI; only what libvfiox calls is here, under our
+ * own names so that newer system headers cannot clash with it.
+ */
+#ifndef LIBVFIOX_UAPI_IOMMUFD_H
+#define LIBVFIOX_UAPI_IOMMUFD_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+#include <linux/vfio.h>
+
+/* iommufd: every command is _IO(';', 0x80 + n), its struct starts with its size. */
+#define VFIOX_IOMMUFD_TYPE		';'
+#define VFIOX_IOMMUFD_CMD(n)		_IO(VFIOX_IOMMUFD_TYPE, 0x80 + (n))
+#define VFIOX_IOMMU_DESTROY		VFIOX_IOMMUFD_CMD(0)
+#define VFIOX_IOMMU_IOAS_ALLOC		VFIOX_IOMMUFD_CMD(1)
+#define VFIOX_IOMMU_IOAS_IOVA_RANGES	VFIOX_IOMMUFD_CMD(4)
+#define VFIOX_IOMMU_IOAS_MAP		VFIOX_IOMMUFD_CMD(5)
+#define VFIOX_IOMMU_IOAS_UNMAP		VFIOX_IOMMUFD_CMD(6)
+
+struct vfiox_iommu_ioas_alloc {
+	__u32 size;
+	__u32 flags;		/* 0 */
+	__u32 out_ioas_id;
+};
+
+/* Both ends inclusive, as struct vfiox_iova_range. */
+struct vfiox_iommu_iova_range {
+	__aligned_u64 start;
+	__aligned_u64 last;
+};
+
+/* In: the room in @allowed_iovas; out: how many there are (EMSGSIZE when
+ * they did not fit). */
+struct vfiox_iommu_ioas_iova_ranges {
+	__u32 size;
+	__u32 ioas_id;
+	__u32 num_iovas;
+	__u32 reserved;		/* 0 */
+	__aligned_u64 allowed_iovas;	/* user pointer to the ranges */
+	__aligned_u64 out_iova_alignment;
+};
+
+#define VFIOX_IOMMU_IOAS_MAP_FIXED_IOVA	(1u << 0)
+#define VFIOX_IOMMU_IOAS_MAP_WRITEABLE	(1u << 1)
+#define VFIOX_IOMMU_IOAS_MAP_READABLE	(1u << 2)
+
+struct vfiox_iommu_ioas_map {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 reserved;		/* 0 */
+	__aligned_u64 user_va;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+
+/* Whole mappings only; iova 0 with length U64_MAX removes every one.
+ * Out: @length is the bytes removed. */
+struct vfiox_iommu_ioas_unmap {
+	__u32 size;
+	__u32 ioas_id;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+};
+
+/* VFIO device cdev (/dev/vfio/devices/vfioN), Linux 6.6+. */
+#define VFIOX_VFIO_DEVICE_BIND_IOMMUFD		_IO(VFIO_TYPE, VFIO_BASE + 18)
+#define VFIOX_VFIO_DEVICE_ATTACH_IOMMUFD_PT	_IO(VFIO_TYPE, VFIO_BASE + 19)
+
+struct vfiox_vfio_device_bind_iommufd {
+	__u32 argsz;
+	__u32 flags;		/* 0 */
+	__s32 iommufd;
+	__u32 out_devid;
+};
+
+/* In: the IOAS (or HWPT); out: the HWPT the kernel attached. */
+struct vfiox_vfio_device_attach_iommufd_pt {
+	__u32 argsz;
+	__u32 flags;		/* 0 */
+	__u32 pt_id;
+};
+
+#endif

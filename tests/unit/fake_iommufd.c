@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: MIT
+/*
+ * iommufd in the fake kernel: /dev/iommu with its IOASes, and device cdevs
+ * (/dev/vfio/devices/vfioN) that must be bound to an iommufd before any
+ * other ioctl and attached to an IOAS before DMA. The IOAS's mappings live
+ * in fk.maps, as type1's do; they go when the iommufd closes. Called from
+ * fake_kernel.c under its lock.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_kernel.h"
+#include "../../lib/uapi_iommufd.h"
+
+#define DEV_PREFIX "/fake/dev/vfio/devices/vfio"
+
+/* The Nth device of the machine, counting every group's in order. */
+static struct fk_device *nth_device(unsigned long n)
+{
+	int i;
+
+	for (i = 0; i < fk.nr_groups; i++) {
+		if (n < (unsigned long)fk.groups[i].nr_devs)
+			return &fk.groups[i].devs[n];
+		n -= (unsigned long)fk.groups[i].nr_devs;
+	}
+	return NULL;
+}
+
+int fk_iommufd_open(const char *path, int *ret)
+{
+	struct fk_device *d;
+	char *end;
+	unsigned long n;
+
+	if (!fk.iommufd)
+		return 0;
+	if (!strcmp(path, "/fake/dev/iommu")) {
+		*ret = fk_new_fd(FK_FD_IOMMUFD, NULL);
+		return 1;
+	}
+	if (strncmp(path, DEV_PREFIX, strlen(DEV_PREFIX)))
+		return 0;
+	n = strtoul(path + strlen(DEV_PREFIX), &end, 10);
+	d = *end ? NULL : nth_device(n);
+	*ret = d ? fk_new_fd(FK_FD_DEVICE, d) : -ENOENT;
+	if (*ret >= 0)
+		fk_get_fd(*ret)->cdev = FK_CDEV_OPEN;
+	return 1;
+}
+
+void fk_iommufd_drop(struct fk_fd *f)
+{
+	if (f->kind == FK_FD_DEVICE && f->cdev == FK_CDEV_ATTACHED)
+		fk.ioas_attached--;
+	if (f->kind == FK_FD_IOMMUFD) {	/* its IOAS goes, with every mapping */
+		fk_free_bitmaps();
+		fk.nr_maps = 0;
+	}
+}
+
+static int ioas_alloc(struct fk_fd *f, struct vfiox_iommu_ioas_alloc *a)
+{
+	if (a->size < sizeof(*a) || a->flags)
+		return -EINVAL;
+	if (f->ioas)		/* one IOAS an iommufd is all libvfiox uses */
+		return -ENOSPC;
+	f->ioas = ++fk.next_id;
+	a->out_ioas_id = f->ioas;
+	return 0;
+}
+
+/* The IOAS's ranges: all of it until a device is attached. */
+static uint32_t ranges(struct vfiox_iommu_iova_range *out, uint32_t room)
+{
+	uint32_t i, n = fk.ioas_attached ? fk.nr_ioas_ranges : 1;
+
+	for (i = 0; i < n && i < room; i++) {
+		out[i].start = fk.ioas_attached ? fk.ioas_ranges[i].start : 0;
+		out[i].last = fk.ioas_attached ? fk.ioas_ranges[i].last : UINT64_MAX;
+	}
+	return n;
+}
+
+static int iova_ranges(struct fk_fd *f, struct vfiox_iommu_ioas_iova_ranges *q)
+{
+	uint32_t room = q->num_iovas;
+
+	if (q->size < sizeof(*q) || q->reserved)
+		return -EINVAL;
+	if (q->ioas_id != f->ioas)
+		return -ENOENT;
+	q->num_iovas = ranges((struct vfiox_iommu_iova_range *)(uintptr_t)q->allowed_iovas,
+			      room);
+	q->out_iova_alignment = fk.iova_alignment;
+	return q->num_iovas > room ? -EMSGSIZE : 0;
+}
+
+static bool in_ioas(uint64_t iova, uint64_t len)
+{
+	struct vfiox_iommu_iova_range r[4];
+	uint32_t i, n = ranges(r, 4);
+
+	for (i = 0; i < n; i++)
+		if (iova >= r[i].start && iova + len - 1 <= r[i].last)
+			return true;
+	return false;
+}
+
+static int ioas_map(struct fk_fd *f, struct vfiox_iommu_ioas_map *m)
+{
+	const uint32_t known = VFIOX_IOMMU_IOAS_MAP_FIXED_IOVA |
+			       VFIOX_IOMMU_IOAS_MAP_WRITEABLE |
+			       VFIOX_IOMMU_IOAS_MAP_READABLE;
+	int i;
+
+	fk.ioas_maps++;
+	if (m->size < sizeof(*m) || m->reserved || m->flags & ~known)
+		return -EOPNOTSUPP;
+	if (m->ioas_id != f->ioas)
+		return -ENOENT;
+	/* libvfiox picks every IOVA itself. */
+	if (!(m->flags & VFIOX_IOMMU_IOAS_MAP_FIXED_IOVA) || !m->length ||
+	    (m->iova | m->length) % fk.iova_alignment || !in_ioas(m->iova, m->length))
+		return -EINVAL;
+	for (i = 0; i < fk.nr_maps; i++)
+		if (m->iova < fk.maps[i].iova + fk.maps[i].size &&
+		    fk.maps[i].iova < m->iova + m->length)
+			return -EEXIST;
+	if (fk.nr_maps == FK_MAX_MAPS)
+		return -ENOMEM;
+	fk.maps[fk.nr_maps++] = (struct fk_map){ m->iova, m->length, m->user_va,
+						 m->flags, false, NULL };
+	return 0;
+}
+
+/* Whole mappings only, as iommufd: one crossing either end fails it all;
+ * iova 0 with length U64_MAX is all of them. */
+static int ioas_unmap(struct fk_fd *f, struct vfiox_iommu_ioas_unmap *u)
+{
+	bool all = !u->iova && u->length == UINT64_MAX;
+	uint64_t last = u->iova + u->length - 1, bytes = 0;
+	int i;
+
+	fk.ioas_unmaps++;
+	if (u->size < sizeof(*u))
+		return -EINVAL;
+	if (u->ioas_id != f->ioas)
+		return -ENOENT;
+	if (!all && (!u->length || last < u->iova))
+		return -EINVAL;
+	for (i = 0; !all && i < fk.nr_maps; i++) {
+		const struct fk_map *m = &fk.maps[i];
+
+		if (m->iova <= last && u->iova <= m->iova + m->size - 1 &&
+		    (m->iova < u->iova || m->iova + m->size - 1 > last))
+			return -ENOENT;
+	}
+	for (i = 0; i < fk.nr_maps;) {
+		const struct fk_map *m = &fk.maps[i];
+
+		if (all || (m->iova >= u->iova && m->iova + m->size - 1 <= last)) {
+			bytes += m->size;
+			fk.maps[i] = fk.maps[--fk.nr_maps];
+		} else {
+			i++;
+		}
+	}
+	if (!bytes && !all)
+		return -ENOENT;
+	u->length = bytes;
+	return 0;
+}
+
+int fk_iommufd_ioctl(struct fk_fd *f, unsigned long req, void *arg)
+{
+	switch (req) {
+	case VFIOX_IOMMU_IOAS_ALLOC:
+		return ioas_alloc(f, arg);
+	case VFIOX_IOMMU_IOAS_IOVA_RANGES:
+		return iova_ranges(f, arg);
+	case VFIOX_IOMMU_IOAS_MAP:
+		return ioas_map(f, arg);
+	case VFIOX_IOMMU_IOAS_UNMAP:
+		return ioas_unmap(f, arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int bind(struct fk_fd *f, struct vfiox_vfio_device_bind_iommufd *b)
+{
+	struct fk_fd *ictx = fk_get_fd(b->iommufd);
+
+	if (b->argsz < sizeof(*b) || b->flags || f->cdev != FK_CDEV_OPEN)
+		return -EINVAL;
+	if (!ictx || ictx->kind != FK_FD_IOMMUFD)
+		return -EBADF;
+	f->cdev = FK_CDEV_BOUND;
+	f->ioas = ictx->ioas;	/* the IOAS it may attach to */
+	b->out_devid = ++fk.next_id;
+	fk.binds++;
+	return 0;
+}
+
+static int attach(struct fk_fd *f, struct vfiox_vfio_device_attach_iommufd_pt *a)
+{
+	if (a->argsz < sizeof(*a) || a->flags || f->cdev != FK_CDEV_BOUND)
+		return -EINVAL;
+	if (!a->pt_id || a->pt_id != f->ioas)
+		return -ENOENT;
+	f->cdev = FK_CDEV_ATTACHED;
+	fk.ioas_attached++;
+	a->pt_id = ++fk.next_id;	/* the HWPT the kernel made for it */
+	return 0;
+}
+
+int fk_cdev_ioctl(struct fk_fd *f, unsigned long req, void *arg, int *ret)
+{
+	if (req == VFIOX_VFIO_DEVICE_BIND_IOMMUFD)
+		*ret = f->cdev ? bind(f, arg) : -ENOTTY;
+	else if (req == VFIOX_VFIO_DEVICE_ATTACH_IOMMUFD_PT)
+		*ret = f->cdev ? attach(f, arg) : -ENOTTY;
+	else if (f->cdev == FK_CDEV_OPEN)	/* nothing before the bind */
+		*ret = -EINVAL;
+	else
+		return 0;
+	return 1;
+}
+
+bool fk_cdev_attached(int fd)
+{
+	struct fk_fd *f = fk_get_fd(fd);
+
+	return f && f->kind == FK_FD_DEVICE && f->cdev == FK_CDEV_ATTACHED;
+}
+
+void fk_enable_iommufd(void)
+{
+	fk.iommufd = true;
+	fk.iova_alignment = 4096;
+	fk.nr_ioas_ranges = 2;
+	fk.ioas_ranges[0].start = 0;
+	fk.ioas_ranges[0].last = 0xfedfffffULL;
+	fk.ioas_ranges[1].start = 0xfef00000ULL;
+	fk.ioas_ranges[1].last = 0x7fffffffffULL;
+	fk_add_file(DEV_PREFIX "0", "");
+	fk_add_file("/fake/sys/bus/pci/devices/0000:00:03.0/vfio-dev/vfio0/dev", "511:0\n");
+}
+
+int fk_iommufd_container_open(struct vfiox_container **out)
+{
+	struct vfiox_container_opts opts = {
+		.sz = sizeof(opts),
+		.dev_root = "/fake/dev/vfio",
+		.sysfs_root = "/fake/sys",
+		.backend = VFIOX_BACKEND_IOMMUFD,
+	};
+
+	return vfiox_container_open_sys(&opts, &fake_sys, out);
+}

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The iommufd backend on a real kernel. Where the kernel has iommufd and
+ * the vfio device cdev (the debug kernel: IOMMUFD=y, VFIO_DEVICE_CDEV=y),
+ * auto picks it, edu opens through its cdev, a DMA goes through the IOAS,
+ * and a legacy-only call is refused by name; a forced legacy open still
+ * works there. Where the kernel lacks them (Debian's stock kernels), auto
+ * picks legacy and a forced iommufd open fails with -ENODEV and its reason.
+ * Never skipped: each kernel proves one of the two.
+ */
+#include <sys/mman.h>
+
+#include "vmtest.h"
+
+#define PG 4096
+#define COPY 2048
+
+static const struct vfiox_dma_opts below_28_bits = {
+	.sz = sizeof(below_28_bits), .iova_limit = 0xfffffff,
+};
+
+static int open_backend(int backend, const char *bdf, struct vfiox_container **c,
+			struct vfiox_group **g, struct vfiox_device **d)
+{
+	struct vfiox_container_opts opts = { .sz = sizeof(opts), .backend = backend };
+	int ret = vfiox_container_open(&opts, c);
+
+	if (ret)
+		return ret;
+	ret = vfiox_group_open_pci(*c, bdf, g);
+	if (!ret)
+		ret = vfiox_device_open(*g, bdf, NULL, d);
+	if (ret)
+		vfiox_container_close(*c);
+	return ret;
+}
+
+/* edu copies one buffer to another through the container's IOMMU. */
+static void edu_copies(struct vfiox_container *c, struct vfiox_device *d)
+{
+	uint64_t src_iova = 0, dst_iova = 0;
+	struct vt_edu e;
+	uint8_t *buf;
+
+	buf = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(buf != MAP_FAILED, "mmap");
+	if (buf == MAP_FAILED)
+		return;
+	CHECK_RET(vt_edu_setup(d, &e), 0);
+	CHECK_RET(vfiox_dma_map(c, buf, PG, &below_28_bits, &src_iova), 0);
+	CHECK_RET(vfiox_dma_map(c, buf + PG, PG, &below_28_bits, &dst_iova), 0);
+	vt_fill(buf, COPY, 7);
+	memset(buf + PG, 0, COPY);
+	CHECK_RET(vt_edu_copy(&e, src_iova, dst_iova, COPY), 0);
+	CHECK(!memcmp(buf, buf + PG, COPY), "edu's DMA did not land in the buffer");
+	CHECK_RET(vfiox_dma_unmap_all(c), 2);
+	munmap(buf, 2 * PG);
+}
+
+static void on_iommufd(const char *bdf)
+{
+	struct vfiox_iommu_info info = { .sz = sizeof(info) };
+	struct vfiox_container *c;
+	struct vfiox_device *d;
+	struct vfiox_group *g;
+
+	CHECK_RET(open_backend(VFIOX_BACKEND_AUTO, bdf, &c, &g, &d), 0);
+	if (vt_failures)
+		return;
+	CHECK_RET(vfiox_container_backend(c), VFIOX_BACKEND_IOMMUFD);
+	CHECK_RET(vfiox_container_iommu_info(c, &info), 0);
+	CHECK(info.iommu_type == VFIOX_IOMMU_IOMMUFD, "iommu_type %d", info.iommu_type);
+	CHECK(!info.has_dma_avail, "iommufd reports no dma_avail, libvfiox invented one");
+	CHECK(info.nr_iova_ranges >= 1, "%u IOVA ranges", info.nr_iova_ranges);
+	printf("  iommufd: %u IOVA ranges, alignment 0x%llx\n", info.nr_iova_ranges,
+	       (unsigned long long)info.pgsizes);
+	CHECK_RET(vfiox_group_fd(g), -EOPNOTSUPP);
+	edu_copies(c, d);
+	vt_log_clear();
+	CHECK_RET(vfiox_dma_dirty_start(c), -EOPNOTSUPP);
+	CHECK(vt_log_has("legacy backend"), "the refusal does not name the legacy backend");
+	vfiox_container_close(c);
+
+	/* The same kernel through the legacy interface, forced. */
+	CHECK_RET(open_backend(VFIOX_BACKEND_LEGACY, bdf, &c, &g, &d), 0);
+	if (vt_failures)
+		return;
+	CHECK_RET(vfiox_container_backend(c), VFIOX_BACKEND_LEGACY);
+	edu_copies(c, d);
+	vfiox_container_close(c);
+}
+
+static void without_iommufd(const char *bdf)
+{
+	struct vfiox_container *c;
+	struct vfiox_device *d;
+	struct vfiox_group *g;
+	int ret;
+
+	CHECK_RET(open_backend(VFIOX_BACKEND_AUTO, bdf, &c, &g, &d), 0);
+	if (vt_failures)
+		return;
+	CHECK_RET(vfiox_container_backend(c), VFIOX_BACKEND_LEGACY);
+	vfiox_container_close(c);
+	/* Forced: no /dev/iommu (-ENODEV at open), or no cdev for the
+	 * device (-ENODEV at device open); either names the legacy backend. */
+	vt_log_clear();
+	ret = open_backend(VFIOX_BACKEND_IOMMUFD, bdf, &c, &g, &d);
+	CHECK(ret == -ENODEV, "a forced iommufd open returned %d (%s)", ret, strerror(-ret));
+	CHECK(vt_log_has("legacy backend"), "the refusal does not name the legacy backend");
+	if (!ret)
+		vfiox_container_close(c);
+}
+
+int main(void)
+{
+	const char *bdf = vt_env("VFIOX_EDU");
+	const char *debug = getenv("VFIOX_DEBUG");
+	int has = !access("/dev/iommu", F_OK) && !access("/dev/vfio/devices", F_OK);
+
+	vt_init();
+	/* The suite pins VFIOX_BACKEND (tests/vm/init); this test chooses. */
+	unsetenv("VFIOX_BACKEND");
+	if (debug && !strcmp(debug, "1"))
+		CHECK(has, "the debug kernel has IOMMUFD=y and VFIO_DEVICE_CDEV=y, but no /dev/iommu or /dev/vfio/devices");
+	printf("  the kernel %s iommufd with the vfio cdev\n", has ? "has" : "lacks");
+	if (has)
+		on_iommufd(bdf);
+	else
+		without_iommufd(bdf);
+	return vt_done("iommufd_edu_dma");
+}
