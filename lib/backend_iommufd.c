@@ -194,16 +194,49 @@ static int find_cdev(void *arg, const char *name)
 	return 1;
 }
 
+/* The sysfs bus a device name belongs to: a PCI address or an mdev UUID. */
+static const char *bus_of(const char *name)
+{
+	struct vfiox_pci_addr addr;
+
+	return vfiox_pci_parse_addr(name, &addr) ? "mdev" : "pci";
+}
+
+/*
+ * The cdev is found by name alone, so check the device is in @d's group:
+ * that group's reserved regions and viability are what the container
+ * checked (on legacy, the group fd's GET_DEVICE_FD checks it).
+ */
+static int check_group(const struct vfiox_device *d)
+{
+	const struct vfiox_env *env = &d->group->container->env;
+	char path[VFIOX_PATH_MAX + 128], grp[32];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/bus/%s/devices/%s/iommu_group",
+		 env->sysfs_root, bus_of(d->name), d->name);
+	ret = vfiox_sys_link_name(env->sys, path, grp, sizeof(grp));
+	if (ret < 0) {
+		pr_err("%s: no IOMMU group (%s: %s)", d->name, path, ERRSTR(ret));
+		return ret == -ENOENT ? -ENODEV : ret;
+	}
+	if (strtol(grp, NULL, 10) != d->group->nr) {
+		pr_err("%s: in IOMMU group %s, not in group %d it was opened through",
+		       d->name, grp, d->group->nr);
+		return -ENODEV;
+	}
+	return 0;
+}
+
 /* "vfioN" from sysfs' BUS/devices/NAME/vfio-dev, the only entry there. */
 static int cdev_name(const struct vfiox_device *d, char name[32])
 {
 	const struct vfiox_env *env = &d->group->container->env;
 	char path[VFIOX_PATH_MAX + 128];
-	struct vfiox_pci_addr addr;
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/bus/%s/devices/%s/vfio-dev", env->sysfs_root,
-		 vfiox_pci_parse_addr(d->name, &addr) ? "mdev" : "pci", d->name);
+		 bus_of(d->name), d->name);
 	name[0] = '\0';
 	ret = env->sys->list_dir(path, find_cdev, name);
 	if (ret == -ENOENT || (!ret && !name[0])) {
@@ -246,7 +279,9 @@ int vfiox_iommufd_device_open(struct vfiox_device *d)
 	char name[32], path[VFIOX_PATH_MAX + 48];
 	int fd, ret;
 
-	ret = cdev_name(d, name);
+	ret = check_group(d);
+	if (!ret)
+		ret = cdev_name(d, name);
 	if (ret)
 		return ret;
 	snprintf(path, sizeof(path), "%s/devices/%s", env->dev_root, name);

@@ -460,11 +460,59 @@ static int open_iommufd(struct vfiox_container *c, int want)
 	return ret;
 }
 
+/*
+ * Open @c's legacy container node and check its API. With @quiet_absent a
+ * missing node is a debug line only: auto goes on to iommufd.
+ */
+static int open_legacy(struct vfiox_container *c, bool quiet_absent)
+{
+	char path[VFIOX_PATH_MAX + 8];	/* dev_root + "/vfio" */
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/vfio", c->env.dev_root);
+	ret = c->env.sys->open(path, O_RDWR);
+	if (ret < 0) {
+		if (ret == -ENOENT && quiet_absent)
+			pr_debug("open %s: %s; trying iommufd", path, ERRSTR(ret));
+		else
+			pr_err("open %s: %s", path, ERRSTR(ret));
+		return ret;
+	}
+	c->fd = ret;
+	ret = check_api(c, path);
+	if (ret) {
+		c->env.sys->close(c->fd);
+		c->fd = -1;
+	}
+	return ret;
+}
+
+/*
+ * Auto takes the legacy container where the kernel has one and iommufd
+ * only where it has none (VFIO_CONTAINER off), until the iommufd backend
+ * offers every call the legacy one does (P2P, adoption, dirty tracking,
+ * live update: docs/iommufd.md), so that a program that works keeps
+ * working on a kernel that gained iommufd.
+ */
+static int open_auto_order(struct vfiox_container *c)
+{
+	int ret = open_legacy(c, true);
+
+	if (ret != -ENOENT)
+		return ret;
+	ret = open_iommufd(c, VFIOX_BACKEND_AUTO);
+	if (ret == VFIOX_BACKEND_LEGACY) {
+		pr_err("%s/vfio: no such node, and no iommufd to use instead",
+		       c->env.dev_root);
+		return -ENOENT;
+	}
+	return ret < 0 ? ret : 0;
+}
+
 int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
 			     const struct vfiox_sys *sys,
 			     struct vfiox_container **out)
 {
-	char path[VFIOX_PATH_MAX + 8];	/* dev_root + "/vfio" */
 	struct vfiox_container *c;
 	int ret, want;
 
@@ -478,30 +526,18 @@ int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
 	ret = container_new(opts, sys, &c);
 	if (ret)
 		return ret;
-	ret = open_iommufd(c, want);
-	if (ret < 0 || ret == VFIOX_BACKEND_IOMMUFD) {
-		if (ret < 0)
-			container_free(c);
-		else
-			*out = c;
-		return ret < 0 ? ret : 0;
-	}
-	snprintf(path, sizeof(path), "%s/vfio", c->env.dev_root);
-	c->fd = sys->open(path, O_RDWR);
-	if (c->fd < 0) {
-		ret = c->fd;
-		pr_err("open %s: %s", path, ERRSTR(ret));
-		container_free(c);
-		return ret;
-	}
-	ret = check_api(c, path);
-	if (ret) {
-		sys->close(c->fd);
+	if (want == VFIOX_BACKEND_AUTO)
+		ret = open_auto_order(c);
+	else if (want == VFIOX_BACKEND_IOMMUFD)
+		ret = open_iommufd(c, want);
+	else
+		ret = open_legacy(c, false);
+	if (ret < 0) {
 		container_free(c);
 		return ret;
 	}
 	*out = c;
-	return 0;
+	return 0;	/* open_iommufd()'s backend number is not for the caller */
 }
 
 /*

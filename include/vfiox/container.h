@@ -30,10 +30,12 @@ struct vfiox_container;
 
 /**
  * enum vfiox_backend - which kernel interface a container drives.
- * @VFIOX_BACKEND_AUTO: iommufd where the kernel offers it (/dev/iommu opens
- *                      and /dev/vfio/devices holds a device cdev), else
- *                      legacy (also when this process may not open
- *                      /dev/iommu); decided once, at vfiox_container_open()
+ * @VFIOX_BACKEND_AUTO: legacy where the kernel has its container node
+ *                      (/dev/vfio/vfio); only where it has none, iommufd
+ *                      (/dev/iommu opens and /dev/vfio/devices holds a
+ *                      device cdev); decided once, at vfiox_container_open().
+ *                      Auto keeps legacy while the iommufd backend lacks
+ *                      calls the legacy one has (docs/iommufd.md)
  * @VFIOX_BACKEND_LEGACY: the VFIO container and group files (type1)
  * @VFIOX_BACKEND_IOMMUFD: /dev/iommu with one IOAS, devices through their
  *                         cdev (/dev/vfio/devices/vfioN), Linux 6.6+

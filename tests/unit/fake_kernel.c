@@ -158,7 +158,7 @@ static int fake_open(const char *path, int flags)
 	if (!strncmp(path, "/proc/self/fdinfo/", strlen("/proc/self/fdinfo/")))
 		return open_fdinfo(path);
 	if (!strcmp(path, "/fake/dev/vfio/vfio"))
-		return new_fd(FK_FD_CONTAINER, NULL);
+		return fk.no_container ? -ENOENT : new_fd(FK_FD_CONTAINER, NULL);
 	if (fk_iommufd_open(path, &err))
 		return err;
 	for (i = 0; i < fk.nr_groups; i++) {

@@ -176,6 +176,8 @@ struct fake_kernel {
 	 * the IOAS's ranges once a device is attached (before: all of it), its
 	 * IOVA alignment, the devices attached, the ioctls seen. */
 	bool iommufd;
+	/* The kernel has no legacy container node (VFIO_CONTAINER off). */
+	bool no_container;
 	struct { uint64_t start, last; } ioas_ranges[4];
 	uint32_t nr_ioas_ranges;
 	uint64_t iova_alignment;

@@ -71,14 +71,46 @@ static void forced_iommufd_makes_the_container_an_ioas(void **state)
 	assert_true(fk_close_clean(c));
 }
 
-static void auto_picks_iommufd_where_the_kernel_has_it(void **state)
+/*
+ * Auto keeps a kernel's legacy container while it has one (the iommufd
+ * backend lacks calls the legacy one has), and takes iommufd where the
+ * kernel has no legacy container: nothing is opened twice.
+ */
+static void auto_keeps_legacy_where_the_kernel_has_both(void **state)
 {
 	struct vfiox_container *c;
 
 	(void)state;
 	assert_int_equal(fk_container_open(&c), 0);
-	assert_int_equal(vfiox_container_backend(c), VFIOX_BACKEND_IOMMUFD);
+	assert_int_equal(vfiox_container_backend(c), VFIOX_BACKEND_LEGACY);
+	assert_int_equal(fk_get_fd(vfiox_container_fd(c))->kind, FK_FD_CONTAINER);
+	assert_int_equal(fk_open_fds(), 1);
 	assert_true(fk_close_clean(c));
+}
+
+static void auto_picks_iommufd_where_the_kernel_has_no_container(void **state)
+{
+	struct vfiox_container *c;
+
+	(void)state;
+	fk.no_container = true;
+	assert_int_equal(fk_container_open(&c), 0);
+	assert_int_equal(vfiox_container_backend(c), VFIOX_BACKEND_IOMMUFD);
+	assert_int_equal(fk_log_level("open /fake/dev/vfio/vfio"), VFIOX_LOG_DEBUG);
+	assert_true(fk_close_clean(c));
+}
+
+static void auto_without_container_or_iommufd_is_enoent(void **state)
+{
+	struct vfiox_container *c = NULL;
+
+	(void)state;
+	fk.no_container = true;
+	fk.iommufd = false;
+	assert_int_equal(fk_container_open(&c), -ENOENT);
+	assert_null(c);
+	assert_true(fk_log_has("no iommufd to use instead"));
+	assert_int_equal(fk_open_fds(), 0);
 }
 
 static void auto_picks_legacy_without_device_cdevs(void **state)
@@ -93,30 +125,22 @@ static void auto_picks_legacy_without_device_cdevs(void **state)
 	assert_true(fk_close_clean(c));
 }
 
-static void auto_picks_legacy_without_dev_iommu(void **state)
+/*
+ * Without a legacy container, a user given no access to /dev/iommu has no
+ * backend: auto says so and fails, and leaves nothing open.
+ */
+static void auto_without_container_and_dev_iommu_not_ours_fails(void **state)
 {
-	struct vfiox_container *c;
+	struct vfiox_container *c = NULL;
 
 	(void)state;
-	fk.iommufd = false;	/* cdev nodes listed, /dev/iommu missing */
-	assert_int_equal(fk_container_open(&c), 0);
-	assert_int_equal(vfiox_container_backend(c), VFIOX_BACKEND_LEGACY);
-	/* Auto's question, not an error. */
-	assert_int_equal(fk_log_level("auto picks legacy"), VFIOX_LOG_DEBUG);
-	assert_true(fk_close_clean(c));
-}
-
-/* A user given its group's node but not /dev/iommu keeps working. */
-static void auto_picks_legacy_where_dev_iommu_is_not_ours(void **state)
-{
-	struct vfiox_container *c;
-
-	(void)state;
-	fk_fail_nth("open", 1, EACCES);	/* /dev/iommu */
-	assert_int_equal(fk_container_open(&c), 0);
-	assert_int_equal(vfiox_container_backend(c), VFIOX_BACKEND_LEGACY);
+	fk.no_container = true;
+	fk_fail_nth("open", 2, EACCES);	/* the container node, then /dev/iommu */
+	assert_int_equal(fk_container_open(&c), -ENOENT);
+	assert_null(c);
 	assert_int_equal(fk_log_level("auto picks legacy"), VFIOX_LOG_INFO);
-	assert_true(fk_close_clean(c));
+	assert_true(fk_log_has("no iommufd to use instead"));
+	assert_int_equal(fk_open_fds(), 0);
 }
 
 static void forced_iommufd_without_dev_iommu_is_enodev(void **state)
@@ -175,7 +199,8 @@ static void bad_backend_values_are_einval(void **state)
 }
 
 /* A 0.1 caller's opts end before backend: auto. */
-static void old_opts_size_means_auto(void **state)
+/* A 0.1 program (smaller opts) gets auto, which keeps legacy here. */
+static void old_opts_size_keeps_legacy_on_a_kernel_with_both(void **state)
 {
 	struct vfiox_container_opts opts = {
 		.sz = offsetof(struct vfiox_container_opts, backend),
@@ -186,7 +211,7 @@ static void old_opts_size_means_auto(void **state)
 
 	(void)state;
 	assert_int_equal(vfiox_container_open_sys(&opts, &fake_sys, &c), 0);
-	assert_int_equal(vfiox_container_backend(c), VFIOX_BACKEND_IOMMUFD);
+	assert_int_equal(vfiox_container_backend(c), VFIOX_BACKEND_LEGACY);
 	assert_true(fk_close_clean(c));
 }
 
@@ -251,9 +276,33 @@ static void unknown_group_is_refused(void **state)
 
 	(void)state;
 	assert_int_equal(fk_iommufd_container_open(&c), 0);
-	assert_true(vfiox_group_open(c, 8, &g) < 0);
+	assert_int_equal(vfiox_group_open(c, 8, &g), -ENOENT);
 	assert_null(g);
 	assert_true(fk_log_has("group 8"));
+	assert_true(fk_close_clean(c));
+}
+
+/*
+ * A device of another group, named through group 7's record, is refused
+ * before its cdev is opened: its own group's reserved regions were never
+ * read (legacy's GET_DEVICE_FD refuses it the same way).
+ */
+static void device_of_another_group_is_refused(void **state)
+{
+	struct vfiox_container *c;
+	struct vfiox_group *g;
+	struct vfiox_device *d = NULL;
+
+	(void)state;
+	fk_add_link("/fake/sys/bus/pci/devices/0000:00:04.0/iommu_group",
+		    "../../../kernel/iommu_groups/8");
+	fk_add_file("/fake/sys/bus/pci/devices/0000:00:04.0/vfio-dev/vfio1/dev", "511:1\n");
+	assert_int_equal(fk_iommufd_container_open(&c), 0);
+	assert_int_equal(vfiox_group_open(c, 7, &g), 0);
+	assert_int_equal(vfiox_device_open(g, "0000:00:04.0", NULL, &d), -ENODEV);
+	assert_null(d);
+	assert_true(fk_log_has("in IOMMU group 8, not in group 7"));
+	assert_int_equal(fk.ioas_attached, 0);
 	assert_true(fk_close_clean(c));
 }
 
@@ -450,17 +499,19 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(forced_iommufd_makes_the_container_an_ioas),
-		T(auto_picks_iommufd_where_the_kernel_has_it),
+		T(auto_keeps_legacy_where_the_kernel_has_both),
+		T(auto_picks_iommufd_where_the_kernel_has_no_container),
+		T(auto_without_container_or_iommufd_is_enoent),
 		T(auto_picks_legacy_without_device_cdevs),
-		T(auto_picks_legacy_without_dev_iommu),
-		T(auto_picks_legacy_where_dev_iommu_is_not_ours),
+		T(auto_without_container_and_dev_iommu_not_ours_fails),
 		T(forced_iommufd_without_dev_iommu_is_enodev),
 		T(environment_overrides_the_caller),
 		T(bad_backend_values_are_einval),
-		T(old_opts_size_means_auto),
+		T(old_opts_size_keeps_legacy_on_a_kernel_with_both),
 		T(iommu_info_is_the_ioas_ranges_without_dma_avail),
 		T(device_opens_through_its_cdev_bound_and_attached),
 		T(unknown_group_is_refused),
+		T(device_of_another_group_is_refused),
 		T(device_without_cdev_is_enodev),
 		T(vf_token_is_not_done_on_iommufd),
 		T(dma_maps_and_unmaps_through_the_ioas),
