@@ -96,13 +96,16 @@ int vfiox_check_group_fd(const struct vfiox_env *env, int fd, int nr)
 	return 0;
 }
 
-/* The device path in @fd's fdinfo into @path; 1 if the kernel does not
- * print one (or /proc cannot be read), else 0 or a negative errno. */
-static int fdinfo_syspath(const struct vfiox_env *env, int fd, char *path,
-			  size_t len)
+/*
+ * The device path in @fd's fdinfo into @path (whose room, FDINFO_MAX, any
+ * line of a text read into FDINFO_MAX bytes fits); 1 if the kernel does
+ * not print one, /proc cannot be read, or the text is too long to hold
+ * whole, else 0 or a negative errno.
+ */
+static int fdinfo_syspath(const struct vfiox_env *env, int fd,
+			  char path[FDINFO_MAX])
 {
 	char name[48], *text, *line;
-	size_t n;
 	ssize_t got;
 
 	text = malloc(FDINFO_MAX);
@@ -113,24 +116,22 @@ static int fdinfo_syspath(const struct vfiox_env *env, int fd, char *path,
 	snprintf(name, sizeof(name), "/proc/self/fdinfo/%d", fd);
 	got = vfiox_sys_read_file(env->sys, name, text, FDINFO_MAX);
 	line = got >= 0 ? strstr(text, SYSPATH_KEY) : NULL;
-	if (got < 0 && !unreadable((int)got))
+	if (got == -EFBIG)	/* many locks on it, or a path of ~4 KiB */
+		pr_warn("%s is longer than %d bytes: its device is not compared, the caller vouches for fd %d",
+			name, FDINFO_MAX - 1, fd);
+	else if (got < 0 && !unreadable((int)got))
 		pr_err("reading %s: %s", name, ERRSTR((int)got));
 	else if (!line)
 		pr_debug("%s names no VFIO device (%s): the caller vouches for fd %d",
 			 name, got < 0 ? ERRSTR((int)got) : "an older kernel", fd);
 	if (line) {
 		line += strlen(SYSPATH_KEY);
-		n = strcspn(line, "\n");
-		if (n >= len) {	/* cut short, its name would be wrong */
-			pr_warn("%s: the device path is longer than %zu bytes: the caller vouches for fd %d",
-				name, len - 1, fd);
-			line = NULL;
-		} else {
-			snprintf(path, len, "%.*s", (int)n, line);
-		}
+		snprintf(path, FDINFO_MAX, "%.*s", (int)strcspn(line, "\n"), line);
 	}
 	free(text);
-	return got < 0 && !unreadable((int)got) ? (int)got : line ? 0 : 1;
+	if (got < 0 && got != -EFBIG && !unreadable((int)got))
+		return (int)got;
+	return line ? 0 : 1;
 }
 
 /* The group of the device at @syspath, as its iommu_group link says; 1 if
@@ -170,7 +171,7 @@ int vfiox_check_device_fd(const struct vfiox_env *env, int fd, const char *name,
 	const char *base;
 	int ret, nr = -1;
 
-	ret = fdinfo_syspath(env, fd, syspath, sizeof(syspath));
+	ret = fdinfo_syspath(env, fd, syspath);
 	if (ret)
 		return ret > 0 ? 0 : ret;
 	base = strrchr(syspath, '/');

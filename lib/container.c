@@ -297,7 +297,7 @@ int vfiox_container_on_attach(struct vfiox_container *c)
 static bool last_group_kept_iommu(struct vfiox_container *c)
 {
 	if (kernel_has_iommu(c) > 0) {
-		pr_debug("container fd %d: the IOMMU and its mappings stay after the last group left (iommufd)",
+		pr_debug("container fd %d: the IOMMU and its mappings stay after the last group left (iommufd's compat container, or a group attached through another fd)",
 			 c->fd);
 		return true;
 	}

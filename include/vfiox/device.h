@@ -163,9 +163,9 @@ VFIOX_API int vfiox_device_open(struct vfiox_group *g, const char *name,
  *
  * Checks that @fd is the device @name of @g where the kernel can tell:
  * /proc/self/fdinfo of a device fd names the device's sysfs path
- * (vfio-device-syspath, printed by Linux 7.2), whose last component must be
- * @name and whose iommu_group link must be @g's group (-EINVAL, logged,
- * otherwise). Not checked, the caller vouching for it: on a kernel that
+ * (vfio-device-syspath, printed since Linux 6.18), whose last component
+ * must be @name and whose iommu_group link must be @g's group (-EINVAL,
+ * logged, otherwise). Not checked, the caller vouching for it: on a kernel that
  * prints no such line or without /proc (logged at debug level), and the
  * group where /sys cannot be read. A fd that is not a device fd at all
  * fails the info read (-ENOTTY). Then reads the device, region and IRQ

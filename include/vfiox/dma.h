@@ -373,7 +373,11 @@ VFIOX_API int vfiox_dma_invalidate_vaddrs(struct vfiox_container *c);
  * @c: container whose vaddrs vfiox_dma_invalidate_vaddrs() invalidated
  *
  * All or none: if one update fails, those made are invalidated again.
- * Maps are accepted again once it succeeded.
+ * Maps are accepted again once it succeeded. A revalidate voids every
+ * state saved before it: the mappings may change before the next
+ * invalidation, in ways restore cannot notice (an unmap and a map of the
+ * same IOVA and size over other memory keep dma_avail). Save again after
+ * the next vfiox_dma_invalidate_vaddrs().
  * Return: the number of mappings; -ENOTSUP without VFIO_UPDATE_VADDR;
  * -ENODEV with no group; the kernel's errno (-EINVAL from type1 when a
  * vaddr was valid already).

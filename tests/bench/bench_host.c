@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * Host benchmarks against the fake kernel: vaddr -> IOVA translation with
- * 1, 1k and 64k live mappings (one and two threads), and IOVA alloc+free
- * with 100k live allocations. Prints one key=value line per figure: the
- * median over batches of nanoseconds per operation.
+ * 1, 1k and 64k live mappings (one and two threads; and 64k of which a
+ * share are second mappings of a buffer, aliases, translating the aliased
+ * vaddrs), and IOVA alloc+free with 100k live allocations. Prints one
+ * key=value line per figure: the median over batches of nanoseconds per
+ * operation.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -45,9 +47,40 @@ static void *lookup_thread(void *arg)
 	return NULL;
 }
 
-static double bench_translate(int nmaps, int threads)
+/*
+ * Every @alias_every-th buffer mapped a second time, at another IOVA, until
+ * @c holds @nmaps mappings; returns how many it holds, -1 on an error. A
+ * translate of an aliased vaddr must give the first mapping's IOVA, and
+ * both IOVAs be listed, or the figure would be of the wrong answer.
+ */
+static int map_aliases(struct vfiox_container *c, uint8_t *base, int bufs,
+		       int nmaps, int alias_every)
 {
-	size_t span = (size_t)nmaps * 8192;
+	uint64_t first, second, got, all[2];
+	int i, n = bufs;
+
+	for (i = 0; i < bufs && n < nmaps; i += alias_every, n++) {
+		uint8_t *va = base + (size_t)i * 8192;
+
+		if (vfiox_dma_translate(c, va, &first) ||
+		    vfiox_dma_map(c, va, 4096, NULL, &second) ||
+		    vfiox_dma_translate(c, va + 100, &got) || got != first + 100 ||
+		    vfiox_dma_translate_all(c, va, all, 2) != 2 ||
+		    all[0] != first || all[1] != second)
+			return -1;
+	}
+	return n;
+}
+
+/*
+ * @nmaps mappings of 4 KiB buffers 8 KiB apart, looked up by @threads at
+ * random; with @alias_every, the buffers are fewer and every
+ * @alias_every-th is mapped twice, and only those are looked up.
+ */
+static double bench_translate(int nmaps, int threads, int alias_every)
+{
+	int bufs = alias_every ? nmaps - nmaps / (alias_every + 1) : nmaps;
+	size_t span = (size_t)bufs * 8192;
 	struct lookup_run run[2];
 	struct vfiox_container *c;
 	struct vfiox_group *g;
@@ -55,7 +88,7 @@ static double bench_translate(int nmaps, int threads)
 	uintptr_t *addrs;
 	uint8_t *base;
 	uint64_t iova;
-	int i;
+	int i, step = alias_every ? alias_every : 1;
 
 	fk_reset();
 	fk.fast_maps = true;
@@ -65,13 +98,17 @@ static double bench_translate(int nmaps, int threads)
 		return -1;
 	/* Address space only: the fake kernel never touches the pages. */
 	base = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	for (i = 0; i < nmaps; i++)
+	for (i = 0; i < bufs; i++)
 		if (vfiox_dma_map(c, base + (size_t)i * 8192, 4096, NULL, &iova))
 			return -1;
+	if (alias_every && map_aliases(c, base, bufs, nmaps, alias_every) != nmaps)
+		return -1;
 	addrs = malloc(LOOKUPS * sizeof(*addrs));
 	srand(42);
 	for (i = 0; i < LOOKUPS; i++)
-		addrs[i] = (uintptr_t)base + (size_t)(rand() % nmaps) * 8192 + rand() % 4096;
+		addrs[i] = (uintptr_t)base +
+			   (size_t)(rand() % ((bufs + step - 1) / step) * step) * 8192 +
+			   rand() % 4096;
 	for (i = 0; i < threads; i++) {
 		run[i] = (struct lookup_run){ c, addrs, 0 };
 		pthread_create(&th[i], NULL, lookup_thread, &run[i]);
@@ -151,10 +188,12 @@ int main(int argc, char **argv)
 		printf("map_unmap_ns_fake_kernel=%.1f\n", bench_map_unmap());
 		return 0;
 	}
-	printf("translate_ns_1=%.1f\n", bench_translate(1, 1));
-	printf("translate_ns_1k=%.1f\n", bench_translate(1000, 1));
-	printf("translate_ns_64k=%.1f\n", bench_translate(65536, 1));
-	printf("translate_ns_64k_2threads=%.1f\n", bench_translate(65536, 2));
+	printf("translate_ns_1=%.1f\n", bench_translate(1, 1, 0));
+	printf("translate_ns_1k=%.1f\n", bench_translate(1000, 1, 0));
+	printf("translate_ns_64k=%.1f\n", bench_translate(65536, 1, 0));
+	printf("translate_ns_64k_2threads=%.1f\n", bench_translate(65536, 2, 0));
+	/* 49152 buffers, every third mapped twice: 16384 aliases. */
+	printf("translate_ns_64k_aliased=%.1f\n", bench_translate(65536, 1, 3));
 	printf("iova_alloc_free_ns_100k=%.1f\n", bench_iova());
 	printf("map_unmap_ns_fake_kernel=%.1f\n", bench_map_unmap());
 	return 0;

@@ -129,13 +129,17 @@ static int open_fdinfo(const char *path)
 	struct fk_file *f = &fk.fdinfo_file;
 	struct fk_fd *of = get_fd(atoi(path + strlen("/proc/self/fdinfo/")));
 	const struct fk_device *d;
-	int n;
+	int i, n;
 
 	if (!fk.fdinfo || !of)
 		return -ENOENT;
 	snprintf(f->path, sizeof(f->path), "%s", path);
 	n = snprintf(f->content, sizeof(f->content), "pos:\t0\nflags:\t02000002\nmnt_id:\t15\n");
-	if (of->kind == FK_FD_DEVICE) {
+	for (i = 0; i < fk.fdinfo_locks && (size_t)n < sizeof(f->content); i++)
+		n += snprintf(f->content + n, sizeof(f->content) - (size_t)n,
+			      "lock:\t%d: POSIX  ADVISORY  WRITE %d 00:0e:1037 %d %d\n",
+			      i + 1, 4242, i * 2, i * 2);
+	if (of->kind == FK_FD_DEVICE && (size_t)n < sizeof(f->content)) {
 		d = of->obj;
 		if (d->syspath[0])
 			snprintf(f->content + n, sizeof(f->content) - (size_t)n,

@@ -110,7 +110,7 @@ struct fk_group {
 
 struct fk_file {
 	char path[256];
-	char content[1024];
+	char content[8192];	/* room for an fdinfo over 4 KiB */
 	char link[256];		/* non-empty: a symlink to this target */
 	int write_errno;	/* non-zero: writes fail so; else they replace content */
 };
@@ -186,6 +186,9 @@ struct fake_kernel {
 	unsigned long ioas_maps, ioas_unmaps, binds;
 	/* /proc/self/fdinfo/N exists, as on 7.2 (device fds name their device) */
 	bool fdinfo;
+	/* POSIX locks held on every fd: a "lock:" line each in its fdinfo,
+	 * before what the file's driver prints, as the kernel orders them. */
+	int fdinfo_locks;
 	struct fk_file fdinfo_file;	/* the one read last */
 	int nr_groups;
 	struct fk_group groups[FK_MAX_GROUPS];

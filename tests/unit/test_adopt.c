@@ -350,6 +350,31 @@ static void device_fd_is_taken_on_the_callers_word_without_fdinfo(void **state)
 	assert_true(fk_close_clean(c));
 }
 
+/*
+ * Over 4 KiB of fdinfo (a hundred POSIX locks held on the fd print their
+ * lines first): the device is not compared, and a warning says the caller
+ * vouches, rather than the adopt failing.
+ */
+static void device_fd_with_an_fdinfo_over_4k_is_taken_on_the_callers_word(void **state)
+{
+	int cfd = raw_open("/fake/dev/vfio/vfio"), gfd = raw_open("/fake/dev/vfio/7");
+	int dfd = raw_attach_and_get_device(cfd, gfd);
+	struct vfiox_container *c;
+	struct vfiox_device *d = NULL;
+	struct vfiox_group *g;
+
+	(void)state;
+	fk.fdinfo = true;
+	fk.fdinfo_locks = 100;
+	assert_int_equal(fk_container_adopt(cfd, &c), 0);
+	assert_int_equal(vfiox_group_adopt(c, gfd, 7, &g), 0);
+	assert_int_equal(vfiox_device_adopt(g, dfd, DEV7, NULL, &d), 0);
+	assert_true(strlen(fk.fdinfo_file.content) > 4096);
+	assert_int_equal(fk_log_level("the caller vouches for fd"), VFIOX_LOG_WARN);
+	vfiox_device_close(d);
+	assert_true(fk_close_clean(c));
+}
+
 /* A device behind a dozen bridges: a path of 300 bytes keeps its name. */
 static void device_fd_with_a_long_syspath_is_adopted(void **state)
 {
@@ -532,6 +557,8 @@ int main(void)
 		cmocka_unit_test_setup(device_fd_of_another_group_is_refused, setup),
 		cmocka_unit_test_setup(device_fd_is_taken_on_the_callers_word_without_fdinfo, setup),
 		cmocka_unit_test_setup(device_fd_with_a_long_syspath_is_adopted, setup),
+		cmocka_unit_test_setup(device_fd_with_an_fdinfo_over_4k_is_taken_on_the_callers_word,
+				       setup),
 		cmocka_unit_test_setup(attached_group_refused_on_an_opened_container, setup),
 		cmocka_unit_test_setup(iommu_kept_for_groups_the_vmm_did_not_adopt, setup),
 		cmocka_unit_test_setup(adopted_iommu_type_is_the_kernels, setup),

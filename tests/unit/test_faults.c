@@ -7,7 +7,9 @@
  * state, that one call fails, and the test proves:
  * - the operation returns the injected error;
  * - nothing leaked: open fds, live mmaps, kernel mappings, libvfiox's DMA
- *   accounting and its free IOVA space are as before the operation;
+ *   accounting and its free IOVA space are as before the operation, and so
+ *   are which vaddrs are invalid (live update) and dirty tracking, in the
+ *   kernel and in libvfiox's books;
  * - the object is still usable: the same operation, run again without a
  *   failure, succeeds (and, for a map, picks the same IOVA as a clean run).
  * Heap leaks are LeakSanitizer's job: the sanitize suite runs this too.
@@ -129,6 +131,14 @@ static int setup_three_cpr(struct world *w)
 static char cpr_state[256];
 static int cpr_size;
 
+/* The old process, vaddrs invalidated for a handover. */
+static int setup_invalidated(struct world *w)
+{
+	int ret = setup_three_cpr(w);
+
+	return ret ? ret : vfiox_dma_invalidate_vaddrs(w->c) == 3 ? 0 : -1;
+}
+
 /* Invalidated and saved, then forgotten, as a new process starts. */
 static int setup_restore(struct world *w)
 {
@@ -206,6 +216,29 @@ static int setup_migratable(struct world *w)
 
 #define MDEV_UUID "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
 
+/* No request eventfd, so no request thread reads or writes the seam. */
+static int setup_migratable_quiet(struct world *w)
+{
+	fk.groups[0].devs[0].irqs[VFIO_PCI_REQ_IRQ_INDEX].count = 0;
+	return setup_migratable(w);
+}
+
+/* A STOP_COPY data fd to read the device's state from. */
+static int setup_saving(struct world *w)
+{
+	int ret = setup_migratable_quiet(w);
+
+	return ret ? ret : vfiox_mig_set_state(w->d, VFIOX_MIG_STOP_COPY, &w->fds[1]);
+}
+
+/* A RESUMING data fd to write a stream into. */
+static int setup_resuming(struct world *w)
+{
+	int ret = setup_migratable_quiet(w);
+
+	return ret ? ret : vfiox_mig_set_state(w->d, VFIOX_MIG_RESUMING, &w->fds[1]);
+}
+
 static int setup_mdev(struct world *w)
 {
 	fk_add_link("/fake/sys/bus/mdev/devices/" MDEV_UUID "/iommu_group",
@@ -252,6 +285,42 @@ static int run_mig_precopy_info(struct world *w)
 }
 
 static void undo_precopy(struct world *w) { fake_sys.close(w->fds[1]); }
+
+static int run_mig_get_state(struct world *w)
+{
+	enum vfiox_mig_state s = VFIOX_MIG_ERROR;
+	int ret = vfiox_mig_get_state(w->d, &s);
+
+	return ret ? ret : s == VFIOX_MIG_RUNNING ? 0 : -EPROTO;
+}
+
+static int run_mig_precopy_reinit_enable(struct world *w)
+{
+	return vfiox_mig_precopy_reinit_enable(w->d);
+}
+
+/* The whole saved state, and nothing lost to an earlier failed read. */
+static int run_mig_read(struct world *w)
+{
+	const struct fk_mig *m = &fk.groups[0].devs[0].mig;
+	uint8_t got[FK_MIG_MAX];
+	ssize_t n = vfiox_mig_read(w->d, w->fds[1], got, sizeof(got));
+
+	if (n < 0)
+		return (int)n;
+	return n == m->len && !memcmp(got, m->data, m->len) ? 0 : -EPROTO;
+}
+
+/* A stream of 8 bytes, taken whole. */
+static int run_mig_write(struct world *w)
+{
+	static const char stream[8] = FK_MIG_MAGIC "abc";
+	ssize_t n = vfiox_mig_write(w->d, w->fds[1], stream, sizeof(stream));
+
+	if (n < 0)
+		return (int)n;
+	return n == sizeof(stream) ? 0 : -EPROTO;
+}
 
 static int run_container_adopt(struct world *w) { return fk_container_adopt(w->adopt_fd, &w->c); }
 static int run_group_adopt(struct world *w) { return vfiox_group_adopt(w->c, w->adopt_fd, 7, &w->g); }
@@ -360,6 +429,23 @@ static int run_invalidate(struct world *w)
 
 	return ret < 0 ? ret : 0;
 }
+
+static int run_revalidate(struct world *w)
+{
+	int ret = vfiox_dma_revalidate_vaddrs(w->c);
+
+	return ret < 0 ? ret : ret == 3 ? 0 : -EPROTO;
+}
+
+static int run_save(struct world *w)
+{
+	char state[256];
+	int ret = vfiox_dma_save(w->c, state, sizeof(state));
+
+	return ret < 0 ? ret : ret <= (int)sizeof(state) ? 0 : -EPROTO;
+}
+
+static int run_dirty_stop(struct world *w) { return vfiox_dma_dirty_stop(w->c); }
 
 static int run_restore(struct world *w)
 {
@@ -490,6 +576,9 @@ static const struct op ops[] = {
 	{ "dma_unmap_dirty", setup_three_dirty, run_unmap_dirty, undo_unmap_three, NULL, 0 },
 	{ "dma_invalidate_vaddrs", setup_three_cpr, run_invalidate, undo_nothing, NULL, 0 },
 	{ "dma_restore", setup_restore, run_restore, undo_nothing, NULL, 0 },
+	{ "dma_revalidate_vaddrs", setup_invalidated, run_revalidate, undo_nothing, NULL, 0 },
+	{ "dma_save", setup_invalidated, run_save, undo_nothing, NULL, 0 },
+	{ "dma_dirty_stop", setup_three_dirty, run_dirty_stop, undo_nothing, NULL, 0 },
 	/* A failed hugetlb mmap falls back to 4 KiB pages. */
 	{ "pool_alloc", setup_pool, run_pool_alloc, undo_pool_alloc, "mmap", 0 },
 	{ "container_resv_regions", setup_group, run_resv, undo_nothing, NULL, 0 },
@@ -502,7 +591,8 @@ static const struct op ops[] = {
 	{ "container_adopt", setup_container_fd, run_container_adopt, undo_nothing, "ioctl",
 	  ENODEV },
 	{ "group_adopt", setup_group_fd, run_group_adopt, undo_group_open, NULL, 0 },
-	{ "group_adopt_attached", setup_attached_group_fd, run_group_adopt, undo_group_open, NULL, 0 },
+	{ "group_adopt_attached", setup_attached_group_fd, run_group_adopt, undo_group_open, NULL,
+	  0 },
 	{ "device_adopt", setup_device_fd, run_device_adopt, undo_device_open, NULL, 0 },
 	{ "group_open_mdev", setup_mdev, run_mdev_open, undo_group_open, NULL, 0 },
 	{ "mig_set_state", setup_migratable, run_mig_set_state, undo_mig_set_state, NULL, 0 },
@@ -522,6 +612,13 @@ static const struct op ops[] = {
 	{ "iommufd_dma_unmap_all", setup_iommufd_three, run_dma_unmap_all, undo_unmap_three,
 	  NULL, 0 },
 	{ "iommufd_pool_alloc", setup_iommufd_pool, run_pool_alloc, undo_pool_alloc, "mmap", 0 },
+	{ "mig_get_state", setup_migratable, run_mig_get_state, undo_nothing, NULL, 0 },
+	{ "mig_precopy_reinit_enable", setup_migratable, run_mig_precopy_reinit_enable,
+	  undo_nothing, NULL, 0 },
+	/* An interrupted read or write of the data fd is retried (and the
+	 * fake counts those calls only by name: count_only()). */
+	{ "mig_read", setup_saving, run_mig_read, undo_precopy, "read", EINTR },
+	{ "mig_write", setup_resuming, run_mig_write, undo_precopy, "write", EINTR },
 };
 
 /* Everything a failed operation must leave as it was. */
@@ -534,6 +631,12 @@ struct snapshot {
 	unsigned int attached;
 	int iommu_type;
 	int ioas_attached;	/* device cdevs attached to an IOAS */
+	/* Live update: the kernel's mappings whose vaddr is invalid, and
+	 * whether libvfiox holds the vaddrs invalid. */
+	int kernel_invalid;
+	bool vaddrs_invalid;
+	/* Dirty tracking, in the kernel and in libvfiox's books. */
+	bool kernel_dirty, dirty;
 };
 
 /* Field by field: memcmp() would compare the padding after kernel_maps. */
@@ -543,21 +646,31 @@ static bool same(const struct snapshot *a, const struct snapshot *b)
 	       a->kernel_maps == b->kernel_maps &&
 	       !memcmp(&a->st, &b->st, sizeof(a->st)) &&
 	       a->free_bytes == b->free_bytes && a->attached == b->attached &&
-	       a->iommu_type == b->iommu_type && a->ioas_attached == b->ioas_attached;
+	       a->iommu_type == b->iommu_type && a->ioas_attached == b->ioas_attached &&
+	       a->kernel_invalid == b->kernel_invalid &&
+	       a->vaddrs_invalid == b->vaddrs_invalid &&
+	       a->kernel_dirty == b->kernel_dirty && a->dirty == b->dirty;
 }
 
 static struct snapshot snap(const struct world *w)
 {
-	struct snapshot s = { fk_open_fds(), fk.live_mmaps, fk.nr_maps,
-			      { .sz = sizeof(s.st) }, 0, 0, fk.iommu_type,
-			      fk.ioas_attached };
+	struct snapshot s = {
+		.fds = fk_open_fds(), .mmaps = fk.live_mmaps, .kernel_maps = fk.nr_maps,
+		.st = { .sz = sizeof(s.st) }, .iommu_type = fk.iommu_type,
+		.ioas_attached = fk.ioas_attached,
+	};
 	int i;
 
 	for (i = 0; i < fk.nr_groups; i++)
 		s.attached |= (unsigned int)fk.groups[i].attached << i;
+	for (i = 0; i < fk.nr_maps; i++)
+		s.kernel_invalid += fk.maps[i].invalid;
+	s.kernel_dirty = fk.dirty;
 	if (w->c) {
 		vfiox_dma_stats(w->c, &s.st);
 		s.free_bytes = w->c->dma->space.free_bytes;
+		s.vaddrs_invalid = w->c->dma->vaddrs_invalid;
+		s.dirty = w->c->dma->dirty;
 	}
 	return s;
 }
@@ -572,6 +685,20 @@ static void teardown_world(struct world *w)
 	assert_int_equal(fk.live_mmaps, 0);
 }
 
+/*
+ * The fake counts (and fails) read and write only when they are named in
+ * fk.fail_only: a request thread makes them whenever it is scheduled. An
+ * op that works around one of them (a data fd's, on a device without a
+ * request thread) has only that one counted while it runs, or stops. Not
+ * written for other ops: their request thread reads fail_only as it polls.
+ */
+static void count_only(const struct op *op, bool on)
+{
+	if (op->optional && (!strcmp(op->optional, "read") ||
+			     !strcmp(op->optional, "write")))
+		fk.fail_only = on ? op->optional : NULL;
+}
+
 /* Seam calls @op makes from its starting state, and its clean result. */
 static unsigned long count_calls(const struct op *op, struct world *clean)
 {
@@ -582,7 +709,9 @@ static unsigned long count_calls(const struct op *op, struct world *clean)
 	memset(clean, 0, sizeof(*clean));
 	assert_int_equal(op->setup(clean), 0);
 	before = fk.calls;
+	count_only(op, true);
 	assert_int_equal(op->run(clean), 0);
+	count_only(op, false);
 	return fk.calls - before;
 }
 
@@ -600,7 +729,9 @@ static void one_case(const struct op *op, unsigned long n, int err,
 	fk.fail_at = fk.calls + n;
 	fk.fail_errno = err;
 	fk.injected = NULL;
+	count_only(op, true);
 	ret = op->run(&w);
+	count_only(op, false);
 	fk.fail_at = 0;
 	if (!ret && op->optional && fk.injected && !strcmp(fk.injected, op->optional) &&
 	    (!op->optional_errno || op->optional_errno == err)) {
@@ -618,13 +749,15 @@ static void one_case(const struct op *op, unsigned long n, int err,
 	}
 	after = snap(&w);
 	if (!same(&before, &after))
-		fail_msg("%s: seam call %lu failing with %s changed fds %d->%d, mmaps %d->%d, kernel maps %d->%d, entries %u->%u, free IOVA %llu->%llu, attached groups 0x%x->0x%x, IOMMU %d->%d",
+		fail_msg("%s: seam call %lu failing with %s changed fds %d->%d, mmaps %d->%d, kernel maps %d->%d, entries %u->%u, free IOVA %llu->%llu, attached groups 0x%x->0x%x, IOMMU %d->%d, invalid vaddrs %d->%d (books %d->%d), dirty tracking %d->%d (books %d->%d)",
 			 op->name, n, strerror(err), before.fds, after.fds,
 			 before.mmaps, after.mmaps, before.kernel_maps, after.kernel_maps,
 			 before.st.entries_used, after.st.entries_used,
 			 (unsigned long long)before.free_bytes,
 			 (unsigned long long)after.free_bytes, before.attached, after.attached,
-			 before.iommu_type, after.iommu_type);
+			 before.iommu_type, after.iommu_type, before.kernel_invalid,
+			 after.kernel_invalid, before.vaddrs_invalid, after.vaddrs_invalid,
+			 before.kernel_dirty, after.kernel_dirty, before.dirty, after.dirty);
 	/* Still usable: the same operation now succeeds, as it did clean. */
 	if (op->run(&w))
 		fail_msg("%s: unusable after seam call %lu failed with %s", op->name,
