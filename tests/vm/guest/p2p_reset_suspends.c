@@ -10,11 +10,13 @@
  *     fault log names the IOVA (DMAR "fault addr", AMD-Vi "address=");
  *   stock modules: the entry stays and nothing faults (QEMU drops the
  *     write to the disabled BAR, so the bytes alone cannot tell).
+ * Asserted on VT-d only: QEMU's AMD-Vi model logs no such fault.
  * A new map of the disabled BAR is refused (EFAULT: its pages cannot be
  * faulted in). B sets MSE again: edu's next DMA lands, with nothing done by A. Last,
  * VFIO_DEVICE_RESET of a device whose BAR A maps (NVMe's CMB, as ivshmem
  * cannot be reset): A's mapping survives it and edu's DMA lands after.
  */
+#include <dirent.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -26,6 +28,24 @@
 #define LEN 2048
 
 static struct vt_edu edu_dev;
+
+/*
+ * Whether the IOMMU is VT-d (sysfs names its units dmar*). QEMU's AMD-Vi
+ * model logs no fault for a DMA to an unmapped IOVA here (measured: the
+ * guest's log stays empty), so the fault is asserted on VT-d only.
+ */
+static int iommu_is_vtd(void)
+{
+	DIR *d = opendir("/sys/class/iommu");
+	struct dirent *e;
+	int vtd = 0;
+
+	while (d && (e = readdir(d)))
+		vtd |= !strncmp(e->d_name, "dmar", 4);
+	if (d)
+		closedir(d);
+	return vtd;
+}
 
 /* Kernel log lines of IOMMU faults at @iova (VT-d or AMD-Vi wording). */
 static int iommu_faults_at(uint64_t iova)
@@ -87,7 +107,9 @@ static void mse_cycle(struct vfiox_container *a, uint8_t *src, uint64_t src_iova
 	after = iommu_faults_at(iova);
 	printf("  MSE clear: %d IOMMU fault line(s) for IOVA 0x%llx\n", after - before,
 	       (unsigned long long)iova);
-	if (patched)
+	if (!iommu_is_vtd())
+		printf("  not VT-d: this IOMMU model logs no fault, none asserted\n");
+	else if (patched)
 		CHECK(after > before, "edu's DMA to the suspended BAR faulted in the IOMMU");
 	else
 		CHECK(after == before, "stock keeps the entry: no fault");
