@@ -25,7 +25,12 @@ extern "C" {
  * the kernel removes it from every container when the device is released;
  * vfiox_p2p_revocable() tells which kernel this is, and an event source
  * (vfiox/events.h) watching the container drops the mapping from libvfiox's
- * table too and marks it VFIOX_P2P_REVOKED in vfiox_p2p_list().
+ * table too and marks it VFIOX_P2P_REVOKED in vfiox_p2p_list(). The series
+ * also takes the mapping out of the IOMMU while the owning device, still
+ * open, is reset or has its memory disabled (Memory Space Enable clear, D3,
+ * low power) and maps it again, to the same memory, after: DMA meanwhile
+ * faults in the IOMMU, and the mapping needs nothing from its holder. No
+ * event says so; libvfiox's table does not change.
  */
 
 /**
