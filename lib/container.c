@@ -671,7 +671,8 @@ VFIOX_API int vfiox_container_check_extension(struct vfiox_container *c,
 				(void *)(unsigned long)ext);
 	if (ret < 0)
 		pr_err("VFIO_CHECK_EXTENSION(%u): %s", ext, ERRSTR(ret));
-	return ret < 0 ? ret : !!ret;
+	/* Some answers are levels (VFIOX_SVM's 2): pass them on */
+	return ret;
 }
 
 VFIOX_API int vfiox_container_iommu_info(const struct vfiox_container *c,

@@ -48,14 +48,25 @@ static int group_size(const struct vfiox_device *d)
 }
 
 /*
- * Whether the IOMMU has PASIDs for @d: the series' kernel (which has the
- * extension, checked first) says so in its flag. Config space cannot:
- * vfio-pci hides the PASID capability from the device's users, sysfs shows
- * it only to CAP_SYS_ADMIN, and a capability says nothing of the IOMMU.
+ * Whether the kernel says the IOMMU has PASIDs for @d: its
+ * VFIOX_DEVICE_FLAGS_SVM. Config space cannot: vfio-pci hides the PASID
+ * capability from the device's users, sysfs shows it only to
+ * CAP_SYS_ADMIN, and a capability says nothing of the IOMMU.
  */
 static bool has_pasid(const struct vfiox_device *d)
 {
 	return d->info.flags & VFIOX_DEVICE_FLAGS_SVM;
+}
+
+/*
+ * Whether a clear flag on @d is the kernel's answer: only where the
+ * extension says the flag is reported (@ext, VFIOX_SVM_FLAGS_REPORTED), and
+ * only vfio-pci sets it. Elsewhere a clear flag means nothing (a kernel
+ * with the bind ioctls but not the flag), and only the bind can tell.
+ */
+static bool clear_flag_is_an_answer(const struct vfiox_device *d, int ext)
+{
+	return ext >= VFIOX_SVM_FLAGS_REPORTED && (d->info.flags & VFIO_DEVICE_FLAGS_PCI);
 }
 
 static int svm_reason(struct vfiox_device *d)
@@ -68,7 +79,7 @@ static int svm_reason(struct vfiox_device *d)
 		return VFIOX_FEATURE_NO_KERNEL;
 	if (group_size(d) > 1)
 		return VFIOX_FEATURE_SHARED_GROUP;
-	if (!has_pasid(d))
+	if (!has_pasid(d) && clear_flag_is_an_answer(d, ext))
 		return VFIOX_FEATURE_NO_DEVICE_CAP;
 	return d->svm_refused ? VFIOX_FEATURE_IOMMU_REFUSED : VFIOX_FEATURE_AVAILABLE;
 }

@@ -59,6 +59,8 @@ struct vfiox_iommu_type1_info_cap_policy {
 /* Device ioctls: bind the calling process's mm under a PASID (SVM). */
 #define VFIOX_SVM			(VFIOX_ID_BASE + 4)
 #define VFIOX_DEVICE_FLAGS_SVM		(1U << 31)
+/* CHECK_EXTENSION(VFIOX_SVM) answer of a kernel setting that flag */
+#define VFIOX_SVM_FLAGS_REPORTED	2
 
 struct vfiox_device_svm {
 	__u32	argsz;

@@ -221,7 +221,9 @@ VFIOX_API int vfiox_container_backend(const struct vfiox_container *c);
  * vfiox_container_check_extension() - VFIO_CHECK_EXTENSION.
  * @c: container
  * @ext: the extension (VFIO_TYPE1v2_IOMMU, ...)
- * Return: 1 if present, 0 if not, negative errno on failure; -EOPNOTSUPP
+ * Return: the kernel's answer: positive if present (1, or a level some
+ * extensions give: VFIOX_SVM answers 2 where the kernel reports its
+ * device flag), 0 if not, negative errno on failure; -EOPNOTSUPP
  * (logged) on the iommufd backend, which has no VFIO container to ask.
  */
 VFIOX_API int vfiox_container_check_extension(struct vfiox_container *c,

@@ -45,7 +45,9 @@ VFIOX_API const char *vfiox_feature_reason_str(int reason);
  * from the kernel's extension, its VFIOX_DEVICE_FLAGS_SVM (set when the
  * IOMMU has PASIDs for the device; config space cannot tell, as vfio-pci
  * hides the PASID capability), the device's IOMMU group, and the answer of
- * the last bind. Logs the reason when there is one.
+ * the last bind. A clear flag counts only where the kernel says it reports
+ * the flag (VFIOX_SVM answers 2) and only for a PCI device; elsewhere the
+ * bind asks the kernel. Logs the reason when there is one.
  * @d: device
  * Return: an enum vfiox_feature_reason, or a negative errno.
  */
@@ -58,7 +60,8 @@ VFIOX_API int vfiox_svm_support(struct vfiox_device *d);
  *         gives the same one
  * Return: 0; -ENOTTY if the kernel lacks the extension; -EOPNOTSUPP if
  * the kernel reports no PASID for the device (VFIOX_DEVICE_FLAGS_SVM
- * clear: no PASID capability, or none in its IOMMU); -EXDEV if it shares its IOMMU
+ * clear where the kernel reports that flag: no PASID capability, or none in
+ * its IOMMU), without asking it to bind; -EXDEV if it shares its IOMMU
  * group; -EINVAL, -ENODEV (released device); otherwise the IOMMU refused
  * and this is its errno. Every failure logs which of these it was; none
  * changes the device.

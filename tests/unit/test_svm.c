@@ -98,6 +98,42 @@ static void closing_the_device_drops_every_bond(void **state)
 	assert_true(fk_close_clean(c));
 }
 
+/*
+ * Review S8/L1/L2: where the kernel reports the SVM flag (the extension
+ * answers 2), a clear flag is its answer and nothing is asked; where it
+ * does not (the ioctls without the flag), a clear flag means nothing and
+ * only the bind can tell.
+ */
+static void clear_flag_refuses_only_where_the_kernel_reports_it(void **state)
+{
+	struct vfiox_device *d = open_dev(true, 0);
+	uint32_t pasid = 0;
+
+	(void)state;
+	assert_int_equal(vfiox_container_check_extension(c, VFIOX_SVM),
+			 VFIOX_SVM_FLAGS_REPORTED);
+	assert_int_equal(vfiox_svm_support(d), VFIOX_FEATURE_NO_DEVICE_CAP);
+	assert_int_equal(vfiox_svm_bind(d, &pasid), -EOPNOTSUPP);
+	assert_int_equal(fk.groups[0].devs[0].binds, 0);
+	assert_true(fk_close_clean(c));
+
+	d = open_dev(true, 0);
+	fk.svm_flag_unreported = true;
+	assert_int_equal(vfiox_container_check_extension(c, VFIOX_SVM), 1);
+	assert_int_equal(vfiox_svm_support(d), VFIOX_FEATURE_AVAILABLE);
+	assert_int_equal(vfiox_svm_bind(d, &pasid), 0);
+	assert_int_not_equal(pasid, 0);
+	assert_int_equal(fk.groups[0].devs[0].binds, 1);
+	assert_int_equal(vfiox_svm_unbind(d, pasid, VFIOX_PASID_CLEAN), 0);
+	/* The kernel's own refusal is what tells, and is remembered */
+	fk.groups[0].devs[0].svm_errno = EOPNOTSUPP;
+	assert_int_equal(vfiox_svm_bind(d, &pasid), -EOPNOTSUPP);
+	assert_int_equal(fk.groups[0].devs[0].binds, 1);
+	assert_true(fk_log_has(DEV ": the IOMMU refused to bind this process"));
+	assert_int_equal(vfiox_svm_support(d), VFIOX_FEATURE_IOMMU_REFUSED);
+	assert_true(fk_close_clean(c));
+}
+
 static void each_reason_is_told_apart(void **state)
 {
 	struct vfiox_device *d = open_dev(false, VFIOX_DEVICE_FLAGS_SVM);
@@ -205,6 +241,7 @@ int main(void)
 		cmocka_unit_test(unbind_checks_before_asking),
 		cmocka_unit_test(closing_the_device_drops_every_bond),
 		cmocka_unit_test(each_reason_is_told_apart),
+		cmocka_unit_test(clear_flag_refuses_only_where_the_kernel_reports_it),
 		cmocka_unit_test(iopf_refused_changes_nothing),
 		cmocka_unit_test(iopf_maps_carry_the_flag),
 	};

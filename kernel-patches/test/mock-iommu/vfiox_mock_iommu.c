@@ -32,6 +32,10 @@
  *             but takes the device out of the fault queue (as AMD and
  *             SMMUv3 enable no queue for a RID or a PCI device) until the
  *             RID leaves that domain
+ *   hold      a write blocks, uninterruptibly, while "stall 1" is in force
+ *             (at most 20 s): a process killed there keeps its mm until
+ *             then, so that process_mrelease() can reap it (the OOM
+ *             reaper's invalidation, which may not block)
  *   pasids    the PASIDs attached now: "BDF PASID domain N"
  *   mappings  every paging domain's mappings: "domain N IOVA-LAST PA prot"
  *
@@ -43,9 +47,20 @@
  * queue first, as VT-d does (which answers and frees the fault groups
  * still pending there), and put back for its PASIDs.
  * An SVA domain registers an mmu_notifier on its mm, as real drivers do
- * (logging the mm's release, counting invalidations). Not modelled: IOPF
- * enabled only while a fault-capable domain is attached, and the PCI reset
- * paths that need ATS (the devices have none).
+ * (logging the mm's release, counting invalidations).
+ *
+ * Nothing stops a device from DMA-ing, untranslated, into guest memory: a
+ * claimed device with bus mastering on when it is attached to a paging
+ * domain, when that domain maps or when it sends a page request is
+ * reported ("vfiox-mock-iommu: ... bus mastering on", which the VM harness
+ * counts as a failure of the test that ran).
+ *
+ * Not modelled: IOPF enabled only while a fault-capable domain is
+ * attached. Unreachable here: the PASID and ATS paths of a PCI reset. The
+ * claimed devices have no PASID, ATS or PRI capability, so
+ * pci_dev_reset_iommu_prepare() and _done() return before they touch the
+ * PASIDs, and the reset of a device with PASIDs attached (which the VFIO
+ * series' bind relies on after close_device()) never runs on this machine.
  *
  * Never load it on a machine with a real IOMMU or real devices.
  */
@@ -96,6 +111,7 @@ struct mock_dev {
 	bool iopf;			/* in the fault queue */
 	bool rid_iopf;			/* RID domain has an iopf_handler */
 	bool requeue;			/* out of the queue for "noqueue" */
+	unsigned int paging_id;		/* RID's paging domain, or 0 */
 	struct list_head next;
 };
 
@@ -113,6 +129,12 @@ static struct {
 	struct mutex lock;		/* paging, pasids, devs, next_id, shared */
 	struct iommu_group *shared;
 	struct list_head devs;
+	/*
+	 * Also held to change devs and a paging_id, so that a map may read
+	 * them: it runs under locks that reclaim takes (type1's notifier
+	 * lock), and mock.lock is held across allocations.
+	 */
+	spinlock_t devs_lock;
 	/*
 	 * Held for read while a page request is reported, for write by
 	 * every detach and release: a request never reaches a handle, domain
@@ -166,11 +188,42 @@ static struct mock_dev *mock_find_dev(struct device *dev)
 }
 
 /*
+ * There is no translation behind the mock: with bus mastering on, @dev's
+ * DMA reaches guest memory at whatever address a test gave it as an IOVA.
+ */
+static void mock_check_master(struct device *dev, const char *when)
+{
+	u16 cmd;
+
+	if (!dev_is_pci(dev) ||
+	    pci_read_config_word(to_pci_dev(dev), PCI_COMMAND, &cmd) ||
+	    !(cmd & PCI_COMMAND_MASTER))
+		return;
+	pr_err("vfiox-mock-iommu: %s has bus mastering on %s: its DMA would reach guest memory untranslated\n",
+	       dev_name(dev), when);
+	mock_event("%s bus mastering on %s", dev_name(dev), when);
+}
+
+/* Every device whose RID is attached to paging domain @id. */
+static void mock_check_domain_master(unsigned int id)
+{
+	struct mock_dev *md;
+
+	spin_lock(&mock.devs_lock);
+	list_for_each_entry(md, &mock.devs, next)
+		if (md->paging_id == id)
+			mock_check_master(md->dev, "while its domain maps");
+	spin_unlock(&mock.devs_lock);
+}
+
+/*
  * After an attach or detach of @dev's RID: wait for page requests being
  * reported, then for the handlers they queued, as a real IOMMU drains its
- * page request queue. @rid_iopf: whether the RID may fault from now on.
+ * page request queue. @rid_iopf: whether the RID may fault from now on;
+ * @paging_id: the paging domain it is attached to now, or 0.
  */
-static void mock_fence_rid(struct device *dev, bool rid_iopf)
+static void mock_fence_rid(struct device *dev, bool rid_iopf,
+			   unsigned int paging_id)
 {
 	bool iopf, leaving = false;
 	struct mock_dev *md;
@@ -182,6 +235,9 @@ static void mock_fence_rid(struct device *dev, bool rid_iopf)
 	if (md) {
 		leaving = md->rid_iopf && !rid_iopf;
 		md->rid_iopf = rid_iopf;
+		spin_lock(&mock.devs_lock);
+		md->paging_id = paging_id;
+		spin_unlock(&mock.devs_lock);
 	}
 	mutex_unlock(&mock.lock);
 	if (md && leaving && md->requeue) {
@@ -280,9 +336,14 @@ static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 	unsigned long entry;
 	int ret = 0;
 
-	if (READ_ONCE(mock.stall) &&
-	    !wait_event_timeout(mock.stall_wq, !READ_ONCE(mock.stall), 20 * HZ))
-		mock_event("map domain %u %#lx: stalled 20 s", md->id, iova);
+	mock_check_domain_master(md->id);
+	if (READ_ONCE(mock.stall)) {
+		mock_event("map domain %u %#lx stalls", md->id, iova);
+		if (!wait_event_timeout(mock.stall_wq, !READ_ONCE(mock.stall),
+					20 * HZ))
+			mock_event("map domain %u %#lx: stalled 20 s", md->id,
+				   iova);
+	}
 	if (!gfpflags_allow_blocking(gfp) &&
 	    atomic_dec_if_positive(&mock.refuse_nowait) >= 0) {
 		mock_event("map domain %u %#lx+%#zx without reclaim refused",
@@ -355,7 +416,8 @@ static int mock_attach_dev(struct iommu_domain *domain, struct device *dev,
 	}
 	mock_event("attach %s domain %u%s", dev_name(dev),
 		   to_mock_domain(domain)->id, iopf ? " iopf" : "");
-	mock_fence_rid(dev, iopf);
+	mock_fence_rid(dev, iopf, to_mock_domain(domain)->id);
+	mock_check_master(dev, "at its attach to a paging domain");
 	if (iopf && atomic_xchg(&mock.refuse_queue, 0))
 		mock_unqueue(dev);
 	return 0;
@@ -520,7 +582,7 @@ static int mock_blocked_attach_dev(struct iommu_domain *domain,
 				   struct device *dev, struct iommu_domain *old)
 {
 	mock_event("attach %s blocked", dev_name(dev));
-	mock_fence_rid(dev, false);
+	mock_fence_rid(dev, false, 0);
 	return 0;
 }
 
@@ -557,7 +619,7 @@ static int mock_identity_attach_dev(struct iommu_domain *domain,
 				    struct iommu_domain *old)
 {
 	mock_event("attach %s identity", dev_name(dev));
-	mock_fence_rid(dev, false);
+	mock_fence_rid(dev, false, 0);
 	return 0;
 }
 
@@ -621,7 +683,9 @@ static struct iommu_device *mock_probe_device(struct device *dev)
 		return ERR_PTR(-ENOMEM);
 	md->dev = dev;
 	mutex_lock(&mock.lock);
+	spin_lock(&mock.devs_lock);
 	list_add_tail(&md->next, &mock.devs);
+	spin_unlock(&mock.devs_lock);
 	mutex_unlock(&mock.lock);
 	return &mock.iommu;
 }
@@ -657,8 +721,11 @@ static void mock_release_device(struct device *dev)
 	down_write(&mock.fault_rwsem);
 	mutex_lock(&mock.lock);
 	md = mock_find_dev(dev);
-	if (md)
+	if (md) {
+		spin_lock(&mock.devs_lock);
 		list_del(&md->next);
+		spin_unlock(&mock.devs_lock);
+	}
 	list_for_each_entry_safe(mp, tmp, &mock.pasids, next) {
 		if (mp->dev != dev)
 			continue;
@@ -932,6 +999,7 @@ static ssize_t mock_fault_write(struct file *file, const char __user *ubuf,
 		   evt.fault.prm.perm, evt.fault.prm.grpid,
 		   evt.fault.prm.flags & IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE ?
 		   "" : " nolast");
+	mock_check_master(dev, "when it sends a page request");
 	ret = iommu_report_device_fault(dev, &evt);
 	up_read(&mock.fault_rwsem);
 	/*
@@ -1005,6 +1073,24 @@ static const struct file_operations mock_refuse_fops = {
 	.write	= mock_refuse_write,
 };
 
+/*
+ * The writer waits while "stall 1" is in force, uninterruptibly: a process
+ * killed here cannot reach exit_mm(), so its mm stays for process_mrelease().
+ */
+static ssize_t mock_hold_write(struct file *file, const char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	mock_event("hold %d", task_pid_nr(current));
+	wait_event_timeout(mock.stall_wq, !READ_ONCE(mock.stall), 20 * HZ);
+	mock_event("hold %d released", task_pid_nr(current));
+	return count;
+}
+
+static const struct file_operations mock_hold_fops = {
+	.owner	= THIS_MODULE,
+	.write	= mock_hold_write,
+};
+
 static void mock_debugfs_init(void)
 {
 	mock.debugfs = debugfs_create_dir("vfiox-mock-iommu", NULL);
@@ -1014,6 +1100,8 @@ static void mock_debugfs_init(void)
 			    &mock_fault_fops);
 	debugfs_create_file("refuse", 0200, mock.debugfs, NULL,
 			    &mock_refuse_fops);
+	debugfs_create_file("hold", 0200, mock.debugfs, NULL,
+			    &mock_hold_fops);
 	debugfs_create_file("pasids", 0400, mock.debugfs, NULL,
 			    &mock_pasids_fops);
 	debugfs_create_file("mappings", 0400, mock.debugfs, NULL,
@@ -1031,6 +1119,7 @@ static int __init mock_init(void)
 	init_rwsem(&mock.fault_rwsem);
 	init_waitqueue_head(&mock.stall_wq);
 	INIT_LIST_HEAD(&mock.devs);
+	spin_lock_init(&mock.devs_lock);
 	spin_lock_init(&mock.events_lock);
 	INIT_LIST_HEAD(&mock.paging);
 	INIT_LIST_HEAD(&mock.pasids);

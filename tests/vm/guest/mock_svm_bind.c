@@ -4,7 +4,9 @@
  * on the debug kernel, the test-only mock IOMMU owning the devices and
  * giving them PASIDs; kernel-patches/test/mock-iommu):
  *   1. the kernel flags edu as bindable although its config space has no
- *      PASID capability, and vfiox_svm_support() believes the kernel; when
+ *      PASID capability, says that it reports that flag (VFIOX_SVM
+ *      answers 2: a clear flag is an answer, review S8), and
+ *      vfiox_svm_support() believes the kernel; when
  *      the IOMMU refuses (the mock's "refuse" knob: the SVA domain's
  *      allocation, then the PASID attach), the bind returns its errno,
  *      leaves nothing attached, and the next bind succeeds;
@@ -286,11 +288,14 @@ static void shared_group_refused(void)
 	struct vfiox_container *c;
 	struct vfiox_group *g;
 	struct vfiox_device *nvme;
+	struct vfiox_device_info info = { .sz = sizeof(info) };
 	uint32_t pasid = 0;
 
 	CHECK_RET(vt_open(vt_env("VFIOX_NVME"), &c, &g, &nvme), 0);
 	if (vt_failures)
 		return;
+	CHECK_RET(vfiox_device_info(nvme, &info), 0);
+	CHECK(!(info.flags & VFIOX_DEVICE_FLAGS_SVM), "the NVMe in a shared group is flagged bindable");
 	CHECK_RET(vfiox_svm_support(nvme), VFIOX_FEATURE_SHARED_GROUP);
 	CHECK_RET(vfiox_svm_bind(nvme, &pasid), -EXDEV);
 	CHECK_RET(raw_svm(nvme, VFIOX_DEVICE_SVM_BIND, 0, &pasid), -EXDEV);
@@ -320,6 +325,8 @@ int main(void)
 	      "edu and ivshmem do not share type1's domain");
 	CHECK_RET(vfiox_device_info(edu, &info), 0);
 	CHECK(info.flags & VFIOX_DEVICE_FLAGS_SVM, "the kernel does not flag edu as bindable");
+	/* Review S8: a kernel that sets the flag says so, so a clear one counts */
+	CHECK_RET(vfiox_container_check_extension(c, VFIOX_SVM), VFIOX_SVM_FLAGS_REPORTED);
 	CHECK_RET(vfiox_svm_support(edu), VFIOX_FEATURE_AVAILABLE);
 	iommu_refuses(edu, edu_bdf, "sva", ENOMEM);
 	iommu_refuses(edu, edu_bdf, "pasid", EBUSY);

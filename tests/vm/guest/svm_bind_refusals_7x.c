@@ -98,7 +98,7 @@ int main(void)
 		vfiox_container_close(a);
 		return vt_done("svm_bind_refusals_7x");
 	}
-	CHECK_RET(vfiox_container_check_extension(a, VFIOX_SVM), 1);
+	CHECK_RET(vfiox_container_check_extension(a, VFIOX_SVM), VFIOX_SVM_FLAGS_REPORTED);
 	bind_reaches_iommu(edu, "edu alone");
 
 	CHECK_RET(vfiox_group_open_pci(a, vt_env("VFIOX_IVSHMEM"), &shm_group), 0);
