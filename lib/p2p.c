@@ -261,5 +261,8 @@ VFIOX_API int vfiox_p2p_list_sized(struct vfiox_container *c, void *out,
 
 VFIOX_API int vfiox_p2p_revocable(struct vfiox_container *c)
 {
-	return vfiox_container_check_extension(c, VFIOX_DMA_DEVMEM_LIFETIME);
+	int ret = vfiox_container_check_extension(c, VFIOX_DMA_DEVMEM_LIFETIME);
+
+	/* check_extension() gives the kernel's answer as is; this one is 0/1 */
+	return ret > 0 ? 1 : ret;
 }

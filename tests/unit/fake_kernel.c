@@ -628,7 +628,8 @@ static int check_extension(unsigned long ext)
 	for (i = 0; i < sizeof(fk.private_exts) / sizeof(fk.private_exts[0]); i++)
 		if (fk.private_exts[i] && fk.private_exts[i] == ext)
 			return ext == VFIOX_SVM && !fk.svm_flag_unreported ?
-			       VFIOX_SVM_FLAGS_REPORTED : 1;
+			       VFIOX_SVM_FLAGS_REPORTED :
+			       fk.private_ext_answer ? fk.private_ext_answer : 1;
 	return ext < 32 && (fk.extensions >> ext) & 1;
 }
 

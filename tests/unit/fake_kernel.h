@@ -160,6 +160,7 @@ struct fake_kernel {
 	uint32_t next_pasid;	/* SVM binds hand out PASIDs from here */
 	uint32_t extensions;	/* bit n: VFIO_CHECK_EXTENSION(n) answers 1 */
 	unsigned int private_exts[4];	/* these VFIOX_* extensions answer 1 */
+	int private_ext_answer;		/* or this, when not 0 (a later level) */
 	/* VFIOX_SVM answers 1, not 2: a kernel that sets no SVM device flag */
 	bool svm_flag_unreported;
 	/* VFIOX_IOMMU_EVENTS_WATCH: calls, and the last fd and cookie. */

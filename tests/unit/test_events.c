@@ -139,6 +139,18 @@ static void revocation_drops_the_mapping_and_frees_its_iova(void **state)
 	assert_int_equal(list[0].offset, 0);
 }
 
+/* vfiox_p2p_revocable() is 0/1 whatever level the kernel answers. */
+static void revocable_is_one_for_any_positive_answer(void **state)
+{
+	(void)state;
+	assert_int_equal(vfiox_p2p_revocable(c), 0);
+	fk.private_exts[1] = VFIOX_DMA_DEVMEM_LIFETIME;
+	assert_int_equal(vfiox_p2p_revocable(c), 1);
+	fk.private_ext_answer = 3;
+	assert_int_equal(vfiox_container_check_extension(c, VFIOX_DMA_DEVMEM_LIFETIME), 3);
+	assert_int_equal(vfiox_p2p_revocable(c), 1);
+}
+
 static void spoofed_sender_is_dropped(void **state)
 {
 	uint64_t iova = p2p_map_watched(), out;
@@ -483,6 +495,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(live_update_refuses_a_p2p_mapping_first),
 		T(revocation_drops_the_mapping_and_frees_its_iova),
+		T(revocable_is_one_for_any_positive_answer),
 		T(spoofed_sender_is_dropped),
 		T(malformed_messages_are_dropped),
 		T(late_event_spares_a_newer_mapping),
