@@ -324,11 +324,15 @@ VFIOX_API int vfiox_device_adopt(struct vfiox_group *g, int fd, const char *name
 
 VFIOX_API void vfiox_device_close(struct vfiox_device *d)
 {
+	struct vfiox_container *c;
 	struct vfiox_device **pp;
+	bool iommufd;
 	uint32_t i;
 
 	if (!d)
 		return;
+	c = d->group->container;
+	iommufd = vfiox_is_iommufd(c);
 	vfiox_req_unwatch(d);
 	for (pp = &d->group->devices; *pp != d; pp = &(*pp)->next)
 		;
@@ -339,10 +343,18 @@ VFIOX_API void vfiox_device_close(struct vfiox_device *d)
 	for (i = 0; i < d->info.num_irqs; i++)
 		if (d->irqs[i].enabled)
 			vfiox_irq_disable(d, i);
-	/* Released or not, the number is still ours (lib/req.c). */
-	d->group->container->env.sys->close(d->fd);
-	if (vfiox_is_iommufd(d->group->container))	/* the IOAS widens */
-		vfiox_container_on_detach(d->group->container);
+	/*
+	 * Released or not, the number is still ours (lib/req.c). Once it is
+	 * closed, an unbind waiting for it returns, and a caller's request
+	 * handler running here may find its other threads closing the group
+	 * and the container: on legacy nothing but @d is touched after this.
+	 * On iommufd the IOAS widens now (the device left it), so the
+	 * container's ranges are read again; a handler must not close a
+	 * device of an iommufd container another thread is closing.
+	 */
+	c->env.sys->close(d->fd);
+	if (iommufd)
+		vfiox_container_on_detach(c);
 	free_device(d);
 }
 
