@@ -28,6 +28,8 @@
  *             where it maps; "nowait N": the next N maps that may not
  *             reclaim fail with -ENOMEM; "attach N": the next N attaches
  *             of a paging domain without a fault handler fail with -EIO;
+ *             "mapfail N": the N-th map of a paging domain from now on
+ *             fails with -ENOMEM, once (the maps before it succeed);
  *             "noqueue 1": the next attach with a fault handler succeeds
  *             but takes the device out of the fault queue (as AMD and
  *             SMMUv3 enable no queue for a RID or a PCI device) until the
@@ -144,6 +146,7 @@ static struct {
 	atomic_t refuse_sva, refuse_pasid, refuse_iopf;	/* -errno, once */
 	atomic_t refuse_unmap;			/* unmaps left to refuse */
 	atomic_t refuse_nowait, refuse_attach, refuse_queue;
+	atomic_t refuse_map;			/* maps until one fails */
 	bool stall;				/* maps wait while set */
 	wait_queue_head_t stall_wq;
 	struct list_head paging;
@@ -343,6 +346,12 @@ static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 					20 * HZ))
 			mock_event("map domain %u %#lx: stalled 20 s", md->id,
 				   iova);
+	}
+	if (atomic_dec_if_positive(&mock.refuse_map) == 0) {
+		mock_event("map domain %u %#lx+%#zx refused", md->id, iova,
+			   len);
+		*mapped = 0;
+		return -ENOMEM;
 	}
 	if (!gfpflags_allow_blocking(gfp) &&
 	    atomic_dec_if_positive(&mock.refuse_nowait) >= 0) {
@@ -1040,6 +1049,10 @@ static ssize_t mock_refuse_write(struct file *file, const char __user *ubuf,
 	}
 	if (n == 2 && err >= 0 && !strcmp(what, "nowait")) {
 		atomic_set(&mock.refuse_nowait, err);
+		return count;
+	}
+	if (n == 2 && err >= 0 && !strcmp(what, "mapfail")) {
+		atomic_set(&mock.refuse_map, err);
 		return count;
 	}
 	if (n == 2 && err >= 0 && !strcmp(what, "attach")) {
