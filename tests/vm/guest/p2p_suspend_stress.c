@@ -30,6 +30,7 @@ struct mapper {
 	struct vfiox_container *a;
 	void *cmb;
 	unsigned long maps, refused, bad_unmaps, errors;
+	int last_error;
 };
 
 static void *map_loop(void *arg)
@@ -45,6 +46,7 @@ static void *map_loop(void *arg)
 		}
 		if (ret) {
 			m->errors++;
+			m->last_error = ret;
 			continue;
 		}
 		m->maps++;
@@ -98,7 +100,8 @@ static void stress(struct vfiox_container *a, uint8_t *src, uint64_t src_iova)
 	printf("  %lu MSE cycles, %lu resets; %lu maps, %lu refused while off\n",
 	       cycles, resets, m.maps, m.refused);
 	CHECK(op_errors == 0, "%lu MSE/reset operations on B failed", op_errors);
-	CHECK(m.errors == 0, "%lu maps failed other than EFAULT/EAGAIN", m.errors);
+	CHECK(m.errors == 0, "%lu maps failed other than EFAULT/EAGAIN, the last with %s",
+	      m.errors, strerror(-m.last_error));
 	CHECK(m.bad_unmaps == 0, "%lu maps did not unmap whole", m.bad_unmaps);
 	CHECK(m.maps > 0, "some maps succeeded");
 
