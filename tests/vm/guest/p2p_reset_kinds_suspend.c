@@ -92,7 +92,11 @@ static void during(struct owner *b, int (*op)(void *), void *arg, const char *wh
 	ps_check_fault(rd.bar_iova, ps_edu_read, &rd, knob, what);
 	if (knob)
 		CHECK(!ps_op_done(&o), "%s: the read ran inside the window", what);
-	CHECK_RET(ps_op_wait(&o), 0);
+	if (ps_op_wait(&o)) {
+		CHECK_RET(o.ret, 0);
+		ps_print_kmsg(vt_env("VFIOX_VIRTIO_RNG") + 5, 6);
+		ps_print_kmsg("DMAR", 4);
+	}
 	if (knob)
 		ps_set_knob("test_zap_delay_ms", 0);
 	read_lands(b, what);

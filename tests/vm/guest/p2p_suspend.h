@@ -49,6 +49,36 @@ static inline int ps_faults_at(uint64_t iova)
 	return vt_count_kmsg(vtd) + vt_count_kmsg(amd);
 }
 
+/* Prints the last @max kernel log lines holding @needle (diagnostics). */
+static inline void ps_print_kmsg(const char *needle, int max)
+{
+	static char line[2048], last[8][256];
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK), n = 0, i;
+	ssize_t len;
+
+	if (max > 8)
+		max = 8;
+	while (fd >= 0) {
+		len = read(fd, line, sizeof(line) - 1);
+		if (len < 0 && errno == EPIPE)
+			continue;
+		if (len <= 0)
+			break;
+		line[len] = '\0';
+		if (strstr(line, needle)) {
+			size_t keep = (size_t)len < sizeof(last[0]) - 1 ?
+				      (size_t)len : sizeof(last[0]) - 1;
+
+			memcpy(last[n % 8], line, keep);
+			last[n++ % 8][keep] = '\0';
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	for (i = n > max ? n - max : 0; i < n; i++)
+		printf("  kmsg: %s", last[i % 8]);
+}
+
 /* Whether the test-only delay @knob exists (the series' test modules). */
 static inline int ps_has_knob(const char *knob)
 {
