@@ -82,6 +82,7 @@ static void lowpower_wakeup(struct vfiox_container *a, int patched)
 
 	CHECK_RET(low_power_entry(b, pfd.fd), 0);
 	CHECK(runtime_suspended(bdf), "B runtime-suspended in low power");
+	ps_fault_quiet();
 	ps_check_fault(first, ps_edu_read, &rd, patched, "in low power");
 
 	CHECK_RET(ps_config_read(b, PCI_VENDOR_ID, &vendor, sizeof(vendor)), 0);

@@ -85,6 +85,7 @@ static void during(struct owner *b, int (*op)(void *), void *arg, const char *wh
 {
 	struct ps_op o;
 
+	ps_fault_quiet();
 	if (knob)
 		ps_set_knob("test_zap_delay_ms", HOLD_MS);
 	CHECK_RET(ps_op_start(&o, op, arg), 0);
@@ -117,10 +118,12 @@ static int set_power(struct vfiox_device *d, uint16_t state)
 
 static void d3(struct owner *b)
 {
+	ps_fault_quiet();
 	CHECK_RET(set_power(b->d, 3), 0);
 	ps_check_fault(rd.bar_iova, ps_edu_read, &rd, patched, "in D3hot");
 	CHECK_RET(ps_set_mse(b->d, 0), 0);
 	CHECK_RET(set_power(b->d, 0), 0);
+	ps_fault_quiet();
 	ps_check_fault(rd.bar_iova, ps_edu_read, &rd, patched, "in D0, MSE clear");
 	CHECK_RET(ps_set_mse(b->d, 1), 0);
 	read_lands(b, "in D0, MSE set");

@@ -181,6 +181,17 @@ static inline int ps_set_mse(struct vfiox_device *d, int on)
 }
 
 /*
+ * VT-d's fault handler logs under a rate limit (10 per 5 s, two taken per
+ * fault): after 5 s without a fault, the next one is logged. Called before
+ * a fault is wanted, outside any window held open by a delay.
+ */
+static inline void ps_fault_quiet(void)
+{
+	if (ps_iommu_is_vtd())
+		sleep(5);
+}
+
+/*
  * Whether the IOMMU took an entry out: edu's DMA at @iova (done by @dma)
  * faulted, on VT-d. Elsewhere nothing is asserted. @expect 1: a fault is
  * wanted; 0: none is.

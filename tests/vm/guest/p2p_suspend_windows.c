@@ -85,6 +85,7 @@ static void reset_window(struct vfiox_container *a, int patched)
 	CHECK_RET(edu_write(&ctx), 0);
 	CHECK(holds(cmb, 1), "edu's DMA into NVMe's CMB arrived");
 
+	ps_fault_quiet();
 	if (knob)
 		ps_set_knob("test_reset_hold_ms", HOLD_MS);
 	CHECK_RET(ps_op_start(&op, reset_ioctl, nvme), 0);
@@ -122,6 +123,7 @@ static void held_at_map(struct vfiox_container *a)
 		return;
 	bar2[0] = bar2[0];	/* fault the mmap in: the map must only resolve it */
 
+	ps_fault_quiet();
 	ps_set_knob("test_zap_delay_ms", HOLD_MS);
 	CHECK_RET(ps_op_start(&op, mse_clear, shm), 0);
 	usleep(HOLD_MS / 4 * 1000);
