@@ -1162,7 +1162,8 @@ err_events:
 static void __exit mock_exit(void)
 {
 	iommu_device_unregister(&mock.iommu);
-	WARN_ON(!list_empty(&mock.pasids) || !list_empty(&mock.devs));
+	WARN_ON(!list_empty(&mock.pasids) || !list_empty(&mock.devs) ||
+		!list_empty(&mock.paging));
 	if (mock.shared)
 		iommu_group_put(mock.shared);
 	iommu_device_sysfs_remove(&mock.iommu);
