@@ -234,6 +234,14 @@ static void end_child(struct vfiox_container *c, int dom, pid_t pid, int pidfd)
 	      "the dead child's mapping could not be removed");
 }
 
+/* Whether @pid has exited (a zombie counts), without reaping it. */
+static bool exited(pid_t pid)
+{
+	siginfo_t si = { 0 };
+
+	return waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) || si.si_pid != 0;
+}
+
 static void reaper_unmaps(const char *edu, struct vfiox_container *c, int dom)
 {
 	int pidfd;
@@ -247,8 +255,11 @@ static void reaper_unmaps(const char *edu, struct vfiox_container *c, int dom)
 	      "process_mrelease: %s", strerror(errno));
 	printf("  process_mrelease of the held child: %d pages left mapped\n",
 	       (int)mock_mapped(dom, CHILD_IOVA, CHILD_PAGES * PG, NULL));
-	/* The child is still held: only the reaper can have unmapped */
-	CHECK(kill(pid, 0) == 0 && mapped_pa(dom, CHILD_IOVA) == -1,
+	/*
+	 * The child is still held (it has not exited: kill(pid, 0) would
+	 * succeed for a zombie too): only the reaper can have unmapped.
+	 */
+	CHECK(!exited(pid) && mapped_pa(dom, CHILD_IOVA) == -1,
 	      "the reaper's invalidation left the child's page mapped");
 	end_child(c, dom, pid, pidfd);
 }
