@@ -196,6 +196,9 @@ static void each_reason_is_told_apart(void **state)
 	assert_int_equal(vfiox_svm_support(d), VFIOX_FEATURE_AVAILABLE);
 	assert_string_equal(vfiox_feature_reason_str(VFIOX_FEATURE_IOMMU_REFUSED),
 			    "the IOMMU refused");
+	/* Review N7: with the extension's level 2 a clear flag also means no PASIDs in the IOMMU */
+	assert_string_equal(vfiox_feature_reason_str(VFIOX_FEATURE_NO_DEVICE_CAP),
+			    "the device, or its IOMMU, lacks the capability");
 	assert_string_equal(vfiox_feature_reason_str(99), "unknown reason");
 	assert_true(fk_close_clean(c));
 }
