@@ -17,7 +17,8 @@
  *      pages; when a fault holds it (stalled where it maps) the notifier
  *      refuses, process_mrelease() fails with EAGAIN and nothing is
  *      unmapped, and once the fault goes on, the child's exit unmaps its
- *      pages and later faults are served.
+ *      pages and later faults (on the parent's mapping: the lock and
+ *      the container are not wedged) are served.
  */
 #include <signal.h>
 #include <sys/ioctl.h>
