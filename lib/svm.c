@@ -17,7 +17,7 @@ VFIOX_API const char *vfiox_feature_reason_str(int reason)
 	static const char *const text[] = {
 		[VFIOX_FEATURE_AVAILABLE] = "available",
 		[VFIOX_FEATURE_NO_KERNEL] = "the kernel lacks the extension",
-		[VFIOX_FEATURE_NO_DEVICE_CAP] = "the device lacks the PCI capability",
+		[VFIOX_FEATURE_NO_DEVICE_CAP] = "the device, or its IOMMU, lacks the capability",
 		[VFIOX_FEATURE_SHARED_GROUP] = "the device shares its IOMMU group",
 		[VFIOX_FEATURE_IOMMU_REFUSED] = "the IOMMU refused",
 	};

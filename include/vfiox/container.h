@@ -221,10 +221,11 @@ VFIOX_API int vfiox_container_backend(const struct vfiox_container *c);
  * vfiox_container_check_extension() - VFIO_CHECK_EXTENSION.
  * @c: container
  * @ext: the extension (VFIO_TYPE1v2_IOMMU, ...)
- * Return: the kernel's answer: positive if present (1, or a level some
- * extensions give: VFIOX_SVM answers 2 where the kernel reports its
- * device flag), 0 if not, negative errno on failure; -EOPNOTSUPP
- * (logged) on the iommufd backend, which has no VFIO container to ask.
+ * Return: the kernel's answer: positive if present (usually 1; some
+ * extensions of the libvfiox kernel series answer a level above 1, so
+ * test with > 0, not == 1), 0 if not, negative errno on failure;
+ * -EOPNOTSUPP (logged) on the iommufd backend, which has no VFIO
+ * container to ask.
  */
 VFIOX_API int vfiox_container_check_extension(struct vfiox_container *c,
 					      unsigned int ext);

@@ -4,7 +4,7 @@
 /*
  * Shared Virtual Memory: the device DMAs straight into this process's
  * virtual addresses, tagged with a PASID, with no DMA mapping at all.
- * It needs the libvfiox kernel series (the VFIOX_SVM extension), a device
+ * It needs the libvfiox kernel series (its SVM extension), a device
  * with a PASID capability (in practice also ATS and PRI) alone in its
  * IOMMU group, and an IOMMU that has PASIDs for it and does SVA. Debian's x86 kernels refuse
  * SVA; there a bind fails and its log line says why.
@@ -42,12 +42,15 @@ VFIOX_API const char *vfiox_feature_reason_str(int reason);
 
 /**
  * vfiox_svm_support() - what stands in the way of vfiox_svm_bind() on @d,
- * from the kernel's extension, its VFIOX_DEVICE_FLAGS_SVM (set when the
+ * from the kernel's SVM extension, the SVM flag of the device info the
+ * kernel gave at open (bit 31 of vfiox_device_info.flags, set when the
  * IOMMU has PASIDs for the device; config space cannot tell, as vfio-pci
- * hides the PASID capability), the device's IOMMU group, and the answer of
- * the last bind. A clear flag counts only where the kernel says it reports
- * the flag (VFIOX_SVM answers 2) and only for a PCI device; elsewhere the
- * bind asks the kernel. Logs the reason when there is one.
+ * hides the PASID capability), the device's IOMMU group, and the answer
+ * of the last bind. A clear flag counts only where the kernel's extension
+ * says it reports the flag (a level above 1) and only for a PCI device;
+ * elsewhere the bind asks the kernel. The flag is the one read at open:
+ * reopen the device after its group changed. Logs the reason when there
+ * is one.
  * @d: device
  * Return: an enum vfiox_feature_reason, or a negative errno.
  */
@@ -59,9 +62,9 @@ VFIOX_API int vfiox_svm_support(struct vfiox_device *d);
  * @pasid: receives the PASID to tag the device's DMA with; binding again
  *         gives the same one
  * Return: 0; -ENOTTY if the kernel lacks the extension; -EOPNOTSUPP if
- * the kernel reports no PASID for the device (VFIOX_DEVICE_FLAGS_SVM
- * clear where the kernel reports that flag: no PASID capability, or none in
- * its IOMMU), without asking it to bind; -EXDEV if it shares its IOMMU
+ * the kernel reports no PASID for the device (its SVM flag clear where
+ * the kernel reports that flag: no PASID capability, or none in its
+ * IOMMU), without asking it to bind; -EXDEV if it shares its IOMMU
  * group; -EINVAL, -ENODEV (released device); otherwise the IOMMU refused
  * and this is its errno. Every failure logs which of these it was; none
  * changes the device.

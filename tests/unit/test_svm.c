@@ -134,6 +134,30 @@ static void clear_flag_refuses_only_where_the_kernel_reports_it(void **state)
 	assert_true(fk_close_clean(c));
 }
 
+/*
+ * Review S3: only vfio-pci computes the flag, so on any other device a
+ * clear flag is no answer even where the kernel reports it for PCI: the
+ * library asks the bind.
+ */
+static void clear_flag_on_a_non_pci_device_asks_the_bind(void **state)
+{
+	struct vfiox_device *d;
+	uint32_t pasid = 0;
+
+	(void)state;
+	assert_int_equal(fk_fresh_group7(&c, &g), 0);
+	fk.private_exts[0] = VFIOX_SVM;
+	fk.groups[0].devs[0].flags = VFIO_DEVICE_FLAGS_PLATFORM | VFIO_DEVICE_FLAGS_RESET;
+	assert_int_equal(vfiox_device_open(g, DEV, NULL, &d), 0);
+	assert_int_equal(vfiox_container_check_extension(c, VFIOX_SVM),
+			 VFIOX_SVM_FLAGS_REPORTED);
+	assert_int_equal(vfiox_svm_support(d), VFIOX_FEATURE_AVAILABLE);
+	assert_int_equal(vfiox_svm_bind(d, &pasid), 0);
+	assert_int_not_equal(pasid, 0);
+	assert_int_equal(fk.groups[0].devs[0].binds, 1);
+	assert_true(fk_close_clean(c));
+}
+
 static void each_reason_is_told_apart(void **state)
 {
 	struct vfiox_device *d = open_dev(false, VFIOX_DEVICE_FLAGS_SVM);
@@ -172,6 +196,9 @@ static void each_reason_is_told_apart(void **state)
 	assert_int_equal(vfiox_svm_support(d), VFIOX_FEATURE_AVAILABLE);
 	assert_string_equal(vfiox_feature_reason_str(VFIOX_FEATURE_IOMMU_REFUSED),
 			    "the IOMMU refused");
+	/* Review N7: with the extension's level 2 a clear flag also means no PASIDs in the IOMMU */
+	assert_string_equal(vfiox_feature_reason_str(VFIOX_FEATURE_NO_DEVICE_CAP),
+			    "the device, or its IOMMU, lacks the capability");
 	assert_string_equal(vfiox_feature_reason_str(99), "unknown reason");
 	assert_true(fk_close_clean(c));
 }
@@ -242,6 +269,7 @@ int main(void)
 		cmocka_unit_test(closing_the_device_drops_every_bond),
 		cmocka_unit_test(each_reason_is_told_apart),
 		cmocka_unit_test(clear_flag_refuses_only_where_the_kernel_reports_it),
+		cmocka_unit_test(clear_flag_on_a_non_pci_device_asks_the_bind),
 		cmocka_unit_test(iopf_refused_changes_nothing),
 		cmocka_unit_test(iopf_maps_carry_the_flag),
 	};

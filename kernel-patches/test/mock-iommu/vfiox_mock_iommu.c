@@ -58,11 +58,14 @@
  * counts as a failure of the test that ran).
  *
  * Not modelled: IOPF enabled only while a fault-capable domain is
- * attached. Unreachable here: the PASID and ATS paths of a PCI reset. The
- * claimed devices have no PASID, ATS or PRI capability, so
- * pci_dev_reset_iommu_prepare() and _done() return before they touch the
- * PASIDs, and the reset of a device with PASIDs attached (which the VFIO
- * series' bind relies on after close_device()) never runs on this machine.
+ * attached. The PASID and ATS paths of a PCI reset run only for a claimed
+ * device with an ATS capability (pci_dev_reset_iommu_prepare() and _done()
+ * return early for the others): the VM machine gives it a virtio-rng with
+ * ATS and FLR, whose resets move its PASIDs to the blocked domain below
+ * (fence and drain) and back.
+ *
+ * Not seen: a test that turns bus mastering on, DMAs and turns it off
+ * again between two of the checks below.
  *
  * Never load it on a machine with a real IOMMU or real devices.
  */
@@ -1172,7 +1175,8 @@ err_events:
 static void __exit mock_exit(void)
 {
 	iommu_device_unregister(&mock.iommu);
-	WARN_ON(!list_empty(&mock.pasids) || !list_empty(&mock.devs));
+	WARN_ON(!list_empty(&mock.pasids) || !list_empty(&mock.devs) ||
+		!list_empty(&mock.paging));
 	if (mock.shared)
 		iommu_group_put(mock.shared);
 	iommu_device_sysfs_remove(&mock.iommu);

@@ -26,11 +26,12 @@
  *   6. refused in IOPF mode: a map without the IOPF flag, a map of more
  *      than 2^28 pages, a map of a BAR mmap, dirty tracking, vaddr
  *      updates and a second group;
- *   7. page requests (groups of four, three of them not last) racing
- *      DONTNEED, munmap/mmap and mprotect for 2 s,
- *      then a container close during a request storm: nothing stays
- *      mapped, and the domain is freed with no page left mapped (the
- *      debug kernel checks for splats and leaks after the test);
+ *   7. page requests from four threads (groups of four, three of them
+ *      not last) racing two threads of DONTNEED, munmap then mmap, mmap
+ *      over, and mprotect for 2 s, then a device close and a container
+ *      close during the storm: nothing stays mapped, the domain is freed
+ *      with no page left mapped and the mock lists no mapping at all (the
+ *      debug kernel checks for splats and kmemleak leaks after the test);
  *   8. a close while one fault is held where it maps (the mock's "stall")
  *      and eight more wait: the close waits for them, the mock takes edu
  *      out of its fault queue as VT-d does (freeing the groups still
@@ -51,6 +52,8 @@
 #define PG 4096ULL
 #define NPAGES 64
 #define STORM_PAGES 256
+#define STORM_INJECTORS 4
+#define STORM_CHURNERS 2
 
 /* VmLck of this process in KiB, or -1. */
 static long vmlck_kb(void)
@@ -351,14 +354,15 @@ struct storm {
 	const char *bdf;
 	uint8_t *buf;
 	uint64_t iova;
-	atomic_int stop;
+	atomic_int stop, churn_stop;
+	atomic_uint seeds;
 	atomic_long served, refused;
 };
 
 static void *request_storm(void *arg)
 {
 	struct storm *st = arg;
-	unsigned int seed = 7, n = 0;
+	unsigned int seed = atomic_fetch_add(&st->seeds, 1) * 7 + 7, n = 0;
 	char req[128];
 
 	while (!atomic_load(&st->stop)) {
@@ -375,19 +379,30 @@ static void *request_storm(void *arg)
 	return NULL;
 }
 
-static void churn(uint8_t *buf, int seconds)
+/*
+ * Takes pages of the buffer away and gives new ones back until stopped;
+ * each thread works on its own half of the pages, so that a page is
+ * never touched while another thread has it unmapped.
+ */
+static void *churn(void *arg)
 {
-	time_t end = time(NULL) + seconds;
-	unsigned int seed = 3;
+	struct storm *st = arg;
+	unsigned int part = atomic_fetch_add(&st->seeds, 1) % STORM_CHURNERS;
+	unsigned int seed = part + 3, per = STORM_PAGES / STORM_CHURNERS;
 	uint8_t *p;
 
-	while (time(NULL) < end) {
-		p = buf + (rand_r(&seed) % STORM_PAGES) * PG;
-		switch (rand_r(&seed) % 3) {
+	while (!atomic_load(&st->churn_stop)) {
+		p = st->buf + (part * per + rand_r(&seed) % per) * PG;
+		switch (rand_r(&seed) % 4) {
 		case 0:
 			madvise(p, PG, MADV_DONTNEED);
 			break;
 		case 1:
+			munmap(p, PG);
+			mmap(p, PG, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+			break;
+		case 2:
 			mmap(p, PG, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 			break;
@@ -397,13 +412,31 @@ static void churn(uint8_t *buf, int seconds)
 		}
 		p[0] = 1;
 	}
+	return NULL;
 }
 
-static void storm_then_close(const char *edu, struct vfiox_container *c, int dom)
+/* Lines of the mock's "mappings": every paging domain's, not one's. */
+static int mock_mapping_lines(void)
 {
+	char line[160];
+	FILE *f = fopen(MOCK "mappings", "r");
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+static void storm_then_close(const char *edu, struct vfiox_container *c,
+			     struct vfiox_device *d, int dom)
+{
+	pthread_t inject[STORM_INJECTORS], churners[STORM_CHURNERS];
 	struct storm st = { .bdf = edu };
 	char freed[96];
-	pthread_t t;
+	int i;
 
 	st.buf = anon(STORM_PAGES * PG);
 	if (!st.buf || vfiox_dma_map(c, st.buf, STORM_PAGES * PG, NULL, &st.iova)) {
@@ -411,19 +444,31 @@ static void storm_then_close(const char *edu, struct vfiox_container *c, int dom
 		return;
 	}
 	vt_write_file(MOCK "events", "clear");
-	CHECK_RET(pthread_create(&t, NULL, request_storm, &st), 0);
-	churn(st.buf, 2);
+	for (i = 0; i < STORM_INJECTORS; i++)
+		CHECK_RET(pthread_create(&inject[i], NULL, request_storm, &st), 0);
+	for (i = 0; i < STORM_CHURNERS; i++)
+		CHECK_RET(pthread_create(&churners[i], NULL, churn, &st), 0);
+	sleep(2);
+	vfiox_device_close(d);
 	sleep(1);
 	vfiox_container_close(c);
+	atomic_store(&st.churn_stop, 1);
+	for (i = 0; i < STORM_CHURNERS; i++)
+		pthread_join(churners[i], NULL);
+	usleep(500000);
 	atomic_store(&st.stop, 1);
-	pthread_join(t, NULL);
-	printf("  %ld requests reported, %ld refused after the close\n",
-	       atomic_load(&st.served), atomic_load(&st.refused));
+	for (i = 0; i < STORM_INJECTORS; i++)
+		pthread_join(inject[i], NULL);
+	printf("  %d threads: %ld requests reported, %ld refused after the close\n",
+	       STORM_INJECTORS, atomic_load(&st.served), atomic_load(&st.refused));
 	CHECK(atomic_load(&st.served) > 100, "the storm sent %ld requests", atomic_load(&st.served));
+	CHECK(atomic_load(&st.refused) > 0, "no request came after the close");
 	CHECK(mock_mapped(dom, 0, UINT64_MAX - PG, NULL) == 0,
 	      "%ld pages stay mapped after the close", mock_mapped(dom, 0, UINT64_MAX - PG, NULL));
 	snprintf(freed, sizeof(freed), "free domain %d paging, 0 pages left mapped", dom);
 	CHECK(mock_has(MOCK "events", freed) == 1, "no '%s'", freed);
+	CHECK(mock_mapping_lines() == 0, "the mock lists %d mappings after the close",
+	      mock_mapping_lines());
 	munmap(st.buf, STORM_PAGES * PG);
 }
 
@@ -518,7 +563,7 @@ int main(void)
 		CHECK(mock_mapped(dom, iova, NPAGES * PG, NULL) == 0,
 		      "unmapping left faulted pages mapped");
 		refusals(c, edu, vt_env("VFIOX_IVSHMEM"), buf);
-		storm_then_close(edu_bdf, c, dom);
+		storm_then_close(edu_bdf, c, edu, dom);
 		close_with_faults_queued(edu_bdf);
 	} else {
 		vfiox_container_close(c);
