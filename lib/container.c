@@ -165,6 +165,16 @@ int vfiox_container_read_dma_avail(struct vfiox_container *c, uint32_t *avail)
 	return 0;
 }
 
+/*
+ * Is a device attached to @c's IOAS? Without one the IOAS's ranges are all
+ * of the address space, which no IOMMU has: a map placed there would make
+ * the kernel refuse the next device's attach (EADDRINUSE).
+ */
+static bool ioas_has_device(const struct vfiox_container *c)
+{
+	return c->ioas_devices > 0;
+}
+
 VFIOX_API int vfiox_container_refresh(struct vfiox_container *c)
 {
 	struct parsed_info p = { 0 };
@@ -175,6 +185,11 @@ VFIOX_API int vfiox_container_refresh(struct vfiox_container *c)
 	if (!c->iommu_type) {
 		pr_err("no group attached, the IOMMU has no info yet");
 		return -ENODEV;
+	}
+	if (vfiox_is_iommufd(c) && !ioas_has_device(c)) {
+		pr_debug("IOAS %u: no device attached; its ranges stay the last read with one",
+			 c->ioas);
+		return 0;
 	}
 	if (vfiox_is_iommufd(c))
 		ret = vfiox_iommufd_read_ranges(c, &p.info, &p.ranges);
@@ -228,7 +243,7 @@ static int kernel_has_iommu(struct vfiox_container *c)
 }
 
 /* The kernel has no IOMMU on @c any more, nor the mappings it held. */
-static void forget_iommu(struct vfiox_container *c)
+void vfiox_container_forget_iommu(struct vfiox_container *c)
 {
 	vfiox_dma_drop_all(c);
 	c->iommu_type = 0;
@@ -255,7 +270,7 @@ int vfiox_container_check_iommu(struct vfiox_container *c)
 	if (ret == 0) {
 		pr_debug("container fd %d: the kernel dropped its IOMMU (the last "
 			"group left), with every mapping", c->fd);
-		forget_iommu(c);
+		vfiox_container_forget_iommu(c);
 	}
 	return ret < 0 ? ret : 0;
 }
@@ -265,10 +280,17 @@ int vfiox_container_on_attach(struct vfiox_container *c)
 	int ret;
 
 	/* The IOAS is there from the open; it counts as the IOMMU from the
-	 * first group on, as type1's does, so that the two agree on when info
-	 * and maps are possible. */
-	if (vfiox_is_iommufd(c) && !c->iommu_type)
+	 * first device on (device.c calls this once it is attached): info
+	 * and maps before that would see the device-less IOAS. */
+	if (vfiox_is_iommufd(c) && !c->iommu_type) {
 		c->iommu_type = VFIOX_IOMMU_IOMMUFD;
+		ret = vfiox_container_refresh(c);
+		if (!ret)
+			ret = vfiox_iova_space_rebuild(c);
+		if (ret)
+			c->iommu_type = 0;	/* no info read: none at all */
+		return ret;
+	}
 	if (!c->iommu_type) {
 		int type = pick_iommu_type(c);
 
@@ -301,15 +323,15 @@ static bool last_group_kept_iommu(struct vfiox_container *c)
 			 c->fd);
 		return true;
 	}
-	forget_iommu(c);
+	vfiox_container_forget_iommu(c);
 	return false;
 }
 
-/* The IOAS keeps its mappings until the iommufd closes; a detach only
- * widens its ranges. */
+/* The IOAS keeps its mappings until the iommufd closes; a device's detach
+ * only widens its ranges, and the last one's keeps them (refresh). */
 static void iommufd_on_detach(struct vfiox_container *c)
 {
-	if (c->iommu_type && !vfiox_container_refresh(c))
+	if (c->iommu_type && ioas_has_device(c) && !vfiox_container_refresh(c))
 		vfiox_iova_space_rebuild(c);
 }
 
@@ -362,17 +384,57 @@ static int check_api(struct vfiox_container *c, const char *path)
 	return ret < 0 ? ret : 0;
 }
 
-/* The backend @opts and the environment ask for (enum vfiox_backend). */
-static int wanted_backend(const struct vfiox_container_opts *opts)
+/*
+ * The backend @opts ask for: its @backend field; a caller whose opts end
+ * before it (built against 0.1), or a 0.1 binary (@v0_1), gets legacy for
+ * auto, as 0.1 had only that. -EINVAL (logged) for a value not in the enum
+ * or iommufd with a type1 @iommu_type: the opts are checked whatever the
+ * environment says.
+ */
+static int opts_backend(const struct vfiox_container_opts *opts, bool v0_1)
 {
-	int want = vfiox_backend_wanted(VFIOX_OPTS_HAS(opts, backend) ?
-					opts->backend : VFIOX_BACKEND_AUTO);
+	int want = VFIOX_OPTS_HAS(opts, backend) ? opts->backend :
+		   opts ? VFIOX_BACKEND_LEGACY : VFIOX_BACKEND_AUTO;
 
+	if (vfiox_backend_check(want))
+		return -EINVAL;
 	if (want == VFIOX_BACKEND_IOMMUFD && VFIOX_OPTS_HAS(opts, iommu_type) &&
 	    opts->iommu_type) {
 		pr_err("opts->iommu_type %d is a legacy (type1) choice; iommufd takes none",
 		       opts->iommu_type);
 		return -EINVAL;
+	}
+	if (v0_1 && want == VFIOX_BACKEND_AUTO)
+		want = VFIOX_BACKEND_LEGACY;
+	return want;
+}
+
+/*
+ * The backend @c opens: the caller's (opts_backend()) unless VFIOX_BACKEND
+ * overrides it. The administrator's iommufd wins over a caller's
+ * iommu_type, which is dropped (logged); auto with an iommu_type is legacy,
+ * the only backend that has one.
+ */
+static int wanted_backend(struct vfiox_container *c,
+			  const struct vfiox_container_opts *opts, bool v0_1)
+{
+	int want = opts_backend(opts, v0_1), env;
+
+	if (want < 0)
+		return want;
+	env = vfiox_backend_from_env();
+	if (env == -EINVAL)
+		return env;
+	if (env >= 0)
+		want = env;
+	if (want == VFIOX_BACKEND_IOMMUFD && c->want_type) {
+		pr_warn("VFIOX_BACKEND=iommufd: opts->iommu_type %d ignored (iommufd has no type1 IOMMU)",
+			c->want_type);
+		c->want_type = 0;
+	}
+	if (want == VFIOX_BACKEND_AUTO && c->want_type) {
+		pr_debug("auto: opts->iommu_type %d asks for type1, so legacy", c->want_type);
+		want = VFIOX_BACKEND_LEGACY;
 	}
 	return want;
 }
@@ -423,41 +485,15 @@ static void container_free(struct vfiox_container *c)
 	free(c);
 }
 
-/*
- * Auto: iommufd where a device cdev shows the kernel has it, and /dev/iommu
- * opens; else legacy, also where this process may not open /dev/iommu (a
- * user given only its groups' nodes keeps working). The probe's other
- * failures are the open's.
- */
-static int open_auto(struct vfiox_container *c)
+/* Make @c an iommufd container on @fd with @ioas; @by_auto: auto chose it. */
+static void become_iommufd(struct vfiox_container *c, int fd, uint32_t ioas,
+			   bool by_auto)
 {
-	int ret = vfiox_iommufd_offered(&c->env);
-
-	if (ret <= 0)
-		return ret < 0 ? ret : VFIOX_BACKEND_LEGACY;
-	ret = vfiox_iommufd_open(&c->env, true, &c->fd, &c->ioas);
-	if (ret == -ENODEV || ret == -EACCES || ret == -EPERM)
-		return VFIOX_BACKEND_LEGACY;	/* not ours to use */
-	return ret < 0 ? ret : VFIOX_BACKEND_IOMMUFD;
-}
-
-/* Open @c's iommufd backend if @want says so: the backend it took, or a
- * negative errno. */
-static int open_iommufd(struct vfiox_container *c, int want)
-{
-	int ret = want;
-
-	if (want == VFIOX_BACKEND_AUTO)
-		ret = open_auto(c);
-	else if (want == VFIOX_BACKEND_IOMMUFD)
-		ret = vfiox_iommufd_open(&c->env, false, &c->fd, &c->ioas);
-	if (!ret)
-		ret = VFIOX_BACKEND_IOMMUFD;
-	if (ret == VFIOX_BACKEND_IOMMUFD) {
-		c->backend = &vfiox_backend_iommufd_ops;
-		pr_debug("container: iommufd fd %d, IOAS %u", c->fd, c->ioas);
-	}
-	return ret;
+	c->fd = fd;
+	c->ioas = ioas;
+	c->backend = &vfiox_backend_iommufd_ops;
+	c->auto_chose = by_auto;
+	c->want_type = 0;
 }
 
 /*
@@ -488,30 +524,98 @@ static int open_legacy(struct vfiox_container *c, bool quiet_absent)
 }
 
 /*
- * Auto takes the legacy container where the kernel has one and iommufd
- * only where it has none (VFIO_CONTAINER off), until the iommufd backend
- * offers every call the legacy one does (P2P, adoption, dirty tracking,
- * live update: docs/iommufd.md), so that a program that works keeps
- * working on a kernel that gained iommufd.
+ * Auto where the kernel has no legacy container node (VFIO_CONTAINER
+ * off): iommufd if /dev/iommu opens and device cdevs exist, else -ENOENT.
  */
-static int open_auto_order(struct vfiox_container *c)
+static int open_auto_without_container(struct vfiox_container *c, int cdevs)
 {
-	int ret = open_legacy(c, true);
+	int fd = -1, ret = cdevs ? vfiox_iommufd_open(&c->env, true, &fd, &c->ioas) : 1;
 
-	if (ret != -ENOENT)
-		return ret;
-	ret = open_iommufd(c, VFIOX_BACKEND_AUTO);
-	if (ret == VFIOX_BACKEND_LEGACY) {
-		pr_err("%s/vfio: no such node, and no iommufd to use instead",
-		       c->env.dev_root);
-		return -ENOENT;
+	if (!ret) {
+		become_iommufd(c, fd, c->ioas, true);
+		pr_info("auto: iommufd (no %s/vfio; /dev/iommu fd %d, IOAS %u)",
+			c->env.dev_root, fd, c->ioas);
+		return 0;
 	}
-	return ret < 0 ? ret : 0;
+	if (ret < 0)
+		return ret;
+	pr_err("%s/vfio: no such node, and no iommufd to use instead",
+	       c->env.dev_root);
+	return -ENOENT;
 }
 
-int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
-			     const struct vfiox_sys *sys,
-			     struct vfiox_container **out)
+/*
+ * Auto: the legacy container is opened and checked now; where the kernel
+ * also has device cdevs, which backend @c drives is decided at the first
+ * group open (vfiox_container_settle()), when the devices are known. Until
+ * then @c is a legacy container that hides its fd.
+ */
+static int open_auto(struct vfiox_container *c)
+{
+	int cdevs = vfiox_iommufd_offered(&c->env), ret;
+
+	if (cdevs < 0)
+		return cdevs;
+	ret = open_legacy(c, true);
+	if (ret == -ENOENT)
+		return open_auto_without_container(c, cdevs);
+	if (ret)
+		return ret;
+	c->auto_pending = cdevs > 0;
+	if (!cdevs)
+		pr_debug("auto: legacy (no VFIO device cdevs)");
+	return 0;
+}
+
+void vfiox_container_keep_legacy(struct vfiox_container *c)
+{
+	c->auto_pending = false;
+}
+
+int vfiox_container_settle(struct vfiox_container *c, int group_nr)
+{
+	int fd, ret;
+	uint32_t ioas;
+
+	if (!c->auto_pending)
+		return 0;
+	ret = vfiox_iommufd_group_usable(&c->env, group_nr);
+	if (ret == -ENOENT)
+		return 0;	/* no such group: its open fails, the choice waits */
+	if (ret < 0)
+		return ret;	/* nothing changed: a retry asks again */
+	ret = ret > 0 ? vfiox_iommufd_open(&c->env, true, &fd, &ioas) : 1;
+	if (ret < 0)
+		return ret;
+	c->auto_pending = false;
+	if (ret) {
+		pr_info("auto: legacy for group %d (no usable cdev in it, or no /dev/iommu for us)",
+			group_nr);
+		return 0;
+	}
+	c->env.sys->close(c->fd);	/* the legacy container, never used */
+	become_iommufd(c, fd, ioas, true);
+	pr_info("auto: iommufd for group %d (/dev/iommu fd %d, IOAS %u)", group_nr,
+		fd, ioas);
+	return 0;
+}
+
+static int open_forced_iommufd(struct vfiox_container *c)
+{
+	int fd, ret;
+	uint32_t ioas;
+
+	ret = vfiox_iommufd_open(&c->env, false, &fd, &ioas);
+	if (!ret) {
+		become_iommufd(c, fd, ioas, false);
+		pr_debug("container: iommufd fd %d, IOAS %u", fd, ioas);
+	}
+	return ret;
+}
+
+static int container_open(const struct vfiox_container_opts *opts,
+			  const struct vfiox_sys *sys, bool v0_1,
+			  struct vfiox_container **out)
 {
 	struct vfiox_container *c;
 	int ret, want;
@@ -520,24 +624,38 @@ int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
 		pr_err("open: NULL out pointer");
 		return -EINVAL;
 	}
-	want = wanted_backend(opts);
-	if (want < 0)
-		return want;
-	ret = container_new(opts, sys, &c);
+	ret = container_new(opts, sys, &c);	/* checks @opts first */
 	if (ret)
 		return ret;
+	want = wanted_backend(c, opts, v0_1);
 	if (want == VFIOX_BACKEND_AUTO)
-		ret = open_auto_order(c);
+		ret = open_auto(c);
 	else if (want == VFIOX_BACKEND_IOMMUFD)
-		ret = open_iommufd(c, want);
-	else
+		ret = open_forced_iommufd(c);
+	else if (want == VFIOX_BACKEND_LEGACY)
 		ret = open_legacy(c, false);
+	else
+		ret = want;
 	if (ret < 0) {
 		container_free(c);
 		return ret;
 	}
 	*out = c;
-	return 0;	/* open_iommufd()'s backend number is not for the caller */
+	return 0;
+}
+
+int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
+			     const struct vfiox_sys *sys,
+			     struct vfiox_container **out)
+{
+	return container_open(opts, sys, false, out);
+}
+
+int vfiox_container_open_sys_0_1(const struct vfiox_container_opts *opts,
+				 const struct vfiox_sys *sys,
+				 struct vfiox_container **out)
+{
+	return container_open(opts, sys, true, out);
 }
 
 /*
@@ -583,6 +701,11 @@ int vfiox_container_adopt_sys(int fd, const struct vfiox_container_opts *opts,
 		pr_err("adopt: bad fd %d or NULL out pointer", fd);
 		return -EINVAL;
 	}
+	ret = VFIOX_OPTS_CHECK(opts, vfiox_container_opts);
+	if (!ret && VFIOX_OPTS_HAS(opts, backend))
+		ret = vfiox_backend_check(opts->backend);
+	if (ret)
+		return ret;
 	if (VFIOX_OPTS_HAS(opts, backend) && opts->backend == VFIOX_BACKEND_IOMMUFD) {
 		pr_err("adopt: only the legacy backend adopts a container fd");
 		return -EOPNOTSUPP;
@@ -604,10 +727,32 @@ int vfiox_container_adopt_sys(int fd, const struct vfiox_container_opts *opts,
 	return 0;
 }
 
-VFIOX_API int vfiox_container_open(const struct vfiox_container_opts *opts,
-				   struct vfiox_container **out)
+/*
+ * vfiox_container_open() has two versions, both named here rather than by
+ * the version script: @@LIBVFIOX_0.2, the default, which programs linked
+ * now get (and a static link finds under the plain name), and
+ * @LIBVFIOX_0.1, which binaries linked against 0.1 keep: 0.1 had only the
+ * legacy backend, so their auto (NULL opts) stays legacy, and a kernel
+ * that gained iommufd does not move them.
+ */
+#define VFIOX_SYMVER(impl, name) __asm__(".symver " #impl ", " name)
+
+VFIOX_API int vfiox_container_open_0_2(const struct vfiox_container_opts *opts,
+				       struct vfiox_container **out);
+VFIOX_SYMVER(vfiox_container_open_0_2, "vfiox_container_open@@LIBVFIOX_0.2");
+VFIOX_API int vfiox_container_open_0_2(const struct vfiox_container_opts *opts,
+				       struct vfiox_container **out)
 {
 	return vfiox_container_open_sys(opts, &vfiox_sys_real, out);
+}
+
+VFIOX_API int vfiox_container_open_0_1(const struct vfiox_container_opts *opts,
+				       struct vfiox_container **out);
+VFIOX_SYMVER(vfiox_container_open_0_1, "vfiox_container_open@LIBVFIOX_0.1");
+VFIOX_API int vfiox_container_open_0_1(const struct vfiox_container_opts *opts,
+				       struct vfiox_container **out)
+{
+	return vfiox_container_open_sys_0_1(opts, &vfiox_sys_real, out);
 }
 
 VFIOX_API int vfiox_container_adopt(int fd,
@@ -652,7 +797,13 @@ bool vfiox_container_holds_fd(const struct vfiox_container *c, int fd)
 
 VFIOX_API int vfiox_container_fd(const struct vfiox_container *c)
 {
-	return c ? c->fd : -EINVAL;
+	if (!c)
+		return -EINVAL;
+	if (c->auto_pending) {
+		pr_err("container_fd: auto picks the backend, and so the fd, at the first group open (set opts.backend to have it now)");
+		return -ENODEV;
+	}
+	return c->fd;
 }
 
 VFIOX_API int vfiox_container_check_extension(struct vfiox_container *c,
@@ -662,10 +813,13 @@ VFIOX_API int vfiox_container_check_extension(struct vfiox_container *c,
 
 	if (!c)
 		return -EINVAL;
-	if (vfiox_is_iommufd(c)) {
-		pr_err("VFIO_CHECK_EXTENSION(%u): only the legacy backend has a VFIO container to ask, this container is iommufd (open it with the legacy backend, or VFIOX_BACKEND=legacy)",
-		       ext);
-		return -EOPNOTSUPP;
+	if (c->auto_pending || vfiox_is_iommufd(c)) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "VFIO_CHECK_EXTENSION(%u)", ext);
+		ret = vfiox_backend_legacy_only(c, what);
+		if (ret)
+			return ret;
 	}
 	ret = c->env.sys->ioctl(c->fd, VFIO_CHECK_EXTENSION,
 				(void *)(unsigned long)ext);

@@ -19,7 +19,7 @@
 #define FK_MAX_REGIONS 10
 #define FK_MAX_IRQS 5
 #define FK_MAX_FDS 128
-#define FK_MAX_FILES 16
+#define FK_MAX_FILES 24
 #define FK_REGION_SHIFT 40
 
 struct fk_region {
@@ -130,6 +130,7 @@ struct fk_fd {
 	 * fd got from its group. */
 	enum { FK_CDEV_NONE, FK_CDEV_OPEN, FK_CDEV_BOUND, FK_CDEV_ATTACHED } cdev;
 	uint32_t ioas;		/* an iommufd's IOAS (0: none yet) */
+	uint32_t devid;		/* a bound cdev's id in its iommufd */
 };
 
 #define FK_MAX_MAPS 4096
@@ -187,6 +188,9 @@ struct fake_kernel {
 	int ioas_attached;
 	uint32_t next_id;
 	unsigned long ioas_maps, ioas_unmaps, binds;
+	/* The next IOAS unmap removes this many areas, then fails (EBUSY), as
+	 * the kernel's does when an access will not let go; 0: none. */
+	int ioas_unmap_fail_after;
 	/* /proc/self/fdinfo/N exists, as on 7.2 (device fds name their device) */
 	bool fdinfo;
 	/* POSIX locks held on every fd: a "lock:" line each in its fdinfo,
