@@ -227,7 +227,17 @@ int vfiox_container_read_dma_avail(struct vfiox_container *c, uint32_t *avail);
  * books are dropped. 0 or a negative errno. */
 int vfiox_container_check_iommu(struct vfiox_container *c);
 /*
- * Auto's choice (container.c): settle it for the first group, @group_nr
+ * The container's life (container.c) as container_open.c needs it: a new
+ * object for checked @opts without its fd (0 or -errno, logged), freeing
+ * one that never reached its caller (its fd untouched), and checking a
+ * legacy container fd's API and type1 IOMMU (@what names it in logs).
+ */
+int vfiox_container_new(const struct vfiox_container_opts *opts,
+			const struct vfiox_sys *sys, struct vfiox_container **out);
+void vfiox_container_free(struct vfiox_container *c);
+int vfiox_container_check_api(struct vfiox_container *c, const char *what);
+/*
+ * Auto's choice (container_open.c): settle it for the first group, @group_nr
  * (iommufd where that group's devices offer usable cdevs and /dev/iommu
  * opens, else legacy; a group that does not exist leaves it pending): 0,
  * or a negative errno (logged) with nothing changed, the choice still
