@@ -255,8 +255,13 @@ int vfiox_iommufd_read_ranges(const struct vfiox_container *c,
 		       c->ioas, q.num_iovas, room);
 		ret = -EPROTO;
 	}
+	/* type1's "no ranges" means all of the space; an IOAS's means none. */
+	if (!ret && !q.num_iovas) {
+		pr_err("IOMMU_IOAS_IOVA_RANGES (IOAS %u): no usable IOVA range", c->ioas);
+		ret = -ENOSPC;
+	}
 	if (ret < 0) {
-		if (ret != -EPROTO)
+		if (ret != -EPROTO && ret != -ENOSPC)
 			pr_err("IOMMU_IOAS_IOVA_RANGES (IOAS %u): %s", c->ioas, ERRSTR(ret));
 		free(buf);
 		return ret;

@@ -500,6 +500,25 @@ static void iommu_info_is_the_ioas_ranges_without_dma_avail(void **state)
 	assert_true(fk_close_clean(c));
 }
 
+/* No range at all is an IOAS nothing can be mapped in, not type1's
+ * "no capability: all of the space". */
+static void zero_ioas_ranges_are_no_space(void **state)
+{
+	struct vfiox_container *c;
+	struct vfiox_group *g;
+	struct vfiox_device *d = NULL;
+
+	(void)state;
+	fk.nr_ioas_ranges = 0;
+	assert_int_equal(fk_iommufd_container_open(&c), 0);
+	assert_int_equal(vfiox_group_open(c, 7, &g), 0);
+	assert_int_equal(vfiox_device_open(g, BDF, NULL, &d), -ENOSPC);
+	assert_null(d);
+	assert_true(fk_log_has("no usable IOVA range"));
+	assert_int_equal(fk.ioas_attached, 0);
+	assert_true(fk_close_clean(c));
+}
+
 static void device_opens_through_its_cdev_bound_and_attached(void **state)
 {
 	struct vfiox_device_info di = { .sz = sizeof(di) };
@@ -911,6 +930,7 @@ int main(void)
 		T(iommu_info_and_maps_wait_for_the_first_device),
 		T(mapping_outside_a_new_devices_aperture_fails_its_open_with_a_reason),
 		T(iommu_info_is_the_ioas_ranges_without_dma_avail),
+		T(zero_ioas_ranges_are_no_space),
 		T(device_opens_through_its_cdev_bound_and_attached),
 		T(unknown_group_is_refused),
 		T(device_of_another_group_is_refused),
