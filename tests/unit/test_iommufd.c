@@ -420,6 +420,20 @@ static void adopt_refuses_an_unknown_backend(void **state)
 	fake_sys.close(fd);
 }
 
+/* VFIOX_BACKEND steers opens, never adopt: the fd says what it is. */
+static void environment_does_not_steer_adopt(void **state)
+{
+	struct vfiox_container *c = NULL;
+	int fd = fake_sys.open("/fake/dev/vfio/vfio", O_RDWR);
+
+	(void)state;
+	setenv("VFIOX_BACKEND", "iommufd", 1);
+	assert_int_equal(fk_container_adopt(fd, &c), 0);
+	assert_int_equal(vfiox_container_backend(c), VFIOX_BACKEND_LEGACY);
+	assert_int_equal(vfiox_container_fd(c), fd);
+	assert_true(fk_close_clean(c));
+}
+
 /* The IOAS before its first device is all of the address space, which no
  * IOMMU has: no info, and no IOVA handed out, until a device attaches. */
 static void iommu_info_and_maps_wait_for_the_first_device(void **state)
@@ -927,6 +941,7 @@ int main(void)
 		T(empty_VFIOX_BACKEND_is_unset),
 		T(garbage_sz_is_e2big_before_backend_is_read),
 		T(adopt_refuses_an_unknown_backend),
+		T(environment_does_not_steer_adopt),
 		T(iommu_info_and_maps_wait_for_the_first_device),
 		T(mapping_outside_a_new_devices_aperture_fails_its_open_with_a_reason),
 		T(iommu_info_is_the_ioas_ranges_without_dma_avail),
