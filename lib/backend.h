@@ -72,9 +72,9 @@ int vfiox_backend_from_env(void);
  */
 int vfiox_iommufd_offered(const struct vfiox_env *env);
 /*
- * Auto's question for group @nr: does every device of it that is bound to
- * a VFIO driver have a cdev (not a noiommu one) that this process can
- * open, and is there at least one? 1, 0 (reason logged at info), -ENOENT
+ * Auto's question for group @nr: is it no noiommu group, does every device
+ * of it that is bound to a VFIO driver have a cdev this process can open,
+ * and is there at least one? 1, 0 (reason logged at info), -ENOENT
  * (no such group), or another negative errno.
  */
 int vfiox_iommufd_group_usable(const struct vfiox_env *env, int nr);

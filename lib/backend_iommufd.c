@@ -66,7 +66,8 @@ static int add_member(void *arg, const char *name)
 	return 0;
 }
 
-/* Any entry of a vfio-dev directory: "vfioN", or "noiommu-vfioN". */
+/* Any entry of a vfio-dev directory: "vfioN" (some kernels may prefix a
+ * noiommu one: "noiommu-vfioN"). */
 static int any_entry(void *arg, const char *name)
 {
 	snprintf(arg, 32, "%s", name);
@@ -111,12 +112,38 @@ static int member_usable(const struct vfiox_env *env, int nr, const char *dev)
 	return 1;
 }
 
+/*
+ * A noiommu group (VFIO's unsafe mode) is named so in sysfs; its devices'
+ * cdevs have no IOMMU behind them. 1 if @nr is one, 0 if not (no name).
+ */
+static int is_noiommu_group(const struct vfiox_env *env, int nr)
+{
+	char path[VFIOX_PATH_MAX + 64], name[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/name", env->sysfs_root, nr);
+	n = vfiox_sys_read_file(env->sys, path, name, sizeof(name));
+	if (n == -ENOENT)
+		return 0;
+	if (n < 0) {
+		pr_err("group %d: read %s: %s", nr, path, ERRSTR((int)n));
+		return (int)n;
+	}
+	if (strncmp(name, "vfio-noiommu", 12))
+		return 0;
+	pr_info("group %d is a noiommu group: no IOMMU behind its cdevs", nr);
+	return 1;
+}
+
 int vfiox_iommufd_group_usable(const struct vfiox_env *env, int nr)
 {
 	char path[VFIOX_PATH_MAX + 64];
-	struct members *m = calloc(1, sizeof(*m));
-	int i, usable = 0, ret;
+	struct members *m;
+	int i, usable = 0, ret = is_noiommu_group(env, nr);
 
+	if (ret)
+		return ret < 0 ? ret : 0;
+	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/devices",

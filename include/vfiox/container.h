@@ -32,8 +32,8 @@ struct vfiox_container;
  * enum vfiox_backend - which kernel interface a container drives.
  * @VFIOX_BACKEND_AUTO: the default for programs built against 0.2. Where
  *                      the kernel has device cdevs, decided at the first
- *                      group open: iommufd when every VFIO-bound device of
- *                      that group has a cdev (not a noiommu one) this
+ *                      group open: iommufd when that group is no noiommu
+ *                      one, every VFIO-bound device of it has a cdev this
  *                      process can open and /dev/iommu opens, else legacy.
  *                      Elsewhere decided at open: legacy, or iommufd where
  *                      the kernel has no /dev/vfio/vfio. A program built or

@@ -105,7 +105,7 @@ static void auto_with_an_unopenable_cdev_keeps_legacy(void **state)
 
 	(void)state;
 	assert_int_equal(fk_container_open(&c), 0);
-	fk_fail_nth("open", 1, EACCES);		/* /dev/vfio/devices/vfio0 */
+	fk_fail_nth("open", 2, EACCES);	/* the group's name, then the cdev */
 	assert_int_equal(vfiox_group_open(c, 7, &g), 0);
 	assert_int_equal(vfiox_container_backend(c), VFIOX_BACKEND_LEGACY);
 	assert_int_equal(fk_get_fd(vfiox_container_fd(c))->kind, FK_FD_CONTAINER);
@@ -114,7 +114,22 @@ static void auto_with_an_unopenable_cdev_keeps_legacy(void **state)
 	assert_true(fk_close_clean(c));
 }
 
-/* A noiommu cdev has no IOMMU behind it: not iommufd's to use. */
+/* A noiommu group's cdevs have no IOMMU behind them: not iommufd's. */
+static void auto_skips_noiommu_groups(void **state)
+{
+	struct vfiox_container *c;
+	struct vfiox_group *g;
+
+	(void)state;
+	fk_add_file("/fake/sys/kernel/iommu_groups/7/name", "vfio-noiommu\n");
+	assert_int_equal(fk_container_open(&c), 0);
+	assert_int_equal(vfiox_group_open(c, 7, &g), 0);
+	assert_int_equal(vfiox_container_backend(c), VFIOX_BACKEND_LEGACY);
+	assert_true(fk_log_has("group 7 is a noiommu group"));
+	assert_true(fk_close_clean(c));
+}
+
+/* A cdev named as noiommu is not iommufd's either. */
 static void auto_skips_noiommu_cdevs(void **state)
 {
 	struct vfiox_container *c;
@@ -922,6 +937,7 @@ int main(void)
 		T(forced_iommufd_makes_the_container_an_ioas),
 		T(auto_picks_iommufd_at_the_first_group_whose_devices_offer_it),
 		T(auto_with_an_unopenable_cdev_keeps_legacy),
+		T(auto_skips_noiommu_groups),
 		T(auto_skips_noiommu_cdevs),
 		T(auto_waits_past_a_group_that_does_not_exist),
 		T(a_legacy_call_before_the_choice_keeps_legacy),
