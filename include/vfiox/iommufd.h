@@ -51,8 +51,13 @@ VFIOX_API int vfiox_device_hwpt_id(const struct vfiox_device *d, uint32_t *id);
 #define VFIOX_IOMMU_HW_INFO_TYPE_NONE		0	/* no vendor data */
 #define VFIOX_IOMMU_HW_INFO_TYPE_INTEL_VTD	1
 #define VFIOX_IOMMU_HW_INFO_TYPE_ARM_SMMUV3	2
+#define VFIOX_IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV	3
+#define VFIOX_IOMMU_HW_INFO_TYPE_AMD		4
 /* struct vfiox_iommu_hw_info's @capabilities: the kernel's IOMMU_HW_CAP_*. */
 #define VFIOX_IOMMU_HW_CAP_DIRTY_TRACKING	(1ULL << 0)
+#define VFIOX_IOMMU_HW_CAP_PCI_PASID_EXEC	(1ULL << 1)
+#define VFIOX_IOMMU_HW_CAP_PCI_PASID_PRIV	(1ULL << 2)
+#define VFIOX_IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED (1ULL << 3)
 
 /**
  * struct vfiox_iommu_hw_info - the IOMMU behind a device (IOMMU_GET_HW_INFO).

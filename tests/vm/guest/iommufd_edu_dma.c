@@ -104,6 +104,9 @@ static void ids_and_hw_info(struct vfiox_container *c, struct vfiox_device *d)
 	if (!strcmp(vt_env("VFIOX_MACHINE"), "intel-iommu"))
 		CHECK(hw.type == VFIOX_IOMMU_HW_INFO_TYPE_INTEL_VTD && hw.data_len,
 		      "VT-d reported hw info type %u with %u bytes", hw.type, hw.data_len);
+	if (!strcmp(vt_env("VFIOX_MACHINE"), "amd-iommu"))
+		CHECK(hw.type == VFIOX_IOMMU_HW_INFO_TYPE_AMD,
+		      "AMD-Vi reported hw info type %u", hw.type);
 }
 
 /*
