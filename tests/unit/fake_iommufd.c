@@ -72,14 +72,43 @@ static int ioas_alloc(struct fk_fd *f, struct vfiox_iommu_ioas_alloc *a)
 	return 0;
 }
 
-/* The IOAS's ranges: all of it until a device is attached. */
+/* The lowest aperture end of the attached devices (UINT64_MAX: none). */
+static uint64_t attached_aperture(void)
+{
+	uint64_t last = UINT64_MAX;
+	int i;
+
+	for (i = 0; i < FK_MAX_FDS; i++) {
+		const struct fk_fd *f = &fk.fds[i];
+		const struct fk_device *d = f->obj;
+
+		if (f->kind == FK_FD_DEVICE && f->cdev == FK_CDEV_ATTACHED &&
+		    d->aperture_last && d->aperture_last < last)
+			last = d->aperture_last;
+	}
+	return last;
+}
+
+/* The IOAS's ranges: all of it until a device is attached, then the
+ * machine's ranges cut at the attached devices' lowest aperture end. */
 static uint32_t ranges(struct vfiox_iommu_iova_range *out, uint32_t room)
 {
-	uint32_t i, n = fk.ioas_attached ? fk.nr_ioas_ranges : 1;
+	uint64_t end = attached_aperture();
+	uint32_t i, n = 0;
 
-	for (i = 0; i < n && i < room; i++) {
-		out[i].start = fk.ioas_attached ? fk.ioas_ranges[i].start : 0;
-		out[i].last = fk.ioas_attached ? fk.ioas_ranges[i].last : UINT64_MAX;
+	if (!fk.ioas_attached) {
+		if (room)
+			out[0] = (struct vfiox_iommu_iova_range){ 0, UINT64_MAX };
+		return 1;
+	}
+	for (i = 0; i < fk.nr_ioas_ranges; i++) {
+		if (fk.ioas_ranges[i].start > end)
+			break;
+		if (n < room) {
+			out[n].start = fk.ioas_ranges[i].start;
+			out[n].last = fk.ioas_ranges[i].last < end ? fk.ioas_ranges[i].last : end;
+		}
+		n++;
 	}
 	return n;
 }
@@ -244,10 +273,11 @@ static int bind(struct fk_fd *f, struct vfiox_vfio_device_bind_iommufd *b)
 	return 0;
 }
 
-/* Does a mapping lie outside the device's ranges? The kernel then
- * refuses the attach (iopt_table_add_domain: EADDRINUSE). */
-static bool maps_outside_device(void)
+/* Does a mapping lie outside @d's ranges? The kernel then refuses the
+ * attach (iopt_table_add_domain: EADDRINUSE). */
+static bool maps_outside_device(const struct fk_device *d)
 {
+	uint64_t end = d->aperture_last ? d->aperture_last : UINT64_MAX;
 	int i;
 	uint32_t r;
 
@@ -257,7 +287,8 @@ static bool maps_outside_device(void)
 
 		for (r = 0; r < fk.nr_ioas_ranges; r++)
 			in |= m->iova >= fk.ioas_ranges[r].start &&
-			      m->iova + m->size - 1 <= fk.ioas_ranges[r].last;
+			      m->iova + m->size - 1 <= fk.ioas_ranges[r].last &&
+			      m->iova + m->size - 1 <= end;
 		if (!in)
 			return true;
 	}
@@ -270,7 +301,7 @@ static int attach(struct fk_fd *f, struct vfiox_vfio_device_attach_iommufd_pt *a
 		return -EINVAL;
 	if (!a->pt_id || a->pt_id != f->ioas)
 		return -ENOENT;
-	if (maps_outside_device())
+	if (maps_outside_device(f->obj))
 		return -EADDRINUSE;
 	f->cdev = FK_CDEV_ATTACHED;
 	fk.ioas_attached++;
@@ -312,6 +343,20 @@ void fk_enable_iommufd(void)
 	/* The same directory through the group's link (auto reads it there). */
 	fk_add_file("/fake/sys/kernel/iommu_groups/7/devices/0000:00:03.0/vfio-dev/vfio0/dev",
 		    "511:0\n");
+}
+
+void fk_add_iommufd_device(uint64_t aperture_last)
+{
+	struct fk_group *g = &fk.groups[0];
+	struct fk_device *d = &g->devs[g->nr_devs++];
+
+	*d = g->devs[0];
+	snprintf(d->name, sizeof(d->name), "0000:00:04.0");
+	d->aperture_last = aperture_last;
+	fk_add_link("/fake/sys/bus/pci/devices/0000:00:04.0/iommu_group",
+		    "../../../kernel/iommu_groups/7");
+	fk_add_file(DEV_PREFIX "1", "");
+	fk_add_file("/fake/sys/bus/pci/devices/0000:00:04.0/vfio-dev/vfio1/dev", "511:1\n");
 }
 
 int fk_iommufd_container_open(struct vfiox_container **out)

@@ -96,6 +96,9 @@ struct fk_device {
 	struct fk_irq_set_hdr last_set;	/* header of the last SET_IRQS */
 	int32_t last_fds[8];
 	struct fk_mig mig;
+	/* iommufd: its IOMMU's last IOVA, which narrows the IOAS while it is
+	 * attached (0: the machine's ranges as they are). */
+	uint64_t aperture_last;
 };
 
 struct fk_group {
@@ -236,6 +239,9 @@ void fk_iommufd_drop(struct fk_fd *f);
 /* Give the default machine iommufd: /dev/iommu, device 0000:00:03.0's cdev
  * vfio0 (sysfs and /dev), the ranges the legacy IOMMU has. */
 void fk_enable_iommufd(void);
+/* A second device in group 7, 0000:00:04.0 with cdev vfio1, whose IOMMU
+ * ends at @aperture_last. */
+void fk_add_iommufd_device(uint64_t aperture_last);
 /* Open a container on the iommufd backend (the default roots). */
 int fk_iommufd_container_open(struct vfiox_container **out);
 /* Is @fd a device fd bound and attached to an IOAS through its cdev? */

@@ -529,6 +529,36 @@ static void iommu_info_is_the_ioas_ranges_without_dma_avail(void **state)
 	assert_true(fk_close_clean(c));
 }
 
+/*
+ * Each attached device may narrow the IOAS: a second one with a smaller
+ * aperture narrows the ranges (and the allocator's space), and its close
+ * widens them again to the first one's.
+ */
+static void second_device_narrows_and_its_close_widens(void **state)
+{
+	struct vfiox_iova_range r[4];
+	struct vfiox_container *c;
+	struct vfiox_group *g;
+	struct vfiox_device *d, *d2;
+	uint64_t iova;
+
+	(void)state;
+	fk_add_iommufd_device(0x3fffffffffULL);
+	open_all(&c, &g, &d);
+	assert_int_equal(vfiox_container_iova_ranges(c, r, 4), 2);
+	assert_true(r[1].end == 0x7fffffffffULL);
+	assert_int_equal(vfiox_device_open(g, "0000:00:04.0", NULL, &d2), 0);
+	assert_int_equal(vfiox_container_iova_ranges(c, r, 4), 2);
+	assert_true(r[1].end == 0x3fffffffffULL);
+	assert_int_equal(vfiox_dma_map_fixed(c, mem, MB, 0x7f00000000ULL, NULL), -EINVAL);
+	vfiox_device_close(d2);
+	assert_int_equal(vfiox_container_iova_ranges(c, r, 4), 2);
+	assert_true(r[1].end == 0x7fffffffffULL);
+	assert_int_equal(vfiox_dma_map_fixed(c, mem, MB, 0x7f00000000ULL, NULL), 0);
+	assert_int_equal(vfiox_dma_translate(c, mem, &iova), 0);
+	assert_true(fk_close_clean(c));
+}
+
 /* No range at all is an IOAS nothing can be mapped in, not type1's
  * "no capability: all of the space". */
 static void zero_ioas_ranges_are_no_space(void **state)
@@ -961,6 +991,7 @@ int main(void)
 		T(iommu_info_and_maps_wait_for_the_first_device),
 		T(mapping_outside_a_new_devices_aperture_fails_its_open_with_a_reason),
 		T(iommu_info_is_the_ioas_ranges_without_dma_avail),
+		T(second_device_narrows_and_its_close_widens),
 		T(zero_ioas_ranges_are_no_space),
 		T(device_opens_through_its_cdev_bound_and_attached),
 		T(unknown_group_is_refused),
