@@ -228,9 +228,7 @@ static int range_entries(struct dma_table *t, uint64_t start, uint64_t last,
 	int n = 0;
 
 	*bytes = 0;
-	/* [0, U64_MAX] has no length in 64 bits: its last byte is left out,
-	 * which no IOMMU's ranges hold. */
-	while ((e = vfiox_dma_table_find_iova(t, pos, last - pos + 1 ?: last - pos))) {
+	while ((e = vfiox_dma_table_find_iova(t, pos, last - pos + 1))) {
 		uint64_t e_last = e->iova + e->len - 1;
 
 		if (e->iova < start || e_last > last) {
