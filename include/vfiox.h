@@ -45,5 +45,6 @@
 #include <vfiox/svm.h>
 #include <vfiox/iopf.h>
 #include <vfiox/migration.h>
+#include <vfiox/iommufd.h>
 
 #endif

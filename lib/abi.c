@@ -68,6 +68,8 @@ VFIOX_0_1(vfiox_pci_dev, caps, 236);
 VFIOX_0_1(vfiox_resv_region, type_name, 48);
 VFIOX_0_1(vfiox_uevent, seqnum, 464);
 VFIOX_0_1(vfiox_mig_precopy_info, flags, 32);
+/* First published in 0.2: the same rules from there on. */
+VFIOX_0_1(vfiox_iommu_hw_info, max_pasid_log2, 32);
 
 /* Options: unknown bytes are checked from the sizeof on, so a field in the
  * padding would be ignored by an older libvfiox without a word. */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Which backend a container drives: the caller's choice, the environment's
- * override (VFIOX_BACKEND), and the refusal of legacy-only calls on
- * iommufd.
+ * Which backend a container drives: the caller's choice checked, the
+ * environment's override (VFIOX_BACKEND), and the refusal of legacy-only
+ * calls on iommufd.
  */
 #define LOG_PREFIX "backend"
 #include <errno.h>
@@ -12,26 +12,34 @@
 #include "backend.h"
 #include "internal.h"
 
-int vfiox_backend_wanted(int want)
+static const char *const backend_names[] = {
+	[VFIOX_BACKEND_AUTO] = "auto",
+	[VFIOX_BACKEND_LEGACY] = "legacy",
+	[VFIOX_BACKEND_IOMMUFD] = "iommufd",
+};
+
+int vfiox_backend_check(int want)
 {
-	static const char *const names[] = {
-		[VFIOX_BACKEND_AUTO] = "auto",
-		[VFIOX_BACKEND_LEGACY] = "legacy",
-		[VFIOX_BACKEND_IOMMUFD] = "iommufd",
-	};
-	const char *env = getenv("VFIOX_BACKEND");
+	if (want >= VFIOX_BACKEND_AUTO && want <= VFIOX_BACKEND_IOMMUFD)
+		return 0;
+	pr_err("opts->backend %d is none of auto (0), legacy (1), iommufd (2)", want);
+	return -EINVAL;
+}
+
+/*
+ * VFIOX_BACKEND, when set and not empty: the enum value, or -EINVAL
+ * (logged); -ENOENT when unset. secure_getenv: a setuid or file-capability
+ * helper linked with libvfiox is not steered by its caller's environment.
+ */
+int vfiox_backend_from_env(void)
+{
+	const char *env = secure_getenv("VFIOX_BACKEND");
 	int i;
 
-	if (!env) {
-		if (want < VFIOX_BACKEND_AUTO || want > VFIOX_BACKEND_IOMMUFD) {
-			pr_err("opts->backend %d is none of auto (0), legacy (1), iommufd (2)",
-			       want);
-			return -EINVAL;
-		}
-		return want;
-	}
-	for (i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
-		if (!strcmp(env, names[i]))
+	if (!env || !*env)
+		return -ENOENT;
+	for (i = 0; i < (int)(sizeof(backend_names) / sizeof(backend_names[0])); i++)
+		if (!strcmp(env, backend_names[i]))
 			return i;
 	pr_err("VFIOX_BACKEND='%s' is none of legacy, iommufd, auto", env);
 	return -EINVAL;
@@ -42,18 +50,36 @@ bool vfiox_is_iommufd(const struct vfiox_container *c)
 	return c->backend == &vfiox_backend_iommufd_ops;
 }
 
-int vfiox_backend_legacy_only(const struct vfiox_container *c, const char *what)
+int vfiox_backend_legacy_only(struct vfiox_container *c, const char *what)
 {
+	if (c->auto_pending) {
+		pr_info("%s is legacy-only: auto keeps the legacy backend for this container",
+			what);
+		vfiox_container_keep_legacy(c);
+	}
 	if (!vfiox_is_iommufd(c))
 		return 0;
-	pr_err("%s: only the legacy backend has it, this container is iommufd (open it with the legacy backend, or VFIOX_BACKEND=legacy)",
-	       what);
+	if (c->auto_chose)
+		pr_err("%s: only the legacy backend has it; auto picked iommufd for this container (opts.backend = VFIOX_BACKEND_LEGACY, or VFIOX_BACKEND=legacy, keeps legacy)",
+		       what);
+	else
+		pr_err("%s: only the legacy backend has it, this container is iommufd (open it with the legacy backend, or VFIOX_BACKEND=legacy)",
+		       what);
 	return -EOPNOTSUPP;
+}
+
+const char *vfiox_backend_way_out(const struct vfiox_container *c)
+{
+	return c->auto_chose ?
+	       " (auto picked iommufd for this container: opts.backend = VFIOX_BACKEND_LEGACY, or VFIOX_BACKEND=legacy, keeps legacy)" :
+	       " (open it with the legacy backend, or VFIOX_BACKEND=legacy)";
 }
 
 VFIOX_API int vfiox_container_backend(const struct vfiox_container *c)
 {
 	if (!c)
 		return -EINVAL;
+	if (c->auto_pending)
+		return VFIOX_BACKEND_AUTO;
 	return vfiox_is_iommufd(c) ? VFIOX_BACKEND_IOMMUFD : VFIOX_BACKEND_LEGACY;
 }

@@ -44,27 +44,40 @@ bool vfiox_is_iommufd(const struct vfiox_container *c);
 
 /*
  * A call only the legacy backend has: 0 on legacy; on iommufd -EOPNOTSUPP,
- * logged with @what and the way out (VFIOX_BACKEND=legacy).
+ * logged with @what and the way out (VFIOX_BACKEND=legacy; when auto chose
+ * iommufd, opts.backend too). On a container whose auto choice is still
+ * pending it settles legacy: the caller asked for a legacy call.
  */
-int vfiox_backend_legacy_only(const struct vfiox_container *c, const char *what);
+int vfiox_backend_legacy_only(struct vfiox_container *c, const char *what);
+/* The way out of an iommufd refusal, for a log line: " (...)". */
+const char *vfiox_backend_way_out(const struct vfiox_container *c);
 
+/* Is @want an enum vfiox_backend value: 0, or -EINVAL (logged). */
+int vfiox_backend_check(int want);
 /*
- * The backend an environment asks for: @want (enum vfiox_backend) unless
- * VFIOX_BACKEND overrides it. Returns the enum value or -EINVAL (logged).
+ * The backend VFIOX_BACKEND names (enum vfiox_backend), -ENOENT when it is
+ * unset or empty, -EINVAL (logged) for any other value.
  */
-int vfiox_backend_wanted(int want);
+int vfiox_backend_from_env(void);
 
 /*
  * iommufd (backend_iommufd.c). Does the kernel offer it (to us), judged by
  * a device cdev in @env's dev_root/devices: 1, 0 (also when we may not
  * look), or a negative errno. Open /dev/iommu next to dev_root with an IOAS
- * in it (*@fd, *@ioas): 0 or -errno (-ENODEV: no /dev/iommu; with @probe,
- * auto's question, that and -EACCES/-EPERM are no error), nothing left
- * open on failure. Read the IOAS's
+ * in it (*@fd, *@ioas): 0 or -errno (-ENODEV: no /dev/iommu), nothing left
+ * open on failure; with @probe, auto's question, no /dev/iommu or none this
+ * process may open is 1 (logged at debug or info), not an error. Read the IOAS's
  * IOVA ranges into @info (type, pgsizes, range count) and *@ranges
  * (malloc'ed).
  */
 int vfiox_iommufd_offered(const struct vfiox_env *env);
+/*
+ * Auto's question for group @nr: is it no noiommu group, does every device
+ * of it that is bound to a VFIO driver have a cdev this process can open,
+ * and is there at least one? 1, 0 (reason logged at info), -ENOENT
+ * (no such group), or another negative errno.
+ */
+int vfiox_iommufd_group_usable(const struct vfiox_env *env, int nr);
 int vfiox_iommufd_open(const struct vfiox_env *env, bool probe, int *fd,
 		       uint32_t *ioas);
 int vfiox_iommufd_read_ranges(const struct vfiox_container *c,

@@ -49,6 +49,126 @@ int vfiox_iommufd_offered(const struct vfiox_env *env)
 	return n > 0;
 }
 
+#define GROUP_MAX_MEMBERS 32	/* more than any group auto has to judge */
+
+struct members {
+	char name[GROUP_MAX_MEMBERS][64];
+	int n;
+};
+
+static int add_member(void *arg, const char *name)
+{
+	struct members *m = arg;
+
+	if (m->n == GROUP_MAX_MEMBERS)
+		return -E2BIG;
+	snprintf(m->name[m->n++], sizeof(m->name[0]), "%s", name);
+	return 0;
+}
+
+/* Any entry of a vfio-dev directory: "vfioN" (some kernels may prefix a
+ * noiommu one: "noiommu-vfioN"). */
+static int any_entry(void *arg, const char *name)
+{
+	snprintf(arg, 32, "%s", name);
+	return 1;
+}
+
+/*
+ * One member of a group, for auto: 1 when its cdev opens, 0 when it has
+ * none to use (noiommu, or not ours: logged), -ENOENT when it is bound to
+ * no VFIO driver (no vfio-dev: auto does not count it).
+ */
+static int member_usable(const struct vfiox_env *env, int nr, const char *dev)
+{
+	char path[VFIOX_PATH_MAX + 160], cdev[32] = "";
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/devices/%s/vfio-dev",
+		 env->sysfs_root, nr, dev);
+	ret = env->sys->list_dir(path, any_entry, cdev);
+	if (ret == -ENOENT || (ret >= 0 && !cdev[0]))
+		return -ENOENT;
+	if (ret < 0) {
+		pr_err("group %d: list %s: %s", nr, path, ERRSTR(ret));
+		return ret;
+	}
+	if (strncmp(cdev, "vfio", 4)) {
+		pr_info("group %d: %s has cdev %s, no IOMMU behind it", nr, dev, cdev);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/devices/%s", env->dev_root, cdev);
+	fd = env->sys->open(path, O_RDWR);
+	if (fd == -EACCES || fd == -EPERM || fd == -ENOENT || fd == -ENXIO ||
+	    fd == -ENODEV) {
+		pr_info("group %d: %s: open %s: %s", nr, dev, path, ERRSTR(fd));
+		return 0;
+	}
+	if (fd < 0) {
+		pr_err("group %d: %s: open %s: %s", nr, dev, path, ERRSTR(fd));
+		return fd;
+	}
+	env->sys->close(fd);	/* opened only: binding is what claims it */
+	return 1;
+}
+
+/*
+ * A noiommu group (VFIO's unsafe mode) is named so in sysfs; its devices'
+ * cdevs have no IOMMU behind them. 1 if @nr is one, 0 if not (no name).
+ */
+static int is_noiommu_group(const struct vfiox_env *env, int nr)
+{
+	char path[VFIOX_PATH_MAX + 64], name[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/name", env->sysfs_root, nr);
+	n = vfiox_sys_read_file(env->sys, path, name, sizeof(name));
+	if (n == -ENOENT)
+		return 0;
+	if (n < 0) {
+		pr_err("group %d: read %s: %s", nr, path, ERRSTR((int)n));
+		return (int)n;
+	}
+	if (strncmp(name, "vfio-noiommu", 12))
+		return 0;
+	pr_info("group %d is a noiommu group: no IOMMU behind its cdevs", nr);
+	return 1;
+}
+
+int vfiox_iommufd_group_usable(const struct vfiox_env *env, int nr)
+{
+	char path[VFIOX_PATH_MAX + 64];
+	struct members *m;
+	int i, usable = 0, ret = is_noiommu_group(env, nr);
+
+	if (ret)
+		return ret < 0 ? ret : 0;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/devices",
+		 env->sysfs_root, nr);
+	ret = env->sys->list_dir(path, add_member, m);
+	if (ret == -ENOENT || (!ret && !m->n))
+		ret = -ENOENT;
+	else if (ret < 0)
+		pr_err("group %d: list %s: %s", nr, path, ERRSTR(ret));
+	for (i = 0; !ret && i < m->n; i++) {
+		int one = member_usable(env, nr, m->name[i]);
+
+		if (one == -ENOENT)
+			continue;
+		if (one <= 0)
+			ret = one ? one : 1;
+		else
+			usable++;
+	}
+	free(m);
+	if (ret == 1 || (!ret && !usable))
+		return 0;
+	return ret < 0 ? ret : 1;
+}
+
 /* /dev/iommu sits next to /dev/vfio: dev_root's parent directory. */
 static void iommu_path(const struct vfiox_env *env, char *path, size_t len)
 {
@@ -83,16 +203,17 @@ int vfiox_iommufd_open(const struct vfiox_env *env, bool probe, int *fd,
 	iommu_path(env, path, sizeof(path));
 	*fd = env->sys->open(path, O_RDWR);
 	if (*fd == -ENOENT || *fd == -ENXIO || *fd == -ENODEV) {
-		if (probe)
+		if (probe) {
 			pr_debug("open %s: %s: auto picks legacy", path, ERRSTR(*fd));
-		else
-			pr_err("open %s: %s: the kernel has no iommufd (CONFIG_IOMMUFD); use the legacy backend",
-			       path, ERRSTR(*fd));
+			return 1;
+		}
+		pr_err("open %s: %s: the kernel has no iommufd (CONFIG_IOMMUFD); use the legacy backend",
+		       path, ERRSTR(*fd));
 		return -ENODEV;
 	}
 	if (*fd < 0 && probe && (*fd == -EACCES || *fd == -EPERM)) {
 		pr_info("open %s: %s: auto picks legacy", path, ERRSTR(*fd));
-		return *fd;
+		return 1;
 	}
 	if (*fd < 0) {
 		pr_err("open %s: %s", path, ERRSTR(*fd));
@@ -161,8 +282,13 @@ int vfiox_iommufd_read_ranges(const struct vfiox_container *c,
 		       c->ioas, q.num_iovas, room);
 		ret = -EPROTO;
 	}
+	/* type1's "no ranges" means all of the space; an IOAS's means none. */
+	if (!ret && !q.num_iovas) {
+		pr_err("IOMMU_IOAS_IOVA_RANGES (IOAS %u): no usable IOVA range", c->ioas);
+		ret = -ENOSPC;
+	}
 	if (ret < 0) {
-		if (ret != -EPROTO)
+		if (ret != -EPROTO && ret != -ENOSPC)
 			pr_err("IOMMU_IOAS_IOVA_RANGES (IOAS %u): %s", c->ioas, ERRSTR(ret));
 		free(buf);
 		return ret;
@@ -267,10 +393,14 @@ static int bind_and_attach(struct vfiox_device *d, int fd)
 	}
 	d->devid = b.out_devid;
 	ret = c->env.sys->ioctl(fd, VFIOX_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
-	if (ret < 0)
-		pr_err("%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT (IOAS %u): %s", d->name,
-		       c->ioas, ERRSTR(ret));
-	return ret < 0 ? ret : 0;
+	if (ret < 0) {
+		pr_err("%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT (IOAS %u): %s%s", d->name,
+		       c->ioas, ERRSTR(ret),
+		       ret == -EADDRINUSE ? " (a mapping made before this device lies in its reserved regions or outside its IOMMU's aperture: unmap it, or open the device first)" : "");
+		return ret;
+	}
+	d->hwpt = a.pt_id;	/* the page table the kernel attached it to */
+	return 0;
 }
 
 int vfiox_iommufd_device_open(struct vfiox_device *d)
@@ -287,7 +417,9 @@ int vfiox_iommufd_device_open(struct vfiox_device *d)
 	snprintf(path, sizeof(path), "%s/devices/%s", env->dev_root, name);
 	fd = env->sys->open(path, O_RDWR);
 	if (fd < 0) {
-		pr_err("%s: open %s: %s", d->name, path, ERRSTR(fd));
+		pr_err("%s: open %s: %s%s", d->name, path, ERRSTR(fd),
+		       fd == -EACCES || fd == -EPERM ?
+		       vfiox_backend_way_out(d->group->container) : "");
 		return fd;
 	}
 	ret = bind_and_attach(d, fd);

@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: MIT
+/*
+ * A container's life: its object, its IOMMU info (VFIO_IOMMU_GET_INFO, or
+ * the IOAS's ranges) read again on every attach and detach, adoption of a
+ * container fd, and close. Which backend it opens is container_open.c's.
+ */
 #define LOG_PREFIX "container"
 #include <errno.h>
 #include <fcntl.h>
@@ -165,6 +170,16 @@ int vfiox_container_read_dma_avail(struct vfiox_container *c, uint32_t *avail)
 	return 0;
 }
 
+/*
+ * Is a device attached to @c's IOAS? Without one the IOAS's ranges are all
+ * of the address space, which no IOMMU has: a map placed there would make
+ * the kernel refuse the next device's attach (EADDRINUSE).
+ */
+static bool ioas_has_device(const struct vfiox_container *c)
+{
+	return c->ioas_devices > 0;
+}
+
 VFIOX_API int vfiox_container_refresh(struct vfiox_container *c)
 {
 	struct parsed_info p = { 0 };
@@ -175,6 +190,11 @@ VFIOX_API int vfiox_container_refresh(struct vfiox_container *c)
 	if (!c->iommu_type) {
 		pr_err("no group attached, the IOMMU has no info yet");
 		return -ENODEV;
+	}
+	if (vfiox_is_iommufd(c) && !ioas_has_device(c)) {
+		pr_debug("IOAS %u: no device attached; its ranges stay the last read with one",
+			 c->ioas);
+		return 0;
 	}
 	if (vfiox_is_iommufd(c))
 		ret = vfiox_iommufd_read_ranges(c, &p.info, &p.ranges);
@@ -228,7 +248,7 @@ static int kernel_has_iommu(struct vfiox_container *c)
 }
 
 /* The kernel has no IOMMU on @c any more, nor the mappings it held. */
-static void forget_iommu(struct vfiox_container *c)
+void vfiox_container_forget_iommu(struct vfiox_container *c)
 {
 	vfiox_dma_drop_all(c);
 	c->iommu_type = 0;
@@ -255,7 +275,7 @@ int vfiox_container_check_iommu(struct vfiox_container *c)
 	if (ret == 0) {
 		pr_debug("container fd %d: the kernel dropped its IOMMU (the last "
 			"group left), with every mapping", c->fd);
-		forget_iommu(c);
+		vfiox_container_forget_iommu(c);
 	}
 	return ret < 0 ? ret : 0;
 }
@@ -265,10 +285,17 @@ int vfiox_container_on_attach(struct vfiox_container *c)
 	int ret;
 
 	/* The IOAS is there from the open; it counts as the IOMMU from the
-	 * first group on, as type1's does, so that the two agree on when info
-	 * and maps are possible. */
-	if (vfiox_is_iommufd(c) && !c->iommu_type)
+	 * first device on (device.c calls this once it is attached): info
+	 * and maps before that would see the device-less IOAS. */
+	if (vfiox_is_iommufd(c) && !c->iommu_type) {
 		c->iommu_type = VFIOX_IOMMU_IOMMUFD;
+		ret = vfiox_container_refresh(c);
+		if (!ret)
+			ret = vfiox_iova_space_rebuild(c);
+		if (ret)
+			c->iommu_type = 0;	/* no info read: none at all */
+		return ret;
+	}
 	if (!c->iommu_type) {
 		int type = pick_iommu_type(c);
 
@@ -301,15 +328,15 @@ static bool last_group_kept_iommu(struct vfiox_container *c)
 			 c->fd);
 		return true;
 	}
-	forget_iommu(c);
+	vfiox_container_forget_iommu(c);
 	return false;
 }
 
-/* The IOAS keeps its mappings until the iommufd closes; a detach only
- * widens its ranges. */
+/* The IOAS keeps its mappings until the iommufd closes; a device's detach
+ * only widens its ranges, and the last one's keeps them (refresh). */
 static void iommufd_on_detach(struct vfiox_container *c)
 {
-	if (c->iommu_type && !vfiox_container_refresh(c))
+	if (c->iommu_type && ioas_has_device(c) && !vfiox_container_refresh(c))
 		vfiox_iova_space_rebuild(c);
 }
 
@@ -340,7 +367,7 @@ static int set_root(char *dst, const char *src, const char *dflt)
 	return 0;
 }
 
-static int check_api(struct vfiox_container *c, const char *path)
+int vfiox_container_check_api(struct vfiox_container *c, const char *path)
 {
 	int ret = c->env.sys->ioctl(c->fd, VFIO_GET_API_VERSION, NULL);
 
@@ -362,23 +389,8 @@ static int check_api(struct vfiox_container *c, const char *path)
 	return ret < 0 ? ret : 0;
 }
 
-/* The backend @opts and the environment ask for (enum vfiox_backend). */
-static int wanted_backend(const struct vfiox_container_opts *opts)
-{
-	int want = vfiox_backend_wanted(VFIOX_OPTS_HAS(opts, backend) ?
-					opts->backend : VFIOX_BACKEND_AUTO);
-
-	if (want == VFIOX_BACKEND_IOMMUFD && VFIOX_OPTS_HAS(opts, iommu_type) &&
-	    opts->iommu_type) {
-		pr_err("opts->iommu_type %d is a legacy (type1) choice; iommufd takes none",
-		       opts->iommu_type);
-		return -EINVAL;
-	}
-	return want;
-}
-
 /* A container object for @opts, without its fd yet. */
-static int container_new(const struct vfiox_container_opts *opts,
+int vfiox_container_new(const struct vfiox_container_opts *opts,
 			 const struct vfiox_sys *sys, struct vfiox_container **out)
 {
 	struct vfiox_container *c;
@@ -415,129 +427,12 @@ static int container_new(const struct vfiox_container_opts *opts,
 }
 
 /* Free a container that never got to its caller; its fd is not touched. */
-static void container_free(struct vfiox_container *c)
+void vfiox_container_free(struct vfiox_container *c)
 {
 	free(c->ranges);
 	free(c->resv);
 	vfiox_dma_fini(c);
 	free(c);
-}
-
-/*
- * Auto: iommufd where a device cdev shows the kernel has it, and /dev/iommu
- * opens; else legacy, also where this process may not open /dev/iommu (a
- * user given only its groups' nodes keeps working). The probe's other
- * failures are the open's.
- */
-static int open_auto(struct vfiox_container *c)
-{
-	int ret = vfiox_iommufd_offered(&c->env);
-
-	if (ret <= 0)
-		return ret < 0 ? ret : VFIOX_BACKEND_LEGACY;
-	ret = vfiox_iommufd_open(&c->env, true, &c->fd, &c->ioas);
-	if (ret == -ENODEV || ret == -EACCES || ret == -EPERM)
-		return VFIOX_BACKEND_LEGACY;	/* not ours to use */
-	return ret < 0 ? ret : VFIOX_BACKEND_IOMMUFD;
-}
-
-/* Open @c's iommufd backend if @want says so: the backend it took, or a
- * negative errno. */
-static int open_iommufd(struct vfiox_container *c, int want)
-{
-	int ret = want;
-
-	if (want == VFIOX_BACKEND_AUTO)
-		ret = open_auto(c);
-	else if (want == VFIOX_BACKEND_IOMMUFD)
-		ret = vfiox_iommufd_open(&c->env, false, &c->fd, &c->ioas);
-	if (!ret)
-		ret = VFIOX_BACKEND_IOMMUFD;
-	if (ret == VFIOX_BACKEND_IOMMUFD) {
-		c->backend = &vfiox_backend_iommufd_ops;
-		pr_debug("container: iommufd fd %d, IOAS %u", c->fd, c->ioas);
-	}
-	return ret;
-}
-
-/*
- * Open @c's legacy container node and check its API. With @quiet_absent a
- * missing node is a debug line only: auto goes on to iommufd.
- */
-static int open_legacy(struct vfiox_container *c, bool quiet_absent)
-{
-	char path[VFIOX_PATH_MAX + 8];	/* dev_root + "/vfio" */
-	int ret;
-
-	snprintf(path, sizeof(path), "%s/vfio", c->env.dev_root);
-	ret = c->env.sys->open(path, O_RDWR);
-	if (ret < 0) {
-		if (ret == -ENOENT && quiet_absent)
-			pr_debug("open %s: %s; trying iommufd", path, ERRSTR(ret));
-		else
-			pr_err("open %s: %s", path, ERRSTR(ret));
-		return ret;
-	}
-	c->fd = ret;
-	ret = check_api(c, path);
-	if (ret) {
-		c->env.sys->close(c->fd);
-		c->fd = -1;
-	}
-	return ret;
-}
-
-/*
- * Auto takes the legacy container where the kernel has one and iommufd
- * only where it has none (VFIO_CONTAINER off), until the iommufd backend
- * offers every call the legacy one does (P2P, adoption, dirty tracking,
- * live update: docs/iommufd.md), so that a program that works keeps
- * working on a kernel that gained iommufd.
- */
-static int open_auto_order(struct vfiox_container *c)
-{
-	int ret = open_legacy(c, true);
-
-	if (ret != -ENOENT)
-		return ret;
-	ret = open_iommufd(c, VFIOX_BACKEND_AUTO);
-	if (ret == VFIOX_BACKEND_LEGACY) {
-		pr_err("%s/vfio: no such node, and no iommufd to use instead",
-		       c->env.dev_root);
-		return -ENOENT;
-	}
-	return ret < 0 ? ret : 0;
-}
-
-int vfiox_container_open_sys(const struct vfiox_container_opts *opts,
-			     const struct vfiox_sys *sys,
-			     struct vfiox_container **out)
-{
-	struct vfiox_container *c;
-	int ret, want;
-
-	if (!out) {
-		pr_err("open: NULL out pointer");
-		return -EINVAL;
-	}
-	want = wanted_backend(opts);
-	if (want < 0)
-		return want;
-	ret = container_new(opts, sys, &c);
-	if (ret)
-		return ret;
-	if (want == VFIOX_BACKEND_AUTO)
-		ret = open_auto_order(c);
-	else if (want == VFIOX_BACKEND_IOMMUFD)
-		ret = open_iommufd(c, want);
-	else
-		ret = open_legacy(c, false);
-	if (ret < 0) {
-		container_free(c);
-		return ret;
-	}
-	*out = c;
-	return 0;	/* open_iommufd()'s backend number is not for the caller */
 }
 
 /*
@@ -583,31 +478,30 @@ int vfiox_container_adopt_sys(int fd, const struct vfiox_container_opts *opts,
 		pr_err("adopt: bad fd %d or NULL out pointer", fd);
 		return -EINVAL;
 	}
+	ret = VFIOX_OPTS_CHECK(opts, vfiox_container_opts);
+	if (!ret && VFIOX_OPTS_HAS(opts, backend))
+		ret = vfiox_backend_check(opts->backend);
+	if (ret)
+		return ret;
 	if (VFIOX_OPTS_HAS(opts, backend) && opts->backend == VFIOX_BACKEND_IOMMUFD) {
 		pr_err("adopt: only the legacy backend adopts a container fd");
 		return -EOPNOTSUPP;
 	}
-	ret = container_new(opts, sys, &c);
+	ret = vfiox_container_new(opts, sys, &c);
 	if (ret)
 		return ret;
 	c->fd = fd;
 	c->adopted = true;
 	snprintf(name, sizeof(name), "container fd %d", fd);
-	ret = check_api(c, name);
+	ret = vfiox_container_check_api(c, name);
 	if (!ret)
 		ret = read_adopted_iommu(c);
 	if (ret) {
-		container_free(c);	/* the fd stays the caller's */
+		vfiox_container_free(c);	/* the fd stays the caller's */
 		return ret;
 	}
 	*out = c;
 	return 0;
-}
-
-VFIOX_API int vfiox_container_open(const struct vfiox_container_opts *opts,
-				   struct vfiox_container **out)
-{
-	return vfiox_container_open_sys(opts, &vfiox_sys_real, out);
 }
 
 VFIOX_API int vfiox_container_adopt(int fd,
@@ -652,7 +546,13 @@ bool vfiox_container_holds_fd(const struct vfiox_container *c, int fd)
 
 VFIOX_API int vfiox_container_fd(const struct vfiox_container *c)
 {
-	return c ? c->fd : -EINVAL;
+	if (!c)
+		return -EINVAL;
+	if (c->auto_pending) {
+		pr_err("container_fd: auto picks the backend, and so the fd, at the first group open (set opts.backend to have it now)");
+		return -ENODEV;
+	}
+	return c->fd;
 }
 
 VFIOX_API int vfiox_container_check_extension(struct vfiox_container *c,
@@ -662,10 +562,13 @@ VFIOX_API int vfiox_container_check_extension(struct vfiox_container *c,
 
 	if (!c)
 		return -EINVAL;
-	if (vfiox_is_iommufd(c)) {
-		pr_err("VFIO_CHECK_EXTENSION(%u): only the legacy backend has a VFIO container to ask, this container is iommufd (open it with the legacy backend, or VFIOX_BACKEND=legacy)",
-		       ext);
-		return -EOPNOTSUPP;
+	if (c->auto_pending || vfiox_is_iommufd(c)) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "VFIO_CHECK_EXTENSION(%u)", ext);
+		ret = vfiox_backend_legacy_only(c, what);
+		if (ret)
+			return ret;
 	}
 	ret = c->env.sys->ioctl(c->fd, VFIO_CHECK_EXTENSION,
 				(void *)(unsigned long)ext);

@@ -227,6 +227,7 @@ static int open_cdev(struct vfiox_device *d, const char *token,
 		     struct vfiox_device **out)
 {
 	struct vfiox_container *c = d->group->container;
+	bool first = !c->iommu_type;	/* the IOAS's first device */
 	int fd, ret;
 
 	if (token) {
@@ -241,18 +242,20 @@ static int open_cdev(struct vfiox_device *d, const char *token,
 		free_device(d);
 		return ret;
 	}
+	c->ioas_devices++;
 	ret = vfiox_container_on_attach(c);
-	if (ret) {
-		c->env.sys->close(d->fd);
-		free_device(d);
-		vfiox_container_on_detach(c);
-		return ret;
-	}
 	fd = d->fd;
-	ret = device_start(d, out);	/* frees @d on failure */
+	if (ret)
+		free_device(d);
+	else
+		ret = device_start(d, out);	/* frees @d on failure */
 	if (ret) {
 		c->env.sys->close(fd);
-		vfiox_container_on_detach(c);
+		c->ioas_devices--;
+		if (first)	/* no IOMMU info without a device, as before */
+			vfiox_container_forget_iommu(c);
+		else
+			vfiox_container_on_detach(c);
 	}
 	return ret;
 }
@@ -353,8 +356,10 @@ VFIOX_API void vfiox_device_close(struct vfiox_device *d)
 	 * device of an iommufd container another thread is closing.
 	 */
 	c->env.sys->close(d->fd);
-	if (iommufd)
+	if (iommufd) {
+		c->ioas_devices--;
 		vfiox_container_on_detach(c);
+	}
 	free_device(d);
 }
 

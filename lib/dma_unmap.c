@@ -56,14 +56,69 @@ drop_entry(struct vfiox_container *c, const struct dma_entry *e)
 		owner->release(owner);
 }
 
+/*
+ * On iommufd a whole, known mapping the IOAS does not have (-ENOENT) is
+ * gone already (a range unmap that failed halfway took it): drop it so the
+ * books match the IOAS again. Type1's -ENOENT is not this: it says nothing
+ * about what the container holds.
+ */
 VFIOX_INLINE int
 unmap_entry(struct vfiox_container *c, const struct dma_entry *e)
 {
 	int ret = kernel_unmap(c, e);
 
+	if (ret == -ENOENT && vfiox_is_iommufd(c)) {
+		pr_warn("IOAS %u had no mapping at iova 0x%llx any more: dropped from the books",
+			c->ioas, (unsigned long long)e->iova);
+		ret = 0;
+	}
 	if (!ret)
 		drop_entry(c, e);
 	return ret;
+}
+
+/*
+ * iommufd removes a range's mappings one at a time and keeps those it
+ * removed when one fails, without saying which: an access (an mdev) that
+ * will not let go of one, -EBUSY or -EDEADLK; its other errors come before
+ * it removes anything.
+ */
+static bool halfway(const struct vfiox_container *c, int err)
+{
+	return vfiox_is_iommufd(c) && (err == -EBUSY || err == -EDEADLK);
+}
+
+/*
+ * After such a failure, finish the job entry by entry: those that go now
+ * or were gone already (-ENOENT) leave the books, the others stay, so the
+ * books match the IOAS. *@dropped: how many left; returns how many stayed.
+ */
+static int reconcile(struct vfiox_container *c, uint64_t start, uint64_t last,
+		     int *dropped)
+{
+	struct dma_table *t = &c->dma->table;
+	const struct dma_entry *e;
+	uint64_t pos = start;
+	int stayed = 0;
+
+	*dropped = 0;
+	/* [0, U64_MAX] has no length in 64 bits: its last byte is left out,
+	 * which no IOMMU's ranges hold. */
+	while ((e = vfiox_dma_table_find_iova(t, pos, last - pos + 1 ?: last - pos))) {
+		uint64_t e_last = e->iova + e->len - 1;
+
+		if (unmap_entry(c, e))
+			stayed++;
+		else
+			(*dropped)++;
+		if (e_last >= last)
+			break;
+		pos = e_last + 1;
+	}
+	pr_warn("IOAS %u: after a failed unmap of [0x%llx, 0x%llx], %d mapping(s) gone, %d still mapped",
+		c->ioas, (unsigned long long)start, (unsigned long long)last,
+		*dropped, stayed);
+	return stayed;
 }
 
 int vfiox_dma_revoke_locked(struct vfiox_container *c, uint64_t iova,
@@ -268,6 +323,10 @@ int vfiox_dma_unmap_range_locked(struct vfiox_container *c, uint64_t iova,
 	if (n <= 0)
 		return n;
 	ret = kernel_unmap_range(c, iova, len, false, bytes, bitmap);
+	if (halfway(c, ret) && n > 1)
+		return reconcile(c, iova, iova + len - 1, &n) ? ret : n;
+	if (ret == -ENOENT && vfiox_is_iommufd(c))	/* its one entry */
+		return unmap_entry(c, vfiox_dma_table_find_iova(t, iova, len)) ?: n;
 	if (ret)
 		return ret;
 	for (i = 0; i < n; i++)
@@ -320,6 +379,8 @@ VFIOX_API int vfiox_dma_unmap_all(struct vfiox_container *c)
 		ret = vfiox_dma_has_unmap_all_locked(c);
 	if (ret > 0) {
 		ret = kernel_unmap_range(c, 0, 0, true, dma->mapped_bytes, NULL);
+		if (halfway(c, ret) && !reconcile(c, 0, UINT64_MAX, &n))
+			ret = 0;
 		for (; !ret && dma->table.entries; n++)
 			drop_entry(c, dma->table.entries);
 	}

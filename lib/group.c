@@ -110,7 +110,9 @@ static int check_group_exists(const struct vfiox_env *env, int nr)
 /*
  * On iommufd a group is only libvfiox's book of its devices: each device
  * binds and attaches itself (device.c), and the kernel checks the group's
- * viability then. The first group makes the IOAS the container's IOMMU.
+ * viability then. The IOAS becomes the container's IOMMU with the first
+ * device: before one is attached its ranges are all of the address space,
+ * which no device has (container.c).
  */
 static int attach_iommufd(struct vfiox_group *g)
 {
@@ -121,10 +123,7 @@ static int attach_iommufd(struct vfiox_group *g)
 		return ret;
 	g->next = c->groups;
 	c->groups = g;
-	ret = vfiox_container_on_attach(c);
-	if (ret)
-		unlink_group(g);
-	return ret;
+	return 0;
 }
 
 static int attach(struct vfiox_group *g)
@@ -170,6 +169,9 @@ VFIOX_API int vfiox_group_open(struct vfiox_container *c, int group_nr,
 		pr_err("group %d is already open on this container", group_nr);
 		return -EEXIST;
 	}
+	ret = vfiox_container_settle(c, group_nr);
+	if (ret)
+		return ret;
 	g = calloc(1, sizeof(*g));
 	if (!g) {
 		pr_err("group %d: no memory", group_nr);

@@ -33,10 +33,14 @@ struct p2p_record;		/* p2p.c */
 struct vfiox_container {
 	struct vfiox_env env;
 	struct vfiox_dma *dma;
-	/* The kernel interface (backend.h), chosen at open and never changed. */
+	/* The kernel interface (backend.h): chosen at open, or under auto
+	 * (auto_pending) at the first group open; never changed after. */
 	const struct vfiox_backend_ops *backend;
+	bool auto_pending;	/* auto, undecided: a legacy container, fd hidden */
+	bool auto_chose;	/* auto chose the backend (refusals say so) */
 	int fd;			/* the VFIO container, or the iommufd */
 	uint32_t ioas;		/* iommufd: the IOAS that is the container */
+	int ioas_devices;	/* iommufd: devices attached to the IOAS */
 	int want_type;		/* 0: type1v2, falling back to type1 */
 	int iommu_type;		/* 0 until the first group attaches */
 	struct vfiox_iommu_info info;
@@ -84,6 +88,7 @@ struct vfiox_device {
 	 * (lib/req.c says why), closed by vfiox_device_close(). */
 	int fd;
 	uint32_t devid;		/* iommufd: its id from VFIO_DEVICE_BIND_IOMMUFD */
+	uint32_t hwpt;		/* iommufd: the page table ATTACH put it on */
 	int req_fd;		/* the device request eventfd, or -1 */
 	vfiox_req_fn req_fn;
 	void *req_arg;
@@ -221,6 +226,32 @@ int vfiox_container_read_dma_avail(struct vfiox_container *c, uint32_t *avail);
  * the kernel (its sender's groups may have left meanwhile)? If not, its
  * books are dropped. 0 or a negative errno. */
 int vfiox_container_check_iommu(struct vfiox_container *c);
+/*
+ * The container's life (container.c) as container_open.c needs it: a new
+ * object for checked @opts without its fd (0 or -errno, logged), freeing
+ * one that never reached its caller (its fd untouched), and checking a
+ * legacy container fd's API and type1 IOMMU (@what names it in logs).
+ */
+int vfiox_container_new(const struct vfiox_container_opts *opts,
+			const struct vfiox_sys *sys, struct vfiox_container **out);
+void vfiox_container_free(struct vfiox_container *c);
+int vfiox_container_check_api(struct vfiox_container *c, const char *what);
+/*
+ * Auto's choice (container_open.c): settle it for the first group, @group_nr
+ * (iommufd where that group's devices offer usable cdevs and /dev/iommu
+ * opens, else legacy; a group that does not exist leaves it pending): 0,
+ * or a negative errno (logged) with nothing changed, the choice still
+ * pending. keep_legacy settles legacy. Both do nothing once settled.
+ */
+int vfiox_container_settle(struct vfiox_container *c, int group_nr);
+void vfiox_container_keep_legacy(struct vfiox_container *c);
+/* vfiox_container_open_sys() as a binary linked against 0.1 gets it. */
+int vfiox_container_open_sys_0_1(const struct vfiox_container_opts *opts,
+				 const struct vfiox_sys *sys,
+				 struct vfiox_container **out);
+/* Drop @c's IOMMU info, IOVA space and books: the kernel has none of them
+ * (type1's last group left; iommufd's first device failed to open). */
+void vfiox_container_forget_iommu(struct vfiox_container *c);
 /* Re-read IOMMU info after an attach or detach. */
 int vfiox_container_on_attach(struct vfiox_container *c);
 void vfiox_container_on_detach(struct vfiox_container *c);
@@ -276,6 +307,8 @@ int vfiox_opts_check(const void *opts, size_t known_sz, const char *type);
 #define VFIOX_FIRST_SZ_vfiox_resv_region VFIOX_PINNED(48, vfiox_resv_region, type_name)
 #define VFIOX_FIRST_SZ_vfiox_uevent VFIOX_PINNED(464, vfiox_uevent, seqnum)
 #define VFIOX_FIRST_SZ_vfiox_mig_precopy_info VFIOX_PINNED(28, vfiox_mig_precopy_info, flags)
+/* 0.2 */
+#define VFIOX_FIRST_SZ_vfiox_iommu_hw_info VFIOX_PINNED(25, vfiox_iommu_hw_info, max_pasid_log2)
 
 /* vfiox_out_check() of struct @type, at its pinned first published size. */
 #define VFIOX_OUT_CHECK(dst, type) \

@@ -60,6 +60,10 @@ VFIOX_API int vfiox_iopf_support(struct vfiox_container *c)
 
 	if (!c)
 		return -EINVAL;
+	if (vfiox_is_iommufd(c)) {	/* a probe: "not here" is an answer */
+		pr_debug("IOPF through VFIOX_IOPF is the legacy backend's (the series' type1 extension); this container is iommufd");
+		return VFIOX_FEATURE_LEGACY_ONLY;
+	}
 	ext = vfiox_container_check_extension(c, VFIOX_IOPF);
 	if (ext <= 0) {
 		if (!ext)

@@ -261,7 +261,13 @@ VFIOX_API int vfiox_p2p_list_sized(struct vfiox_container *c, void *out,
 
 VFIOX_API int vfiox_p2p_revocable(struct vfiox_container *c)
 {
-	int ret = vfiox_container_check_extension(c, VFIOX_DMA_DEVMEM_LIFETIME);
+	int ret;
+
+	if (c && vfiox_is_iommufd(c)) {	/* a probe: "no" is an answer */
+		pr_debug("p2p_revocable: the revocation extension is the legacy backend's; this container is iommufd");
+		return 0;
+	}
+	ret = vfiox_container_check_extension(c, VFIOX_DMA_DEVMEM_LIFETIME);
 
 	/* check_extension() gives the kernel's answer as is; this one is 0/1 */
 	return ret > 0 ? 1 : ret;

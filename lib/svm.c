@@ -20,6 +20,7 @@ VFIOX_API const char *vfiox_feature_reason_str(int reason)
 		[VFIOX_FEATURE_NO_DEVICE_CAP] = "the device, or its IOMMU, lacks the capability",
 		[VFIOX_FEATURE_SHARED_GROUP] = "the device shares its IOMMU group",
 		[VFIOX_FEATURE_IOMMU_REFUSED] = "the IOMMU refused",
+		[VFIOX_FEATURE_LEGACY_ONLY] = "only the legacy backend has it",
 	};
 
 	if (reason < 0 || reason >= (int)(sizeof(text) / sizeof(text[0])))
@@ -87,6 +88,10 @@ static int svm_reason(struct vfiox_device *d)
 static void log_reason(const struct vfiox_device *d, int reason)
 {
 	switch (reason) {
+	case VFIOX_FEATURE_LEGACY_ONLY:
+		pr_debug("%s: SVM is the legacy backend's (the series' type1 extension); this container is iommufd",
+			 d->name);
+		break;
 	case VFIOX_FEATURE_NO_KERNEL:
 		pr_err("%s: the kernel lacks the SVM extension (VFIOX_SVM): load the vfio modules of the libvfiox kernel series",
 		       d->name);
@@ -114,7 +119,10 @@ VFIOX_API int vfiox_svm_support(struct vfiox_device *d)
 		return -EINVAL;
 	if (vfiox_device_gone(d))
 		return vfiox_device_check_live(d);
-	reason = svm_reason(d);
+	/* A probe: "not here" is an answer, not an error (iopf.c too); the
+	 * bind itself is refused as every legacy-only call is. */
+	reason = vfiox_is_iommufd(d->group->container) ? VFIOX_FEATURE_LEGACY_ONLY :
+		 svm_reason(d);
 	if (reason > 0)
 		log_reason(d, reason);
 	return reason;

@@ -21,6 +21,7 @@
 #define VFIOX_IOMMU_IOAS_IOVA_RANGES	VFIOX_IOMMUFD_CMD(4)
 #define VFIOX_IOMMU_IOAS_MAP		VFIOX_IOMMUFD_CMD(5)
 #define VFIOX_IOMMU_IOAS_UNMAP		VFIOX_IOMMUFD_CMD(6)
+#define VFIOX_IOMMU_GET_HW_INFO		VFIOX_IOMMUFD_CMD(10)
 
 struct vfiox_iommu_ioas_alloc {
 	__u32 size;
@@ -66,6 +67,20 @@ struct vfiox_iommu_ioas_unmap {
 	__u32 ioas_id;
 	__aligned_u64 iova;
 	__aligned_u64 length;
+};
+
+/* Linux 6.6+; out_max_pasid_log2 since 6.13 (before: reserved, 0). With
+ * data_len 0 no vendor data is copied, and data_len comes back as its size. */
+struct vfiox_iommu_hw_info_cmd {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 data_len;
+	__aligned_u64 data_uptr;
+	__u32 out_data_type;
+	__u8 out_max_pasid_log2;
+	__u8 reserved[3];
+	__aligned_u64 out_capabilities;
 };
 
 /* VFIO device cdev (/dev/vfio/devices/vfioN), Linux 6.6+. */

@@ -244,12 +244,30 @@ static void json_name(const char *key, const char *name)
 		printf(",\"%s\":null", key);
 }
 
+/* Which kernel interface the container took, and its IOAS on iommufd. */
+static void print_backend(const struct opts *o, struct vfiox_container *c)
+{
+	bool iommufd = vfiox_container_backend(c) == VFIOX_BACKEND_IOMMUFD;
+	uint32_t ioas = 0;
+
+	if (iommufd)
+		vfiox_container_ioas_id(c, &ioas);
+	if (o->json)
+		return;		/* in the "iommu" object (print_iommu()) */
+	if (iommufd) {
+		printf("  backend: iommufd (/dev/iommu, IOAS %u)\n", ioas);
+	} else {
+		printf("  backend: legacy (VFIO container)\n");
+	}
+}
+
 static void print_iommu(const struct opts *o, struct vfiox_container *c)
 {
 	struct vfiox_iommu_info info = { .sz = sizeof(info) };
 	const char *type;
 	struct vfiox_iova_range r[64];
 	char sizes[512];
+	uint32_t ioas;
 	int n, i;
 
 	if (vfiox_container_iommu_info(c, &info))
@@ -263,13 +281,19 @@ static void print_iommu(const struct opts *o, struct vfiox_container *c)
 		printf(",\"pgsizes\":\"0x%llx\",\"page_sizes\":[", (unsigned long long)info.pgsizes);
 		if (info.pgsizes)
 			printf("\"%s\"", names_page_sizes(info.pgsizes, "\",\"", sizes, sizeof(sizes)));
-		printf("],\"dma_avail\":%u,\"resv_source\":\"%s\",\"iova_ranges\":[",
-		       info.dma_avail, info.has_resv_regions ? "capability" : "sysfs");
+		printf("]");
+		if (info.has_dma_avail)	/* iommufd has none: absent, not 0 */
+			printf(",\"dma_avail\":%u", info.dma_avail);
+		printf(",\"resv_source\":\"%s\",\"iova_ranges\":[",
+		       info.has_resv_regions ? "capability" : "sysfs");
 		for (i = 0; i < n; i++)
 			printf("%s{\"start\":\"0x%llx\",\"end\":\"0x%llx\"}", i ? "," : "",
 			       (unsigned long long)r[i].start, (unsigned long long)r[i].end);
-		printf("],\"backend\":\"%s\"}",
+		printf("],\"backend\":\"%s\"",
 		       vfiox_container_backend(c) == VFIOX_BACKEND_IOMMUFD ? "iommufd" : "legacy");
+		if (!vfiox_container_ioas_id(c, &ioas))
+			printf(",\"ioas\":%u", ioas);
+		printf("}");
 		return;
 	}
 	if (type)
@@ -408,17 +432,25 @@ static void print_irqs(const struct opts *o, struct vfiox_device *d,
 		printf("]");
 }
 
-static void print_device(const struct opts *o, struct vfiox_group *g, const char *bdf)
+/* Open @bdf in @g (NULL when it cannot be, said in text mode). */
+static struct vfiox_device *open_device(const struct opts *o, struct vfiox_group *g,
+					const char *bdf)
 {
-	struct vfiox_device_info di = { .sz = sizeof(di) };
 	struct vfiox_device *d;
 	int ret = vfiox_device_open(g, bdf, NULL, &d);
 
-	if (ret) {
-		if (!o->json)
-			printf("  device %s: cannot open: %s\n", bdf, strerror(-ret));
-		return;
-	}
+	if (!ret)
+		return d;
+	if (!o->json)
+		printf("  device %s: cannot open: %s\n", bdf, strerror(-ret));
+	return NULL;
+}
+
+static void print_device(const struct opts *o, struct vfiox_device *d)
+{
+	struct vfiox_device_info di = { .sz = sizeof(di) };
+	const char *bdf = vfiox_device_name(d);
+
 	vfiox_device_info(d, &di);
 	if (o->json) {
 		json_sep();
@@ -432,15 +464,20 @@ static void print_device(const struct opts *o, struct vfiox_group *g, const char
 	print_irqs(o, d, &di);
 	if (o->json)
 		printf("}");
-	vfiox_device_close(d);
 }
 
+/*
+ * The IOMMU is printed once the group's devices are open: on iommufd the
+ * IOAS has no ranges of its own before a device is attached, and each
+ * attached device may narrow them.
+ */
 static void print_vfio_details(const struct opts *o, int nr,
 			       const struct member *m, int nm)
 {
 	struct vfiox_container_opts copts = {
 		.sz = sizeof(copts), .dev_root = o->dev_root, .sysfs_root = o->sysfs_root,
 	};
+	struct vfiox_device *d[MAX_DEVS];
 	struct vfiox_container *c;
 	struct vfiox_group *g;
 	int i, ret;
@@ -458,6 +495,9 @@ static void print_vfio_details(const struct opts *o, int nr,
 			printf("  cannot open group: %s\n", strerror(-ret));
 		return;
 	}
+	for (i = 0; i < nm; i++)
+		d[i] = open_device(o, g, m[i].bdf);
+	print_backend(o, c);
 	print_iommu(o, c);
 	print_resv(o, g);
 	if (o->json) {
@@ -465,10 +505,11 @@ static void print_vfio_details(const struct opts *o, int nr,
 		first_item = true;
 	}
 	for (i = 0; i < nm; i++)
-		print_device(o, g, m[i].bdf);
+		if (d[i])
+			print_device(o, d[i]);
 	if (o->json)
 		printf("]");
-	vfiox_container_close(c);
+	vfiox_container_close(c);	/* and every device */
 }
 
 static void print_group(const struct opts *o, int nr, bool *first_group)

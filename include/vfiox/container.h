@@ -30,18 +30,22 @@ struct vfiox_container;
 
 /**
  * enum vfiox_backend - which kernel interface a container drives.
- * @VFIOX_BACKEND_AUTO: legacy where the kernel has its container node
- *                      (/dev/vfio/vfio); only where it has none, iommufd
- *                      (/dev/iommu opens and /dev/vfio/devices holds a
- *                      device cdev); decided once, at vfiox_container_open().
- *                      Auto keeps legacy while the iommufd backend lacks
- *                      calls the legacy one has (docs/iommufd.md)
+ * @VFIOX_BACKEND_AUTO: the default for programs built against 0.2. Where
+ *                      the kernel has device cdevs, decided at the first
+ *                      group open: iommufd when that group is no noiommu
+ *                      one, every VFIO-bound device of it has a cdev this
+ *                      process can open and /dev/iommu opens, else legacy.
+ *                      Elsewhere decided at open: legacy, or iommufd where
+ *                      the kernel has no /dev/vfio/vfio. A program built or
+ *                      linked against 0.1 gets legacy (docs/iommufd.md)
  * @VFIOX_BACKEND_LEGACY: the VFIO container and group files (type1)
  * @VFIOX_BACKEND_IOMMUFD: /dev/iommu with one IOAS, devices through their
  *                         cdev (/dev/vfio/devices/vfioN), Linux 6.6+
  *
- * The environment variable VFIOX_BACKEND=legacy|iommufd|auto, when set,
- * overrides the caller's choice (for administrators and test suites).
+ * The environment variable VFIOX_BACKEND=legacy|iommufd|auto, when set and
+ * not empty, overrides the caller's choice (for administrators and test
+ * suites; read with secure_getenv()). VFIOX_BACKEND=iommufd also drops a
+ * caller's @iommu_type, with a warning.
  */
 enum vfiox_backend {
 	VFIOX_BACKEND_AUTO = 0,
@@ -67,10 +71,12 @@ enum vfiox_backend {
  *                   mappable though a device may still DMA there; false keeps
  *                   every reserved region out (needed by
  *                   vfiox_dma_map_identity())
- * @backend: enum vfiox_backend (added in 0.2; a 0.1 caller's smaller @sz
- *           means VFIOX_BACKEND_AUTO). On iommufd, /dev/iommu is looked for
- *           next to @dev_root (its parent directory) and the device cdevs
- *           in @dev_root/devices; @iommu_type must be 0.
+ * @backend: enum vfiox_backend (added in 0.2; a smaller @sz, from a
+ *           program built against 0.1, means VFIOX_BACKEND_LEGACY, the only
+ *           backend 0.1 had). On iommufd, /dev/iommu is looked for next to
+ *           @dev_root (its parent directory) and the device cdevs in
+ *           @dev_root/devices; @iommu_type must be 0 (-EINVAL), and auto
+ *           with an @iommu_type is legacy.
  */
 struct vfiox_container_opts {
 	size_t sz;
@@ -138,13 +144,22 @@ struct vfiox_iommu_info {
  * Legacy backend: checks VFIO_GET_API_VERSION and that a type1 IOMMU is
  * offered. iommufd backend: opens /dev/iommu and allocates an IOAS
  * (IOMMU_IOAS_ALLOC). The backend is @opts->backend unless the environment
- * variable VFIOX_BACKEND overrides it.
+ * variable VFIOX_BACKEND overrides it; @opts is checked first either way.
+ * Auto on a kernel with device cdevs opens and checks the legacy container
+ * now and decides at the first vfiox_group_open*() (enum vfiox_backend):
+ * until then vfiox_container_backend() is VFIOX_BACKEND_AUTO and
+ * vfiox_container_fd() -ENODEV; a legacy-only call made before (adoption,
+ * VFIO_CHECK_EXTENSION, the series' extensions) settles legacy.
+ *
+ * Binaries linked against 0.1 call vfiox_container_open@LIBVFIOX_0.1,
+ * whose auto (NULL @opts) is legacy: they keep the backend they had.
  *
  * Return: 0, -EINVAL (bad opts, an unknown backend, a VFIOX_BACKEND value
  * other than legacy, iommufd or auto, @opts->iommu_type set with iommufd,
  * or API version mismatch), -E2BIG for options this libvfiox does not know
  * (see vfiox.h), -ENOTSUP (no usable IOMMU type), -ENODEV (iommufd asked
- * for, but the kernel has no /dev/iommu), or the errno of the failing
+ * for, but the kernel has no /dev/iommu), -ENOENT (auto: no legacy
+ * container node and no iommufd to use), or the errno of the failing
  * open/ioctl.
  */
 VFIOX_API int vfiox_container_open(const struct vfiox_container_opts *opts,
@@ -183,8 +198,9 @@ VFIOX_API int vfiox_container_open(const struct vfiox_container_opts *opts,
  * own copy once it has been sent: the kernel releases a VFIO file (and
  * detaches its groups) only when its last fd is closed.
  *
- * Legacy backend only: @opts->backend VFIOX_BACKEND_IOMMUFD is -EOPNOTSUPP
- * (VFIOX_BACKEND in the environment does not apply: the fd says what it is).
+ * Legacy backend only: @opts->backend VFIOX_BACKEND_IOMMUFD is -EOPNOTSUPP,
+ * a value outside enum vfiox_backend -EINVAL (VFIOX_BACKEND in the
+ * environment does not apply: the fd says what it is).
  *
  * Return: 0; -EINVAL (bad fd or arguments, API version mismatch); -E2BIG
  * for options this libvfiox does not know; -ENOTSUP (no usable IOMMU type);
@@ -206,14 +222,17 @@ VFIOX_API void vfiox_container_close(struct vfiox_container *c);
  * @c: container
  *
  * On the iommufd backend this is the /dev/iommu file, which holds the IOAS.
+ * Under auto it is valid once the backend is chosen (vfiox_container_open()):
+ * before the first group open on a kernel with device cdevs it is -ENODEV
+ * (logged). Return: the fd, -EINVAL for NULL, or -ENODEV.
  */
 VFIOX_API int vfiox_container_fd(const struct vfiox_container *c);
 
 /**
  * vfiox_container_backend() - the backend @c drives.
  * @c: container
- * Return: VFIOX_BACKEND_LEGACY or VFIOX_BACKEND_IOMMUFD (never AUTO: the
- * choice is made at open), or -EINVAL for NULL.
+ * Return: VFIOX_BACKEND_LEGACY or VFIOX_BACKEND_IOMMUFD; VFIOX_BACKEND_AUTO
+ * while auto waits for the first group open; -EINVAL for NULL.
  */
 VFIOX_API int vfiox_container_backend(const struct vfiox_container *c);
 
@@ -226,6 +245,8 @@ VFIOX_API int vfiox_container_backend(const struct vfiox_container *c);
  * test with > 0, not == 1), 0 if not, negative errno on failure;
  * -EOPNOTSUPP (logged) on the iommufd backend, which has no VFIO
  * container to ask.
+ * Under auto before the choice it settles legacy (the call asks a VFIO
+ * container).
  */
 VFIOX_API int vfiox_container_check_extension(struct vfiox_container *c,
 					      unsigned int ext);
@@ -234,7 +255,10 @@ VFIOX_API int vfiox_container_check_extension(struct vfiox_container *c,
  * vfiox_container_iommu_info() - copy out the last IOMMU info read.
  * @c: container
  * @info: receives the info; the caller sets @info->sz
- * Return: 0, -EINVAL on bad arguments, -ENODEV while no group is attached.
+ * Return: 0, -EINVAL on bad arguments, -ENODEV while no group is attached
+ * (on iommufd: until the first device is attached; before it the IOAS is
+ * all of the address space, no IOMMU's ranges; once the last device leaves,
+ * the info stays that read with the devices).
  */
 VFIOX_API int vfiox_container_iommu_info(const struct vfiox_container *c,
 					 struct vfiox_iommu_info *info);

@@ -59,7 +59,10 @@ struct vfiox_dma_opts {
  * struct vfiox_dma_stats - what the DMA engine holds.
  * @sz: sizeof(struct vfiox_dma_stats); first published size: up to
  *      @mapped_bytes (output rules in vfiox.h)
- * @entries_avail: kernel mapping entries left (dma_avail as tracked)
+ * @entries_avail: kernel mapping entries left (dma_avail as tracked);
+ *                 where the kernel reports no limit (iommufd, a type1
+ *                 before 5.10) UINT32_MAX minus @entries_used: no limit,
+ *                 not a count
  * @entries_used: mappings made through libvfiox
  * @mapped_bytes: their total size
  */

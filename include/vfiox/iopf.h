@@ -22,7 +22,8 @@ extern "C" {
  * kernel's extension, config space (PRI and ATS) of every device in its
  * groups, and the answer of the last enable. Logs the reason.
  * @c: container, with its groups attached
- * Return: an enum vfiox_feature_reason, or a negative errno.
+ * Return: an enum vfiox_feature_reason (VFIOX_FEATURE_LEGACY_ONLY on an
+ * iommufd container), or a negative errno.
  */
 VFIOX_API int vfiox_iopf_support(struct vfiox_container *c);
 

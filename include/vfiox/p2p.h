@@ -131,7 +131,8 @@ static inline int vfiox_p2p_list(struct vfiox_container *c,
  * vfiox_p2p_revocable() - does the kernel remove P2P mappings when their
  * device is released (the kernel-patches/ series)?
  * @c: container, with a group attached
- * Return: 1 yes, 0 no (stock kernel), negative errno on failure.
+ * Return: 1 yes, 0 no (stock kernel, or an iommufd container: the extension
+ * is type1's), negative errno on failure.
  */
 VFIOX_API int vfiox_p2p_revocable(struct vfiox_container *c);
 

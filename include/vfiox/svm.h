@@ -28,6 +28,7 @@ enum vfiox_feature_reason {
 	VFIOX_FEATURE_NO_DEVICE_CAP,	/* no PASID for the device (SVM) or no PRI/ATS (IOPF) */
 	VFIOX_FEATURE_SHARED_GROUP,	/* SVM: other devices share the IOMMU group */
 	VFIOX_FEATURE_IOMMU_REFUSED,	/* the IOMMU refused when it was asked */
+	VFIOX_FEATURE_LEGACY_ONLY,	/* 0.2: the container is iommufd, the call is type1's */
 };
 
 /**
@@ -52,7 +53,8 @@ VFIOX_API const char *vfiox_feature_reason_str(int reason);
  * reopen the device after its group changed. Logs the reason when there
  * is one.
  * @d: device
- * Return: an enum vfiox_feature_reason, or a negative errno.
+ * Return: an enum vfiox_feature_reason (VFIOX_FEATURE_LEGACY_ONLY on an
+ * iommufd container), or a negative errno.
  */
 VFIOX_API int vfiox_svm_support(struct vfiox_device *d);
 

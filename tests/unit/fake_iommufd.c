@@ -72,14 +72,43 @@ static int ioas_alloc(struct fk_fd *f, struct vfiox_iommu_ioas_alloc *a)
 	return 0;
 }
 
-/* The IOAS's ranges: all of it until a device is attached. */
+/* The lowest aperture end of the attached devices (UINT64_MAX: none). */
+static uint64_t attached_aperture(void)
+{
+	uint64_t last = UINT64_MAX;
+	int i;
+
+	for (i = 0; i < FK_MAX_FDS; i++) {
+		const struct fk_fd *f = &fk.fds[i];
+		const struct fk_device *d = f->obj;
+
+		if (f->kind == FK_FD_DEVICE && f->cdev == FK_CDEV_ATTACHED &&
+		    d->aperture_last && d->aperture_last < last)
+			last = d->aperture_last;
+	}
+	return last;
+}
+
+/* The IOAS's ranges: all of it until a device is attached, then the
+ * machine's ranges cut at the attached devices' lowest aperture end. */
 static uint32_t ranges(struct vfiox_iommu_iova_range *out, uint32_t room)
 {
-	uint32_t i, n = fk.ioas_attached ? fk.nr_ioas_ranges : 1;
+	uint64_t end = attached_aperture();
+	uint32_t i, n = 0;
 
-	for (i = 0; i < n && i < room; i++) {
-		out[i].start = fk.ioas_attached ? fk.ioas_ranges[i].start : 0;
-		out[i].last = fk.ioas_attached ? fk.ioas_ranges[i].last : UINT64_MAX;
+	if (!fk.ioas_attached) {
+		if (room)
+			out[0] = (struct vfiox_iommu_iova_range){ 0, UINT64_MAX };
+		return 1;
+	}
+	for (i = 0; i < fk.nr_ioas_ranges; i++) {
+		if (fk.ioas_ranges[i].start > end)
+			break;
+		if (n < room) {
+			out[n].start = fk.ioas_ranges[i].start;
+			out[n].last = fk.ioas_ranges[i].last < end ? fk.ioas_ranges[i].last : end;
+		}
+		n++;
 	}
 	return n;
 }
@@ -136,13 +165,28 @@ static int ioas_map(struct fk_fd *f, struct vfiox_iommu_ioas_map *m)
 	return 0;
 }
 
+/* The mapping with the lowest IOVA in [iova, last] (any with @all), or -1. */
+static int lowest_in(uint64_t iova, uint64_t last, bool all)
+{
+	int i, best = -1;
+
+	for (i = 0; i < fk.nr_maps; i++) {
+		const struct fk_map *m = &fk.maps[i];
+
+		if ((all || (m->iova >= iova && m->iova + m->size - 1 <= last)) &&
+		    (best < 0 || m->iova < fk.maps[best].iova))
+			best = i;
+	}
+	return best;
+}
+
 /* Whole mappings only, as iommufd: one crossing either end fails it all;
  * iova 0 with length U64_MAX is all of them. */
 static int ioas_unmap(struct fk_fd *f, struct vfiox_iommu_ioas_unmap *u)
 {
 	bool all = !u->iova && u->length == UINT64_MAX;
 	uint64_t last = u->iova + u->length - 1, bytes = 0;
-	int i;
+	int i, n;
 
 	fk.ioas_unmaps++;
 	if (u->size < sizeof(*u))
@@ -158,15 +202,15 @@ static int ioas_unmap(struct fk_fd *f, struct vfiox_iommu_ioas_unmap *u)
 		    (m->iova < u->iova || m->iova + m->size - 1 > last))
 			return -ENOENT;
 	}
-	for (i = 0; i < fk.nr_maps;) {
-		const struct fk_map *m = &fk.maps[i];
-
-		if (all || (m->iova >= u->iova && m->iova + m->size - 1 <= last)) {
-			bytes += m->size;
-			fk.maps[i] = fk.maps[--fk.nr_maps];
-		} else {
-			i++;
+	/* As the kernel: area by area, lowest IOVA first; a failure (an
+	 * access that does not let go) keeps what went before it. */
+	for (n = 0; (i = lowest_in(u->iova, last, all)) >= 0; n++) {
+		if (fk.ioas_unmap_fail_after && n == fk.ioas_unmap_fail_after) {
+			fk.ioas_unmap_fail_after = 0;
+			return -EBUSY;
 		}
+		bytes += fk.maps[i].size;
+		fk.maps[i] = fk.maps[--fk.nr_maps];
 	}
 	if (!bytes && !all)
 		return -ENOENT;
@@ -174,9 +218,33 @@ static int ioas_unmap(struct fk_fd *f, struct vfiox_iommu_ioas_unmap *u)
 	return 0;
 }
 
+static int hw_info(struct fk_fd *f, struct vfiox_iommu_hw_info_cmd *q)
+{
+	int i;
+
+	(void)f;
+	if (q->size < sizeof(*q) || q->flags)
+		return -EOPNOTSUPP;
+	for (i = 0; i < FK_MAX_FDS; i++) {
+		const struct fk_fd *d = &fk.fds[i];
+
+		if (d->kind == FK_FD_DEVICE && d->cdev >= FK_CDEV_BOUND &&
+		    d->devid == q->dev_id) {
+			q->out_data_type = 1;	/* intel_vtd */
+			q->data_len = 32;
+			q->out_capabilities = 1;	/* dirty tracking */
+			q->out_max_pasid_log2 = 20;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int fk_iommufd_ioctl(struct fk_fd *f, unsigned long req, void *arg)
 {
 	switch (req) {
+	case VFIOX_IOMMU_GET_HW_INFO:
+		return hw_info(f, arg);
 	case VFIOX_IOMMU_IOAS_ALLOC:
 		return ioas_alloc(f, arg);
 	case VFIOX_IOMMU_IOAS_IOVA_RANGES:
@@ -200,9 +268,31 @@ static int bind(struct fk_fd *f, struct vfiox_vfio_device_bind_iommufd *b)
 		return -EBADF;
 	f->cdev = FK_CDEV_BOUND;
 	f->ioas = ictx->ioas;	/* the IOAS it may attach to */
-	b->out_devid = ++fk.next_id;
+	b->out_devid = f->devid = ++fk.next_id;
 	fk.binds++;
 	return 0;
+}
+
+/* Does a mapping lie outside @d's ranges? The kernel then refuses the
+ * attach (iopt_table_add_domain: EADDRINUSE). */
+static bool maps_outside_device(const struct fk_device *d)
+{
+	uint64_t end = d->aperture_last ? d->aperture_last : UINT64_MAX;
+	int i;
+	uint32_t r;
+
+	for (i = 0; i < fk.nr_maps; i++) {
+		const struct fk_map *m = &fk.maps[i];
+		bool in = false;
+
+		for (r = 0; r < fk.nr_ioas_ranges; r++)
+			in |= m->iova >= fk.ioas_ranges[r].start &&
+			      m->iova + m->size - 1 <= fk.ioas_ranges[r].last &&
+			      m->iova + m->size - 1 <= end;
+		if (!in)
+			return true;
+	}
+	return false;
 }
 
 static int attach(struct fk_fd *f, struct vfiox_vfio_device_attach_iommufd_pt *a)
@@ -211,6 +301,8 @@ static int attach(struct fk_fd *f, struct vfiox_vfio_device_attach_iommufd_pt *a
 		return -EINVAL;
 	if (!a->pt_id || a->pt_id != f->ioas)
 		return -ENOENT;
+	if (maps_outside_device(f->obj))
+		return -EADDRINUSE;
 	f->cdev = FK_CDEV_ATTACHED;
 	fk.ioas_attached++;
 	a->pt_id = ++fk.next_id;	/* the HWPT the kernel made for it */
@@ -248,6 +340,23 @@ void fk_enable_iommufd(void)
 	fk.ioas_ranges[1].last = 0x7fffffffffULL;
 	fk_add_file(DEV_PREFIX "0", "");
 	fk_add_file("/fake/sys/bus/pci/devices/0000:00:03.0/vfio-dev/vfio0/dev", "511:0\n");
+	/* The same directory through the group's link (auto reads it there). */
+	fk_add_file("/fake/sys/kernel/iommu_groups/7/devices/0000:00:03.0/vfio-dev/vfio0/dev",
+		    "511:0\n");
+}
+
+void fk_add_iommufd_device(uint64_t aperture_last)
+{
+	struct fk_group *g = &fk.groups[0];
+	struct fk_device *d = &g->devs[g->nr_devs++];
+
+	*d = g->devs[0];
+	snprintf(d->name, sizeof(d->name), "0000:00:04.0");
+	d->aperture_last = aperture_last;
+	fk_add_link("/fake/sys/bus/pci/devices/0000:00:04.0/iommu_group",
+		    "../../../kernel/iommu_groups/7");
+	fk_add_file(DEV_PREFIX "1", "");
+	fk_add_file("/fake/sys/bus/pci/devices/0000:00:04.0/vfio-dev/vfio1/dev", "511:1\n");
 }
 
 int fk_iommufd_container_open(struct vfiox_container **out)

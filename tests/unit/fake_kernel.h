@@ -19,7 +19,7 @@
 #define FK_MAX_REGIONS 10
 #define FK_MAX_IRQS 5
 #define FK_MAX_FDS 128
-#define FK_MAX_FILES 16
+#define FK_MAX_FILES 24
 #define FK_REGION_SHIFT 40
 
 struct fk_region {
@@ -96,6 +96,9 @@ struct fk_device {
 	struct fk_irq_set_hdr last_set;	/* header of the last SET_IRQS */
 	int32_t last_fds[8];
 	struct fk_mig mig;
+	/* iommufd: its IOMMU's last IOVA, which narrows the IOAS while it is
+	 * attached (0: the machine's ranges as they are). */
+	uint64_t aperture_last;
 };
 
 struct fk_group {
@@ -130,6 +133,7 @@ struct fk_fd {
 	 * fd got from its group. */
 	enum { FK_CDEV_NONE, FK_CDEV_OPEN, FK_CDEV_BOUND, FK_CDEV_ATTACHED } cdev;
 	uint32_t ioas;		/* an iommufd's IOAS (0: none yet) */
+	uint32_t devid;		/* a bound cdev's id in its iommufd */
 };
 
 #define FK_MAX_MAPS 4096
@@ -187,6 +191,9 @@ struct fake_kernel {
 	int ioas_attached;
 	uint32_t next_id;
 	unsigned long ioas_maps, ioas_unmaps, binds;
+	/* The next IOAS unmap removes this many areas, then fails (EBUSY), as
+	 * the kernel's does when an access will not let go; 0: none. */
+	int ioas_unmap_fail_after;
 	/* /proc/self/fdinfo/N exists, as on 7.2 (device fds name their device) */
 	bool fdinfo;
 	/* POSIX locks held on every fd: a "lock:" line each in its fdinfo,
@@ -232,6 +239,9 @@ void fk_iommufd_drop(struct fk_fd *f);
 /* Give the default machine iommufd: /dev/iommu, device 0000:00:03.0's cdev
  * vfio0 (sysfs and /dev), the ranges the legacy IOMMU has. */
 void fk_enable_iommufd(void);
+/* A second device in group 7, 0000:00:04.0 with cdev vfio1, whose IOMMU
+ * ends at @aperture_last. */
+void fk_add_iommufd_device(uint64_t aperture_last);
 /* Open a container on the iommufd backend (the default roots). */
 int fk_iommufd_container_open(struct vfiox_container **out);
 /* Is @fd a device fd bound and attached to an IOAS through its cdev? */

@@ -325,11 +325,13 @@ static void watch_refuses_an_iommufd_container(void **state)
 {
 	struct vfiox_container *ic;
 	struct vfiox_group *ig;
+	struct vfiox_device *id;
 
 	(void)state;
 	fk_enable_iommufd();
 	assert_int_equal(fk_iommufd_container_open(&ic), 0);
 	assert_int_equal(vfiox_group_open(ic, 7, &ig), 0);
+	assert_int_equal(vfiox_device_open(ig, "0000:00:03.0", NULL, &id), 0);
 	assert_int_equal(vfiox_events_watch(ev, ic), -EOPNOTSUPP);
 	assert_true(fk_log_has("legacy backend"));
 	assert_int_equal(fk.watch_calls, 0);
