@@ -241,7 +241,7 @@ static int refused_on_iommufd(struct vfiox_container *c,
 	CHECK_REFUSED_ON_IOMMUFD(vfiox_dma_unmap_dirty(c, SLOT, 4 * PG, bm, sizeof(bm), &removed));
 	CHECK_REFUSED_ON_IOMMUFD(vfiox_dma_dirty_stop(c));
 	CHECK(ioctls == before, "%lu kernel calls for refused calls", ioctls - before);
-	CHECK(removed == -1, "a refused unmap reports %d removed", removed);
+	CHECK(removed <= 0, "a refused unmap reports %d removed", removed);
 	CHECK_RET(vfiox_dma_unmap_all(c), 1);
 	vfiox_container_close(c);
 	return vt_done("dma_dirty_edu");

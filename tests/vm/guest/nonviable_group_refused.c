@@ -5,7 +5,7 @@
  * group is not viable: libvfiox must refuse it with -EBUSY and name the
  * device that is in the way and its driver. On iommufd the group is a
  * record only (docs/iommufd.md): it opens, and the kernel refuses to bind
- * the device with -EBUSY, naming nothing.
+ * the device (VFIO_DEVICE_BIND_IOMMUFD: EPERM), naming nothing.
  */
 #include "vmtest.h"
 
@@ -23,7 +23,7 @@ int main(void)
 
 		CHECK_RET(vfiox_group_open_pci(c, vt_env("VFIOX_LPC"), &g), 0);
 		if (!vt_failures)
-			CHECK_RET(vfiox_device_open(g, vt_env("VFIOX_LPC"), NULL, &d), -EBUSY);
+			CHECK_RET(vfiox_device_open(g, vt_env("VFIOX_LPC"), NULL, &d), -EPERM);
 		CHECK(d == NULL, "device pointer was set");
 		vfiox_container_close(c);
 		return vt_done("nonviable_group_refused");
