@@ -27,6 +27,8 @@
 
 static struct vt_edu e;
 
+static void *relocate(void *user, uint64_t old_vaddr, uint64_t len);
+
 static void keep_open(int fd)
 {
 	CHECK(fcntl(fd, F_SETFD, 0) == 0, "clearing FD_CLOEXEC of %d", fd);
@@ -70,6 +72,37 @@ static void called_off(struct vfiox_container *c, uint8_t *mem)
 	CHECK_RET(vfiox_dma_invalidate_vaddrs(c), 3);
 }
 
+/*
+ * On iommufd (no VFIO_UPDATE_VADDR, no fd adoption): every live-update
+ * call and the adoption of the iommufd are refused, and the mappings and
+ * edu's DMA through them are as before.
+ */
+static int refused_on_iommufd(struct vfiox_container *c, uint8_t *mem,
+			      uint64_t buf_iova)
+{
+	struct vfiox_container *adopted = NULL;
+	struct vfiox_container_opts fd_opts = {
+		.sz = sizeof(fd_opts), .backend = VFIOX_BACKEND_IOMMUFD,
+	};
+	struct vfiox_dma_stats st = { .sz = sizeof(st) };
+	char state[64];
+
+	CHECK_REFUSED_ON_IOMMUFD(vfiox_dma_invalidate_vaddrs(c));
+	CHECK_REFUSED_ON_IOMMUFD(vfiox_dma_revalidate_vaddrs(c));
+	CHECK_REFUSED_ON_IOMMUFD(vfiox_dma_save(c, NULL, 0));
+	CHECK_REFUSED_ON_IOMMUFD(vfiox_dma_restore(c, state, sizeof(state), relocate, NULL));
+	CHECK_REFUSED_ON_IOMMUFD(vfiox_container_adopt(vfiox_container_fd(c), &fd_opts, &adopted));
+	CHECK(!adopted, "a refused adopt returned a container");
+	CHECK_RET(vfiox_dma_stats(c, &st), 0);
+	CHECK(st.entries_used == 3, "%u entries after the refusals", st.entries_used);
+	vt_fill(mem + 2 * PG, COPY, 2);
+	CHECK_RET(vt_edu_copy(&e, SRC_IOVA, buf_iova + PG, COPY), 0);
+	CHECK(!memcmp(mem + PG, mem + 2 * PG, COPY), "no DMA after the refusals");
+	CHECK_RET(vfiox_dma_unmap_all(c), 3);
+	vfiox_container_close(c);
+	return vt_done("dma_cpr_exec");
+}
+
 /* Process A: map, DMA, invalidate, save, exec B. */
 static int old_process(const char *self)
 {
@@ -100,6 +133,8 @@ static int old_process(const char *self)
 	vt_fill(mem + 2 * PG, COPY, 1);
 	CHECK_RET(vt_edu_copy(&e, SRC_IOVA, buf_iova, COPY), 0);
 	CHECK(!memcmp(mem, mem + 2 * PG, COPY), "A: edu's copy missed");
+	if (vt_iommufd(c))
+		return refused_on_iommufd(c, mem, buf_iova);
 	refused_with_a_foreign_mapping(c, mem + 3 * PG);
 
 	CHECK_RET(vfiox_dma_invalidate_vaddrs(c), 3);

@@ -19,6 +19,7 @@
  * bitmap over eight mappings of 64 pages are each split into four kernel
  * calls, the kernel refuses the range in one, and libvfiox's bitmap is
  * what the kernel reports for the four parts asked one by one.
+ * On iommufd every dirty call is refused, with no kernel call.
  */
 #include <stdarg.h>
 #include <sys/mman.h>
@@ -33,6 +34,7 @@
 
 static unsigned long bitmap_gets;	/* VFIO_IOMMU_DIRTY_PAGES get-bitmap calls */
 static unsigned long bitmap_unmaps;	/* VFIO_IOMMU_UNMAP_DMA with the bitmap */
+static unsigned long ioctls;		/* every ioctl */
 
 /*
  * Every ioctl() of this process, libvfiox's included (its shared library
@@ -51,6 +53,7 @@ __attribute__((visibility("default"))) int ioctl(int fd, unsigned long req, ...)
 	va_end(ap);
 	d = arg;
 	u = arg;
+	ioctls++;
 	if (req == VFIO_IOMMU_DIRTY_PAGES &&
 	    d->flags == VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP)
 		bitmap_gets++;
@@ -218,6 +221,32 @@ static void split_queries(const char *bdf, bool patched)
 	munmap(mem, SPLIT_MAPS * 64 * PG);
 }
 
+/*
+ * On iommufd (its dirty tracking is the HWPT's, not type1's): no migration
+ * capability, and every dirty call refused before any kernel call; the
+ * mappings stay, and unmap as usual.
+ */
+static int refused_on_iommufd(struct vfiox_container *c,
+			      const struct vfiox_iommu_info *info, uint8_t *mem)
+{
+	unsigned long before;
+	int removed = -1;
+	uint64_t bm[4];
+
+	CHECK(!info->has_migration, "iommufd reports type1's migration capability");
+	CHECK_RET(vfiox_dma_map_fixed(c, mem, 4 * PG, SLOT, NULL), 0);
+	before = ioctls;
+	CHECK_REFUSED_ON_IOMMUFD(vfiox_dma_dirty_start(c));
+	CHECK_REFUSED_ON_IOMMUFD(vfiox_dma_dirty_bitmap(c, SLOT, 4 * PG, bm, sizeof(bm)));
+	CHECK_REFUSED_ON_IOMMUFD(vfiox_dma_unmap_dirty(c, SLOT, 4 * PG, bm, sizeof(bm), &removed));
+	CHECK_REFUSED_ON_IOMMUFD(vfiox_dma_dirty_stop(c));
+	CHECK(ioctls == before, "%lu kernel calls for refused calls", ioctls - before);
+	CHECK(removed <= 0, "a refused unmap reports %d removed", removed);
+	CHECK_RET(vfiox_dma_unmap_all(c), 1);
+	vfiox_container_close(c);
+	return vt_done("dma_dirty_edu");
+}
+
 int main(void)
 {
 	const char *mods = getenv("VFIOX_MODULES");
@@ -238,6 +267,8 @@ int main(void)
 	if (vt_failures)
 		return vt_done("dma_dirty_edu");
 	CHECK_RET(vfiox_container_iommu_info(c, &info), 0);
+	if (vt_iommufd(c))
+		return refused_on_iommufd(c, &info, mem);
 	CHECK(info.has_migration, "type1 reports no migration capability");
 	CHECK(info.migration_pgsizes & PG, "migration page sizes 0x%llx",
 	      (unsigned long long)info.migration_pgsizes);

@@ -6,7 +6,8 @@
  * are in use, before asking the kernel; a raw ioctl then shows the kernel
  * would have refused it too, and dma_avail reads 0. vfiox_dma_avail_check()
  * agrees with the kernel, then sees the entry a raw unmap (another user of
- * the container fd) gave back.
+ * the container fd) gave back. On iommufd the limit does not apply and
+ * the check is refused.
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -36,6 +37,29 @@ static unsigned int avail(struct vfiox_container *c)
 	return info.dma_avail;
 }
 
+/*
+ * On iommufd the type1 limit does not apply (the IOAS keeps no entry
+ * count): all 65 maps succeed, nothing claims a dma_avail, and its check
+ * is refused, reading nothing.
+ */
+static int no_limit_on_iommufd(struct vfiox_container *c, char *buf)
+{
+	struct vfiox_iommu_info info = { .sz = sizeof(info) };
+	uint32_t kernel = 99, ours = 99;
+	int i, ret = 0;
+
+	for (i = 0; i <= LIMIT && !ret; i++)
+		ret = vfiox_dma_map(c, buf + i * 4096, 4096, NULL, &(uint64_t){ 0 });
+	CHECK(ret == 0 && i == LIMIT + 1, "mapping %d on iommufd gave %d", i, ret);
+	CHECK_RET(vfiox_container_iommu_info(c, &info), 0);
+	CHECK(!info.has_dma_avail, "iommufd claims a dma_avail of %u", info.dma_avail);
+	CHECK_REFUSED_ON_IOMMUFD(vfiox_dma_avail_check(c, &kernel, &ours));
+	CHECK(kernel == 99 && ours == 99, "a refused check wrote %u, %u", kernel, ours);
+	CHECK_RET(vfiox_dma_unmap_all(c), LIMIT + 1);
+	vfiox_container_close(c);
+	return vt_done("dma_entry_limit_exhausted");
+}
+
 int main(void)
 {
 	unsigned long long old = vt_sysfs_ull(PARAM);
@@ -52,9 +76,11 @@ int main(void)
 	set_limit((unsigned long)old);
 	if (vt_failures)
 		return vt_done("dma_entry_limit_exhausted");
-	CHECK(avail(c) == LIMIT, "dma_avail %u at start", avail(c));
 	buf = mmap(NULL, (LIMIT + 1) * 4096, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (vt_iommufd(c))
+		return no_limit_on_iommufd(c, buf);
+	CHECK(avail(c) == LIMIT, "dma_avail %u at start", avail(c));
 	for (i = 0; i < LIMIT && !ret; i++) {
 		uint64_t iova;
 

@@ -6,6 +6,8 @@
  * and the kernel keeps it. One kernel call is proven by a mapping made
  * behind libvfiox's back in a gap of the range (or anywhere, for
  * unmap-all): it goes too, which one unmap per mapping would not do.
+ * On iommufd the same, through IOMMU_IOAS_UNMAP; there is no dma_avail
+ * and no VFIO_UNMAP_ALL extension to ask about: both refused.
  */
 #include <sys/mman.h>
 
@@ -20,6 +22,10 @@ static void check_avail(struct vfiox_container *c, uint32_t want)
 {
 	uint32_t kernel = 0, ours = 0;
 
+	if (vt_iommufd(c)) {	/* no dma_avail: the foreign pages prove it */
+		CHECK_REFUSED_ON_IOMMUFD(vfiox_dma_avail_check(c, &kernel, &ours));
+		return;
+	}
 	vfiox_dma_avail_check(c, &kernel, &ours);
 	CHECK(kernel == want, "kernel dma_avail %u, wanted %u (libvfiox: %u)",
 	      kernel, want, ours);
@@ -65,7 +71,10 @@ int main(void)
 	      (unsigned long long)iova);
 
 	/* Unmap-all: the kernel's flag, which takes a foreign one too. */
-	CHECK_RET(vfiox_container_check_extension(c, VFIO_UNMAP_ALL), 1);
+	if (vt_iommufd(c))	/* IOMMU_IOAS_UNMAP of everything instead */
+		CHECK_REFUSED_ON_IOMMUFD(vfiox_container_check_extension(c, VFIO_UNMAP_ALL));
+	else
+		CHECK_RET(vfiox_container_check_extension(c, VFIO_UNMAP_ALL), 1);
 	for (i = 0; i < N; i++)
 		CHECK_RET(vfiox_dma_map_fixed(c, mem + i * PG, PG, SLOT + 2 * i * PG, NULL), 0);
 	CHECK_RET(vt_raw_map(c, mem + N * PG, GAP, PG), 0);

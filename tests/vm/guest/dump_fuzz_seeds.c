@@ -6,7 +6,8 @@
  * VFIO_DEVICE_GET_REGION_INFO buffer of the NVMe with a CMB and of ivshmem, every group's sysfs reserved_regions, and the
  * PCI device names. One line each: "VFIOX-SEED <target> <name> <hex>";
  * tests/fuzz/harvest-seeds turns a console log into tests/fuzz/corpus/.
- * It fails when the kernel gives any of them no bytes.
+ * It fails when the kernel gives any of them no bytes. On iommufd the
+ * IOAS's ranges stand in for the VFIO_IOMMU_GET_INFO buffer.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -39,12 +40,39 @@ static int dump_cap(const struct vfiox_cap *cap, void *arg)
 	return 0;
 }
 
+/*
+ * On iommufd there is no VFIO_IOMMU_GET_INFO buffer: the IOAS's ranges
+ * are its IOMMU info, which no fuzz target parses (yet); they are shown,
+ * and must be there.
+ */
+static void show_ioas_ranges(struct vfiox_container *c)
+{
+	struct vfiox_iommu_iova_range r[16];
+	struct vfiox_iommu_ioas_iova_ranges q = {
+		.size = sizeof(q), .ioas_id = vt_ioas_id(c), .num_iovas = 16,
+		.allowed_iovas = (uintptr_t)r,
+	};
+	uint32_t i;
+
+	CHECK(!ioctl(vfiox_container_fd(c), VFIOX_IOMMU_IOAS_IOVA_RANGES, &q),
+	      "IOMMU_IOAS_IOVA_RANGES: %s", strerror(errno));
+	CHECK(q.num_iovas >= 1 && q.num_iovas <= 16, "%u IOAS ranges", q.num_iovas);
+	for (i = 0; i < q.num_iovas && i < 16; i++)
+		printf("  IOAS range [0x%llx, 0x%llx] (no seed: iommufd)\n",
+		       (unsigned long long)r[i].start, (unsigned long long)r[i].last);
+}
+
 static void dump_iommu_info(struct vfiox_container *c)
 {
 	static uint8_t buf[8192];
 	struct vfio_iommu_type1_info info;
-	size_t n = info_ioctl(vfiox_container_fd(c), VFIO_IOMMU_GET_INFO, buf,
-			      sizeof(buf), 0);
+	size_t n;
+
+	if (vt_iommufd(c)) {
+		show_ioas_ranges(c);
+		return;
+	}
+	n = info_ioctl(vfiox_container_fd(c), VFIO_IOMMU_GET_INFO, buf, sizeof(buf), 0);
 
 	CHECK(n >= sizeof(info), "GET_INFO gave %zu bytes", n);
 	if (n < sizeof(info))

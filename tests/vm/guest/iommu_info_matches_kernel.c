@@ -4,7 +4,9 @@
  * the IOVA ranges are the IOMMU aperture minus the group's non-relaxable
  * reserved regions in sysfs (parsed here independently of libvfiox), and
  * dma_avail starts at the module's dma_entry_limit and moves by one per
- * mapping.
+ * mapping. On iommufd the ranges are the IOAS's once the device is
+ * attached (a group alone attaches nothing), the same set; there is no
+ * dma_avail, and none is claimed.
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -110,6 +112,23 @@ static int raw_unmap(struct vfiox_container *c, uint64_t iova)
 	return ioctl(vfiox_container_fd(c), VFIO_IOMMU_UNMAP_DMA, &u) ? -errno : 0;
 }
 
+/* iommufd: the device attached, the same ranges, no dma_avail. */
+static int on_iommufd(struct vfiox_container *c, struct vfiox_group *g)
+{
+	struct vfiox_iommu_info info = { .sz = sizeof(info) };
+	uint32_t kernel = 99, ours = 99;
+	struct vfiox_device *d;
+
+	CHECK_RET(vfiox_device_open(g, vt_env("VFIOX_NVME"), NULL, &d), 0);
+	check_ranges(c, vfiox_group_number(g));
+	CHECK_RET(vfiox_container_iommu_info(c, &info), 0);
+	CHECK(info.iommu_type == VFIOX_IOMMU_IOMMUFD, "iommu_type %d", info.iommu_type);
+	CHECK(!info.has_dma_avail, "iommufd claims a dma_avail of %u", info.dma_avail);
+	CHECK_REFUSED_ON_IOMMUFD(vfiox_dma_avail_check(c, &kernel, &ours));
+	vfiox_container_close(c);
+	return vt_done("iommu_info_matches_kernel");
+}
+
 int main(void)
 {
 	unsigned long long limit = vt_sysfs_ull(
@@ -122,6 +141,8 @@ int main(void)
 	CHECK_RET(vt_open(vt_env("VFIOX_NVME"), &c, &g, NULL), 0);
 	if (vt_failures)
 		return vt_done("iommu_info_matches_kernel");
+	if (vt_iommufd(c))
+		return on_iommufd(c, g);
 	check_ranges(c, vfiox_group_number(g));
 	CHECK(dma_avail(c) == limit, "dma_avail %u, module limit %llu",
 	      dma_avail(c), limit);

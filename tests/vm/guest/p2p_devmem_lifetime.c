@@ -13,6 +13,7 @@
  * parameter (default N) when a container's IOMMU is set and reports it in
  * its policy capability; the linux-6.1 one has no such capability,
  * defaults to Y and reads the parameter at every map.
+ * On iommufd: P2P of a BAR refused (vt_p2p_refused_on_iommufd()).
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -195,6 +196,12 @@ int main(void)
 
 	vt_init();
 	CHECK_RET(open_edu(&a, &edu), 0);
+	if (!vt_failures && vt_iommufd(a)) {
+		CHECK_RET(vt_open(vt_env("VFIOX_IVSHMEM"), &b, &g, &shm), 0);
+		if (!vt_failures)
+			vt_p2p_refused_on_iommufd(a, shm);
+		return vt_done("p2p_devmem_lifetime");
+	}
 	CHECK_RET(vfiox_p2p_revocable(a), patched);
 	printf("  modules: %s, revocation %s\n", patched ? "patched" : "stock",
 	       vfiox_p2p_revocable(a) == 1 ? "available" : "absent");

@@ -21,6 +21,7 @@
  *   stock:   no mapping is removed by a close.
  * Detection of a wrong owner on a kernel that can record one depends on
  * the interleaving: more vCPUs make it likelier.
+ * On iommufd: no BAR can be mapped (vt_p2p_refused_on_iommufd()).
  */
 #include <pthread.h>
 #include <sys/ioctl.h>
@@ -275,6 +276,12 @@ int main(void)
 	CHECK_RET(vt_edu_setup(edu, &edu_dev), 0);
 	CHECK_RET(vfiox_dma_pool_new(a, &po, &pool), 0);
 	CHECK_RET(vfiox_dma_alloc(pool, PG, (void **)&dst, &dst_iova), 0);
+	if (vt_iommufd(a)) {
+		CHECK_RET(vt_open(vt_env("VFIOX_IVSHMEM"), &cs, &g, &shm), 0);
+		if (!vt_failures)
+			vt_p2p_refused_on_iommufd(a, shm);
+		return vt_done("p2p_map_fixed_race");
+	}
 	CHECK_RET(vfiox_p2p_revocable(a), patched);
 	/* Round 2's IOVAs must be below edu's DMA limit, clear of the pool's. */
 	base = dst_iova >= 0xc000000 && dst_iova < 0xd000000 ? 0xd000000 : 0xc000000;

@@ -12,6 +12,7 @@
  *            nothing; the control maps.
  *   stock:   every range is accepted. Closing ivshmem then leaves the BAR
  *            page of anon+bar mapped in A: the hazard the series closes.
+ *   iommufd: no BAR can be mapped (vt_p2p_refused_on_iommufd()).
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -91,6 +92,10 @@ int main(void)
 	CHECK_RET(vt_open(vt_env("VFIOX_IVSHMEM"), &b, &g, &shm), 0);
 	if (vt_failures)
 		return 1;
+	if (vt_iommufd(a)) {
+		vt_p2p_refused_on_iommufd(a, shm);
+		return vt_done("p2p_mixed_range_refused");
+	}
 	CHECK_RET(vfiox_p2p_revocable(a), patched);
 	shm_fd = vfiox_device_fd(shm);
 	edu_fd = vfiox_device_fd(edu);

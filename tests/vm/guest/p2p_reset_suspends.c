@@ -15,6 +15,7 @@
  * faulted in). B sets MSE again: edu's next DMA lands, with nothing done by A. Last,
  * VFIO_DEVICE_RESET of a device whose BAR A maps (NVMe's CMB, as ivshmem
  * cannot be reset): A's mapping survives it and edu's DMA lands after.
+ * On iommufd: P2P of a BAR refused (vt_p2p_refused_on_iommufd()).
  */
 #include <dirent.h>
 #include <sys/ioctl.h>
@@ -188,6 +189,15 @@ int main(void)
 	if (vt_failures)
 		return vt_done("p2p_reset_suspends");
 	printf("  modules: %s\n", patched ? "patched" : "stock");
+	if (vt_iommufd(a)) {
+		struct vfiox_container *b;
+		struct vfiox_device *shm;
+
+		CHECK_RET(vt_open(vt_env("VFIOX_IVSHMEM"), &b, &g, &shm), 0);
+		if (!vt_failures)
+			vt_p2p_refused_on_iommufd(a, shm);
+		return vt_done("p2p_reset_suspends");
+	}
 	mse_cycle(a, src, src_iova, patched);
 	reset_cycle(a, src, src_iova);
 	vfiox_dma_pool_free(pool);

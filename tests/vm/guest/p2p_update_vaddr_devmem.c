@@ -11,6 +11,8 @@
  *   patched: EINVAL    stock: accepted.
  * Then ivshmem is closed: on patched the BAR mapping, whose owner no update
  * changed, goes with it; on stock it stays.
+ * On iommufd: no VFIO_UPDATE_VADDR, and P2P of a BAR refused
+ * (vt_p2p_refused_on_iommufd()).
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -99,6 +101,11 @@ int main(void)
 	CHECK_RET(vt_open(vt_env("VFIOX_IVSHMEM"), &b, &g, &shm), 0);
 	if (vt_failures)
 		return 1;
+	if (vt_iommufd(a)) {	/* no VFIO_UPDATE_VADDR, no BAR mapping */
+		CHECK_REFUSED_ON_IOMMUFD(vfiox_container_check_extension(a, VFIO_UPDATE_VADDR));
+		vt_p2p_refused_on_iommufd(a, shm);
+		return vt_done("p2p_update_vaddr_devmem");
+	}
 	CHECK_RET(vfiox_container_check_extension(a, VFIO_UPDATE_VADDR), 1);
 	bar = bar_page(shm, VFIO_PCI_BAR2_REGION_INDEX);
 	bar_again = bar_page(shm, VFIO_PCI_BAR2_REGION_INDEX);

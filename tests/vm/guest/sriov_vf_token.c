@@ -7,7 +7,9 @@
  * message naming the cause; libpci sees the PF's SR-IOV capability; and
  * disabling the VFs removes them. Error paths on the real kernel: too many
  * VFs, a device without SR-IOV, a token on a device that is no PF, and
- * (amd-iommu) VFs the IOMMU does not cover.
+ * (amd-iommu) VFs the IOMMU does not cover. On iommufd a VF token on bind
+ * is not done yet: a VF opened without one is refused by the kernel
+ * (EACCES), and with one by libvfiox.
  */
 #include "vmtest.h"
 
@@ -29,6 +31,12 @@ static void check_vf(const char *vf)
 	CHECK_RET(vt_open(vf, &c, &g, NULL), 0);
 	if (vt_failures)
 		return;
+	if (vt_iommufd(c)) {	/* a VF token on bind is not done yet */
+		CHECK_RET(vfiox_device_open(g, vf, NULL, &d), -EACCES);
+		CHECK_REFUSED_ON_IOMMUFD(vfiox_device_open(g, vf, &right, &d));
+		vfiox_container_close(c);
+		return;
+	}
 	vt_log_clear();
 	CHECK_RET(vfiox_device_open(g, vf, NULL, &d), -EACCES);
 	CHECK(vt_log_has("needs a VF token"), "no-token refusal not explained");

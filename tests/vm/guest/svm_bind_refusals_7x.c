@@ -11,7 +11,8 @@
  *      still works;
  *   3. flags: a bind with flags, an unbind with neither or both of FLUSHED
  *      and CLEAN get EINVAL; an unbind of a PASID never bound, ENOENT.
- * On the stock modules, only that the extension is absent.
+ * On the stock modules, only that the extension is absent; on iommufd,
+ * that the SVM calls are refused.
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -93,6 +94,16 @@ int main(void)
 	CHECK_RET(vt_open(vt_env("VFIOX_EDU"), &a, &g, &edu), 0);
 	if (vt_failures)
 		return vt_done("svm_bind_refusals_7x");
+	if (vt_iommufd(a)) {	/* the series' SVM is type1's */
+		uint32_t pasid = 0;
+
+		CHECK_REFUSED_ON_IOMMUFD(vfiox_container_check_extension(a, VFIOX_SVM));
+		CHECK_REFUSED_ON_IOMMUFD(vfiox_svm_support(edu));
+		CHECK_REFUSED_ON_IOMMUFD(vfiox_svm_bind(edu, &pasid));
+		CHECK(pasid == 0, "a refused bind gave PASID %u", pasid);
+		vfiox_container_close(a);
+		return vt_done("svm_bind_refusals_7x");
+	}
 	if (strcmp(vt_env("VFIOX_MODULES"), "patched")) {
 		CHECK_RET(vfiox_container_check_extension(a, VFIOX_SVM), 0);
 		vfiox_container_close(a);

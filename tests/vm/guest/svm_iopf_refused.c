@@ -15,6 +15,8 @@
  *     handler, edu having no PRI, and the kernel says so), and the same
  *     container then maps and runs edu DMA in pinned mode: the refused
  *     switch put edu's group back in its domain.
+ *   iommufd: the series' SVM and IOPF calls refused by libvfiox; the
+ *     pinned DMA after the refused switch as above.
  * Neither leaves an fd behind.
  */
 #include <dirent.h>
@@ -71,6 +73,13 @@ static void svm_on(const char *bdf, bool patched)
 		CHECK(0, "open %s", bdf);
 		return;
 	}
+	if (vt_iommufd(c)) {	/* the series' SVM is type1's */
+		CHECK_REFUSED_ON_IOMMUFD(vfiox_svm_support(d));
+		CHECK_REFUSED_ON_IOMMUFD(vfiox_svm_bind(d, &pasid));
+		CHECK_RET(raw_bind(d), -ENOTTY);	/* stock modules */
+		vfiox_container_close(c);
+		return;
+	}
 	vt_log_clear();
 	CHECK_RET(vfiox_svm_support(d), patched ? VFIOX_FEATURE_NO_DEVICE_CAP :
 						  VFIOX_FEATURE_NO_KERNEL);
@@ -111,8 +120,11 @@ static void svm_on_shared_group(const char *lpc, bool patched)
 		return;
 	}
 	vt_log_clear();
-	CHECK_RET(vfiox_svm_bind(d, &pasid), patched ? -EXDEV : -ENOTTY);
-	if (patched) {
+	if (vt_iommufd(c))
+		CHECK_REFUSED_ON_IOMMUFD(vfiox_svm_bind(d, &pasid));
+	else
+		CHECK_RET(vfiox_svm_bind(d, &pasid), patched ? -EXDEV : -ENOTTY);
+	if (patched && !vt_iommufd(c)) {
 		CHECK(vt_log_has("other devices share IOMMU group"), "shared group not named");
 		CHECK_RET(raw_bind(d), -EXDEV);
 	}
@@ -137,11 +149,15 @@ static void iopf_then_pinned_dma(const char *edu, bool patched)
 		return;
 	}
 	vt_log_clear();
-	CHECK_RET(vfiox_container_enable_iopf(c), patched ? -EOPNOTSUPP : -ENOTTY);
-	CHECK(vt_log_has(patched ? "has no PRI and no ATS in its config space" :
-			 "the kernel lacks the IOPF extension"), "no reason logged");
+	if (vt_iommufd(c)) {	/* type1's IOPF mode; iommufd's fault queue is not done yet */
+		CHECK_REFUSED_ON_IOMMUFD(vfiox_container_enable_iopf(c));
+	} else {
+		CHECK_RET(vfiox_container_enable_iopf(c), patched ? -EOPNOTSUPP : -ENOTTY);
+		CHECK(vt_log_has(patched ? "has no PRI and no ATS in its config space" :
+				 "the kernel lacks the IOPF extension"), "no reason logged");
+	}
 	CHECK_RET(vfiox_container_iopf_enabled(c), 0);
-	if (patched)
+	if (patched && !vt_iommufd(c))
 		CHECK(vt_count_kmsg("cannot take I/O page faults") >= 1,
 		      "the kernel did not say why it refused");
 	src = aligned_alloc(LEN, LEN);

@@ -3,7 +3,8 @@
  * vfiox-info (text and --json) runs to completion inside the VM and lists
  * every emulated device with its libpci name, driver, capabilities (the
  * SR-IOV NVMe's, and none on edu) and VFIO details; whether /dev/iommu is
- * there, and each device's vfio cdev exactly as sysfs names it.
+ * there, and each device's vfio cdev exactly as sysfs names it; the IOMMU
+ * line names the backend's type (type1v2, or iommufd on that backend).
  */
 #include <dirent.h>
 #include <stdbool.h>
@@ -158,6 +159,10 @@ int main(void)
 	char line[256];
 	const char *mods = getenv("VFIOX_MODULES");
 	bool patched = mods && !strcmp(mods, "patched");
+	/* vfiox-info takes the suite's VFIOX_BACKEND too. */
+	const char *backend = getenv("VFIOX_BACKEND");
+	bool iommufd = backend && !strcmp(backend, "iommufd");
+	char want[128];
 	int st;
 
 	vt_init();
@@ -175,8 +180,9 @@ int main(void)
 	CHECK(strstr(out, "    BAR2: size 0x100000 rwm") != NULL,
 	      "ivshmem BAR2 missing");
 	/* Names, not numbers: the IOMMU type, page sizes, IRQ indexes. */
-	CHECK(strstr(out, "  iommu: type1v2, page sizes 4K") != NULL,
-	      "the IOMMU line does not name type1v2 and 4K pages");
+	CHECK(strstr(out, iommufd ? "  iommu: iommufd, page sizes 4K" :
+			  "  iommu: type1v2, page sizes 4K") != NULL,
+	      "the IOMMU line does not name %s and 4K pages", iommufd ? "iommufd" : "type1v2");
 	CHECK(strstr(out, "    config: size 0x") != NULL, "no config region named");
 	CHECK(strstr(out, "    INTx: 1 vector, maskable\n") && strstr(out, "    MSI-X: "),
 	      "INTx or MSI-X not named");
@@ -198,8 +204,12 @@ int main(void)
 	CHECK(strstr(out, "\"iova_ranges\":[{\"start\":\"0x0\"") != NULL,
 	      "IOVA ranges missing from JSON");
 	/* --json keeps the numbers and names them too. */
-	CHECK(strstr(out, "\"iommu\":{\"type\":3,\"type_name\":\"type1v2\",\"pgsizes\":\"0x") &&
-	      strstr(out, "\"page_sizes\":[\"4K"), "the IOMMU type or page sizes not named in JSON");
+	snprintf(want, sizeof(want), "\"iommu\":{\"type\":%d,\"type_name\":\"%s\",\"pgsizes\":\"0x",
+		 iommufd ? VFIOX_IOMMU_IOMMUFD : 3, iommufd ? "iommufd" : "type1v2");
+	CHECK(strstr(out, want) && strstr(out, "\"page_sizes\":[\"4K"),
+	      "the IOMMU type or page sizes not named in JSON");
+	CHECK(strstr(out, iommufd ? "\"backend\":\"iommufd\"" : "\"backend\":\"legacy\""),
+	      "JSON does not name the backend");
 	CHECK(strstr(out, "{\"index\":0,\"name\":\"BAR0\",\"size\":") &&
 	      strstr(out, "{\"index\":2,\"name\":\"MSI-X\",\"count\":"),
 	      "regions or IRQ indexes not named in JSON");
