@@ -47,22 +47,27 @@ static int probe(struct vfiox_device *d)
 	return ret < 0 ? ret : 0;
 }
 
+/* The feature header, the dma-buf request and its one range, in a row. */
+#define EXPORT_SZ (sizeof(struct vfio_device_feature) +			\
+		   sizeof(struct vfiox_vfio_device_feature_dma_buf) +	\
+		   sizeof(struct vfiox_vfio_region_dma_range))
+
 static int export_ioctl(struct vfiox_device *d, uint32_t index, uint64_t off,
 			uint64_t len)
 {
-	struct {
-		struct vfio_device_feature f;
-		struct vfiox_vfio_device_feature_dma_buf b;
-		struct vfiox_vfio_region_dma_range r;
-	} q = {
-		.f = { .argsz = sizeof(q),
-		       .flags = VFIO_DEVICE_FEATURE_GET | VFIOX_VFIO_DEVICE_FEATURE_DMA_BUF },
-		.b = { .region_index = index, .open_flags = O_RDWR | O_CLOEXEC,
-		       .nr_ranges = 1 },
-		.r = { .offset = off, .length = len },
-	};
-	int fd = d->group->container->env.sys->ioctl(d->fd, VFIO_DEVICE_FEATURE, &q);
+	uint64_t buf[(EXPORT_SZ + 7) / 8] = { 0 };
+	struct vfio_device_feature *f = (void *)buf;
+	struct vfiox_vfio_device_feature_dma_buf *b = (void *)f->data;
+	int fd;
 
+	f->argsz = EXPORT_SZ;
+	f->flags = VFIO_DEVICE_FEATURE_GET | VFIOX_VFIO_DEVICE_FEATURE_DMA_BUF;
+	b->region_index = index;
+	b->open_flags = O_RDWR | O_CLOEXEC;
+	b->nr_ranges = 1;
+	b->dma_ranges[0].offset = off;
+	b->dma_ranges[0].length = len;
+	fd = d->group->container->env.sys->ioctl(d->fd, VFIO_DEVICE_FEATURE, f);
 	if (fd < 0)
 		pr_err("%s: VFIO_DEVICE_FEATURE_DMA_BUF of region %u [0x%llx, +0x%llx): %s",
 		       d->name, index, (unsigned long long)off,
