@@ -16,8 +16,12 @@
  *     kernel revokes for good, libvfiox does not see it: the list still
  *     says live while the DMA no longer lands. Measured and asserted, as
  *     docs/iommufd.md says.
- * On a kernel without iommufd (Debian's stock kernels) a forced iommufd
- * open is -ENODEV naming the legacy backend. Never skipped.
+ * On a kernel with iommufd whose vfio-pci cannot export dma-bufs
+ * (CONFIG_VFIO_PCI_DMABUF off: no PCI_P2PDMA), the map is -EOPNOTSUPP
+ * naming the legacy backend and the kernel needed, and leaves nothing. On
+ * a kernel without iommufd (Debian's stock kernels) a forced iommufd open
+ * is -ENODEV naming the legacy backend. Never skipped: each kernel proves
+ * one of the three.
  */
 #include <dirent.h>
 #include <unistd.h>
@@ -31,6 +35,20 @@
 
 static struct vt_edu edu_dev;
 static const struct vfiox_dma_opts lim = { .sz = sizeof(lim), .iova_limit = EDU_LIMIT };
+
+/* Is vfio-pci's dma-buf export built (vfio_pci_core is loaded here)? */
+static int kernel_exports_dmabufs(void)
+{
+	static char line[512];
+	FILE *f = fopen("/proc/kallsyms", "r");
+	int found = 0;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, " vfio_pci_core_feature_dma_buf") != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
 
 static int open_iommufd(const char *bdf, struct vfiox_container **c,
 			struct vfiox_device **d)
@@ -228,6 +246,7 @@ static void on_iommufd(void)
 	CHECK_RET(vt_edu_setup(edu, &edu_dev), 0);
 	CHECK_RET(vfiox_dma_pool_new(a, &po, &pool), 0);
 	CHECK_RET(vfiox_dma_alloc(pool, LEN, (void **)&src, &src_iova), 0);
+	printf("  vfio-pci exports dma-bufs: the success path\n");
 	if (!vt_failures)
 		owner_closes(a, src, src_iova);
 	if (!vt_failures)
@@ -235,6 +254,32 @@ static void on_iommufd(void)
 	if (!vt_failures)
 		memory_off_and_on(a, src, src_iova);
 	vfiox_dma_pool_free(pool);
+	vfiox_container_close(a);
+}
+
+/* The feature probe fails: refused by name, nothing mapped or listed. */
+static void without_dmabuf(void)
+{
+	struct vfiox_dma_stats st = { .sz = sizeof(st) };
+	struct vfiox_container *a, *b;
+	struct vfiox_device *edu, *shm;
+	uint64_t iova;
+
+	CHECK_RET(open_iommufd(vt_env("VFIOX_EDU"), &a, &edu), 0);
+	if (vt_failures)
+		return;
+	CHECK_RET(open_iommufd(vt_env("VFIOX_IVSHMEM"), &b, &shm), 0);
+	if (!vt_failures) {
+		vt_log_clear();
+		CHECK_RET(vfiox_p2p_map(a, shm, VFIO_PCI_BAR2_REGION_INDEX, 0, 4096, &lim,
+					&iova), -EOPNOTSUPP);
+		CHECK(vt_log_has("legacy backend") && vt_log_has("Linux 6.19"),
+		      "the refusal names the legacy backend and the kernel needed");
+		CHECK_RET(vfiox_p2p_list(a, NULL, 0), 0);
+		CHECK_RET(vfiox_dma_stats(a, &st), 0);
+		CHECK(st.entries_used == 0, "%u entries after the refusal", st.entries_used);
+		vfiox_container_close(b);
+	}
 	vfiox_container_close(a);
 }
 
@@ -263,8 +308,10 @@ int main(void)
 	if (debug && !strcmp(debug, "1"))
 		CHECK(has, "the debug kernel has IOMMUFD=y and VFIO_DEVICE_CDEV=y");
 	printf("  the kernel %s iommufd with the vfio cdev\n", has ? "has" : "lacks");
-	if (has)
+	if (has && kernel_exports_dmabufs())
 		on_iommufd();
+	else if (has)
+		without_dmabuf();
 	else
 		without_iommufd();
 	return vt_done("iommufd_p2p_dmabuf");
