@@ -88,5 +88,11 @@ int vfiox_iommufd_read_ranges(const struct vfiox_container *c,
  * iommufd and attach it to the IOAS. The fd, or -errno with nothing open.
  */
 int vfiox_iommufd_device_open(struct vfiox_device *d);
+/*
+ * IOMMU_IOAS_MAP_FILE: [@start, +@len) of file @fd (a dma-buf) at @iova,
+ * VFIOX_BE_MAP_* @flags. 0 or -errno (-EOPNOTSUPP: the kernel cannot).
+ */
+int vfiox_iommufd_map_file(struct vfiox_container *c, int fd, uint64_t start,
+			   uint64_t len, uint64_t iova, unsigned int flags);
 
 #endif

@@ -2,7 +2,7 @@
 /*
  * The iommufd backend's kernel calls: /dev/iommu with one IOAS as the
  * container, IOMMU_IOAS_IOVA_RANGES as its IOMMU info, IOMMU_IOAS_MAP and
- * UNMAP for the DMA engine, and a device opened through its cdev
+ * UNMAP for the DMA engine, IOMMU_IOAS_MAP_FILE of a dma-buf for P2P, and a device opened through its cdev
  * (/dev/vfio/devices/vfioN, named in sysfs), bound to the iommufd and
  * attached to the IOAS.
  */
@@ -447,6 +447,31 @@ static int iommufd_map(struct vfiox_container *c, uint64_t va, uint64_t len,
 		pr_err("IOMMU_IOAS_MAP vaddr 0x%llx iova 0x%llx size 0x%llx: %s",
 		       (unsigned long long)va, (unsigned long long)iova,
 		       (unsigned long long)len, ERRSTR(ret));
+	return ret < 0 ? ret : 0;
+}
+
+int vfiox_iommufd_map_file(struct vfiox_container *c, int fd, uint64_t start,
+			   uint64_t len, uint64_t iova, unsigned int flags)
+{
+	struct vfiox_iommu_ioas_map_file m = {
+		.size = sizeof(m), .ioas_id = c->ioas, .fd = fd,
+		.flags = VFIOX_IOMMU_IOAS_MAP_FIXED_IOVA | VFIOX_IOMMU_IOAS_MAP_READABLE,
+		.start = start, .length = len, .iova = iova,
+	};
+	int ret;
+
+	if (flags & VFIOX_BE_MAP_WRITE)
+		m.flags |= VFIOX_IOMMU_IOAS_MAP_WRITEABLE;
+	ret = c->env.sys->ioctl(c->fd, VFIOX_IOMMU_IOAS_MAP_FILE, &m);
+	if (ret == -ENOTTY) {
+		pr_err("IOMMU_IOAS_MAP_FILE: the kernel's iommufd cannot map files (Linux 6.13+, dma-bufs 6.19+): use the legacy backend (VFIOX_BACKEND=legacy) or a newer kernel");
+		return -EOPNOTSUPP;
+	}
+	if (ret < 0)
+		pr_err("IOMMU_IOAS_MAP_FILE fd %d [0x%llx, +0x%llx) at iova 0x%llx: %s%s",
+		       fd, (unsigned long long)start, (unsigned long long)len,
+		       (unsigned long long)iova, ERRSTR(ret),
+		       ret == -ENODEV ? " (the dma-buf is revoked: its device was closed or its memory is off)" : "");
 	return ret < 0 ? ret : 0;
 }
 

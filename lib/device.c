@@ -119,6 +119,8 @@ static void free_device(struct vfiox_device *d)
 	free(d->regions);
 	free(d->irqs);
 	free(d->pasids);	/* the kernel drops the bonds with the fd */
+	if (d->dmabuf_epoch)	/* its exports' holders keep it */
+		vfiox_dmabuf_epoch_put(d->dmabuf_epoch);
 	pthread_mutex_destroy(&d->map_lock);
 	free(d);
 }
@@ -356,6 +358,7 @@ VFIOX_API void vfiox_device_close(struct vfiox_device *d)
 	 * device of an iommufd container another thread is closing.
 	 */
 	c->env.sys->close(d->fd);
+	vfiox_dmabuf_revoke_all(d, "closed");
 	if (iommufd) {
 		c->ioas_devices--;
 		vfiox_container_on_detach(c);
@@ -421,6 +424,8 @@ VFIOX_API int vfiox_device_reset(struct vfiox_device *d)
 	}
 	ret = d->group->container->env.sys->ioctl(d->fd, VFIO_DEVICE_RESET,
 						  NULL);
+	/* vfio-pci revokes the dma-bufs before it tries the reset. */
+	vfiox_dmabuf_revoke_all(d, "reset");
 	if (ret < 0 && vfiox_device_gone(d))
 		return vfiox_device_check_live(d);
 	if (ret < 0)

@@ -201,12 +201,14 @@ static int claim_fixed(struct vfiox_container *c, uint64_t iova, uint64_t len)
 
 VFIOX_INLINE int
 kernel_map(struct vfiox_container *c, uint64_t va, uint64_t len, uint64_t iova,
-	   const struct vfiox_dma_opts *opts)
+	   const struct vfiox_dma_opts *opts, struct vfiox_dma_owner *owner)
 {
 	unsigned int flags = c->dma->iopf ? VFIOX_BE_MAP_IOPF : 0;
 
 	if (!(VFIOX_OPTS_HAS(opts, read_only) && opts->read_only))
 		flags |= VFIOX_BE_MAP_WRITE;
+	if (owner && owner->map)
+		return owner->map(owner, c, iova, len, flags);
 	return c->backend->map(c, va, len, iova, flags);
 }
 
@@ -248,7 +250,7 @@ map_locked(struct vfiox_container *c, uint64_t va, uint64_t len, bool fixed,
 		pr_err("map: IOVA [0x%llx, +0x%llx) is already in the mapping table",
 		       (unsigned long long)*iova, (unsigned long long)len);
 	if (!ret) {
-		ret = kernel_map(c, va, len, *iova, opts);
+		ret = kernel_map(c, va, len, *iova, opts, owner);
 		if (ret)
 			vfiox_dma_table_remove(&dma->table, live);
 	}

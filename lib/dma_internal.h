@@ -31,6 +31,11 @@
  */
 struct vfiox_dma_owner {
 	void (*release)(struct vfiox_dma_owner *o);
+	/* NULL, or the kernel call that maps the entry in place of the
+	 * backend's map of its vaddr (a P2P dma-buf): 0 or -errno, called
+	 * under the DMA lock with VFIOX_BE_MAP_* @flags. */
+	int (*map)(struct vfiox_dma_owner *o, struct vfiox_container *c,
+		   uint64_t iova, uint64_t len, unsigned int flags);
 	/* The engine's, while the owned entry is revoked: */
 	uint64_t iova, len;
 	struct vfiox_dma_owner *next;

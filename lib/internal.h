@@ -96,6 +96,9 @@ struct vfiox_device {
 	 * thread, while caller threads read it. */
 	atomic_bool released;
 	pthread_mutex_t map_lock;	/* regions[].map against the release */
+	/* The epoch of its dma-buf exports (lib/dmabuf.c), under map_lock;
+	 * NULL until the first. */
+	struct vfiox_dmabuf_epoch *dmabuf_epoch;
 	uint32_t *pasids;	/* SVM bonds made through libvfiox */
 	uint32_t nr_pasids;
 	int svm_refused;	/* errno of the last refused SVM bind, or 0 */
@@ -154,6 +157,21 @@ int vfiox_region_read_info(struct vfiox_device *d, uint32_t index);
 uint32_t vfiox_region_areas(const struct vfiox_region *r,
 			    struct vfiox_sparse_area *whole,
 			    const struct vfiox_sparse_area **areas);
+
+/*
+ * A device's dma-bufs (lib/dmabuf.c). Export [off, +len) of region @index
+ * of @d as a dma-buf: *@fd (the caller's to close) and a reference on the
+ * epoch it belongs to; -EOPNOTSUPP (logged with the way out) where the
+ * kernel or the driver cannot. An epoch is revoked once libvfiox closed,
+ * reset or released its device: the kernel revoked its dma-bufs then, and
+ * tells nobody. revoke_all() ends @d's epoch, saying @why in the log.
+ */
+struct vfiox_dmabuf_epoch;
+int vfiox_dmabuf_export(struct vfiox_device *d, uint32_t index, uint64_t off,
+			uint64_t len, int *fd, struct vfiox_dmabuf_epoch **epoch);
+void vfiox_dmabuf_epoch_put(struct vfiox_dmabuf_epoch *e);
+bool vfiox_dmabuf_epoch_revoked(const struct vfiox_dmabuf_epoch *e);
+void vfiox_dmabuf_revoke_all(struct vfiox_device *d, const char *why);
 
 /* Unlink and close every device of a group (used on group close). */
 void vfiox_device_close_all(struct vfiox_group *g);

@@ -429,6 +429,7 @@ VFIOX_API int vfiox_mig_reset(struct vfiox_device *d)
 	if (ret)
 		return ret;
 	ret = d->group->container->env.sys->ioctl(d->fd, VFIO_DEVICE_RESET, NULL);
+	vfiox_dmabuf_revoke_all(d, "reset");
 	if (ret < 0 && vfiox_device_gone(d))
 		return vfiox_device_check_live(d);
 	if (ret < 0) {

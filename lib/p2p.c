@@ -6,6 +6,15 @@
  * by any call, or, once the kernel revoked it, when a new mapping reuses
  * its IOVA. Records change only under the DMA lock, so each call here
  * takes that lock once, around the DMA work and the record together.
+ *
+ * On iommufd a BAR's mmap cannot be mapped (IOMMU_IOAS_MAP pins pages, and
+ * a BAR has none): the range is exported as a dma-buf from vfio-pci and
+ * mapped with IOMMU_IOAS_MAP_FILE (Linux 6.19+). The IOAS holds the
+ * dma-buf from then on, so libvfiox closes its fd at once. The mmap stays
+ * the entry's vaddr, for translate. The kernel revokes such a mapping
+ * silently (lib/dmabuf.c): the record holds its export's epoch and is
+ * listed revoked once libvfiox saw that epoch end; the IOAS keeps the
+ * mapping's IOVA until it is unmapped.
  */
 #define LOG_PREFIX "p2p"
 #include <errno.h>
@@ -21,6 +30,8 @@ struct p2p_record {
 	struct vfiox_dma_owner owner;
 	struct p2p_record *next, **pprev;	/* c->p2p, newest first */
 	struct vfiox_p2p_mapping m;
+	struct vfiox_dmabuf_epoch *epoch;	/* iommufd: its export's */
+	int dmabuf_fd;		/* iommufd: the export, while mapping */
 };
 
 /* The mmapped address of [off, off + len) of region @index, checked to
@@ -62,6 +73,7 @@ static void release_record(struct vfiox_dma_owner *o)
 	*r->pprev = r->next;
 	if (r->next)
 		r->next->pprev = r->pprev;
+	vfiox_dmabuf_epoch_put(r->epoch);
 	free(r);
 }
 
@@ -76,6 +88,7 @@ static struct p2p_record *new_record(struct vfiox_device *d, uint32_t index,
 		return NULL;
 	}
 	r->owner.release = release_record;
+	r->dmabuf_fd = -1;
 	snprintf(r->m.device, sizeof(r->m.device), "%s", d->name);
 	r->m.index = index;
 	r->m.offset = off;
@@ -111,6 +124,47 @@ static int map_recorded(struct vfiox_container *c, void *vaddr,
 	return ret;
 }
 
+/* The engine's kernel map of a dma-buf record: the whole export. */
+static int map_dmabuf(struct vfiox_dma_owner *o, struct vfiox_container *c,
+		      uint64_t iova, uint64_t len, unsigned int flags)
+{
+	return vfiox_iommufd_map_file(c, record_of(o)->dmabuf_fd, 0, len, iova,
+				      flags);
+}
+
+/* iommufd: the record's range exported, its map through the dma-buf. */
+static int export_range(struct vfiox_container *c, struct vfiox_device *d,
+			struct p2p_record *r)
+{
+	int ret;
+
+	if (!vfiox_is_iommufd(c))
+		return 0;
+	ret = vfiox_dmabuf_export(d, r->m.index, r->m.offset, r->m.len,
+				  &r->dmabuf_fd, &r->epoch);
+	if (!ret)
+		r->owner.map = map_dmabuf;
+	return ret;
+}
+
+static int map_new_record(struct vfiox_container *c, struct vfiox_device *d,
+			  void *vaddr, struct p2p_record *r, bool fixed,
+			  uint64_t *iova, const struct vfiox_dma_opts *opts)
+{
+	int ret = export_range(c, d, r);
+
+	if (!ret)
+		ret = map_recorded(c, vaddr, r, fixed, iova, opts);
+	/* Mapped, the IOAS holds the dma-buf; failed, nobody needs it. */
+	if (r->dmabuf_fd >= 0)
+		c->env.sys->close(r->dmabuf_fd);
+	r->dmabuf_fd = -1;
+	if (ret == -EPERM)
+		pr_err("%s: the kernel refused to map region %u: not a vfio device's memory under strict_devmem",
+		       d->name, r->m.index);
+	return ret;
+}
+
 static int p2p_map(struct vfiox_container *c, struct vfiox_device *d,
 		   uint32_t index, uint64_t off, uint64_t len, bool fixed,
 		   uint64_t *iova, const struct vfiox_dma_opts *opts)
@@ -121,21 +175,17 @@ static int p2p_map(struct vfiox_container *c, struct vfiox_device *d,
 
 	if (!c || !d || !iova)
 		return -EINVAL;
-	ret = vfiox_backend_legacy_only(c, "P2P mapping of a BAR (iommufd needs the dma-buf way, not done yet)");
-	if (ret)
-		return ret;
 	ret = region_vaddr(d, index, off, len, &vaddr);
 	if (ret)
 		return ret;
 	r = new_record(d, index, off, len);
 	if (!r)
 		return -ENOMEM;
-	ret = map_recorded(c, vaddr, r, fixed, iova, opts);
-	if (ret == -EPERM)
-		pr_err("%s: the kernel refused to map region %u: not a vfio device's memory under strict_devmem",
-		       d->name, index);
-	if (ret)
+	ret = map_new_record(c, d, vaddr, r, fixed, iova, opts);
+	if (ret) {
+		vfiox_dmabuf_epoch_put(r->epoch);
 		free(r);
+	}
 	return ret;
 }
 
@@ -240,9 +290,13 @@ static int p2p_list(struct vfiox_container *c, struct vfiox_p2p_mapping *out,
 	if (!c || (n && !out))
 		return -EINVAL;
 	vfiox_lock(&c->dma->lock);
-	for (r = c->p2p; r; r = r->next, total++)
-		if ((uint32_t)total < n)
-			out[total] = r->m;
+	for (r = c->p2p; r; r = r->next, total++) {
+		if ((uint32_t)total >= n)
+			continue;
+		out[total] = r->m;
+		if (r->epoch && vfiox_dmabuf_epoch_revoked(r->epoch))
+			out[total].flags |= VFIOX_P2P_REVOKED;
+	}
 	vfiox_unlock(&c->dma->lock);
 	return total;
 }
@@ -263,10 +317,9 @@ VFIOX_API int vfiox_p2p_revocable(struct vfiox_container *c)
 {
 	int ret;
 
-	if (c && vfiox_is_iommufd(c)) {	/* a probe: "no" is an answer */
-		pr_debug("p2p_revocable: the revocation extension is the legacy backend's; this container is iommufd");
-		return 0;
-	}
+	/* iommufd maps P2P only through dma-bufs, which the kernel revokes. */
+	if (c && vfiox_is_iommufd(c))
+		return 1;
 	ret = vfiox_container_check_extension(c, VFIOX_DMA_DEVMEM_LIFETIME);
 
 	/* check_extension() gives the kernel's answer as is; this one is 0/1 */

@@ -54,6 +54,7 @@ struct vfiox_req_watch {
 static void release(struct vfiox_req_watch *w, struct vfiox_device *d)
 {
 	const struct vfiox_sys *sys = d->group->container->env.sys;
+	bool let_go;
 	uint32_t i;
 
 	pr_info("%s: the kernel asks for the device back (unbind or unplug); releasing it",
@@ -68,10 +69,13 @@ static void release(struct vfiox_req_watch *w, struct vfiox_device *d)
 			pr_err("%s: region %u stays mapped: the kernel will wait", d->name, i);
 	}
 	atomic_store(&d->released, true);
-	if (!w || sys->dup2(w->dead_fd, d->fd) < 0)
+	let_go = w && sys->dup2(w->dead_fd, d->fd) >= 0;
+	if (!let_go)
 		pr_err("%s: cannot let go of the device file: the kernel will wait until it is closed",
 		       d->name);
 	pthread_mutex_unlock(&d->map_lock);
+	if (let_go)	/* the device's file is closed: its dma-bufs are revoked */
+		vfiox_dmabuf_revoke_all(d, "released");
 }
 
 static void handle(struct vfiox_req_watch *w, struct vfiox_device *d)

@@ -22,6 +22,7 @@
 #define VFIOX_IOMMU_IOAS_MAP		VFIOX_IOMMUFD_CMD(5)
 #define VFIOX_IOMMU_IOAS_UNMAP		VFIOX_IOMMUFD_CMD(6)
 #define VFIOX_IOMMU_GET_HW_INFO		VFIOX_IOMMUFD_CMD(10)
+#define VFIOX_IOMMU_IOAS_MAP_FILE	VFIOX_IOMMUFD_CMD(0xf)	/* Linux 6.13+ */
 
 struct vfiox_iommu_ioas_alloc {
 	__u32 size;
@@ -56,6 +57,18 @@ struct vfiox_iommu_ioas_map {
 	__u32 ioas_id;
 	__u32 reserved;		/* 0 */
 	__aligned_u64 user_va;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+
+/* As IOMMU_IOAS_MAP, of [start, +length) of a file: a memfd, or (Linux
+ * 6.19+) a single-range dma-buf that vfio-pci exported. */
+struct vfiox_iommu_ioas_map_file {
+	__u32 size;
+	__u32 flags;		/* as vfiox_iommu_ioas_map's */
+	__u32 ioas_id;
+	__s32 fd;
+	__aligned_u64 start;
 	__aligned_u64 length;
 	__aligned_u64 iova;
 };
@@ -99,6 +112,27 @@ struct vfiox_vfio_device_attach_iommufd_pt {
 	__u32 argsz;
 	__u32 flags;		/* 0 */
 	__u32 pt_id;
+};
+
+/*
+ * VFIO_DEVICE_FEATURE_DMA_BUF (Linux 6.19+, vfio-pci): a GET of it exports
+ * the ranges of a BAR as a dma-buf and returns its fd. Follows struct
+ * vfio_device_feature's header; offsets and lengths are page aligned,
+ * @flags is 0, @open_flags as open(2)'s (O_CLOEXEC, O_RDWR).
+ */
+#define VFIOX_VFIO_DEVICE_FEATURE_DMA_BUF	11
+
+struct vfiox_vfio_region_dma_range {
+	__u64 offset;
+	__u64 length;
+};
+
+struct vfiox_vfio_device_feature_dma_buf {
+	__u32 region_index;
+	__u32 open_flags;
+	__u32 flags;		/* 0 */
+	__u32 nr_ranges;
+	struct vfiox_vfio_region_dma_range dma_ranges[];
 };
 
 #endif

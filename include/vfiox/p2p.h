@@ -31,6 +31,14 @@ extern "C" {
  * low power) and maps it again, to the same memory, after: DMA meanwhile
  * faults in the IOMMU, and the mapping needs nothing from its holder. No
  * event says so; libvfiox's table does not change.
+ *
+ * On an iommufd container (docs/iommufd.md) the range is exported as a
+ * vfio-pci dma-buf and mapped with IOMMU_IOAS_MAP_FILE (Linux 6.19+). The
+ * kernel revokes it, for good and telling nobody, when the owning device
+ * is closed, reset or has its memory disabled; the mapping then stays in
+ * the IOAS and in libvfiox's table until unmapped. vfiox_p2p_list() marks
+ * it VFIOX_P2P_REVOKED when libvfiox itself closed, reset or released the
+ * device; it cannot see the rest.
  */
 
 /**
@@ -47,8 +55,9 @@ extern "C" {
  * The range must lie inside one mmap-able area of the region (the sparse
  * areas, or the whole region without a sparse capability), page aligned.
  * Return: 0; -EINVAL (bad index or range, with a message naming the
- * areas); -ENOTSUP when the region cannot be mmapped; as vfiox_dma_map()
- * otherwise. On a patched kernel with strict_devmem, memory that is not a
+ * areas); -ENOTSUP when the region cannot be mmapped; on iommufd
+ * -EOPNOTSUPP where vfio-pci cannot export a dma-buf or iommufd cannot map
+ * it (before Linux 6.19); as vfiox_dma_map() otherwise. On a patched kernel with strict_devmem, memory that is not a
  * vfio device's is refused by the kernel with -EPERM.
  */
 VFIOX_API int vfiox_p2p_map(struct vfiox_container *c, struct vfiox_device *d,
@@ -129,10 +138,10 @@ static inline int vfiox_p2p_list(struct vfiox_container *c,
 
 /**
  * vfiox_p2p_revocable() - does the kernel remove P2P mappings when their
- * device is released (the kernel-patches/ series)?
- * @c: container, with a group attached
- * Return: 1 yes, 0 no (stock kernel, or an iommufd container: the extension
- * is type1's), negative errno on failure.
+ * device is released (the kernel-patches/ series, or iommufd)?
+ * @c: container, with a group attached (iommufd: any)
+ * Return: 1 yes (always on iommufd: its P2P mappings are dma-bufs), 0 no
+ * (stock type1), negative errno on failure.
  */
 VFIOX_API int vfiox_p2p_revocable(struct vfiox_container *c);
 

@@ -161,7 +161,7 @@ static int ioas_map(struct fk_fd *f, struct vfiox_iommu_ioas_map *m)
 	if (fk.nr_maps == FK_MAX_MAPS)
 		return -ENOMEM;
 	fk.maps[fk.nr_maps++] = (struct fk_map){ m->iova, m->length, m->user_va,
-						 m->flags, false, NULL };
+						 m->flags, false, NULL, NULL, false };
 	return 0;
 }
 
@@ -253,6 +253,8 @@ int fk_iommufd_ioctl(struct fk_fd *f, unsigned long req, void *arg)
 		return ioas_map(f, arg);
 	case VFIOX_IOMMU_IOAS_UNMAP:
 		return ioas_unmap(f, arg);
+	case VFIOX_IOMMU_IOAS_MAP_FILE:
+		return fk_dmabuf_map_file(f->ioas, arg);
 	default:
 		return -ENOTTY;
 	}

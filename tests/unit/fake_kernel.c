@@ -237,8 +237,10 @@ void fk_kernel_detach(struct fk_group *g)
 static void drop_file(struct fk_fd *f)
 {
 	fk_iommufd_drop(f);
-	if (f->kind == FK_FD_DEVICE)	/* every SVM bond goes */
+	if (f->kind == FK_FD_DEVICE) {	/* every SVM bond goes */
 		((struct fk_device *)f->obj)->pasid = 0;
+		fk_dmabuf_revoke(f->obj);	/* one fd a device, here */
+	}
 	if (f->kind == FK_FD_GROUP) {
 		/* Releasing a group fd detaches it, as the kernel does. */
 		((struct fk_group *)f->obj)->attached = false;
@@ -408,7 +410,7 @@ static int map_dma(struct vfio_iommu_type1_dma_map *m)
 	if (fk.dirty && alloc_bitmap(&fk.maps[fk.nr_maps], m->size))
 		return -ENOMEM;
 	fk.maps[fk.nr_maps] = (struct fk_map){ m->iova, m->size, m->vaddr, m->flags,
-					       false, fk.maps[fk.nr_maps].bitmap };
+					       false, fk.maps[fk.nr_maps].bitmap, NULL, false };
 	fk.nr_maps++;
 	fk.dma_avail--;
 	return 0;
@@ -905,6 +907,8 @@ static int mig_feature(struct fk_device *d, struct vfio_device_feature *f)
 /* The PCI VF token feature, the only one vfio-pci has for every PF. */
 static int feature(struct fk_device *d, struct vfio_device_feature *f)
 {
+	if ((f->flags & VFIO_DEVICE_FEATURE_MASK) == 11)	/* DMA_BUF */
+		return fk_dmabuf_feature(d, f);
 	if ((f->flags & VFIO_DEVICE_FEATURE_MASK) != VFIO_DEVICE_FEATURE_PCI_VF_TOKEN)
 		return mig_feature(d, f);
 	if (f->argsz < sizeof(*f) + 16 ||
@@ -973,6 +977,7 @@ static int device_ioctl(struct fk_device *d, unsigned long req, void *arg)
 		return set_irqs(d, arg);
 	case VFIO_DEVICE_RESET:
 		d->resets++;
+		fk_dmabuf_revoke(d);
 		if (d->mig.flags)	/* RUNNING, as mtty, unless told */
 			d->mig.state = d->mig.reset_to ? d->mig.reset_to : 2;
 		return 0;

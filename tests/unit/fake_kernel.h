@@ -120,7 +120,7 @@ struct fk_file {
 
 enum fk_fd_kind { FK_FD_FREE, FK_FD_CONTAINER, FK_FD_GROUP, FK_FD_DEVICE,
 		  FK_FD_EVENT, FK_FD_FILE, FK_FD_MIG_SAVE, FK_FD_MIG_LOAD,
-		  FK_FD_IOMMUFD };
+		  FK_FD_IOMMUFD, FK_FD_DMABUF };
 /* A stream the fake's mig data fds take while RESUMING: this header first. */
 #define FK_MIG_MAGIC "FKMG"
 
@@ -137,6 +137,16 @@ struct fk_fd {
 };
 
 #define FK_MAX_MAPS 4096
+#define FK_MAX_DMABUFS 16
+
+/* A dma-buf vfio-pci exported (fake_dmabuf.c); it outlives its fds. */
+struct fk_dmabuf {
+	struct fk_device *dev;
+	uint32_t index;
+	uint64_t offset, len;
+	bool revoked;		/* its device was closed or reset */
+	uint32_t open_flags;
+};
 
 struct fk_map {
 	uint64_t iova, size, vaddr;
@@ -145,6 +155,10 @@ struct fk_map {
 	/* While tracking dirty pages: type1's dma->bitmap, one bit a page
 	 * and 64 more (the kernel's stale bits live there). */
 	uint64_t *bitmap;
+	/* IOMMU_IOAS_MAP_FILE of this dma-buf, and whether it was revoked
+	 * under the mapping (which then stays, as iommufd keeps it). */
+	struct fk_dmabuf *dmabuf;
+	bool revoked;
 };
 
 struct fake_kernel {
@@ -194,6 +208,12 @@ struct fake_kernel {
 	/* The next IOAS unmap removes this many areas, then fails (EBUSY), as
 	 * the kernel's does when an access will not let go; 0: none. */
 	int ioas_unmap_fail_after;
+	/* vfio-pci's dma-bufs (fake_dmabuf.c): every export, the GETs and
+	 * MAP_FILEs seen; the kernel lacks the export (6.1) or MAP_FILE. */
+	struct fk_dmabuf dmabufs[FK_MAX_DMABUFS];
+	int nr_dmabufs;
+	unsigned long dmabuf_exports, ioas_map_files;
+	bool no_dmabuf, no_map_file;
 	/* /proc/self/fdinfo/N exists, as on 7.2 (device fds name their device) */
 	bool fdinfo;
 	/* POSIX locks held on every fd: a "lock:" line each in its fdinfo,
@@ -244,6 +264,13 @@ void fk_enable_iommufd(void);
 void fk_add_iommufd_device(uint64_t aperture_last);
 /* Open a container on the iommufd backend (the default roots). */
 int fk_iommufd_container_open(struct vfiox_container **out);
+/* vfio-pci's dma-bufs (fake_dmabuf.c): VFIO_DEVICE_FEATURE_DMA_BUF on
+ * @d; IOMMU_IOAS_MAP_FILE into IOAS @ioas; revoke @d's dma-bufs and the
+ * IOAS mappings of them (its close or reset). */
+struct vfiox_iommu_ioas_map_file;
+int fk_dmabuf_feature(struct fk_device *d, struct vfio_device_feature *f);
+int fk_dmabuf_map_file(uint32_t ioas, struct vfiox_iommu_ioas_map_file *m);
+void fk_dmabuf_revoke(const struct fk_device *d);
 /* Is @fd a device fd bound and attached to an IOAS through its cdev? */
 bool fk_cdev_attached(int fd);
 

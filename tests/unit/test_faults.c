@@ -524,6 +524,24 @@ static int setup_iommufd_device(struct world *w)
 	return ret ? ret : run_device_open(w);
 }
 
+/* The BAR mmapped already: the P2P map's own calls are the export's. */
+static int setup_iommufd_p2p(struct world *w)
+{
+	int ret = setup_iommufd_device(w);
+
+	return ret ? ret : vfiox_region_mmap(w->d, 0, &w->out);
+}
+
+static int run_p2p_map(struct world *w)
+{
+	return vfiox_p2p_map(w->c, w->d, 0, 0x1000, 0x2000, NULL, &w->iova);
+}
+
+static void undo_p2p_map(struct world *w)
+{
+	assert_int_equal(vfiox_p2p_unmap(w->c, w->iova, 0x2000), 0);
+}
+
 static int setup_iommufd_mapping(struct world *w)
 {
 	int ret = setup_iommufd_device(w);
@@ -635,6 +653,7 @@ static const struct op ops[] = {
 	{ "iommufd_dma_unmap_all", setup_iommufd_three, run_dma_unmap_all, undo_unmap_three,
 	  "ioctl", EBUSY },
 	{ "iommufd_pool_alloc", setup_iommufd_pool, run_pool_alloc, undo_pool_alloc, "mmap", 0 },
+	{ "iommufd_p2p_map", setup_iommufd_p2p, run_p2p_map, undo_p2p_map, NULL, 0 },
 	{ "mig_get_state", setup_migratable, run_mig_get_state, undo_nothing, NULL, 0 },
 	{ "mig_precopy_reinit_enable", setup_migratable, run_mig_precopy_reinit_enable,
 	  undo_nothing, NULL, 0 },
@@ -647,6 +666,7 @@ static const struct op ops[] = {
 /* Everything a failed operation must leave as it was. */
 struct snapshot {
 	int fds, mmaps, kernel_maps;
+	int p2p;		/* vfiox_p2p_list()'s count */
 	struct vfiox_dma_stats st;
 	uint64_t free_bytes;
 	/* The kernel's side of adopted fds: which groups are attached, and
@@ -665,7 +685,7 @@ struct snapshot {
 /* Field by field: memcmp() would compare the padding after kernel_maps. */
 static bool same(const struct snapshot *a, const struct snapshot *b)
 {
-	return a->fds == b->fds && a->mmaps == b->mmaps &&
+	return a->fds == b->fds && a->mmaps == b->mmaps && a->p2p == b->p2p &&
 	       a->kernel_maps == b->kernel_maps &&
 	       !memcmp(&a->st, &b->st, sizeof(a->st)) &&
 	       a->free_bytes == b->free_bytes && a->attached == b->attached &&
@@ -691,6 +711,7 @@ static struct snapshot snap(const struct world *w)
 	s.kernel_dirty = fk.dirty;
 	if (w->c) {
 		vfiox_dma_stats(w->c, &s.st);
+		s.p2p = vfiox_p2p_list(w->c, NULL, 0);
 		s.free_bytes = w->c->dma->space.free_bytes;
 		s.vaddrs_invalid = w->c->dma->vaddrs_invalid;
 		s.dirty = w->c->dma->dirty;
@@ -772,9 +793,10 @@ static void one_case(const struct op *op, unsigned long n, int err,
 	}
 	after = snap(&w);
 	if (!same(&before, &after))
-		fail_msg("%s: seam call %lu failing with %s changed fds %d->%d, mmaps %d->%d, kernel maps %d->%d, entries %u->%u, free IOVA %llu->%llu, attached groups 0x%x->0x%x, IOMMU %d->%d, invalid vaddrs %d->%d (books %d->%d), dirty tracking %d->%d (books %d->%d)",
+		fail_msg("%s: seam call %lu failing with %s changed fds %d->%d, mmaps %d->%d, P2P records %d->%d, kernel maps %d->%d, entries %u->%u, free IOVA %llu->%llu, attached groups 0x%x->0x%x, IOMMU %d->%d, invalid vaddrs %d->%d (books %d->%d), dirty tracking %d->%d (books %d->%d)",
 			 op->name, n, strerror(err), before.fds, after.fds,
-			 before.mmaps, after.mmaps, before.kernel_maps, after.kernel_maps,
+			 before.mmaps, after.mmaps, before.p2p, after.p2p,
+			 before.kernel_maps, after.kernel_maps,
 			 before.st.entries_used, after.st.entries_used,
 			 (unsigned long long)before.free_bytes,
 			 (unsigned long long)after.free_bytes, before.attached, after.attached,
@@ -785,7 +807,7 @@ static void one_case(const struct op *op, unsigned long n, int err,
 	if (op->run(&w))
 		fail_msg("%s: unusable after seam call %lu failed with %s", op->name,
 			 n, strerror(err));
-	if (op->run == run_dma_map)
+	if (op->run == run_dma_map || op->run == run_p2p_map)
 		assert_int_equal(w.iova, clean->iova);
 	if (w.c && !strncmp(op->name, "iommufd_", 8) &&
 	    vfiox_container_backend(w.c) != VFIOX_BACKEND_IOMMUFD)
