@@ -430,7 +430,8 @@ VFIOX_API int vfiox_dma_avail_check(struct vfiox_container *c,
 	/* Under the lock: no map of ours lands between the two reads. */
 	vfiox_lock(&c->dma->lock);
 	ret = vfiox_container_read_dma_avail(c, kernel);
-	*ours = c->dma->entries_limit - c->dma->entries_used;
+	if (!ret)	/* a refused check leaves the caller's *ours alone */
+		*ours = c->dma->entries_limit - c->dma->entries_used;
 	vfiox_unlock(&c->dma->lock);
 	if (ret)
 		return ret;

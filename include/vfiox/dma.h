@@ -260,7 +260,8 @@ VFIOX_API int vfiox_dma_stats(struct vfiox_container *c,
  * A mismatch means someone else maps through the same container fd, or a
  * mapping the kernel revoked that libvfiox has not heard of; it is logged.
  * Return: 0 when they agree, 1 when they differ, -ENOTSUP when the kernel
- * does not report dma_avail, -ENODEV without a group, or a negative errno.
+ * does not report dma_avail, -ENODEV without a group, or a negative errno;
+ * on an error neither out-parameter is written.
  */
 VFIOX_API int vfiox_dma_avail_check(struct vfiox_container *c,
 				    uint32_t *kernel, uint32_t *ours);

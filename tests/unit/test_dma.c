@@ -190,13 +190,18 @@ static void dma_avail_check_compares_with_the_kernel(void **state)
 	assert_int_equal(ours, 65532);
 	assert_true(fk_log_has("the kernel has 65530 mapping entries left, libvfiox counts 65532"));
 	fk_fail_nth("ioctl", 1, EFAULT);
+	kernel = ours = 7;	/* a refused check leaves both alone */
 	assert_int_equal(vfiox_dma_avail_check(c, &kernel, &ours), -EFAULT);
+	assert_int_equal(kernel, 7);
+	assert_int_equal(ours, 7);
 	fk.fail_at = 0;
 	assert_int_equal(vfiox_dma_avail_check(c, NULL, &ours), -EINVAL);
 	/* A kernel without the dma_avail capability. */
 	fk_info_begin(0x1000);
 	assert_int_equal(vfiox_dma_avail_check(c, &kernel, &ours), -ENOTSUP);
 	assert_true(fk_log_has("does not report dma_avail"));
+	assert_int_equal(kernel, 7);
+	assert_int_equal(ours, 7);
 }
 
 static void narrow_dma_mask_is_honoured(void **state)
