@@ -87,6 +87,23 @@ static void edu_copies(struct vfiox_container *c, struct vfiox_device *d)
 }
 
 /* The kernel's ids and the IOMMU behind edu, as a VMM would read them. */
+/*
+ * AMD-Vi has vendor hw info only with CONFIG_AMD_IOMMU_IOMMUFD (its
+ * hw_info op is NULL otherwise, and iommufd answers type NONE).
+ */
+static int amd_reports_hw_info(void)
+{
+	static char line[512];
+	FILE *f = fopen("/proc/kallsyms", "r");
+	int found = 0;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, " amd_iommufd_hw_info") != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
 static void ids_and_hw_info(struct vfiox_container *c, struct vfiox_device *d)
 {
 	struct vfiox_iommu_hw_info hw = { .sz = sizeof(hw) };
@@ -104,9 +121,13 @@ static void ids_and_hw_info(struct vfiox_container *c, struct vfiox_device *d)
 	if (!strcmp(vt_env("VFIOX_MACHINE"), "intel-iommu"))
 		CHECK(hw.type == VFIOX_IOMMU_HW_INFO_TYPE_INTEL_VTD && hw.data_len,
 		      "VT-d reported hw info type %u with %u bytes", hw.type, hw.data_len);
-	if (!strcmp(vt_env("VFIOX_MACHINE"), "amd-iommu"))
-		CHECK(hw.type == VFIOX_IOMMU_HW_INFO_TYPE_AMD,
-		      "AMD-Vi reported hw info type %u", hw.type);
+	if (!strcmp(vt_env("VFIOX_MACHINE"), "amd-iommu") && amd_reports_hw_info())
+		CHECK(hw.type == VFIOX_IOMMU_HW_INFO_TYPE_AMD && hw.data_len,
+		      "AMD-Vi reported hw info type %u with %u bytes", hw.type, hw.data_len);
+	else if (!strcmp(vt_env("VFIOX_MACHINE"), "amd-iommu"))
+		CHECK(hw.type == VFIOX_IOMMU_HW_INFO_TYPE_NONE && !hw.data_len,
+		      "AMD-Vi without AMD_IOMMU_IOMMUFD reported hw info type %u with %u bytes",
+		      hw.type, hw.data_len);
 }
 
 /*
