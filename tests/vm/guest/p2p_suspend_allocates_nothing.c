@@ -116,6 +116,15 @@ int main(void)
 		printf("  no failslab in this kernel (or no debugfs): nothing to test\n");
 		return vt_done("p2p_suspend_allocates_nothing");
 	}
+	/*
+	 * virtio-iommu's unmap allocates its request to the device, so
+	 * failslab fails the IOMMU driver's unmap, not type1's suspend
+	 * (measured: the short unmap's WARN in vfio_devmem_unmap_runs()).
+	 */
+	if (!strcmp(vt_env("VFIOX_MACHINE"), "virtio-iommu")) {
+		printf("  virtio-iommu allocates in its own unmap: failslab would fail the driver, not the suspend; not run here\n");
+		return vt_done("p2p_suspend_allocates_nothing");
+	}
 	CHECK_RET(vt_open(vt_env("VFIOX_EDU"), &a, &g, &edu), 0);
 	CHECK_RET(vt_edu_setup(edu, &edu_dev), 0);
 	CHECK_RET(vfiox_dma_pool_new(a, &po, &pool), 0);
