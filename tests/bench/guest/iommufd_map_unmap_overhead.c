@@ -8,10 +8,7 @@
  * raw and libvfiox back to back, 3001 pairs with the order alternating,
  * the median of the per-pair ratios and its quartiles.
  *
- * The public API does not yet hand out the IOAS id, so the raw side finds
- * it in libvfiox's iommufd: that fd holds libvfiox's objects only and
- * exactly one IOAS, the one IOMMU_IOAS_IOVA_RANGES answers for; more or
- * fewer fails the benchmark rather than measure another address space.
+ * The raw side maps into libvfiox's own IOAS (vfiox_container_ioas_id()).
  * A kernel without iommufd (Debian's 6.1) prints no figure, says why and
  * succeeds: the figure needs the debug kernel (tests/vm/run --debug).
  */
@@ -30,32 +27,8 @@
 
 #define N 10
 #define PAIRS 3001
-/* Far more than the objects libvfiox creates for one device. */
-#define MAX_OBJECT_ID 64
 
 static uint64_t iova[N];
-
-/* The id of the only IOAS in iommufd @fd, or 0. */
-static uint32_t find_ioas(int fd)
-{
-	uint32_t id, found = 0;
-	int n = 0;
-
-	for (id = 1; id <= MAX_OBJECT_ID; id++) {
-		struct vfiox_iommu_ioas_iova_ranges q = {
-			.size = sizeof(q), .ioas_id = id,
-		};
-
-		/* No room for ranges: an IOAS answers EMSGSIZE or 0. */
-		if (!ioctl(fd, VFIOX_IOMMU_IOAS_IOVA_RANGES, &q) || errno == EMSGSIZE) {
-			found = id;
-			n++;
-		}
-	}
-	if (n != 1)
-		fprintf(stderr, "bench: %d IOAS objects in libvfiox's iommufd, wanted 1\n", n);
-	return n == 1 ? found : 0;
-}
 
 static double raw_round(int fd, uint32_t ioas, uint8_t *buf)
 {
@@ -131,7 +104,7 @@ int main(int argc, char **argv)
 	const char *bdf = argc > 1 ? argv[1] : "0000:00:04.0";
 	static double raw[PAIRS], lib[PAIRS], ratio[PAIRS];
 	struct vfiox_container *c;
-	uint32_t ioas;
+	uint32_t ioas = 0;
 	uint8_t *buf;
 	int fd, r;
 
@@ -141,7 +114,8 @@ int main(int argc, char **argv)
 	if (r)
 		return r > 0 ? 0 : 1;
 	fd = vfiox_container_fd(c);
-	ioas = find_ioas(fd);
+	if (vfiox_container_ioas_id(c, &ioas))
+		ioas = 0;
 	buf = mmap(NULL, (size_t)N * 4096, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	/* A first libvfiox round chooses the IOVAs both sides then use. */
