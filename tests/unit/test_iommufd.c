@@ -115,36 +115,35 @@ static void auto_with_an_unopenable_cdev_keeps_legacy(void **state)
 	assert_true(fk_close_clean(c));
 }
 
-/* A noiommu group's cdevs have no IOMMU behind them: not iommufd's. */
-static void auto_skips_noiommu_groups(void **state)
+/* Auto, at group 7's open, keeps legacy and logs @why. */
+static void group_7_keeps_legacy(const char *why)
 {
 	struct vfiox_container *c;
 	struct vfiox_group *g;
 
-	(void)state;
-	fk_add_file("/fake/sys/kernel/iommu_groups/7/name", "vfio-noiommu\n");
 	assert_int_equal(fk_container_open(&c), 0);
 	assert_int_equal(vfiox_group_open(c, 7, &g), 0);
 	assert_int_equal(vfiox_container_backend(c), VFIOX_BACKEND_LEGACY);
-	assert_true(fk_log_has("group 7 is a noiommu group"));
+	assert_true(fk_log_has(why));
 	assert_true(fk_close_clean(c));
+}
+
+/* A noiommu group's cdevs have no IOMMU behind them: not iommufd's. */
+static void auto_skips_noiommu_groups(void **state)
+{
+	(void)state;
+	fk_add_file("/fake/sys/kernel/iommu_groups/7/name", "vfio-noiommu\n");
+	group_7_keeps_legacy("group 7 is a noiommu group");
 }
 
 /* A cdev named as noiommu is not iommufd's either. */
 static void auto_skips_noiommu_cdevs(void **state)
 {
-	struct vfiox_container *c;
-	struct vfiox_group *g;
-
 	(void)state;
 	fk_add_file("/fake/sys/kernel/iommu_groups/7/devices/0000:00:03.0/vfio-dev/noiommu-vfio0/dev",
 		    "511:0\n");
 	fk_file("/fake/sys/kernel/iommu_groups/7/devices/0000:00:03.0/vfio-dev/vfio0/dev")->path[1] = 'X';
-	assert_int_equal(fk_container_open(&c), 0);
-	assert_int_equal(vfiox_group_open(c, 7, &g), 0);
-	assert_int_equal(vfiox_container_backend(c), VFIOX_BACKEND_LEGACY);
-	assert_true(fk_log_has("no IOMMU behind it"));
-	assert_true(fk_close_clean(c));
+	group_7_keeps_legacy("no IOMMU behind it");
 }
 
 /* A group that does not exist fails to open, and auto still waits. */
