@@ -96,18 +96,6 @@ static int edu_write(uint8_t *src, uint64_t src_iova, uint64_t dst, uint8_t seed
 	return vt_edu_copy(&edu_dev, src_iova, dst, LEN);
 }
 
-static int holds(const volatile uint8_t *bar, uint8_t seed)
-{
-	uint8_t want[LEN];
-	int i;
-
-	vt_fill(want, LEN, seed);
-	for (i = 0; i < LEN; i++)
-		if (bar[i] != want[i])
-			return 0;
-	return 1;
-}
-
 static uint32_t listed_flags(struct vfiox_container *a, uint64_t iova)
 {
 	struct vfiox_p2p_mapping m[4];
@@ -154,7 +142,7 @@ static void owner_closes(struct vfiox_container *a, uint8_t *src, uint64_t src_i
 	CHECK(out == iova, "translate of the BAR gives its IOVA");
 	CHECK(listed_flags(a, iova) == 0, "listed live");
 	CHECK_RET(edu_write(src, src_iova, iova, 1), 0);
-	CHECK(holds(bar2, 1), "edu's DMA through iommufd landed in ivshmem's BAR 2");
+	CHECK(vt_holds(bar2, LEN, 1), "edu's DMA through iommufd landed in ivshmem's BAR 2");
 
 	vfiox_container_close(b);	/* the owner closes */
 	CHECK(listed_flags(a, iova) == VFIOX_P2P_REVOKED, "listed revoked after the owner closed");
@@ -165,7 +153,7 @@ static void owner_closes(struct vfiox_container *a, uint8_t *src, uint64_t src_i
 	if (!vt_failures) {
 		CHECK_RET(vfiox_region_mmap(shm, VFIO_PCI_BAR2_REGION_INDEX,
 					    (void **)&bar2), 0);
-		CHECK(!vt_failures && holds(bar2, 1),
+		CHECK(!vt_failures && vt_holds(bar2, LEN, 1),
 		      "nothing of the DMA after the close reached the BAR");
 		vfiox_container_close(b);
 	}
@@ -188,17 +176,17 @@ static void owner_resets(struct vfiox_container *a, uint8_t *src, uint64_t src_i
 	if (vt_failures)
 		return;
 	CHECK_RET(edu_write(src, src_iova, iova, 5), 0);
-	CHECK(holds(cmb, 5), "edu's DMA landed in NVMe's CMB");
+	CHECK(vt_holds(cmb, LEN, 5), "edu's DMA landed in NVMe's CMB");
 	CHECK_RET(vfiox_device_reset(nvme), 0);
 	CHECK(listed_flags(a, iova) == VFIOX_P2P_REVOKED, "listed revoked after the reset");
 	dma_stopped(src, src_iova, iova, 6);
-	CHECK(holds(cmb, 5), "nothing of the DMA after the reset reached the CMB");
+	CHECK(vt_holds(cmb, LEN, 5), "nothing of the DMA after the reset reached the CMB");
 	/* A new export after the reset is live: unmap and map again. */
 	CHECK_RET(vfiox_p2p_unmap(a, iova, 4096), 0);
 	CHECK_RET(vfiox_p2p_map(a, nvme, VFIO_PCI_BAR2_REGION_INDEX, 0, 4096, &lim, &again), 0);
 	CHECK(listed_flags(a, again) == 0, "the new mapping is live");
 	CHECK_RET(edu_write(src, src_iova, again, 7), 0);
-	CHECK(holds(cmb, 7), "edu's DMA lands through the new mapping");
+	CHECK(vt_holds(cmb, LEN, 7), "edu's DMA lands through the new mapping");
 	CHECK_RET(vfiox_p2p_unmap(a, again, 4096), 0);
 	vfiox_container_close(b);
 }
@@ -219,11 +207,11 @@ static void memory_off_and_on(struct vfiox_container *a, uint8_t *src, uint64_t 
 	if (vt_failures)
 		return;
 	CHECK_RET(edu_write(src, src_iova, iova, 8), 0);
-	CHECK(holds(bar2, 8), "edu's DMA landed");
+	CHECK(vt_holds(bar2, LEN, 8), "edu's DMA landed");
 	CHECK(vfiox_pci_command_update(shm, 0, PCI_COMMAND_MEMORY) >= 0, "MSE clear");
 	CHECK(vfiox_pci_command_update(shm, PCI_COMMAND_MEMORY, 0) >= 0, "MSE set");
 	dma_stopped(src, src_iova, iova, 9);
-	CHECK(holds(bar2, 8), "iommufd's revocation outlives the memory coming back");
+	CHECK(vt_holds(bar2, LEN, 8), "iommufd's revocation outlives the memory coming back");
 	CHECK(listed_flags(a, iova) == 0,
 	      "libvfiox cannot see a revocation it did not cause (docs/iommufd.md)");
 	CHECK_RET(vfiox_p2p_unmap(a, iova, 4096), 0);

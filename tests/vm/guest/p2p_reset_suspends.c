@@ -65,19 +65,6 @@ static int edu_write(uint8_t *src, uint64_t src_iova, uint64_t dst, uint8_t seed
 	return vt_edu_copy(&edu_dev, src_iova, dst, LEN);
 }
 
-/* Whether BAR bytes @bar hold pattern @seed. */
-static int holds(const volatile uint8_t *bar, uint8_t seed)
-{
-	uint8_t want[LEN];
-	int i;
-
-	vt_fill(want, LEN, seed);
-	for (i = 0; i < LEN; i++)
-		if (bar[i] != want[i])
-			return 0;
-	return 1;
-}
-
 static void mse_cycle(struct vfiox_container *a, uint8_t *src, uint64_t src_iova,
 		      int patched)
 {
@@ -98,7 +85,7 @@ static void mse_cycle(struct vfiox_container *a, uint8_t *src, uint64_t src_iova
 	avail = vt_dma_avail(a);
 
 	CHECK_RET(edu_write(src, src_iova, iova, 1), 0);
-	CHECK(holds(bar2, 1), "edu's DMA into ivshmem's BAR 2 arrived");
+	CHECK(vt_holds(bar2, LEN, 1), "edu's DMA into ivshmem's BAR 2 arrived");
 
 	CHECK(vfiox_pci_command_update(shm, 0, PCI_COMMAND_MEMORY) >= 0,
 	      "B clears Memory Space Enable");
@@ -121,10 +108,10 @@ static void mse_cycle(struct vfiox_container *a, uint8_t *src, uint64_t src_iova
 
 	CHECK(vfiox_pci_command_update(shm, PCI_COMMAND_MEMORY, 0) >= 0,
 	      "B sets Memory Space Enable");
-	CHECK(holds(bar2, 1), "nothing of the DMA while suspended reached the BAR");
+	CHECK(vt_holds(bar2, LEN, 1), "nothing of the DMA while suspended reached the BAR");
 	before = iommu_faults_at(iova);
 	CHECK_RET(edu_write(src, src_iova, iova, 3), 0);
-	CHECK(holds(bar2, 3), "edu's DMA lands again after MSE is set, A did nothing");
+	CHECK(vt_holds(bar2, LEN, 3), "edu's DMA lands again after MSE is set, A did nothing");
 	usleep(100 * 1000);
 	CHECK(iommu_faults_at(iova) == before, "no fault once B is resumed");
 
@@ -132,7 +119,7 @@ static void mse_cycle(struct vfiox_container *a, uint8_t *src, uint64_t src_iova
 	CHECK(vfiox_pci_command_update(shm, 0, PCI_COMMAND_MEMORY) >= 0, "MSE clear");
 	CHECK(vfiox_pci_command_update(shm, PCI_COMMAND_MEMORY, 0) >= 0, "MSE set");
 	CHECK_RET(edu_write(src, src_iova, iova, 4), 0);
-	CHECK(holds(bar2, 4), "a second suspend and resume keeps the mapping working");
+	CHECK(vt_holds(bar2, LEN, 4), "a second suspend and resume keeps the mapping working");
 
 	CHECK(vt_raw_unmap(a, iova, 4096) == 4096, "A's mapping was there to unmap");
 	vfiox_container_close(b);
@@ -156,13 +143,13 @@ static void reset_cycle(struct vfiox_container *a, uint8_t *src, uint64_t src_io
 		return;
 	avail = vt_dma_avail(a);
 	CHECK_RET(edu_write(src, src_iova, iova, 5), 0);
-	CHECK(holds(cmb, 5), "edu's DMA into NVMe's CMB arrived");
+	CHECK(vt_holds(cmb, LEN, 5), "edu's DMA into NVMe's CMB arrived");
 
 	CHECK_RET(vfiox_device_reset(nvme), 0);
 	CHECK(vt_dma_avail(a) == avail, "A's mapping survives B's reset");
 	before = iommu_faults_at(iova);
 	CHECK_RET(edu_write(src, src_iova, iova, 6), 0);
-	CHECK(holds(cmb, 6), "edu's DMA lands after the reset, A did nothing");
+	CHECK(vt_holds(cmb, LEN, 6), "edu's DMA lands after the reset, A did nothing");
 	usleep(100 * 1000);
 	CHECK(iommu_faults_at(iova) == before, "no fault after the reset");
 	CHECK(vt_raw_unmap(a, iova, 4096) == 4096, "A's mapping was there to unmap");

@@ -46,19 +46,6 @@ static void failslab(int fd, int on)
 		vt_write_file(FAILSLAB "probability", "0");
 }
 
-/* Whether BAR bytes @bar hold pattern @seed. */
-static int holds(const volatile uint8_t *bar, uint8_t seed)
-{
-	uint8_t want[LEN];
-	int i;
-
-	vt_fill(want, LEN, seed);
-	for (i = 0; i < LEN; i++)
-		if (bar[i] != want[i])
-			return 0;
-	return 1;
-}
-
 static void suspend_under_failslab(struct vfiox_container *a, uint8_t *src,
 				   uint64_t src_iova)
 {
@@ -96,7 +83,7 @@ static void suspend_under_failslab(struct vfiox_container *a, uint8_t *src,
 	      "B sets Memory Space Enable");
 	vt_fill(src, LEN, 7);
 	CHECK_RET(vt_edu_copy(&edu_dev, src_iova, iova, LEN), 0);
-	CHECK(holds(bar2, 7), "edu's DMA lands after the resume, A did nothing");
+	CHECK(vt_holds(bar2, LEN, 7), "edu's DMA lands after the resume, A did nothing");
 	CHECK(vt_raw_unmap(a, iova, 4096) == 4096, "A's mapping was there to unmap");
 	vfiox_container_close(b);
 }

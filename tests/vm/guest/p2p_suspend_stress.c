@@ -62,18 +62,6 @@ static void *map_loop(void *arg)
 	return NULL;
 }
 
-static int holds(const volatile uint8_t *p, uint8_t seed)
-{
-	uint8_t want[LEN];
-	int i;
-
-	vt_fill(want, LEN, seed);
-	for (i = 0; i < LEN; i++)
-		if (p[i] != want[i])
-			return 0;
-	return 1;
-}
-
 static void stress(struct vfiox_container *a, uint8_t *src, uint64_t src_iova)
 {
 	struct vfiox_container *b;
@@ -114,7 +102,7 @@ static void stress(struct vfiox_container *a, uint8_t *src, uint64_t src_iova)
 	CHECK_RET(vt_raw_map(a, (void *)cmb, STRESS_IOVA, 4096), 0);
 	vt_fill(src, LEN, 9);
 	CHECK_RET(vt_edu_copy(&edu_dev, src_iova, STRESS_IOVA, LEN), 0);
-	CHECK(holds(cmb, 9), "edu's DMA lands through the last mapping");
+	CHECK(vt_holds(cmb, LEN, 9), "edu's DMA lands through the last mapping");
 	CHECK(vt_raw_unmap(a, STRESS_IOVA, 4096) == 4096, "the last mapping unmaps");
 	vfiox_container_close(b);
 }

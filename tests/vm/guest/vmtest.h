@@ -232,6 +232,18 @@ static inline void vt_fill(uint8_t *p, size_t n, uint8_t seed)
 		p[i] = (uint8_t)(i * 13 + seed);
 }
 
+/* Whether the @n bytes at @p (device memory: read once each) hold
+ * vt_fill()'s pattern of @seed. */
+static inline int vt_holds(const volatile uint8_t *p, size_t n, uint8_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != (uint8_t)(i * 13 + seed))
+			return 0;
+	return 1;
+}
+
 static inline int vt_done(const char *name)
 {
 	printf("  %s: %s\n", name, vt_failures ? "failed" : "ok");
