@@ -101,6 +101,10 @@ VFIOX_API int vfiox_device_attach_pasid(struct vfiox_device *d, uint32_t pasid,
 		return -EINVAL;
 	}
 	ret = VFIOX_OPTS_CHECK(opts, vfiox_pasid_opts);
+	if (!ret && VFIOX_OPTS_HAS(opts, flags) && opts->flags) {
+		pr_err("%s: attach_pasid: flags 0x%x: none is defined", d->name, opts->flags);
+		ret = -EINVAL;
+	}
 	if (!ret)
 		ret = check(d, pasid, true);
 	if (ret)

@@ -96,10 +96,13 @@ VFIOX_API int vfiox_device_iommu_hw_info(const struct vfiox_device *d,
  *         page table for it), else a HWPT the caller allocated on this
  *         iommufd (IOMMU_HWPT_ALLOC with IOMMU_HWPT_ALLOC_PASID, on the fd
  *         vfiox_container_fd() returns)
+ * @flags: 0; none is defined yet (it fills what would be tail padding, so
+ *         a later field cannot hide there from this version's checks)
  */
 struct vfiox_pasid_opts {
 	size_t sz;
 	uint32_t pt_id;
+	uint32_t flags;
 };
 
 /**

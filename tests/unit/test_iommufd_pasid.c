@@ -80,6 +80,7 @@ static void twice_and_never_attached_are_refused_without_the_kernel(void **state
 static void pasids_outside_the_device_are_refused(void **state)
 {
 	struct vfiox_pasid_opts big = { .sz = 4096 + 8 };
+	struct vfiox_pasid_opts flagged = { .sz = sizeof(flagged), .flags = 1 };
 
 	(void)state;
 	assert_int_equal(vfiox_device_attach_pasid(d, 0, NULL, NULL), -EINVAL);
@@ -87,6 +88,8 @@ static void pasids_outside_the_device_are_refused(void **state)
 	assert_int_equal(vfiox_device_attach_pasid(d, 1u << 20, NULL, NULL), -EINVAL);
 	assert_true(fk_log_has("20-bit PASIDs"));
 	assert_int_equal(vfiox_device_attach_pasid(d, 1, &big, NULL), -E2BIG);
+	assert_int_equal(vfiox_device_attach_pasid(d, 1, &flagged, NULL), -EINVAL);
+	assert_true(fk_log_has("none is defined"));
 	assert_int_equal(vfiox_device_attach_pasid(NULL, 1, NULL, NULL), -EINVAL);
 	assert_int_equal(vfiox_device_detach_pasid(NULL, 1), -EINVAL);
 	/* The IOMMU reports no PASID for it: refused before the attach. */
