@@ -25,7 +25,10 @@
 #include "internal.h"
 #include "uapi_iommufd.h"
 
-#define BATCH 32		/* records read at once */
+/* Records read at once. The kernel hands out whole groups only, and keeps
+ * a group that does not fit for a later read: a read must hold the
+ * largest group a device sends (PRI groups are a few pages; 10 KiB here). */
+#define BATCH 256
 
 struct vfiox_fault_queue {
 	struct vfiox_container *c;
