@@ -439,6 +439,30 @@ int vfiox_iommufd_attach(struct vfiox_device *d, uint32_t pt_id, uint32_t *hwpt)
 	return 0;
 }
 
+int vfiox_iommufd_reattach(struct vfiox_device *d)
+{
+	const struct vfiox_container *c = d->group->container;
+	struct vfiox_vfio_device_detach_iommufd_pt q = {
+		.argsz = vfiox_offsetofend(struct vfiox_vfio_device_detach_iommufd_pt, flags),
+	};
+	uint32_t hwpt;
+	int ret = c->env.sys->ioctl(d->fd, VFIOX_VFIO_DEVICE_DETACH_IOMMUFD_PT, &q);
+
+	if (ret < 0) {
+		pr_err("%s: VFIO_DEVICE_DETACH_IOMMUFD_PT: %s: its DMA may stay blocked until it is closed",
+		       d->name, ERRSTR(ret));
+		return ret;
+	}
+	ret = vfiox_iommufd_attach(d, c->ioas, &hwpt);
+	if (ret) {
+		pr_err("%s: detached, and not attached again: its DMA is blocked until it is closed",
+		       d->name);
+		return ret;
+	}
+	d->hwpt = hwpt;
+	return 0;
+}
+
 int vfiox_iommufd_device_open(struct vfiox_device *d, const uint8_t *token)
 {
 	const struct vfiox_container *c = d->group->container;

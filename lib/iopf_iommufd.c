@@ -173,6 +173,16 @@ static int move_devices(struct vfiox_container *c, uint32_t hwpt)
 				continue;
 			ret = vfiox_iommufd_attach(d, hwpt, &got);
 			if (ret) {
+				/*
+				 * The kernel keeps @d on its page table after a
+				 * failed attach, but Linux 7.2's VT-d driver
+				 * blocks its DMA first and leaves it blocked
+				 * (intel_iommu_attach_device()): detach it and
+				 * attach it to the IOAS again.
+				 */
+				pr_info("%s: attaching it to the IOAS again after the refusal",
+					d->name);
+				vfiox_iommufd_reattach(d);
 				back_to_ioas(c, d);
 				return ret;
 			}

@@ -547,15 +547,26 @@ static int attach(struct fk_fd *f, struct vfiox_vfio_device_attach_iommufd_pt *a
 	return 0;
 }
 
-/* Only a PASID's detach: libvfiox moves devices, never detaches them.
- * As the kernel, a PASID not attached is detached without complaint. */
+/* The device from its page table (back to bound), or one PASID of it: as
+ * the kernel, a PASID not attached is detached without complaint. */
 static int detach(struct fk_fd *f, struct vfiox_vfio_device_detach_iommufd_pt *q)
 {
 	struct fk_device *d = f->obj;
 	int i;
 
+	if (q->argsz < 8 || f->cdev < FK_CDEV_BOUND)
+		return -EINVAL;
+	if (!q->flags) {
+		if (f->cdev != FK_CDEV_ATTACHED)
+			return -EINVAL;
+		f->cdev = FK_CDEV_BOUND;
+		f->pt = 0;
+		fk.ioas_attached--;
+		fk.rid_detaches++;
+		return 0;
+	}
 	if (q->argsz < sizeof(*q) || q->flags != VFIOX_VFIO_DEVICE_DETACH_PASID ||
-	    fk.no_pasid_attach || f->cdev < FK_CDEV_BOUND)
+	    fk.no_pasid_attach)
 		return -EINVAL;
 	fk.pasid_detaches++;
 	for (i = 0; i < d->nr_att_pasids; i++)

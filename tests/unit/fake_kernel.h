@@ -244,7 +244,7 @@ struct fake_kernel {
 	bool no_fault_queue, no_pasid_attach, no_bind_token;
 	int hwpt_fault_errno;
 	int fault_read_errno;	/* non-zero: the fault fd's reads fail so */
-	unsigned long pasid_attaches, pasid_detaches;
+	unsigned long pasid_attaches, pasid_detaches, rid_detaches;
 	uint8_t bind_token[16];	/* the last token a bind carried */
 	/* /proc/self/fdinfo/N exists, as on 7.2 (device fds name their device) */
 	bool fdinfo;

@@ -204,6 +204,10 @@ static void a_device_without_pri_leaves_the_container_as_it_was(void **state)
 	assert_int_equal(vfiox_container_enable_iopf(c), -EOPNOTSUPP);
 	assert_as_before(fds);
 	assert_int_equal(kernel_pt("0000:00:04.0"), ioas());
+	/* The refused one was detached and attached again: VT-d leaves a
+	 * device blocked after a failed attach. */
+	assert_int_equal(fk.rid_detaches, 1);
+	assert_true(fk_log_has("attaching it to the IOAS again"));
 	assert_true(fk_log_has("the IOMMU refused I/O page faults"));
 	assert_int_equal(vfiox_iopf_support(c), VFIOX_FEATURE_IOMMU_REFUSED);
 	/* Pinned DMA as before. */
@@ -220,6 +224,7 @@ static void an_iommu_refusing_the_hwpt_leaves_nothing(void **state)
 	fk_log_capture();
 	assert_int_equal(vfiox_container_enable_iopf(c), -EOPNOTSUPP);
 	assert_as_before(fds);
+	assert_int_equal(fk.rid_detaches, 0);	/* no device was asked to move */
 	fk.hwpt_fault_errno = 0;
 	fk.no_fault_queue = true;
 	fk_log_capture();
