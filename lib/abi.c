@@ -86,6 +86,8 @@ VFIOX_OPTS_0_1(vfiox_dma_pool_opts, 24);
 VFIOX_OPTS_0_1(vfiox_bind_opts, 40);
 VFIOX_OPTS_0_1(vfiox_pci_match, 40);
 VFIOX_OPTS_0_1(vfiox_events_opts, 16);
+/* 0.2 */
+VFIOX_OPTS_0_1(vfiox_pasid_opts, 16);
 
 int vfiox_out_check(const void *dst, size_t min_sz, const char *type)
 {

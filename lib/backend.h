@@ -85,9 +85,33 @@ int vfiox_iommufd_read_ranges(const struct vfiox_container *c,
 			      struct vfiox_iova_range **ranges);
 /*
  * Open @d's cdev (found through sysfs), bind it to @d's container's
- * iommufd and attach it to the IOAS. The fd, or -errno with nothing open.
+ * iommufd, with the 16 bytes of VF @token if not NULL, and attach it to
+ * the IOAS (in IOPF mode: to the container's fault-capable HWPT). The fd
+ * (also in d->fd), or -errno with nothing open.
  */
-int vfiox_iommufd_device_open(struct vfiox_device *d);
+int vfiox_iommufd_device_open(struct vfiox_device *d, const uint8_t *token);
+/* Attach (or move) open device @d to page table @pt_id (the IOAS or a
+ * HWPT): the HWPT the kernel attached it to in *@hwpt. 0 or -errno,
+ * logged. */
+int vfiox_iommufd_attach(struct vfiox_device *d, uint32_t pt_id, uint32_t *hwpt);
+/* Detach open device @d and attach it to the IOAS again, so that its
+ * translation is the IOAS's whatever a failed attach left (VT-d blocks the
+ * device before it checks, and does not undo that). 0 or -errno, logged. */
+int vfiox_iommufd_reattach(struct vfiox_device *d);
+/* IOMMU_DESTROY of object @id: 0 or -errno, logged. */
+int vfiox_iommufd_destroy(const struct vfiox_container *c, uint32_t id);
+/* IOMMU_FAULT_QUEUE_ALLOC: its id and fd. 0 or -errno, logged (-ENOTTY:
+ * the kernel has none). */
+int vfiox_iommufd_fault_alloc(const struct vfiox_container *c, uint32_t *id, int *fd);
+/* IOMMU_HWPT_ALLOC on the IOAS for device @devid with IOMMU_HWPT_* @flags
+ * (and @fault_id where they say so). 0 or -errno, logged. */
+int vfiox_iommufd_hwpt_alloc(const struct vfiox_container *c, uint32_t devid,
+			     uint32_t flags, uint32_t fault_id, uint32_t *hwpt);
+/* PASID @pasid of @d to page table @pt_id (*@hwpt: the HWPT attached),
+ * and back: 0 or -errno; the attach's failure is the caller's to log. */
+int vfiox_iommufd_pasid_attach(struct vfiox_device *d, uint32_t pasid,
+			       uint32_t pt_id, uint32_t *hwpt);
+int vfiox_iommufd_pasid_detach(struct vfiox_device *d, uint32_t pasid);
 /*
  * IOMMU_IOAS_MAP_FILE: [@start, +@len) of file @fd (a dma-buf) at @iova,
  * VFIOX_BE_MAP_* @flags. 0 or -errno (-EOPNOTSUPP: the kernel cannot).

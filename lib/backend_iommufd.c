@@ -375,38 +375,100 @@ static int cdev_name(const struct vfiox_device *d, char name[32])
 	return ret < 0 ? ret : 0;
 }
 
-static int bind_and_attach(struct vfiox_device *d, int fd)
+/* The bind's refusals that a VF token explains, with the way out. */
+static void log_bind_error(const struct vfiox_device *d, int err, bool token)
+{
+	if (err == -EACCES && token)
+		pr_err("%s: VFIO_DEVICE_BIND_IOMMUFD refused the VF token: it is not the one set on the PF",
+		       d->name);
+	else if (err == -EACCES)
+		pr_err("%s: VFIO_DEVICE_BIND_IOMMUFD: the device needs a VF token (vfiox_device_opts.vf_token): it is a VF whose PF is on vfio-pci, or a PF whose VFs are in use",
+		       d->name);
+	else if (err == -EINVAL && token)
+		pr_err("%s: VFIO_DEVICE_BIND_IOMMUFD refused the VF token (EINVAL): the kernel has no VFIO_DEVICE_BIND_FLAG_TOKEN (Linux before 6.17: use the legacy backend, VFIOX_BACKEND=legacy), or the device takes none (no PF, nor a VF whose PF is on vfio-pci)",
+		       d->name);
+	else
+		pr_err("%s: VFIO_DEVICE_BIND_IOMMUFD%s: %s%s", d->name,
+		       token ? " with VF token" : "", ERRSTR(err),
+		       err == -EBUSY ? " (is every device of its IOMMU group bound to vfio-pci, and none opened through the group?)" : "");
+}
+
+/*
+ * Without a token the struct ends at out_devid, as every kernel since 6.6
+ * takes it; with one it carries the pointer (6.17+).
+ */
+static int bind_device(struct vfiox_device *d, int fd, const uint8_t *token)
 {
 	const struct vfiox_container *c = d->group->container;
 	struct vfiox_vfio_device_bind_iommufd b = {
-		.argsz = sizeof(b), .iommufd = c->fd,
+		.argsz = vfiox_offsetofend(struct vfiox_vfio_device_bind_iommufd, out_devid),
+		.iommufd = c->fd,
 	};
-	struct vfiox_vfio_device_attach_iommufd_pt a = {
-		.argsz = sizeof(a), .pt_id = c->ioas,
-	};
-	int ret = c->env.sys->ioctl(fd, VFIOX_VFIO_DEVICE_BIND_IOMMUFD, &b);
+	int ret;
 
+	if (token) {
+		b.argsz = sizeof(b);
+		b.flags = VFIOX_VFIO_DEVICE_BIND_FLAG_TOKEN;
+		b.token_uuid_ptr = (uintptr_t)token;
+	}
+	ret = c->env.sys->ioctl(fd, VFIOX_VFIO_DEVICE_BIND_IOMMUFD, &b);
 	if (ret < 0) {
-		pr_err("%s: VFIO_DEVICE_BIND_IOMMUFD: %s%s", d->name, ERRSTR(ret),
-		       ret == -EBUSY ? " (is every device of its IOMMU group bound to vfio-pci, and none opened through the group?)" : "");
+		log_bind_error(d, ret, token);
 		return ret;
 	}
 	d->devid = b.out_devid;
-	ret = c->env.sys->ioctl(fd, VFIOX_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
-	if (ret < 0) {
-		pr_err("%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT (IOAS %u): %s%s", d->name,
-		       c->ioas, ERRSTR(ret),
-		       ret == -EADDRINUSE ? " (a mapping made before this device lies in its reserved regions or outside its IOMMU's aperture: unmap it, or open the device first)" : "");
-		return ret;
-	}
-	d->hwpt = a.pt_id;	/* the page table the kernel attached it to */
 	return 0;
 }
 
-int vfiox_iommufd_device_open(struct vfiox_device *d)
+int vfiox_iommufd_attach(struct vfiox_device *d, uint32_t pt_id, uint32_t *hwpt)
 {
-	const struct vfiox_env *env = &d->group->container->env;
+	const struct vfiox_container *c = d->group->container;
+	struct vfiox_vfio_device_attach_iommufd_pt a = {
+		.argsz = vfiox_offsetofend(struct vfiox_vfio_device_attach_iommufd_pt, pt_id),
+		.pt_id = pt_id,
+	};
+	int ret = c->env.sys->ioctl(d->fd, VFIOX_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
+
+	if (ret < 0) {
+		pr_err("%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT (%s %u): %s%s", d->name,
+		       pt_id == c->ioas ? "IOAS" : "HWPT", pt_id, ERRSTR(ret),
+		       ret == -EADDRINUSE ? " (a mapping made before this device lies in its reserved regions or outside its IOMMU's aperture: unmap it, or open the device first)" : "");
+		return ret;
+	}
+	*hwpt = a.pt_id;	/* the page table the kernel attached it to */
+	return 0;
+}
+
+int vfiox_iommufd_reattach(struct vfiox_device *d)
+{
+	const struct vfiox_container *c = d->group->container;
+	struct vfiox_vfio_device_detach_iommufd_pt q = {
+		.argsz = vfiox_offsetofend(struct vfiox_vfio_device_detach_iommufd_pt, flags),
+	};
+	uint32_t hwpt;
+	int ret = c->env.sys->ioctl(d->fd, VFIOX_VFIO_DEVICE_DETACH_IOMMUFD_PT, &q);
+
+	if (ret < 0) {
+		pr_err("%s: VFIO_DEVICE_DETACH_IOMMUFD_PT: %s: its DMA may stay blocked until it is closed",
+		       d->name, ERRSTR(ret));
+		return ret;
+	}
+	ret = vfiox_iommufd_attach(d, c->ioas, &hwpt);
+	if (ret) {
+		pr_err("%s: detached, and not attached again: its DMA is blocked until it is closed",
+		       d->name);
+		return ret;
+	}
+	d->hwpt = hwpt;
+	return 0;
+}
+
+int vfiox_iommufd_device_open(struct vfiox_device *d, const uint8_t *token)
+{
+	const struct vfiox_container *c = d->group->container;
+	const struct vfiox_env *env = &c->env;
 	char name[32], path[VFIOX_PATH_MAX + 48];
+	uint32_t hwpt;
 	int fd, ret;
 
 	ret = check_group(d);
@@ -422,12 +484,98 @@ int vfiox_iommufd_device_open(struct vfiox_device *d)
 		       vfiox_backend_way_out(d->group->container) : "");
 		return fd;
 	}
-	ret = bind_and_attach(d, fd);
+	d->fd = fd;
+	ret = bind_device(d, fd, token);
+	/* In IOPF mode a new device joins the fault-capable page table. */
+	if (!ret) {
+		ret = vfiox_iommufd_attach(d, c->iopf_hwpt ? c->iopf_hwpt : c->ioas, &hwpt);
+		if (ret && c->iopf_hwpt)
+			pr_err("%s: the container takes I/O page faults: a device opened into it must be able to (PRI and ATS, behind the same IOMMU)",
+			       d->name);
+	}
 	if (ret) {
 		env->sys->close(fd);	/* unbinds and detaches */
+		d->fd = -1;
 		return ret;
 	}
+	d->hwpt = hwpt;
 	return fd;
+}
+
+int vfiox_iommufd_destroy(const struct vfiox_container *c, uint32_t id)
+{
+	struct vfiox_iommu_destroy q = { .size = sizeof(q), .id = id };
+	int ret = c->env.sys->ioctl(c->fd, VFIOX_IOMMU_DESTROY, &q);
+
+	if (ret < 0)
+		pr_err("IOMMU_DESTROY of object %u: %s", id, ERRSTR(ret));
+	return ret < 0 ? ret : 0;
+}
+
+int vfiox_iommufd_fault_alloc(const struct vfiox_container *c, uint32_t *id, int *fd)
+{
+	struct vfiox_iommu_fault_alloc q = { .size = sizeof(q) };
+	int ret = c->env.sys->ioctl(c->fd, VFIOX_IOMMU_FAULT_QUEUE_ALLOC, &q);
+
+	if (ret == -ENOTTY) {
+		pr_err("IOMMU_FAULT_QUEUE_ALLOC: the kernel's iommufd has no fault queue (Linux 6.11+)");
+		return ret;
+	}
+	if (ret < 0) {
+		pr_err("IOMMU_FAULT_QUEUE_ALLOC: %s", ERRSTR(ret));
+		return ret;
+	}
+	*id = q.out_fault_id;
+	*fd = (int)q.out_fault_fd;
+	return 0;
+}
+
+int vfiox_iommufd_hwpt_alloc(const struct vfiox_container *c, uint32_t devid,
+			     uint32_t flags, uint32_t fault_id, uint32_t *hwpt)
+{
+	struct vfiox_iommu_hwpt_alloc q = {
+		.size = sizeof(q), .flags = flags, .dev_id = devid,
+		.pt_id = c->ioas, .fault_id = fault_id,
+	};
+	int ret = c->env.sys->ioctl(c->fd, VFIOX_IOMMU_HWPT_ALLOC, &q);
+
+	if (ret < 0) {
+		pr_err("IOMMU_HWPT_ALLOC (IOAS %u, dev %u, flags 0x%x): %s", c->ioas,
+		       devid, flags, ERRSTR(ret));
+		return ret;
+	}
+	*hwpt = q.out_hwpt_id;
+	return 0;
+}
+
+int vfiox_iommufd_pasid_attach(struct vfiox_device *d, uint32_t pasid,
+			       uint32_t pt_id, uint32_t *hwpt)
+{
+	const struct vfiox_container *c = d->group->container;
+	struct vfiox_vfio_device_attach_iommufd_pt a = {
+		.argsz = sizeof(a), .flags = VFIOX_VFIO_DEVICE_ATTACH_PASID,
+		.pt_id = pt_id, .pasid = pasid,
+	};
+	int ret = c->env.sys->ioctl(d->fd, VFIOX_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
+
+	if (ret < 0)
+		return ret;
+	*hwpt = a.pt_id;
+	return 0;
+}
+
+int vfiox_iommufd_pasid_detach(struct vfiox_device *d, uint32_t pasid)
+{
+	const struct vfiox_container *c = d->group->container;
+	struct vfiox_vfio_device_detach_iommufd_pt q = {
+		.argsz = sizeof(q), .flags = VFIOX_VFIO_DEVICE_DETACH_PASID, .pasid = pasid,
+	};
+	int ret = c->env.sys->ioctl(d->fd, VFIOX_VFIO_DEVICE_DETACH_IOMMUFD_PT, &q);
+
+	if (ret < 0)
+		pr_err("%s: VFIO_DEVICE_DETACH_IOMMUFD_PT (PASID %u): %s", d->name, pasid,
+		       ERRSTR(ret));
+	return ret < 0 ? ret : 0;
 }
 
 static int iommufd_map(struct vfiox_container *c, uint64_t va, uint64_t len,

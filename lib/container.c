@@ -517,6 +517,7 @@ VFIOX_API void vfiox_container_close(struct vfiox_container *c)
 		return;
 	if (c->events)
 		vfiox_events_drop_watch(c->events, c);
+	vfiox_iopf_iommufd_stop(c);	/* nothing answers page requests now */
 	while (c->groups)
 		vfiox_group_close(c->groups);
 	vfiox_req_stop(c);

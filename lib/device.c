@@ -119,6 +119,7 @@ static void free_device(struct vfiox_device *d)
 	free(d->regions);
 	free(d->irqs);
 	free(d->pasids);	/* the kernel drops the bonds with the fd */
+	free(d->att_pasids);
 	if (d->dmabuf_epoch)	/* its exports' holders keep it */
 		vfiox_dmabuf_epoch_put(d->dmabuf_epoch);
 	pthread_mutex_destroy(&d->map_lock);
@@ -230,15 +231,12 @@ static int open_cdev(struct vfiox_device *d, const char *token,
 {
 	struct vfiox_container *c = d->group->container;
 	bool first = !c->iommu_type;	/* the IOAS's first device */
+	uint8_t uuid[16];
 	int fd, ret;
 
-	if (token) {
-		pr_err("%s: a VF token through the iommufd backend is not done yet; open it with the legacy backend",
-		       d->name);
-		free_device(d);
-		return -EOPNOTSUPP;
-	}
-	d->fd = vfiox_iommufd_device_open(d);
+	if (token)	/* checked by device_new() */
+		vfiox_uuid_parse(token, uuid);
+	d->fd = vfiox_iommufd_device_open(d, token ? uuid : NULL);
 	if (d->fd < 0) {
 		ret = d->fd;
 		free_device(d);
@@ -348,6 +346,8 @@ VFIOX_API void vfiox_device_close(struct vfiox_device *d)
 	for (i = 0; i < d->info.num_irqs; i++)
 		if (d->irqs[i].enabled)
 			vfiox_irq_disable(d, i);
+	if (iommufd)
+		vfiox_pasid_detach_all(d);
 	/*
 	 * Released or not, the number is still ours (lib/req.c). Once it is
 	 * closed, an unbind waiting for it returns, and a caller's request

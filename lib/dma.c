@@ -244,7 +244,8 @@ map_locked(struct vfiox_container *c, uint64_t va, uint64_t len, bool fixed,
 	if (ret)
 		return ret;
 	e = (struct dma_entry){ .vaddr = va, .iova = *iova, .len = len,
-				.owner = owner };
+				.owner = owner,
+				.read_only = VFIOX_OPTS_HAS(opts, read_only) && opts->read_only };
 	ret = vfiox_dma_table_insert(&dma->table, &e, &live);
 	if (ret == -EEXIST)	/* the IOVA space and the table disagree */
 		pr_err("map: IOVA [0x%llx, +0x%llx) is already in the mapping table",
@@ -403,6 +404,18 @@ VFIOX_API VFIOX_HOT int vfiox_dma_reverse(const struct vfiox_container *c, uint6
 	if (!ret)
 		*vaddr = (void *)(uintptr_t)va;
 	return ret;
+}
+
+bool vfiox_dma_allows(struct vfiox_container *c, uint64_t iova, bool write)
+{
+	const struct dma_entry *e;
+	bool ok;
+
+	vfiox_lock(&c->dma->lock);
+	e = vfiox_dma_table_find_iova(&c->dma->table, iova, 1);
+	ok = e && e->iova <= iova && iova - e->iova < e->len && !(write && e->read_only);
+	vfiox_unlock(&c->dma->lock);
+	return ok;
 }
 
 VFIOX_API int vfiox_dma_stats(struct vfiox_container *c,

@@ -480,6 +480,7 @@ VFIOX_HOT int vfiox_dma_table_insert(struct dma_table *t, const struct dma_entry
 	ne->iova = e->iova;
 	ne->len = e->len;
 	ne->owner = e->owner;
+	ne->read_only = e->read_only;
 	ne->alias = false;
 	write_begin(t);
 	if (lv && li) {

@@ -35,6 +35,7 @@ struct dma_entry {
 	uint64_t len;
 	struct dma_entry *prev, *next;	/* writer side: every live entry */
 	struct vfiox_dma_owner *owner;	/* the DMA engine's; opaque here */
+	bool read_only;			/* the device may not write it */
 	bool alias;			/* on the alias list */
 	struct dma_entry *alias_prev, *alias_next;
 };
@@ -64,7 +65,7 @@ void vfiox_dma_table_destroy(struct dma_table *t);
 
 /*
  * Writer side (caller holds the DMA mutex). Insert copies the address
- * fields and the owner of @e and, when @out is given, returns the live
+ * fields, read_only and the owner of @e and, when @out is given, returns the live
  * entry; -EEXIST when its IOVA range overlaps a live entry (a vaddr
  * overlap makes an alias). Remove takes a live entry.
  */

@@ -57,6 +57,11 @@ struct vfiox_container {
 	struct vfiox_events *events;	/* the source watching it, or NULL */
 	struct vfiox_req_watch *req;	/* device request thread, or NULL */
 	int iopf_refused;	/* errno of the last refused IOPF enable, or 0 */
+	/* iommufd in IOPF mode (lib/iopf_iommufd.c): the fault-capable HWPT
+	 * every device is attached to (0: none), and its fault queue with
+	 * the thread that answers it. */
+	uint32_t iopf_hwpt;
+	struct vfiox_fault_queue *faultq;
 };
 
 struct vfiox_group {
@@ -102,6 +107,9 @@ struct vfiox_device {
 	uint32_t *pasids;	/* SVM bonds made through libvfiox */
 	uint32_t nr_pasids;
 	int svm_refused;	/* errno of the last refused SVM bind, or 0 */
+	/* iommufd: PASIDs attached through vfiox_device_attach_pasid() */
+	uint32_t *att_pasids;
+	uint32_t nr_att_pasids;
 	/* VFIO_DEVICE_FEATURE_MIGRATION, read once: the kernel sets a
 	 * device's migration flags when it registers it. */
 	uint64_t mig_flags;
@@ -172,6 +180,31 @@ int vfiox_dmabuf_export(struct vfiox_device *d, uint32_t index, uint64_t off,
 void vfiox_dmabuf_epoch_put(struct vfiox_dmabuf_epoch *e);
 bool vfiox_dmabuf_epoch_revoked(const struct vfiox_dmabuf_epoch *e);
 void vfiox_dmabuf_revoke_all(struct vfiox_device *d, const char *why);
+
+/* Is @iova inside a mapping of @c's DMA engine that the device may read
+ * (and with @write, write)? Takes the DMA lock (lib/dma.c). */
+bool vfiox_dma_allows(struct vfiox_container *c, uint64_t iova, bool write);
+/*
+ * I/O page faults on iommufd (lib/iopf_iommufd.c): enable (the checks of
+ * vfiox_container_enable_iopf() done, the DMA lock not held; the caller
+ * then sets the engine's IOPF flag): 0 or -errno with @c as before; why it cannot, as enum vfiox_feature_reason
+ * (vfiox_iopf_support()); stop answering faults and free the queue (the
+ * container's close, before its devices go).
+ */
+int vfiox_iopf_iommufd_enable(struct vfiox_container *c);
+int vfiox_iopf_iommufd_reason(struct vfiox_container *c);
+void vfiox_iopf_iommufd_stop(struct vfiox_container *c);
+/* Page request groups answered Success (@success) or Invalid so far. */
+unsigned long vfiox_iopf_iommufd_answered(const struct vfiox_container *c, bool success);
+/* The container's IOPF devices that lack PRI or ATS, each named in the
+ * log (lib/iopf.c). */
+int vfiox_iopf_count_lacking(struct vfiox_container *c);
+/* Detach every PASID vfiox_device_attach_pasid() attached to @d (its
+ * close; lib/pasid.c). */
+void vfiox_pasid_detach_all(struct vfiox_device *d);
+/* 0 when @c drives iommufd, else -ENODEV (auto undecided) or -EOPNOTSUPP,
+ * logged with @what (lib/iommufd_ids.c). */
+int vfiox_iommufd_only(const struct vfiox_container *c, const char *what);
 
 /* Unlink and close every device of a group (used on group close). */
 void vfiox_device_close_all(struct vfiox_group *g);

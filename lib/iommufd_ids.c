@@ -10,9 +10,7 @@
 #include "internal.h"
 #include "uapi_iommufd.h"
 
-/* 0 when @c drives iommufd, else -ENODEV (auto undecided) or -EOPNOTSUPP,
- * logged with @what. */
-static int iommufd_only(const struct vfiox_container *c, const char *what)
+int vfiox_iommufd_only(const struct vfiox_container *c, const char *what)
 {
 	if (c->auto_pending) {
 		pr_err("%s: auto has not chosen the backend yet (it does at the first group open)",
@@ -21,7 +19,7 @@ static int iommufd_only(const struct vfiox_container *c, const char *what)
 	}
 	if (vfiox_is_iommufd(c))
 		return 0;
-	pr_err("%s: only the iommufd backend has it, this container is legacy", what);
+	pr_err("%s: only the iommufd backend has it (VFIOX_BACKEND=iommufd or opts.backend), this container is legacy", what);
 	return -EOPNOTSUPP;
 }
 
@@ -32,7 +30,7 @@ VFIOX_API int vfiox_container_ioas_id(const struct vfiox_container *c,
 
 	if (!c || !id)
 		return -EINVAL;
-	ret = iommufd_only(c, "vfiox_container_ioas_id()");
+	ret = vfiox_iommufd_only(c, "vfiox_container_ioas_id()");
 	if (!ret)
 		*id = c->ioas;
 	return ret;
@@ -44,7 +42,7 @@ VFIOX_API int vfiox_device_devid(const struct vfiox_device *d, uint32_t *id)
 
 	if (!d || !id)
 		return -EINVAL;
-	ret = iommufd_only(d->group->container, "vfiox_device_devid()");
+	ret = vfiox_iommufd_only(d->group->container, "vfiox_device_devid()");
 	if (!ret)
 		*id = d->devid;
 	return ret;
@@ -56,7 +54,7 @@ VFIOX_API int vfiox_device_hwpt_id(const struct vfiox_device *d, uint32_t *id)
 
 	if (!d || !id)
 		return -EINVAL;
-	ret = iommufd_only(d->group->container, "vfiox_device_hwpt_id()");
+	ret = vfiox_iommufd_only(d->group->container, "vfiox_device_hwpt_id()");
 	if (!ret)
 		*id = d->hwpt;
 	return ret;
@@ -75,7 +73,7 @@ VFIOX_API int vfiox_device_iommu_hw_info(const struct vfiox_device *d,
 	c = d->group->container;
 	ret = VFIOX_OUT_CHECK(info, vfiox_iommu_hw_info);
 	if (!ret)
-		ret = iommufd_only(c, "vfiox_device_iommu_hw_info()");
+		ret = vfiox_iommufd_only(c, "vfiox_device_iommu_hw_info()");
 	if (!ret)
 		ret = vfiox_device_check_live(d);
 	if (ret)

@@ -2,7 +2,8 @@
 /*
  * I/O page fault mode for a container (the series' VFIOX_IOMMU_ENABLE_IOPF):
  * enabling it, and telling apart why it cannot be enabled. The DMA engine
- * then marks every map with VFIOX_DMA_MAP_FLAG_IOPF (lib/dma.c).
+ * then marks every map with VFIOX_DMA_MAP_FLAG_IOPF (lib/dma.c). On
+ * iommufd the fault queue does it instead (lib/iopf_iommufd.c).
  */
 #define LOG_PREFIX "iopf"
 #include <errno.h>
@@ -35,7 +36,7 @@ static int check_member(void *arg, const char *bdf)
 	return 0;
 }
 
-static int count_lacking(struct vfiox_container *c)
+int vfiox_iopf_count_lacking(struct vfiox_container *c)
 {
 	struct lacking l = { .env = &c->env };
 	char path[VFIOX_PATH_MAX + 64];
@@ -60,9 +61,15 @@ VFIOX_API int vfiox_iopf_support(struct vfiox_container *c)
 
 	if (!c)
 		return -EINVAL;
-	if (vfiox_is_iommufd(c)) {	/* a probe: "not here" is an answer */
-		pr_debug("IOPF through VFIOX_IOPF is the legacy backend's (the series' type1 extension); this container is iommufd");
-		return VFIOX_FEATURE_LEGACY_ONLY;
+	if (vfiox_is_iommufd(c)) {
+		if (!c->iommu_type) {
+			pr_err("support: on iommufd the answer needs a device: open one first");
+			return -ENODEV;
+		}
+		ext = vfiox_iopf_iommufd_reason(c);
+		if (ext == VFIOX_FEATURE_NO_KERNEL)
+			pr_err("the kernel's iommufd has no fault queue (IOMMU_FAULT_QUEUE_ALLOC, Linux 6.11+)");
+		return ext;
 	}
 	ext = vfiox_container_check_extension(c, VFIOX_IOPF);
 	if (ext <= 0) {
@@ -70,7 +77,7 @@ VFIOX_API int vfiox_iopf_support(struct vfiox_container *c)
 			log_no_kernel();
 		return ext < 0 ? ext : VFIOX_FEATURE_NO_KERNEL;
 	}
-	if (count_lacking(c))
+	if (vfiox_iopf_count_lacking(c))
 		return VFIOX_FEATURE_NO_DEVICE_CAP;
 	if (c->iopf_refused) {
 		pr_err("the IOMMU refused I/O page faults at the last enable (%s)",
@@ -99,6 +106,29 @@ static int switch_mode(struct vfiox_container *c)
 	return ret < 0 ? ret : 0;
 }
 
+/* On iommufd the fault queue answers; mappings already made stay (pinned,
+ * in the new page table too), P2P's dma-bufs cannot. */
+static int enable_iommufd(struct vfiox_container *c)
+{
+	bool p2p;
+	int ret;
+
+	vfiox_lock(&c->dma->lock);
+	p2p = c->p2p != NULL;
+	vfiox_unlock(&c->dma->lock);
+	if (p2p) {
+		pr_err("enable: the container has P2P mappings (dma-bufs), which IOPF mode on iommufd does not take: unmap them first");
+		return -EBUSY;
+	}
+	ret = vfiox_iopf_iommufd_enable(c);
+	if (!ret) {
+		vfiox_lock(&c->dma->lock);
+		c->dma->iopf = true;
+		vfiox_unlock(&c->dma->lock);
+	}
+	return ret;
+}
+
 VFIOX_API int vfiox_container_enable_iopf(struct vfiox_container *c)
 {
 	int ext, ret;
@@ -106,9 +136,12 @@ VFIOX_API int vfiox_container_enable_iopf(struct vfiox_container *c)
 	if (!c)
 		return -EINVAL;
 	if (!c->iommu_type) {
-		pr_err("enable: attach a group first");
+		pr_err("enable: attach a group first%s",
+		       vfiox_is_iommufd(c) ? " and open a device of it" : "");
 		return -EINVAL;
 	}
+	if (vfiox_is_iommufd(c))
+		return enable_iommufd(c);
 	ext = vfiox_container_check_extension(c, VFIOX_IOPF);
 	if (ext <= 0) {
 		if (!ext)
@@ -120,7 +153,7 @@ VFIOX_API int vfiox_container_enable_iopf(struct vfiox_container *c)
 	vfiox_unlock(&c->dma->lock);
 	if (ret == -EOPNOTSUPP) {
 		c->iopf_refused = ret;
-		if (!count_lacking(c))
+		if (!vfiox_iopf_count_lacking(c))
 			pr_err("the IOMMU refused I/O page faults for a device of the container");
 		pr_err("the container stays in pinned mode");
 	} else if (ret == -EBUSY && c->dma->entries_used == 0) {

@@ -175,6 +175,11 @@ static int p2p_map(struct vfiox_container *c, struct vfiox_device *d,
 
 	if (!c || !d || !iova)
 		return -EINVAL;
+	if (vfiox_is_iommufd(c) && c->iopf_hwpt) {
+		pr_err("%s: the container takes I/O page faults, and its fault-capable page table takes no dma-buf: map P2P in a container without IOPF",
+		       d->name);
+		return -EBUSY;
+	}
 	ret = region_vaddr(d, index, off, len, &vaddr);
 	if (ret)
 		return ret;

@@ -21,8 +21,16 @@
 #define VFIOX_IOMMU_IOAS_IOVA_RANGES	VFIOX_IOMMUFD_CMD(4)
 #define VFIOX_IOMMU_IOAS_MAP		VFIOX_IOMMUFD_CMD(5)
 #define VFIOX_IOMMU_IOAS_UNMAP		VFIOX_IOMMUFD_CMD(6)
+#define VFIOX_IOMMU_HWPT_ALLOC		VFIOX_IOMMUFD_CMD(9)
 #define VFIOX_IOMMU_GET_HW_INFO		VFIOX_IOMMUFD_CMD(10)
+#define VFIOX_IOMMU_FAULT_QUEUE_ALLOC	VFIOX_IOMMUFD_CMD(0xe)	/* Linux 6.11+ */
 #define VFIOX_IOMMU_IOAS_MAP_FILE	VFIOX_IOMMUFD_CMD(0xf)	/* Linux 6.13+ */
+
+/* Any object of the iommufd by its id: a HWPT, a fault queue, an IOAS. */
+struct vfiox_iommu_destroy {
+	__u32 size;
+	__u32 id;
+};
 
 struct vfiox_iommu_ioas_alloc {
 	__u32 size;
@@ -96,22 +104,109 @@ struct vfiox_iommu_hw_info_cmd {
 	__aligned_u64 out_capabilities;
 };
 
+/*
+ * IOMMU_HWPT_ALLOC: a page table of its own for device @dev_id, kept in
+ * step with the IOAS @pt_id (data_type 0: none, kernel-managed). With
+ * FAULT_ID_VALID its faults go to the fault queue @fault_id (Linux 6.11+);
+ * ALLOC_PASID makes one a PASID may use (6.15).
+ */
+#define VFIOX_IOMMU_HWPT_FAULT_ID_VALID	(1u << 2)
+#define VFIOX_IOMMU_HWPT_ALLOC_PASID	(1u << 3)
+
+struct vfiox_iommu_hwpt_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pt_id;
+	__u32 out_hwpt_id;
+	__u32 reserved;		/* 0 */
+	__u32 data_type;	/* 0 */
+	__u32 data_len;		/* 0 */
+	__aligned_u64 data_uptr;	/* 0 */
+	__u32 fault_id;
+	__u32 reserved2;	/* 0 */
+};
+
+/* IOMMU_FAULT_QUEUE_ALLOC: a fault object and the fd to read it through. */
+struct vfiox_iommu_fault_alloc {
+	__u32 size;
+	__u32 flags;		/* 0 */
+	__u32 out_fault_id;
+	__u32 out_fault_fd;
+};
+
+/*
+ * What a read of the fault fd returns, whole records only: one page
+ * request of a group (grpid) each; the last of a group has LAST_PAGE, and
+ * the group is answered once, with its cookie.
+ */
+#define VFIOX_IOMMU_PGFAULT_FLAGS_PASID_VALID	(1u << 0)
+#define VFIOX_IOMMU_PGFAULT_FLAGS_LAST_PAGE	(1u << 1)
+#define VFIOX_IOMMU_PGFAULT_PERM_READ		(1u << 0)
+#define VFIOX_IOMMU_PGFAULT_PERM_WRITE		(1u << 1)
+#define VFIOX_IOMMU_PGFAULT_PERM_EXEC		(1u << 2)
+#define VFIOX_IOMMU_PGFAULT_PERM_PRIV		(1u << 3)
+
+struct vfiox_iommu_hwpt_pgfault {
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pasid;
+	__u32 grpid;
+	__u32 perm;
+	__u32 reserved;
+	__aligned_u64 addr;
+	__u32 length;		/* a hint, often 0 */
+	__u32 cookie;
+};
+
+/* What is written back: whole records, one per group. */
+#define VFIOX_IOMMUFD_PAGE_RESP_SUCCESS	0	/* mapped now: retry */
+#define VFIOX_IOMMUFD_PAGE_RESP_INVALID	1	/* cannot be: do not retry */
+
+struct vfiox_iommu_hwpt_page_response {
+	__u32 cookie;
+	__u32 code;
+};
+
 /* VFIO device cdev (/dev/vfio/devices/vfioN), Linux 6.6+. */
 #define VFIOX_VFIO_DEVICE_BIND_IOMMUFD		_IO(VFIO_TYPE, VFIO_BASE + 18)
 #define VFIOX_VFIO_DEVICE_ATTACH_IOMMUFD_PT	_IO(VFIO_TYPE, VFIO_BASE + 19)
+#define VFIOX_VFIO_DEVICE_DETACH_IOMMUFD_PT	_IO(VFIO_TYPE, VFIO_BASE + 20)
+
+/*
+ * The VF token (Linux 6.17+): with BIND_FLAG_TOKEN, @token_uuid_ptr points
+ * at its 16 bytes. Older kernels take only the first 16 bytes of the
+ * struct, and flags must be 0 there (EINVAL).
+ */
+#define VFIOX_VFIO_DEVICE_BIND_FLAG_TOKEN	(1u << 0)
 
 struct vfiox_vfio_device_bind_iommufd {
 	__u32 argsz;
-	__u32 flags;		/* 0 */
+	__u32 flags;
 	__s32 iommufd;
 	__u32 out_devid;
+	__aligned_u64 token_uuid_ptr;
 };
 
-/* In: the IOAS (or HWPT); out: the HWPT the kernel attached. */
+/* In: the IOAS (or HWPT); out: the HWPT the kernel attached. With
+ * ATTACH_PASID (Linux 6.15+) it attaches @pasid of the device instead of
+ * the device itself; before 6.15 flags must be 0 and the struct ends at
+ * @pt_id. */
+#define VFIOX_VFIO_DEVICE_ATTACH_PASID		(1u << 0)
+
 struct vfiox_vfio_device_attach_iommufd_pt {
 	__u32 argsz;
-	__u32 flags;		/* 0 */
+	__u32 flags;
 	__u32 pt_id;
+	__u32 pasid;
+};
+
+#define VFIOX_VFIO_DEVICE_DETACH_PASID		(1u << 0)
+
+struct vfiox_vfio_device_detach_iommufd_pt {
+	__u32 argsz;
+	__u32 flags;
+	__u32 pasid;
 };
 
 /*
@@ -134,5 +229,16 @@ struct vfiox_vfio_device_feature_dma_buf {
 	__u32 nr_ranges;
 	struct vfiox_vfio_region_dma_range dma_ranges[];
 };
+
+/* The kernel's sizes; a field slipping would break the ABI silently. */
+_Static_assert(sizeof(struct vfiox_iommu_hwpt_alloc) == 48, "iommu_hwpt_alloc");
+_Static_assert(sizeof(struct vfiox_iommu_fault_alloc) == 16, "iommu_fault_alloc");
+_Static_assert(sizeof(struct vfiox_iommu_hwpt_pgfault) == 40, "iommu_hwpt_pgfault");
+_Static_assert(sizeof(struct vfiox_iommu_hwpt_page_response) == 8, "iommu_hwpt_page_response");
+_Static_assert(sizeof(struct vfiox_vfio_device_bind_iommufd) == 24, "vfio_device_bind_iommufd");
+_Static_assert(sizeof(struct vfiox_vfio_device_attach_iommufd_pt) == 16,
+	       "vfio_device_attach_iommufd_pt");
+_Static_assert(sizeof(struct vfiox_vfio_device_detach_iommufd_pt) == 12,
+	       "vfio_device_detach_iommufd_pt");
 
 #endif

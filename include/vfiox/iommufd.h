@@ -14,9 +14,10 @@ extern "C" {
  * What a VMM needs of a container and its devices on the iommufd backend
  * (docs/iommufd.md): the kernel's object ids, to hand to another process
  * or to build on (a HWPT allocated on the IOAS, a vIOMMU), and the IOMMU
- * hardware a device sits behind (IOMMU_GET_HW_INFO). Added in 0.2. On the
- * legacy backend there are no such objects: each call is -EOPNOTSUPP
- * (logged), and -ENODEV while auto has not chosen yet (vfiox/container.h).
+ * hardware a device sits behind (IOMMU_GET_HW_INFO), and the PASIDs of a
+ * device attached to the IOAS or a HWPT. Added in 0.2. On the legacy
+ * backend there are no such objects: each call is -EOPNOTSUPP (logged),
+ * and -ENODEV while auto has not chosen yet (vfiox/container.h).
  */
 
 /**
@@ -87,6 +88,56 @@ struct vfiox_iommu_hw_info {
  */
 VFIOX_API int vfiox_device_iommu_hw_info(const struct vfiox_device *d,
 					 struct vfiox_iommu_hw_info *info);
+
+/**
+ * struct vfiox_pasid_opts - where vfiox_device_attach_pasid() attaches a PASID.
+ * @sz: set by the caller to sizeof(struct vfiox_pasid_opts); rules in vfiox.h
+ * @pt_id: 0 for the container's IOAS (the kernel then makes or reuses a
+ *         page table for it), else a HWPT the caller allocated on this
+ *         iommufd (IOMMU_HWPT_ALLOC with IOMMU_HWPT_ALLOC_PASID, on the fd
+ *         vfiox_container_fd() returns)
+ * @flags: 0; none is defined yet (it fills what would be tail padding, so
+ *         a later field cannot hide there from this version's checks)
+ */
+struct vfiox_pasid_opts {
+	size_t sz;
+	uint32_t pt_id;
+	uint32_t flags;
+};
+
+/**
+ * vfiox_device_attach_pasid() - let the device DMA tagged with @pasid into
+ * the container's IOAS, or into a HWPT (VFIO_DEVICE_ATTACH_IOMMUFD_PT with
+ * a PASID, Linux 6.15+). DMA without a PASID stays where it was.
+ * @d: device
+ * @pasid: the PASID, from 1 up to the device's PASID width
+ *         (vfiox_iommu_hw_info.max_pasid_log2) less one
+ * @opts: NULL (the IOAS), or where to attach
+ * @hwpt: NULL, or receives the HWPT the kernel attached the PASID to
+ *
+ * Threads: one call at a time per device, as vfiox_svm_bind(). Closing the
+ * device detaches every PASID attached through it.
+ * Return: 0; -EINVAL (NULL @d, PASID 0 or beyond the width, bad opts);
+ * -EEXIST (already attached through @d: detach it first); -EOPNOTSUPP
+ * (legacy container; or the IOMMU reports no PASID for the device, asked
+ * before the attach); -ENODEV (released device, or auto undecided);
+ * otherwise the kernel's errno (a kernel before 6.15 answers EINVAL).
+ * Every failure is logged and leaves nothing attached.
+ */
+VFIOX_API int vfiox_device_attach_pasid(struct vfiox_device *d, uint32_t pasid,
+					const struct vfiox_pasid_opts *opts,
+					uint32_t *hwpt);
+
+/**
+ * vfiox_device_detach_pasid() - undo vfiox_device_attach_pasid(): DMA
+ * tagged with @pasid is blocked from then on.
+ * @d: device
+ * @pasid: a PASID attached through @d
+ * Return: 0; -EINVAL (NULL @d); -ENOENT (not attached through @d, no
+ * kernel call); -EOPNOTSUPP (legacy); -ENODEV (released); the kernel's
+ * errno (the PASID then stays attached).
+ */
+VFIOX_API int vfiox_device_detach_pasid(struct vfiox_device *d, uint32_t pasid);
 
 #ifdef __cplusplus
 }

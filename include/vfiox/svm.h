@@ -28,7 +28,7 @@ enum vfiox_feature_reason {
 	VFIOX_FEATURE_NO_DEVICE_CAP,	/* no PASID for the device (SVM) or no PRI/ATS (IOPF) */
 	VFIOX_FEATURE_SHARED_GROUP,	/* SVM: other devices share the IOMMU group */
 	VFIOX_FEATURE_IOMMU_REFUSED,	/* the IOMMU refused when it was asked */
-	VFIOX_FEATURE_LEGACY_ONLY,	/* 0.2: the container is iommufd, the call is type1's */
+	VFIOX_FEATURE_LEGACY_ONLY,	/* 0.2: the container is iommufd, the call is type1's (SVM) */
 };
 
 /**

@@ -58,7 +58,10 @@ void fk_iommufd_drop(struct fk_fd *f)
 	if (f->kind == FK_FD_IOMMUFD) {	/* its IOAS goes, with every mapping */
 		fk_free_bitmaps();
 		fk.nr_maps = 0;
+		memset(fk.objs, 0, sizeof(fk.objs));	/* and every object */
 	}
+	if (f->kind == FK_FD_DEVICE)
+		((struct fk_device *)f->obj)->nr_att_pasids = 0;
 }
 
 static int ioas_alloc(struct fk_fd *f, struct vfiox_iommu_ioas_alloc *a)
@@ -233,16 +236,178 @@ static int hw_info(struct fk_fd *f, struct vfiox_iommu_hw_info_cmd *q)
 			q->out_data_type = 1;	/* intel_vtd */
 			q->data_len = 32;
 			q->out_capabilities = 1;	/* dirty tracking */
-			q->out_max_pasid_log2 = 20;
+			q->out_max_pasid_log2 =
+				((struct fk_device *)d->obj)->no_pasid ? 0 : 20;
 			return 0;
 		}
 	}
 	return -ENOENT;
 }
 
+
+static struct fk_obj *find_obj(uint32_t id)
+{
+	int i;
+
+	for (i = 0; id && i < FK_MAX_OBJS; i++)
+		if (fk.objs[i].kind && fk.objs[i].id == id)
+			return &fk.objs[i];
+	return NULL;
+}
+
+static struct fk_obj *new_obj(int kind)
+{
+	int i;
+
+	for (i = 0; i < FK_MAX_OBJS; i++)
+		if (!fk.objs[i].kind) {
+			fk.objs[i] = (struct fk_obj){ .id = ++fk.next_id, .kind = kind };
+			return &fk.objs[i];
+		}
+	return NULL;
+}
+
+int fk_objects(void)
+{
+	int i, n = 0;
+
+	for (i = 0; i < FK_MAX_OBJS; i++)
+		n += fk.objs[i].kind != FK_OBJ_FREE;
+	return n;
+}
+
+/* The bound device fd whose id is @devid, or NULL. */
+static struct fk_fd *bound_device(uint32_t devid)
+{
+	int i;
+
+	for (i = 0; i < FK_MAX_FDS; i++)
+		if (fk.fds[i].kind == FK_FD_DEVICE && fk.fds[i].cdev >= FK_CDEV_BOUND &&
+		    fk.fds[i].devid == devid)
+			return &fk.fds[i];
+	return NULL;
+}
+
+static bool obj_busy(uint32_t id)
+{
+	int i;
+
+	for (i = 0; i < FK_MAX_FDS; i++)
+		if (fk.fds[i].kind == FK_FD_DEVICE && fk.fds[i].cdev == FK_CDEV_ATTACHED &&
+		    fk.fds[i].pt == id)
+			return true;
+	for (i = 0; i < FK_MAX_OBJS; i++)
+		if (fk.objs[i].kind == FK_OBJ_HWPT && fk.objs[i].fault == id)
+			return true;
+	return false;
+}
+
+static int destroy(struct fk_fd *f, struct vfiox_iommu_destroy *q)
+{
+	struct fk_obj *o = find_obj(q->id);
+
+	if (q->size < sizeof(*q))
+		return -EINVAL;
+	if (q->id == f->ioas)
+		return -EBUSY;
+	if (!o)
+		return -ENOENT;
+	if (obj_busy(o->id))
+		return -EBUSY;
+	o->kind = FK_OBJ_FREE;
+	return 0;
+}
+
+static int fault_alloc(struct vfiox_iommu_fault_alloc *q)
+{
+	struct fk_obj *o;
+	int fd;
+
+	if (fk.no_fault_queue)
+		return -ENOTTY;
+	if (q->size < sizeof(*q) || q->flags)
+		return -EOPNOTSUPP;
+	o = new_obj(FK_OBJ_FAULT);
+	if (!o)
+		return -ENOMEM;
+	fd = fk_new_fd(FK_FD_FAULT, NULL);
+	if (fd < 0) {
+		o->kind = FK_OBJ_FREE;
+		return fd;
+	}
+	q->out_fault_id = o->id;
+	q->out_fault_fd = (uint32_t)fd;
+	return 0;
+}
+
+static int hwpt_alloc(struct fk_fd *f, struct vfiox_iommu_hwpt_alloc *q)
+{
+	const uint32_t known = VFIOX_IOMMU_HWPT_FAULT_ID_VALID | VFIOX_IOMMU_HWPT_ALLOC_PASID;
+	struct fk_obj *o, *fault = NULL;
+
+	if (q->size < sizeof(*q))
+		return -EINVAL;
+	if (q->flags & ~known || q->reserved || q->data_type || q->data_len ||
+	    q->data_uptr || q->reserved2)
+		return -EOPNOTSUPP;
+	if (!bound_device(q->dev_id) || q->pt_id != f->ioas)
+		return -ENOENT;
+	if (q->flags & VFIOX_IOMMU_HWPT_FAULT_ID_VALID) {
+		fault = find_obj(q->fault_id);
+		if (!fault || fault->kind != FK_OBJ_FAULT)
+			return -ENOENT;
+		if (fk.hwpt_fault_errno)
+			return -fk.hwpt_fault_errno;
+	}
+	o = new_obj(FK_OBJ_HWPT);
+	if (!o)
+		return -ENOMEM;
+	o->fault = fault ? fault->id : 0;
+	o->flags = q->flags;
+	q->out_hwpt_id = o->id;
+	return 0;
+}
+
+ssize_t fk_fault_read(void *buf, size_t len)
+{
+	size_t n = len / sizeof(fk.faults[0]);
+
+	if (len % sizeof(fk.faults[0]))
+		return -ESPIPE;
+	if (fk.fault_read_errno)
+		return -fk.fault_read_errno;
+	if (!fk.nr_faults)
+		return -EAGAIN;
+	if (n > (size_t)fk.nr_faults)
+		n = (size_t)fk.nr_faults;
+	memcpy(buf, fk.faults, n * sizeof(fk.faults[0]));
+	memmove(fk.faults, fk.faults + n, (fk.nr_faults - n) * sizeof(fk.faults[0]));
+	fk.nr_faults -= (int)n;
+	return (ssize_t)(n * sizeof(fk.faults[0]));
+}
+
+ssize_t fk_fault_write(const void *buf, size_t len)
+{
+	size_t i, n = len / sizeof(fk.responses[0]);
+
+	if (len % sizeof(fk.responses[0]))
+		return -ESPIPE;
+	for (i = 0; i < n && fk.nr_responses < FK_MAX_FAULTS; i++)
+		memcpy(&fk.responses[fk.nr_responses++],
+		       (const char *)buf + i * sizeof(fk.responses[0]),
+		       sizeof(fk.responses[0]));
+	return (ssize_t)len;
+}
+
 int fk_iommufd_ioctl(struct fk_fd *f, unsigned long req, void *arg)
 {
 	switch (req) {
+	case VFIOX_IOMMU_DESTROY:
+		return destroy(f, arg);
+	case VFIOX_IOMMU_FAULT_QUEUE_ALLOC:
+		return fault_alloc(arg);
+	case VFIOX_IOMMU_HWPT_ALLOC:
+		return hwpt_alloc(f, arg);
 	case VFIOX_IOMMU_GET_HW_INFO:
 		return hw_info(f, arg);
 	case VFIOX_IOMMU_IOAS_ALLOC:
@@ -260,14 +425,41 @@ int fk_iommufd_ioctl(struct fk_fd *f, unsigned long req, void *arg)
 	}
 }
 
+/* As vfio-pci's token match: a VF whose PF set one needs it, a PF takes
+ * one, any other device refuses one (EINVAL). */
+static int check_token(struct fk_device *d, const struct vfiox_vfio_device_bind_iommufd *b)
+{
+	uint8_t want[16];
+	bool given = b->flags & VFIOX_VFIO_DEVICE_BIND_FLAG_TOKEN;
+
+	if (given)
+		memcpy(fk.bind_token, (const void *)(uintptr_t)b->token_uuid_ptr, 16);
+	if (d->token[0]) {
+		if (!given)
+			return -EACCES;
+		vfiox_uuid_parse(d->token, want);
+		return memcmp(want, fk.bind_token, 16) ? -EACCES : 0;
+	}
+	return given && !d->sriov_pf ? -EINVAL : 0;
+}
+
 static int bind(struct fk_fd *f, struct vfiox_vfio_device_bind_iommufd *b)
 {
+	const uint32_t minsz = 16;	/* up to out_devid, as 6.6 */
 	struct fk_fd *ictx = fk_get_fd(b->iommufd);
+	int ret;
 
-	if (b->argsz < sizeof(*b) || b->flags || f->cdev != FK_CDEV_OPEN)
+	if (b->argsz < minsz || f->cdev != FK_CDEV_OPEN)
+		return -EINVAL;
+	if (b->flags & ~(fk.no_bind_token ? 0u : VFIOX_VFIO_DEVICE_BIND_FLAG_TOKEN))
+		return -EINVAL;
+	if ((b->flags & VFIOX_VFIO_DEVICE_BIND_FLAG_TOKEN) && b->argsz < sizeof(*b))
 		return -EINVAL;
 	if (!ictx || ictx->kind != FK_FD_IOMMUFD)
 		return -EBADF;
+	ret = check_token(f->obj, b);
+	if (ret)
+		return ret;
 	f->cdev = FK_CDEV_BOUND;
 	f->ioas = ictx->ioas;	/* the IOAS it may attach to */
 	b->out_devid = f->devid = ++fk.next_id;
@@ -297,17 +489,91 @@ static bool maps_outside_device(const struct fk_device *d)
 	return false;
 }
 
+static int attach_pasid(struct fk_fd *f, struct vfiox_vfio_device_attach_iommufd_pt *a)
+{
+	struct fk_device *d = f->obj;
+	struct fk_obj *o = find_obj(a->pt_id);
+	int i;
+
+	if (a->argsz < sizeof(*a) || f->cdev < FK_CDEV_BOUND)
+		return -EINVAL;
+	if (a->pt_id != f->ioas && (!o || o->kind != FK_OBJ_HWPT))
+		return -ENOENT;
+	if (d->no_pasid)
+		return -EOPNOTSUPP;
+	if (!a->pasid || a->pasid >= 1u << 20)
+		return -EINVAL;
+	if (o && !(o->flags & VFIOX_IOMMU_HWPT_ALLOC_PASID))
+		return -EINVAL;
+	fk.pasid_attaches++;
+	for (i = 0; i < d->nr_att_pasids; i++)
+		if (d->att_pasids[i] == a->pasid)
+			break;	/* the kernel replaces its page table */
+	if (i == d->nr_att_pasids) {
+		if (d->nr_att_pasids == 8)
+			return -ENOSPC;
+		d->att_pasids[d->nr_att_pasids++] = a->pasid;
+	}
+	if (!o)
+		a->pt_id = ++fk.next_id;	/* the HWPT made for the IOAS */
+	return 0;
+}
+
+/* The device (or with ATTACH_PASID one of its PASIDs) to the IOAS or a
+ * HWPT of this iommufd; attached already, it moves (a replace). */
 static int attach(struct fk_fd *f, struct vfiox_vfio_device_attach_iommufd_pt *a)
 {
-	if (a->argsz < sizeof(*a) || a->flags || f->cdev != FK_CDEV_BOUND)
+	const uint32_t minsz = 12;	/* up to pt_id, as 6.6 */
+	struct fk_obj *o;
+
+	if (a->argsz < minsz || f->cdev < FK_CDEV_BOUND)
 		return -EINVAL;
-	if (!a->pt_id || a->pt_id != f->ioas)
+	if (a->flags & ~(fk.no_pasid_attach ? 0u : VFIOX_VFIO_DEVICE_ATTACH_PASID))
+		return -EINVAL;
+	if (a->flags)
+		return attach_pasid(f, a);
+	o = find_obj(a->pt_id);
+	if (!a->pt_id || (a->pt_id != f->ioas && (!o || o->kind != FK_OBJ_HWPT)))
 		return -ENOENT;
+	if (o && o->fault && ((struct fk_device *)f->obj)->no_pri)
+		return -ENODEV;
 	if (maps_outside_device(f->obj))
 		return -EADDRINUSE;
+	if (f->cdev != FK_CDEV_ATTACHED)
+		fk.ioas_attached++;
 	f->cdev = FK_CDEV_ATTACHED;
-	fk.ioas_attached++;
-	a->pt_id = ++fk.next_id;	/* the HWPT the kernel made for it */
+	f->pt = a->pt_id;
+	a->pt_id = o ? o->id : ++fk.next_id;	/* the HWPT made for the IOAS */
+	return 0;
+}
+
+/* The device from its page table (back to bound), or one PASID of it: as
+ * the kernel, a PASID not attached is detached without complaint. */
+static int detach(struct fk_fd *f, struct vfiox_vfio_device_detach_iommufd_pt *q)
+{
+	struct fk_device *d = f->obj;
+	int i;
+
+	if (q->argsz < 8 || f->cdev < FK_CDEV_BOUND)
+		return -EINVAL;
+	if (!q->flags) {
+		if (f->cdev != FK_CDEV_ATTACHED)
+			return -EINVAL;
+		f->cdev = FK_CDEV_BOUND;
+		f->pt = 0;
+		fk.ioas_attached--;
+		fk.rid_detaches++;
+		return 0;
+	}
+	if (q->argsz < sizeof(*q) || q->flags != VFIOX_VFIO_DEVICE_DETACH_PASID ||
+	    fk.no_pasid_attach)
+		return -EINVAL;
+	fk.pasid_detaches++;
+	for (i = 0; i < d->nr_att_pasids; i++)
+		if (d->att_pasids[i] == q->pasid) {
+			d->att_pasids[i] = d->att_pasids[--d->nr_att_pasids];
+			break;
+		}
 	return 0;
 }
 
@@ -317,6 +583,8 @@ int fk_cdev_ioctl(struct fk_fd *f, unsigned long req, void *arg, int *ret)
 		*ret = f->cdev ? bind(f, arg) : -ENOTTY;
 	else if (req == VFIOX_VFIO_DEVICE_ATTACH_IOMMUFD_PT)
 		*ret = f->cdev ? attach(f, arg) : -ENOTTY;
+	else if (req == VFIOX_VFIO_DEVICE_DETACH_IOMMUFD_PT)
+		*ret = f->cdev ? detach(f, arg) : -ENOTTY;
 	else if (f->cdev == FK_CDEV_OPEN)	/* nothing before the bind */
 		*ret = -EINVAL;
 	else

@@ -1255,6 +1255,8 @@ static ssize_t fake_read(int fd, void *buf, size_t len)
 		return -EBADF;
 	if (f->kind == FK_FD_MIG_SAVE)
 		return mig_read(f, buf, len);
+	if (f->kind == FK_FD_FAULT)
+		return fk_fault_read(buf, len);
 	if (f->kind != FK_FD_EVENT || len < sizeof(f->count))
 		return -EINVAL;
 	if (!f->count)
@@ -1276,6 +1278,12 @@ static ssize_t fake_write(int fd, const void *buf, size_t len)
 		return -EBADF;
 	if (f->kind == FK_FD_MIG_LOAD)
 		return mig_write(f, buf, len);
+	if (f->kind == FK_FD_FAULT) {
+		ssize_t n = fk_fault_write(buf, len);
+
+		pthread_cond_broadcast(&fk_changed);
+		return n;
+	}
 	if (f->kind != FK_FD_EVENT || len != sizeof(v))
 		return -EINVAL;
 	memcpy(&v, buf, sizeof(v));
@@ -1290,7 +1298,8 @@ static short poll_events(const struct pollfd *p)
 
 	if (!f)
 		return POLLNVAL;
-	if (f->kind == FK_FD_FILE || (f->kind == FK_FD_EVENT && f->count))
+	if (f->kind == FK_FD_FILE || (f->kind == FK_FD_EVENT && f->count) ||
+	    (f->kind == FK_FD_FAULT && fk.nr_faults))
 		return p->events & POLLIN;
 	return 0;
 }
@@ -1342,6 +1351,36 @@ void fk_signal(int fd)
 	pthread_mutex_lock(&fk_lock);
 	fake_write(fd, &one, sizeof(one));
 	pthread_mutex_unlock(&fk_lock);
+}
+
+void fk_fault_push(uint32_t devid, uint64_t addr, uint32_t perm, uint32_t grpid,
+		   bool last, uint32_t cookie)
+{
+	pthread_mutex_lock(&fk_lock);
+	if (fk.nr_faults < FK_MAX_FAULTS)
+		fk.faults[fk.nr_faults++] = (struct vfiox_iommu_hwpt_pgfault){
+			.flags = last ? VFIOX_IOMMU_PGFAULT_FLAGS_LAST_PAGE : 0,
+			.dev_id = devid, .grpid = grpid, .perm = perm, .addr = addr,
+			.cookie = cookie,
+		};
+	pthread_cond_broadcast(&fk_changed);
+	pthread_mutex_unlock(&fk_lock);
+}
+
+bool fk_wait_responses(int n)
+{
+	struct timespec end;
+	bool ok;
+
+	clock_gettime(CLOCK_REALTIME, &end);
+	end.tv_sec += 5;
+	pthread_mutex_lock(&fk_lock);
+	while (fk.nr_responses < n &&
+	       !pthread_cond_timedwait(&fk_changed, &fk_lock, &end))
+		;
+	ok = fk.nr_responses >= n;
+	pthread_mutex_unlock(&fk_lock);
+	return ok;
 }
 
 bool fk_is_device_fd(int fd)

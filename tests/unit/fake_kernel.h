@@ -13,6 +13,7 @@
 
 #include "../../lib/internal.h"
 #include "../../lib/uapi_ext.h"
+#include "../../lib/uapi_iommufd.h"
 
 #define FK_MAX_GROUPS 4
 #define FK_MAX_DEVS 4
@@ -99,6 +100,12 @@ struct fk_device {
 	/* iommufd: its IOMMU's last IOVA, which narrows the IOAS while it is
 	 * attached (0: the machine's ranges as they are). */
 	uint64_t aperture_last;
+	/* iommufd: its IOMMU reports no PASID for it (GET_HW_INFO width 0,
+	 * a PASID attach EOPNOTSUPP); it has no PRI (an attach to a
+	 * fault-capable HWPT fails ENODEV, as VT-d's); its PASIDs attached. */
+	bool no_pasid, no_pri;
+	uint32_t att_pasids[8];
+	int nr_att_pasids;
 };
 
 struct fk_group {
@@ -120,7 +127,7 @@ struct fk_file {
 
 enum fk_fd_kind { FK_FD_FREE, FK_FD_CONTAINER, FK_FD_GROUP, FK_FD_DEVICE,
 		  FK_FD_EVENT, FK_FD_FILE, FK_FD_MIG_SAVE, FK_FD_MIG_LOAD,
-		  FK_FD_IOMMUFD, FK_FD_DMABUF };
+		  FK_FD_IOMMUFD, FK_FD_DMABUF, FK_FD_FAULT };
 /* A stream the fake's mig data fds take while RESUMING: this header first. */
 #define FK_MIG_MAGIC "FKMG"
 
@@ -134,7 +141,18 @@ struct fk_fd {
 	enum { FK_CDEV_NONE, FK_CDEV_OPEN, FK_CDEV_BOUND, FK_CDEV_ATTACHED } cdev;
 	uint32_t ioas;		/* an iommufd's IOAS (0: none yet) */
 	uint32_t devid;		/* a bound cdev's id in its iommufd */
+	uint32_t pt;		/* an attached cdev's IOAS or HWPT */
 };
+
+/* An iommufd object other than the IOAS (fake_iommufd.c). */
+struct fk_obj {
+	uint32_t id;
+	enum { FK_OBJ_FREE, FK_OBJ_HWPT, FK_OBJ_FAULT } kind;
+	uint32_t fault;		/* a HWPT's fault queue (0: none) */
+	uint32_t flags;		/* a HWPT's IOMMU_HWPT_* flags */
+};
+#define FK_MAX_OBJS 16
+#define FK_MAX_FAULTS 64
 
 #define FK_MAX_MAPS 4096
 #define FK_MAX_DMABUFS 16
@@ -214,6 +232,20 @@ struct fake_kernel {
 	int nr_dmabufs;
 	unsigned long dmabuf_exports, ioas_map_files;
 	bool no_dmabuf, no_map_file;
+	/* iommufd objects (HWPTs, fault queues), the page requests queued on
+	 * the fault fd and the answers written back; a kernel before 6.11
+	 * (no fault queue), 6.15 (no PASID attach), 6.17 (no bind token); an
+	 * IOMMU that refuses a fault-capable HWPT with this errno. */
+	struct fk_obj objs[FK_MAX_OBJS];
+	struct vfiox_iommu_hwpt_pgfault faults[FK_MAX_FAULTS];
+	int nr_faults;
+	struct vfiox_iommu_hwpt_page_response responses[FK_MAX_FAULTS];
+	int nr_responses;
+	bool no_fault_queue, no_pasid_attach, no_bind_token;
+	int hwpt_fault_errno;
+	int fault_read_errno;	/* non-zero: the fault fd's reads fail so */
+	unsigned long pasid_attaches, pasid_detaches, rid_detaches;
+	uint8_t bind_token[16];	/* the last token a bind carried */
 	/* /proc/self/fdinfo/N exists, as on 7.2 (device fds name their device) */
 	bool fdinfo;
 	/* POSIX locks held on every fd: a "lock:" line each in its fdinfo,
@@ -271,6 +303,17 @@ struct vfiox_iommu_ioas_map_file;
 int fk_dmabuf_feature(struct fk_device *d, struct vfio_device_feature *f);
 int fk_dmabuf_map_file(uint32_t ioas, struct vfiox_iommu_ioas_map_file *m);
 void fk_dmabuf_revoke(const struct fk_device *d);
+/* The fault fd's read and write (fake_iommufd.c, under the lock); its
+ * records waiting; live iommufd objects other than IOASes. */
+ssize_t fk_fault_read(void *buf, size_t len);
+ssize_t fk_fault_write(const void *buf, size_t len);
+int fk_objects(void);
+/* A page request of device @devid at @addr (a group's @last one with
+ * @cookie), queued for the fault fd; wait until @n answers were written
+ * (false after 5 s). Thread-safe (fake_kernel.c). */
+void fk_fault_push(uint32_t devid, uint64_t addr, uint32_t perm, uint32_t grpid,
+		   bool last, uint32_t cookie);
+bool fk_wait_responses(int n);
 /* Is @fd a device fd bound and attached to an IOAS through its cdev? */
 bool fk_cdev_attached(int fd);
 

@@ -542,6 +542,65 @@ static void undo_p2p_map(struct world *w)
 	assert_int_equal(vfiox_p2p_unmap(w->c, w->iova, 0x2000), 0);
 }
 
+/* IOPF on iommufd: the fault queue, the HWPT, the device moved, the
+ * thread's stop eventfd; a mapping made before, which stays. */
+static int setup_iommufd_iopf(struct world *w)
+{
+	int ret = setup_iommufd_device(w);
+
+	return ret ? ret : run_dma_map(w);
+}
+
+static int run_iopf_enable_iommufd(struct world *w)
+{
+	return vfiox_container_enable_iopf(w->c);
+}
+
+/* PASID attach: the width asked of GET_HW_INFO, then the attach. */
+static int run_pasid_attach(struct world *w)
+{
+	return vfiox_device_attach_pasid(w->d, 5, NULL, NULL);
+}
+
+static void undo_pasid_attach(struct world *w)
+{
+	assert_int_equal(vfiox_device_detach_pasid(w->d, 5), 0);
+}
+
+static int setup_iommufd_pasid(struct world *w)
+{
+	int ret = setup_iommufd_device(w);
+
+	return ret ? ret : run_pasid_attach(w);
+}
+
+static int run_pasid_detach(struct world *w)
+{
+	return vfiox_device_detach_pasid(w->d, 5);
+}
+
+static void undo_pasid_detach(struct world *w)
+{
+	assert_int_equal(run_pasid_attach(w), 0);
+}
+
+/* A VF whose PF set a token: the bind carries it. */
+static int setup_iommufd_vf_group(struct world *w)
+{
+	snprintf(fk.groups[0].devs[0].token, sizeof(fk.groups[0].devs[0].token), "%s",
+		 "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001");
+	return setup_iommufd_group(w);
+}
+
+static int run_device_open_token(struct world *w)
+{
+	struct vfiox_device_opts opts = {
+		.sz = sizeof(opts), .vf_token = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001",
+	};
+
+	return vfiox_device_open(w->g, "0000:00:03.0", &opts, &w->d);
+}
+
 static int setup_iommufd_mapping(struct world *w)
 {
 	int ret = setup_iommufd_device(w);
@@ -654,6 +713,16 @@ static const struct op ops[] = {
 	  "ioctl", EBUSY },
 	{ "iommufd_pool_alloc", setup_iommufd_pool, run_pool_alloc, undo_pool_alloc, "mmap", 0 },
 	{ "iommufd_p2p_map", setup_iommufd_p2p, run_p2p_map, undo_p2p_map, NULL, 0 },
+	/* Undone by the container's close; run again it is a no-op. A kernel
+	 * call failing ENODEV is the IOMMU's refusal (one_case()). */
+	{ "iommufd_iopf_enable", setup_iommufd_iopf, run_iopf_enable_iommufd, undo_nothing,
+	  NULL, 0 },
+	{ "iommufd_pasid_attach", setup_iommufd_device, run_pasid_attach, undo_pasid_attach,
+	  NULL, 0 },
+	{ "iommufd_pasid_detach", setup_iommufd_pasid, run_pasid_detach, undo_pasid_detach,
+	  NULL, 0 },
+	{ "iommufd_device_open_vf_token", setup_iommufd_vf_group, run_device_open_token,
+	  undo_device_open, NULL, 0 },
 	{ "mig_get_state", setup_migratable, run_mig_get_state, undo_nothing, NULL, 0 },
 	{ "mig_precopy_reinit_enable", setup_migratable, run_mig_precopy_reinit_enable,
 	  undo_nothing, NULL, 0 },
@@ -674,6 +743,11 @@ struct snapshot {
 	unsigned int attached;
 	int iommu_type;
 	int ioas_attached;	/* device cdevs attached to an IOAS */
+	int off_ioas;		/* ... attached to a HWPT instead of their IOAS */
+	int objects;		/* iommufd objects: HWPTs, fault queues */
+	int pasids;		/* PASIDs attached, in the kernel and in the books */
+	uint32_t book_pasids;
+	bool iopf;		/* the container's IOPF mode */
 	/* Live update: the kernel's mappings whose vaddr is invalid, and
 	 * whether libvfiox holds the vaddrs invalid. */
 	int kernel_invalid;
@@ -690,6 +764,9 @@ static bool same(const struct snapshot *a, const struct snapshot *b)
 	       !memcmp(&a->st, &b->st, sizeof(a->st)) &&
 	       a->free_bytes == b->free_bytes && a->attached == b->attached &&
 	       a->iommu_type == b->iommu_type && a->ioas_attached == b->ioas_attached &&
+	       a->off_ioas == b->off_ioas && a->objects == b->objects &&
+	       a->pasids == b->pasids && a->book_pasids == b->book_pasids &&
+	       a->iopf == b->iopf &&
 	       a->kernel_invalid == b->kernel_invalid &&
 	       a->vaddrs_invalid == b->vaddrs_invalid &&
 	       a->kernel_dirty == b->kernel_dirty && a->dirty == b->dirty;
@@ -708,6 +785,14 @@ static struct snapshot snap(const struct world *w)
 		s.attached |= (unsigned int)fk.groups[i].attached << i;
 	for (i = 0; i < fk.nr_maps; i++)
 		s.kernel_invalid += fk.maps[i].invalid;
+	for (i = 0; i < FK_MAX_FDS; i++)
+		s.off_ioas += fk.fds[i].kind == FK_FD_DEVICE &&
+			      fk.fds[i].cdev == FK_CDEV_ATTACHED && fk.fds[i].pt != fk.fds[i].ioas;
+	s.objects = fk_objects();
+	for (i = 0; i < fk.groups[0].nr_devs; i++)
+		s.pasids += fk.groups[0].devs[i].nr_att_pasids;
+	if (w->d)
+		s.book_pasids = w->d->nr_att_pasids;
 	s.kernel_dirty = fk.dirty;
 	if (w->c) {
 		vfiox_dma_stats(w->c, &s.st);
@@ -715,6 +800,7 @@ static struct snapshot snap(const struct world *w)
 		s.free_bytes = w->c->dma->space.free_bytes;
 		s.vaddrs_invalid = w->c->dma->vaddrs_invalid;
 		s.dirty = w->c->dma->dirty;
+		s.iopf = w->c->dma->iopf;
 	}
 	return s;
 }
@@ -764,7 +850,7 @@ static void one_case(const struct op *op, unsigned long n, int err,
 {
 	struct world w = { 0 };
 	struct snapshot before, after;
-	int ret;
+	int ret, want;
 
 	fk_reset();
 	fk_log_capture();
@@ -783,7 +869,11 @@ static void one_case(const struct op *op, unsigned long n, int err,
 		teardown_world(&w);
 		return;
 	}
-	if (ret != -err)
+	/* iommufd's IOPF enable reports a kernel call failing ENODEV as the
+	 * IOMMU's refusal: -EOPNOTSUPP. */
+	want = op->run == run_iopf_enable_iommufd && err == ENODEV && fk.injected &&
+	       !strcmp(fk.injected, "ioctl") ? EOPNOTSUPP : err;
+	if (ret != -want)
 		fail_msg("%s: seam call %lu (%s) failing with %s returned %d", op->name,
 			 n, fk.injected ? fk.injected : "?", strerror(err), ret);
 	if (op->run == run_container_open || op->run == run_iommufd_open) {
@@ -793,7 +883,7 @@ static void one_case(const struct op *op, unsigned long n, int err,
 	}
 	after = snap(&w);
 	if (!same(&before, &after))
-		fail_msg("%s: seam call %lu failing with %s changed fds %d->%d, mmaps %d->%d, P2P records %d->%d, kernel maps %d->%d, entries %u->%u, free IOVA %llu->%llu, attached groups 0x%x->0x%x, IOMMU %d->%d, invalid vaddrs %d->%d (books %d->%d), dirty tracking %d->%d (books %d->%d)",
+		fail_msg("%s: seam call %lu failing with %s changed fds %d->%d, mmaps %d->%d, P2P records %d->%d, kernel maps %d->%d, entries %u->%u, free IOVA %llu->%llu, attached groups 0x%x->0x%x, IOMMU %d->%d, invalid vaddrs %d->%d (books %d->%d), dirty tracking %d->%d (books %d->%d), devices off their IOAS %d->%d, iommufd objects %d->%d, PASIDs %d->%d (books %u->%u), IOPF %d->%d",
 			 op->name, n, strerror(err), before.fds, after.fds,
 			 before.mmaps, after.mmaps, before.p2p, after.p2p,
 			 before.kernel_maps, after.kernel_maps,
@@ -802,7 +892,10 @@ static void one_case(const struct op *op, unsigned long n, int err,
 			 (unsigned long long)after.free_bytes, before.attached, after.attached,
 			 before.iommu_type, after.iommu_type, before.kernel_invalid,
 			 after.kernel_invalid, before.vaddrs_invalid, after.vaddrs_invalid,
-			 before.kernel_dirty, after.kernel_dirty, before.dirty, after.dirty);
+			 before.kernel_dirty, after.kernel_dirty, before.dirty, after.dirty,
+			 before.off_ioas, after.off_ioas, before.objects, after.objects,
+			 before.pasids, after.pasids, before.book_pasids, after.book_pasids,
+			 before.iopf, after.iopf);
 	/* Still usable: the same operation now succeeds, as it did clean. */
 	if (op->run(&w))
 		fail_msg("%s: unusable after seam call %lu failed with %s", op->name,

@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -655,20 +656,66 @@ static void device_without_cdev_is_enodev(void **state)
 	assert_true(fk_close_clean(c));
 }
 
-static void vf_token_is_not_done_on_iommufd(void **state)
+#define TOKEN "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
+
+/* A VF whose PF set a token: the bind carries its 16 bytes. */
+static void vf_token_reaches_the_bind(void **state)
 {
-	struct vfiox_device_opts opts = {
-		.sz = sizeof(opts), .vf_token = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001",
-	};
+	static const uint8_t want[16] = { 0x83, 0xb8, 0xf4, 0xf2, 0x50, 0x9f, 0x38, 0x2f,
+					  0x3c, 0x1e, 0xe6, 0xbf, 0xe0, 0xfa, 0x10, 0x01 };
+	struct vfiox_device_opts opts = { .sz = sizeof(opts), .vf_token = TOKEN };
 	struct vfiox_container *c;
 	struct vfiox_group *g;
 	struct vfiox_device *d;
 
 	(void)state;
+	snprintf(fk.groups[0].devs[0].token, sizeof(fk.groups[0].devs[0].token), TOKEN);
 	assert_int_equal(fk_iommufd_container_open(&c), 0);
 	assert_int_equal(vfiox_group_open(c, 7, &g), 0);
-	assert_int_equal(vfiox_device_open(g, BDF, &opts, &d), -EOPNOTSUPP);
-	assert_true(fk_log_has("VF token"));
+	assert_int_equal(vfiox_device_open(g, BDF, &opts, &d), 0);
+	assert_memory_equal(fk.bind_token, want, 16);
+	assert_true(fk_cdev_attached(vfiox_device_fd(d)));
+	assert_true(fk_close_clean(c));
+}
+
+/* Missing, wrong, not taken, and a kernel before 6.17: each said so. */
+static void vf_token_refusals_say_why(void **state)
+{
+	struct vfiox_device_opts wrong = {
+		.sz = sizeof(wrong), .vf_token = "00000000-509f-382f-3c1e-e6bfe0fa1001",
+	};
+	struct vfiox_device_opts right = { .sz = sizeof(right), .vf_token = TOKEN };
+	struct vfiox_device_opts bad = { .sz = sizeof(bad), .vf_token = "not-a-uuid" };
+	struct vfiox_container *c;
+	struct vfiox_group *g;
+	struct vfiox_device *d = NULL;
+	int fds;
+
+	(void)state;
+	snprintf(fk.groups[0].devs[0].token, sizeof(fk.groups[0].devs[0].token), TOKEN);
+	assert_int_equal(fk_iommufd_container_open(&c), 0);
+	assert_int_equal(vfiox_group_open(c, 7, &g), 0);
+	fds = fk_open_fds();
+	assert_int_equal(vfiox_device_open(g, BDF, NULL, &d), -EACCES);
+	assert_true(fk_log_has("needs a VF token"));
+	assert_int_equal(vfiox_device_open(g, BDF, &wrong, &d), -EACCES);
+	assert_true(fk_log_has("not the one set on the PF"));
+	assert_int_equal(vfiox_device_open(g, BDF, &bad, &d), -EINVAL);
+	assert_true(fk_log_has("not a UUID"));
+	fk.no_bind_token = true;	/* a kernel before 6.17 */
+	fk_log_capture();
+	assert_int_equal(vfiox_device_open(g, BDF, &right, &d), -EINVAL);
+	assert_true(fk_log_has("before 6.17"));
+	assert_true(fk_log_has("legacy backend"));
+	/* A device that takes none. */
+	fk.no_bind_token = false;
+	fk.groups[0].devs[0].token[0] = '\0';
+	assert_int_equal(vfiox_device_open(g, BDF, &right, &d), -EINVAL);
+	assert_null(d);
+	assert_int_equal(fk_open_fds(), fds);
+	assert_int_equal(fk.ioas_attached, 0);
+	/* Without a token it opens as ever. */
+	assert_int_equal(vfiox_device_open(g, BDF, NULL, &d), 0);
 	assert_true(fk_close_clean(c));
 }
 
@@ -865,7 +912,8 @@ static void hw_info_reports_the_iommu_behind_the_device(void **state)
 	assert_true(fk_close_clean(c));
 }
 
-/* Probes answer: "not on this backend" is an answer, not an error. */
+/* Probes answer: "not on this backend" is an answer, not an error (IOPF
+ * has its own answer on iommufd: test_iommufd_iopf). */
 static void capability_probes_answer_no_on_iommufd(void **state)
 {
 	struct vfiox_container *c;
@@ -879,7 +927,6 @@ static void capability_probes_answer_no_on_iommufd(void **state)
 	fk_log_capture();
 	/* iommufd's P2P mappings are dma-bufs, which the kernel revokes. */
 	assert_int_equal(vfiox_p2p_revocable(c), 1);
-	assert_int_equal(vfiox_iopf_support(c), VFIOX_FEATURE_LEGACY_ONLY);
 	assert_int_equal(vfiox_svm_support(d), VFIOX_FEATURE_LEGACY_ONLY);
 	assert_int_equal(fk_log_level("legacy backend's"), VFIOX_LOG_DEBUG);
 	assert_int_equal(fk.calls, calls);
@@ -944,7 +991,6 @@ static void legacy_only_calls_refuse_iommufd_by_name(void **state)
 	REFUSED(vfiox_dma_restore(c, state_buf, sizeof(state_buf), NULL, NULL));
 	REFUSED(vfiox_dma_avail_check(c, &kernel, &ours));
 	REFUSED(vfiox_container_check_extension(c, VFIO_TYPE1v2_IOMMU));
-	REFUSED(vfiox_container_enable_iopf(c));
 	REFUSED(vfiox_svm_bind(d, &pasid));
 	REFUSED(vfiox_group_fd(g));
 	/* Nothing reached the kernel. */
@@ -1025,7 +1071,8 @@ int main(void)
 		T(unknown_group_is_refused),
 		T(device_of_another_group_is_refused),
 		T(device_without_cdev_is_enodev),
-		T(vf_token_is_not_done_on_iommufd),
+		T(vf_token_reaches_the_bind),
+		T(vf_token_refusals_say_why),
 		T(dma_maps_and_unmaps_through_the_ioas),
 		T(unmap_range_and_all_are_one_ioctl_each),
 		T(mappings_outlive_their_devices_and_group),

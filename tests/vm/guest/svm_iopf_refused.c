@@ -15,8 +15,10 @@
  *     handler, edu having no PRI, and the kernel says so), and the same
  *     container then maps and runs edu DMA in pinned mode: the refused
  *     switch put edu's group back in its domain.
- *   iommufd: the series' SVM and IOPF calls refused by libvfiox; the
- *     pinned DMA after the refused switch as above.
+ *   iommufd: the series' SVM calls refused by libvfiox; IOPF enable on
+ *     edu's container fails (-EOPNOTSUPP: the kernel refuses edu on a
+ *     fault-capable page table, edu having no PRI, and libvfiox names
+ *     it), then the pinned DMA as above: edu is back on the IOAS.
  * Neither leaves an fd behind.
  */
 #include <dirent.h>
@@ -149,8 +151,10 @@ static void iopf_then_pinned_dma(const char *edu, bool patched)
 		return;
 	}
 	vt_log_clear();
-	if (vt_iommufd(c)) {	/* type1's IOPF mode; iommufd's fault queue is not done yet */
-		CHECK_REFUSED_ON_IOMMUFD(vfiox_container_enable_iopf(c));
+	if (vt_iommufd(c)) {	/* the fault queue's HWPT refused for edu */
+		CHECK_RET(vfiox_container_enable_iopf(c), -EOPNOTSUPP);
+		CHECK(vt_log_has("has no PRI and no ATS in its config space"), "no reason logged");
+		CHECK(vt_log_has("stays in pinned mode"), "the container's state not logged");
 	} else {
 		CHECK_RET(vfiox_container_enable_iopf(c), patched ? -EOPNOTSUPP : -ENOTTY);
 		CHECK(vt_log_has(patched ? "has no PRI and no ATS in its config space" :

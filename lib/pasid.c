@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+/*
+ * PASID attach on iommufd (Linux 6.15): a PASID of a device to the IOAS or
+ * a HWPT, and back. libvfiox keeps the PASIDs it attached per device: the
+ * kernel would replace an attached PASID's page table silently and answers
+ * the detach of one never attached with success, so both are refused here
+ * by name, and a device's close detaches what is left.
+ */
+#define LOG_PREFIX "pasid"
+#include <errno.h>
+#include <stdlib.h>
+
+#include "internal.h"
+#include "uapi_iommufd.h"
+
+static int find(const struct vfiox_device *d, uint32_t pasid)
+{
+	uint32_t i;
+
+	for (i = 0; i < d->nr_att_pasids; i++)
+		if (d->att_pasids[i] == pasid)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * The device's PASID width from IOMMU_GET_HW_INFO: 0 when the IOMMU
+ * reports none for it (every kernel with PASID attach reports the width:
+ * it came in 6.13), -1 when the kernel cannot say (no GET_HW_INFO).
+ */
+static int pasid_width(const struct vfiox_device *d)
+{
+	struct vfiox_iommu_hw_info info = { .sz = sizeof(info) };
+	int ret = vfiox_device_iommu_hw_info(d, &info);
+
+	if (ret == -EOPNOTSUPP)
+		return -1;
+	return ret < 0 ? ret : info.max_pasid_log2;
+}
+
+static int check(struct vfiox_device *d, uint32_t pasid, bool attach)
+{
+	int ret, bits;
+
+	ret = vfiox_iommufd_only(d->group->container, attach ?
+				 "vfiox_device_attach_pasid()" : "vfiox_device_detach_pasid()");
+	if (!ret)
+		ret = vfiox_device_check_live(d);
+	if (ret)
+		return ret;
+	if (!attach) {
+		if (find(d, pasid) >= 0)
+			return 0;
+		pr_err("%s: PASID %u is not attached through this device", d->name, pasid);
+		return -ENOENT;
+	}
+	if (find(d, pasid) >= 0) {
+		pr_err("%s: PASID %u is attached already: detach it first", d->name, pasid);
+		return -EEXIST;
+	}
+	if (!pasid) {
+		pr_err("%s: PASID 0 is the device's DMA without a PASID (its IOAS attach)",
+		       d->name);
+		return -EINVAL;
+	}
+	bits = pasid_width(d);
+	if (bits == -1)
+		return 0;	/* the kernel will tell */
+	if (bits < 0)
+		return bits;
+	if (!bits) {
+		pr_err("%s: the IOMMU reports no PASID for the device (IOMMU_GET_HW_INFO: width 0): it has no PASID capability, or its IOMMU does not do PASIDs",
+		       d->name);
+		return -EOPNOTSUPP;
+	}
+	if (bits < 32 && pasid >= 1u << bits) {
+		pr_err("%s: PASID %u is beyond the device's %d-bit PASIDs", d->name, pasid, bits);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void log_refusal(const struct vfiox_device *d, uint32_t pasid, uint32_t pt,
+			int err)
+{
+	pr_err("%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT of PASID %u to %s %u: %s%s", d->name,
+	       pasid, pt == d->group->container->ioas ? "IOAS" : "HWPT", pt, ERRSTR(err),
+	       err == -EINVAL ? " (a kernel before Linux 6.15 has no PASID attach; a HWPT must be allocated with IOMMU_HWPT_ALLOC_PASID)" :
+	       err == -EOPNOTSUPP ? " (the device's driver or its IOMMU cannot attach PASIDs)" : "");
+}
+
+VFIOX_API int vfiox_device_attach_pasid(struct vfiox_device *d, uint32_t pasid,
+					const struct vfiox_pasid_opts *opts,
+					uint32_t *hwpt)
+{
+	uint32_t pt, got, *grown;
+	int ret;
+
+	if (!d) {
+		pr_err("attach_pasid: NULL device");
+		return -EINVAL;
+	}
+	ret = VFIOX_OPTS_CHECK(opts, vfiox_pasid_opts);
+	if (!ret && VFIOX_OPTS_HAS(opts, flags) && opts->flags) {
+		pr_err("%s: attach_pasid: flags 0x%x: none is defined", d->name, opts->flags);
+		ret = -EINVAL;
+	}
+	if (!ret)
+		ret = check(d, pasid, true);
+	if (ret)
+		return ret;
+	pt = VFIOX_OPTS_HAS(opts, pt_id) && opts->pt_id ? opts->pt_id :
+	     d->group->container->ioas;
+	grown = realloc(d->att_pasids, (d->nr_att_pasids + 1) * sizeof(*grown));
+	if (!grown) {
+		pr_err("%s: attach_pasid: no memory", d->name);
+		return -ENOMEM;
+	}
+	d->att_pasids = grown;
+	ret = vfiox_iommufd_pasid_attach(d, pasid, pt, &got);
+	if (ret < 0 && vfiox_device_gone(d))
+		return vfiox_device_check_live(d);
+	if (ret) {
+		log_refusal(d, pasid, pt, ret);
+		return ret;
+	}
+	d->att_pasids[d->nr_att_pasids++] = pasid;
+	if (hwpt)
+		*hwpt = got;
+	return 0;
+}
+
+VFIOX_API int vfiox_device_detach_pasid(struct vfiox_device *d, uint32_t pasid)
+{
+	int ret, i;
+
+	if (!d) {
+		pr_err("detach_pasid: NULL device");
+		return -EINVAL;
+	}
+	ret = check(d, pasid, false);
+	if (ret)
+		return ret;
+	ret = vfiox_iommufd_pasid_detach(d, pasid);
+	if (ret)
+		return ret;
+	i = find(d, pasid);
+	d->att_pasids[i] = d->att_pasids[--d->nr_att_pasids];
+	return 0;
+}
+
+void vfiox_pasid_detach_all(struct vfiox_device *d)
+{
+	/* A released device's file is dead: the kernel detached them. */
+	while (d->nr_att_pasids) {
+		uint32_t pasid = d->att_pasids[--d->nr_att_pasids];
+
+		if (!vfiox_device_gone(d) && vfiox_iommufd_pasid_detach(d, pasid))
+			pr_err("%s: PASID %u goes with the device file", d->name, pasid);
+	}
+	free(d->att_pasids);
+	d->att_pasids = NULL;
+}

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: MIT
+/*
+ * I/O page faults on the iommufd backend against the fake kernel: the
+ * probe's answers, the enable (a fault queue, a fault-capable HWPT on the
+ * IOAS, every device moved onto it), the page requests answered by
+ * libvfiox's thread (Success inside a mapping, Invalid outside one or for
+ * a write to a read-only one, one answer a group), every refusal leaving
+ * the container as it was, and P2P refused in the mode.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "fake_kernel.h"
+
+#define MB (1ULL << 20)
+#define BDF "0000:00:03.0"
+#define READ VFIOX_IOMMU_PGFAULT_PERM_READ
+#define WRITE VFIOX_IOMMU_PGFAULT_PERM_WRITE
+
+static uint8_t *mem;		/* 16 MiB, 2 MiB aligned */
+static struct vfiox_container *c;
+static struct vfiox_group *g;
+static struct vfiox_device *d;
+
+static int group_setup(void **state)
+{
+	(void)state;
+	mem = fk_aligned_memory(16 * MB);
+	return mem ? 0 : -1;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	unsetenv("VFIOX_BACKEND");
+	fk_reset();
+	fk_enable_iommufd();
+	fk_log_capture();
+	if (fk_iommufd_container_open(&c) || vfiox_group_open(c, 7, &g))
+		return -1;
+	return vfiox_device_open(g, BDF, NULL, &d);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	assert_true(fk_close_clean(c));
+	assert_int_equal(fk_objects(), 0);
+	return 0;
+}
+
+/* The page table the kernel has @name's fd attached to. */
+static uint32_t kernel_pt(const char *name)
+{
+	int i;
+
+	for (i = 0; i < FK_MAX_FDS; i++)
+		if (fk.fds[i].kind == FK_FD_DEVICE && fk.fds[i].cdev == FK_CDEV_ATTACHED &&
+		    !strcmp(((struct fk_device *)fk.fds[i].obj)->name, name))
+			return fk.fds[i].pt;
+	return 0;
+}
+
+static uint32_t ioas(void)
+{
+	uint32_t id;
+
+	assert_int_equal(vfiox_container_ioas_id(c, &id), 0);
+	return id;
+}
+
+/* Everything as before a refused enable: pinned mode, devices on the IOAS,
+ * no object and no fd of the attempt left. */
+static void assert_as_before(int fds)
+{
+	assert_int_equal(vfiox_container_iopf_enabled(c), 0);
+	assert_int_equal(kernel_pt(BDF), ioas());
+	assert_int_equal(fk_objects(), 0);
+	assert_int_equal(fk_open_fds(), fds);
+	assert_true(fk_log_has("stays in pinned mode"));
+}
+
+static void support_asks_the_fault_queue(void **state)
+{
+	struct vfiox_container *c2;
+	struct vfiox_group *g2;
+	int fds = fk_open_fds();
+
+	(void)state;
+	assert_int_equal(vfiox_iopf_support(c), VFIOX_FEATURE_AVAILABLE);
+	/* The probe's queue went back. */
+	assert_int_equal(fk_objects(), 0);
+	assert_int_equal(fk_open_fds(), fds);
+	fk.no_fault_queue = true;	/* a kernel before 6.11 */
+	fk_log_capture();
+	assert_int_equal(vfiox_iopf_support(c), VFIOX_FEATURE_NO_KERNEL);
+	assert_true(fk_log_has("Linux 6.11"));
+	/* Without a device there is nothing to ask about. */
+	assert_int_equal(fk_iommufd_container_open(&c2), 0);
+	assert_int_equal(vfiox_iopf_support(c2), -ENODEV);
+	assert_int_equal(vfiox_group_open(c2, 7, &g2), 0);
+	assert_int_equal(vfiox_container_enable_iopf(c2), -EINVAL);
+	assert_true(fk_log_has("open a device"));
+	vfiox_container_close(c2);
+	assert_int_equal(fk_open_fds(), fds);
+}
+
+static void enable_moves_the_devices_to_a_fault_capable_hwpt(void **state)
+{
+	uint32_t hwpt;
+	int i, hwpts = 0, faults = 0;
+
+	(void)state;
+	assert_int_equal(vfiox_container_enable_iopf(c), 0);
+	assert_int_equal(vfiox_container_iopf_enabled(c), 1);
+	for (i = 0; i < FK_MAX_OBJS; i++) {
+		hwpts += fk.objs[i].kind == FK_OBJ_HWPT && fk.objs[i].fault;
+		faults += fk.objs[i].kind == FK_OBJ_FAULT;
+	}
+	assert_int_equal(hwpts, 1);
+	assert_int_equal(faults, 1);
+	assert_int_equal(vfiox_device_hwpt_id(d, &hwpt), 0);
+	assert_int_equal(kernel_pt(BDF), hwpt);
+	assert_int_not_equal(hwpt, ioas());
+	/* Again: nothing new. */
+	assert_int_equal(vfiox_container_enable_iopf(c), 0);
+	assert_int_equal(fk_objects(), 2);
+	assert_int_equal(vfiox_iopf_support(c), VFIOX_FEATURE_AVAILABLE);
+}
+
+static void page_requests_are_answered_by_the_mappings(void **state)
+{
+	struct vfiox_dma_opts ro = { .sz = sizeof(ro), .read_only = true };
+	uint64_t rw_iova, ro_iova, hole;
+	uint32_t devid;
+	int i;
+
+	(void)state;
+	/* Mappings made before the enable count too: the HWPT has them. */
+	assert_int_equal(vfiox_dma_map(c, mem, 2 * MB, NULL, &rw_iova), 0);
+	assert_int_equal(vfiox_container_enable_iopf(c), 0);
+	assert_int_equal(vfiox_dma_map(c, mem + 2 * MB, 2 * MB, &ro, &ro_iova), 0);
+	assert_int_equal(vfiox_device_devid(d, &devid), 0);
+	hole = ro_iova + 64 * MB;
+	fk_log_capture();
+
+	fk_fault_push(devid, rw_iova + 0x3000, READ | WRITE, 1, true, 11);
+	fk_fault_push(devid, hole, READ, 2, true, 12);
+	fk_fault_push(devid, ro_iova, READ, 3, true, 13);
+	fk_fault_push(devid, ro_iova + 0x1000, WRITE, 4, true, 14);
+	/* A group is answered once, at its last request, for all of it. */
+	fk_fault_push(devid, rw_iova, READ, 5, false, 15);
+	fk_fault_push(devid, hole, READ, 5, true, 15);
+	fk_fault_push(devid, rw_iova, READ, 6, false, 16);
+	fk_fault_push(devid, ro_iova, READ, 6, true, 16);
+	assert_true(fk_wait_responses(6));
+	assert_int_equal(fk.nr_responses, 6);
+	assert_int_equal(fk.responses[0].cookie, 11);
+	assert_int_equal(fk.responses[0].code, VFIOX_IOMMUFD_PAGE_RESP_SUCCESS);
+	assert_int_equal(fk.responses[1].cookie, 12);
+	assert_int_equal(fk.responses[1].code, VFIOX_IOMMUFD_PAGE_RESP_INVALID);
+	assert_int_equal(fk.responses[2].code, VFIOX_IOMMUFD_PAGE_RESP_SUCCESS);
+	assert_int_equal(fk.responses[3].cookie, 14);
+	assert_int_equal(fk.responses[3].code, VFIOX_IOMMUFD_PAGE_RESP_INVALID);
+	assert_int_equal(fk.responses[4].cookie, 15);
+	assert_int_equal(fk.responses[4].code, VFIOX_IOMMUFD_PAGE_RESP_INVALID);
+	assert_int_equal(fk.responses[5].cookie, 16);
+	assert_int_equal(fk.responses[5].code, VFIOX_IOMMUFD_PAGE_RESP_SUCCESS);
+	/* The thread counts a group once its answer is written. */
+	for (i = 0; i < 5000 && (vfiox_iopf_iommufd_answered(c, false) < 3 ||
+				 vfiox_iopf_iommufd_answered(c, true) < 3); i++)
+		usleep(1000);
+	assert_int_equal(vfiox_iopf_iommufd_answered(c, true), 3);
+	assert_int_equal(vfiox_iopf_iommufd_answered(c, false), 3);
+	assert_true(fk_log_has("answered Invalid"));
+	/* Unmapped, the page is answered Invalid from then on. */
+	assert_int_equal(vfiox_dma_unmap_iova(c, rw_iova, 2 * MB), 0);
+	fk_fault_push(devid, rw_iova, READ, 7, true, 17);
+	assert_true(fk_wait_responses(7));
+	assert_int_equal(fk.responses[6].code, VFIOX_IOMMUFD_PAGE_RESP_INVALID);
+	/* Still pinned on iommufd: every map went through IOMMU_IOAS_MAP. */
+	assert_int_equal(fk.nr_maps, 1);
+}
+
+static void a_device_without_pri_leaves_the_container_as_it_was(void **state)
+{
+	struct vfiox_device *d2;
+	uint64_t iova;
+	int fds;
+
+	(void)state;
+	/* The second device cannot fault: the first goes back to the IOAS. */
+	fk_add_iommufd_device(0);
+	fk.groups[0].devs[1].no_pri = true;
+	assert_int_equal(vfiox_device_open(g, "0000:00:04.0", NULL, &d2), 0);
+	fds = fk_open_fds();
+	fk_log_capture();
+	assert_int_equal(vfiox_container_enable_iopf(c), -EOPNOTSUPP);
+	assert_as_before(fds);
+	assert_int_equal(kernel_pt("0000:00:04.0"), ioas());
+	/* The refused one was detached and attached again: VT-d leaves a
+	 * device blocked after a failed attach. */
+	assert_int_equal(fk.rid_detaches, 1);
+	assert_true(fk_log_has("attaching it to the IOAS again"));
+	assert_true(fk_log_has("the IOMMU refused I/O page faults"));
+	assert_int_equal(vfiox_iopf_support(c), VFIOX_FEATURE_IOMMU_REFUSED);
+	/* Pinned DMA as before. */
+	assert_int_equal(vfiox_dma_map(c, mem, 2 * MB, NULL, &iova), 0);
+	assert_int_equal(fk.nr_maps, 1);
+}
+
+static void an_iommu_refusing_the_hwpt_leaves_nothing(void **state)
+{
+	int fds = fk_open_fds();
+
+	(void)state;
+	fk.hwpt_fault_errno = EOPNOTSUPP;
+	fk_log_capture();
+	assert_int_equal(vfiox_container_enable_iopf(c), -EOPNOTSUPP);
+	assert_as_before(fds);
+	assert_int_equal(fk.rid_detaches, 0);	/* no device was asked to move */
+	fk.hwpt_fault_errno = 0;
+	fk.no_fault_queue = true;
+	fk_log_capture();
+	assert_int_equal(vfiox_container_enable_iopf(c), -ENOTTY);
+	assert_as_before(fds);
+	assert_true(fk_log_has("no fault queue"));
+	/* The kernel can again: the refusal was not for good. */
+	fk.no_fault_queue = false;
+	assert_int_equal(vfiox_container_enable_iopf(c), 0);
+}
+
+static void a_device_opened_later_joins_the_fault_hwpt(void **state)
+{
+	struct vfiox_device *d2, *d3;
+	uint32_t hwpt;
+
+	(void)state;
+	assert_int_equal(vfiox_container_enable_iopf(c), 0);
+	assert_int_equal(vfiox_device_hwpt_id(d, &hwpt), 0);
+	fk_add_iommufd_device(0);
+	assert_int_equal(vfiox_device_open(g, "0000:00:04.0", NULL, &d2), 0);
+	assert_int_equal(kernel_pt("0000:00:04.0"), hwpt);
+	vfiox_device_close(d2);
+	fk.groups[0].devs[1].no_pri = true;
+	fk_log_capture();
+	assert_int_equal(vfiox_device_open(g, "0000:00:04.0", NULL, &d3), -ENODEV);
+	assert_true(fk_log_has("takes I/O page faults"));
+}
+
+static void p2p_is_busy_in_iopf_mode(void **state)
+{
+	void *bar;
+	uint64_t iova;
+
+	(void)state;
+	assert_int_equal(vfiox_region_mmap(d, 0, &bar), 0);
+	assert_int_equal(vfiox_p2p_map(c, d, 0, 0, 0x2000, NULL, &iova), 0);
+	/* A P2P mapping stands in the way of the enable... */
+	fk_log_capture();
+	assert_int_equal(vfiox_container_enable_iopf(c), -EBUSY);
+	assert_true(fk_log_has("P2P mappings"));
+	assert_int_equal(fk_objects(), 0);
+	assert_int_equal(vfiox_p2p_unmap(c, iova, 0x2000), 0);
+	/* ... and the mode refuses new ones. */
+	assert_int_equal(vfiox_container_enable_iopf(c), 0);
+	fk_log_capture();
+	assert_int_equal(vfiox_p2p_map(c, d, 0, 0, 0x2000, NULL, &iova), -EBUSY);
+	assert_true(fk_log_has("takes I/O page faults"));
+	assert_int_equal(vfiox_p2p_list(c, NULL, 0), 0);
+	vfiox_region_munmap(d, 0);
+}
+
+static void a_failed_read_stops_the_thread_and_the_close_still_works(void **state)
+{
+	uint32_t devid;
+	int i;
+
+	(void)state;
+	assert_int_equal(vfiox_container_enable_iopf(c), 0);
+	assert_int_equal(vfiox_device_devid(d, &devid), 0);
+	fk_log_capture();
+	/* Not fk_fail_nth(): the request thread may read its eventfd now. */
+	fk.fault_read_errno = EIO;
+	fk_fault_push(devid, 0, READ, 1, true, 1);
+	/* The thread logs and ends; nothing answers. */
+	for (i = 0; i < 5000 && !fk_log_has("no more page requests are answered"); i++)
+		usleep(1000);
+	assert_true(fk_log_has("no more page requests are answered"));
+	assert_int_equal(fk.nr_responses, 0);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(support_asks_the_fault_queue),
+		T(enable_moves_the_devices_to_a_fault_capable_hwpt),
+		T(page_requests_are_answered_by_the_mappings),
+		T(a_device_without_pri_leaves_the_container_as_it_was),
+		T(an_iommu_refusing_the_hwpt_leaves_nothing),
+		T(a_device_opened_later_joins_the_fault_hwpt),
+		T(p2p_is_busy_in_iopf_mode),
+		T(a_failed_read_stops_the_thread_and_the_close_still_works),
+	};
+
+	return cmocka_run_group_tests_name("iommufd_iopf", tests, group_setup, NULL);
+}
