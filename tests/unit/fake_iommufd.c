@@ -640,3 +640,25 @@ int fk_iommufd_container_open(struct vfiox_container **out)
 
 	return vfiox_container_open_sys(&opts, &fake_sys, out);
 }
+
+void fk_iommufd_machine(void)
+{
+	unsetenv("VFIOX_BACKEND");
+	fk_reset();
+	fk_enable_iommufd();
+	fk_log_capture();
+}
+
+int fk_iommufd_device_setup(struct vfiox_container **c, struct vfiox_group **g,
+			    struct vfiox_device **d)
+{
+	int ret;
+
+	fk_iommufd_machine();
+	ret = fk_iommufd_container_open(c);
+	if (!ret)
+		ret = vfiox_group_open(*c, 7, g);
+	if (!ret)
+		ret = vfiox_device_open(*g, "0000:00:03.0", NULL, d);
+	return ret;
+}

@@ -296,6 +296,13 @@ void fk_enable_iommufd(void);
 void fk_add_iommufd_device(uint64_t aperture_last);
 /* Open a container on the iommufd backend (the default roots). */
 int fk_iommufd_container_open(struct vfiox_container **out);
+/* A fresh default machine with iommufd (VFIOX_BACKEND unset, the log
+ * captured), for a test's setup. */
+void fk_iommufd_machine(void);
+/* fk_iommufd_machine(), then an iommufd container, group 7 and device
+ * 0000:00:03.0 open in it: 0, or the first error. */
+int fk_iommufd_device_setup(struct vfiox_container **c, struct vfiox_group **g,
+			    struct vfiox_device **d);
 /* vfio-pci's dma-bufs (fake_dmabuf.c): VFIO_DEVICE_FEATURE_DMA_BUF on
  * @d; IOMMU_IOAS_MAP_FILE into IOAS @ioas; revoke @d's dma-bufs and the
  * IOAS mappings of them (its close or reset). */

@@ -35,10 +35,7 @@ static int group_setup(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	unsetenv("VFIOX_BACKEND");
-	fk_reset();
-	fk_enable_iommufd();
-	fk_log_capture();
+	fk_iommufd_machine();
 	return 0;
 }
 

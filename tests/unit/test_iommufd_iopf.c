@@ -38,13 +38,7 @@ static int group_setup(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	unsetenv("VFIOX_BACKEND");
-	fk_reset();
-	fk_enable_iommufd();
-	fk_log_capture();
-	if (fk_iommufd_container_open(&c) || vfiox_group_open(c, 7, &g))
-		return -1;
-	return vfiox_device_open(g, BDF, NULL, &d);
+	return fk_iommufd_device_setup(&c, &g, &d);
 }
 
 static int teardown(void **state)

@@ -23,10 +23,7 @@
 static int setup(void **state)
 {
 	(void)state;
-	unsetenv("VFIOX_BACKEND");
-	fk_reset();
-	fk_enable_iommufd();
-	fk_log_capture();
+	fk_iommufd_machine();
 	return 0;
 }
 

@@ -76,6 +76,21 @@ static int pasid_attached(const char *bdf, uint32_t pasid)
 	return mock_has(MOCK "pasids", needle);
 }
 
+/* Lines of the mock's event log that contain @needle; -1 if unreadable. */
+static int mock_count_events(const char *needle)
+{
+	char line[256];
+	FILE *f = fopen(MOCK "events", "r");
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
 /* Writes @text to the mock's file @name: 0 or -errno. */
 static int mock_write(const char *name, const char *text)
 {

@@ -25,21 +25,6 @@
 #define KEPT "the IOMMU kept an entry"
 #define REMOVED "cannot suspend a DMA mapping"
 
-/* Lines of the mock's event log that contain @needle; -1 if unreadable. */
-static int count_events(const char *needle)
-{
-	char line[256];
-	FILE *f = fopen(MOCK "events", "r");
-	int n = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, needle) != NULL;
-	fclose(f);
-	return n;
-}
-
 /* B clears MSE with the next @refused unmaps refused; returns the count of
  * refusals the mock logged. */
 static int clear_mse_refusing(struct vfiox_device *shm, const char *refused)
@@ -49,7 +34,7 @@ static int clear_mse_refusing(struct vfiox_device *shm, const char *refused)
 	CHECK(vfiox_pci_command_update(shm, 0, PCI_COMMAND_MEMORY) >= 0,
 	      "B clears Memory Space Enable (%s)", refused);
 	CHECK_RET(mock_write(MOCK "refuse", "unmap 0"), 0);
-	return count_events(" refused");
+	return mock_count_events(" refused");
 }
 
 static void retried_until_out(struct vfiox_container *a,

@@ -98,20 +98,6 @@ static char *map_bar(int fd, size_t *len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static int count_events(const char *needle)
-{
-	char line[256];
-	FILE *f = fopen(MOCK "events", "r");
-	int n = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, needle) != NULL;
-	fclose(f);
-	return n;
-}
-
 static void reset_fences_pasid(int fd, const char *bdf, uint32_t pasid)
 {
 	char detach[96], attach[96];
@@ -122,8 +108,8 @@ static void reset_fences_pasid(int fd, const char *bdf, uint32_t pasid)
 	snprintf(attach, sizeof(attach), "pasid-attach %s pasid %u", bdf, pasid);
 	CHECK(ioctl(fd, VFIO_DEVICE_RESET) == 0, "VFIO_DEVICE_RESET: %s", strerror(errno));
 	atomic_fetch_add(&progress, 1);
-	CHECK(count_events(detach) == 1, "the reset did not fence PASID %u", pasid);
-	CHECK(count_events(attach) == 1, "the reset did not put PASID %u back", pasid);
+	CHECK(mock_count_events(detach) == 1, "the reset did not fence PASID %u", pasid);
+	CHECK(mock_count_events(attach) == 1, "the reset did not put PASID %u back", pasid);
 	CHECK(pasid_attached(bdf, pasid) == 1, "PASID %u is gone after the reset", pasid);
 	CHECK(mock_answered(mock_fault(bdf, pasid, (uintptr_t)&anon, "w", 2), "success"),
 	      "the bond serves no page request after the reset");
@@ -223,8 +209,8 @@ int main(void)
 	vt_write_file(MOCK "events", "clear");
 	vfiox_device_close(d);
 	snprintf(path, sizeof(path), "pasid-detach %s pasid %u", bdf, pasid);
-	printf("  close: %d PASID detaches\n", count_events(path));
-	CHECK(count_events(path) == 2, "close did not fence, then drop, PASID %u", pasid);
+	printf("  close: %d PASID detaches\n", mock_count_events(path));
+	CHECK(mock_count_events(path) == 2, "close did not fence, then drop, PASID %u", pasid);
 	CHECK(pasid_attached(bdf, pasid) == 0, "closing left PASID %u attached", pasid);
 	vfiox_container_close(c);
 	return vt_done("mock_svm_reset");
