@@ -8,10 +8,11 @@
  *
  * With --p2p SHM_BDF it then copies the pattern peer-to-peer: an
  * ivshmem-plain device, opened in a second container, has its BAR 2
- * mapped into edu's container with vfiox_p2p_map(); edu DMA-writes into
- * it and the bytes are read back through the BAR mmap. On a kernel with
- * the kernel-patches/ series it also watches edu's container and shows
- * the revocation event when the ivshmem device is closed.
+ * mapped into edu's container with vfiox_p2p_map() (on iommufd through a
+ * vfio-pci dma-buf); edu DMA-writes into it and the bytes are read back
+ * through the BAR mmap. On a kernel with the kernel-patches/ series it
+ * also watches edu's container and shows the revocation event when the
+ * ivshmem device is closed (iommufd sends no such event).
  *
  * Usage: edu-dma [BDF] [--p2p SHM_BDF]   (default 0000:00:06.0)
  */
@@ -121,6 +122,10 @@ static struct vfiox_events *watch(struct edu *e)
 
 	if (vfiox_p2p_revocable(e->c) != 1) {
 		printf("edu-dma: stock kernel: a P2P mapping outlives its device, unmap it first\n");
+		return NULL;
+	}
+	if (vfiox_container_backend(e->c) == VFIOX_BACKEND_IOMMUFD) {
+		printf("edu-dma: iommufd: the kernel revokes a dma-buf P2P mapping silently, unmap it first\n");
 		return NULL;
 	}
 	if (vfiox_events_open(NULL, on_event, NULL, &ev))

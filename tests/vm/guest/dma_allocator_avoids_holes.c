@@ -48,6 +48,7 @@ int main(void)
 {
 	struct vfiox_container *c;
 	struct vfiox_group *g;
+	struct vfiox_device *d;
 	struct span r[MAX_R];
 	uint64_t iova, highest = 0;
 	int nr, i, j, ret, bad = 0, near_hole = 0, giant_done = 0;
@@ -55,7 +56,8 @@ int main(void)
 
 	vt_init();
 	vfiox_set_log(vt_log_cb, VFIOX_LOG_WARN, NULL);
-	CHECK_RET(vt_open(vt_env("VFIOX_NVME"), &c, &g, NULL), 0);
+	/* With the device: an IOAS has info and maps from its first on. */
+	CHECK_RET(vt_open(vt_env("VFIOX_NVME"), &c, &g, &d), 0);
 	if (vt_failures)
 		return vt_done("dma_allocator_avoids_holes");
 	nr = read_resv(vfiox_group_number(g), r);

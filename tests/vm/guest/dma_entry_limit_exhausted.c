@@ -65,6 +65,7 @@ int main(void)
 	unsigned long long old = vt_sysfs_ull(PARAM);
 	struct vfiox_container *c;
 	struct vfiox_group *g;
+	struct vfiox_device *d;
 	uint32_t kernel = 99, ours = 99;
 	uint64_t first = 0;
 	char *buf;
@@ -72,7 +73,8 @@ int main(void)
 
 	vt_init();
 	CHECK_RET(set_limit(LIMIT), 0);
-	CHECK_RET(vt_open(vt_env("VFIOX_EDU"), &c, &g, NULL), 0);
+	/* With the device: an IOAS has info and maps from its first on. */
+	CHECK_RET(vt_open(vt_env("VFIOX_EDU"), &c, &g, &d), 0);
 	set_limit((unsigned long)old);
 	if (vt_failures)
 		return vt_done("dma_entry_limit_exhausted");

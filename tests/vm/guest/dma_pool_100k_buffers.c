@@ -16,13 +16,15 @@ int main(void)
 	struct vfiox_dma_pool *p;
 	struct vfiox_container *c;
 	struct vfiox_group *g;
+	struct vfiox_device *d;
 	uint32_t avail0;
 	uint64_t iova, t;
 	static void *va[N];
 	int i, chunks, wrong = 0;
 
 	vt_init();
-	CHECK_RET(vt_open(vt_env("VFIOX_NVME"), &c, &g, NULL), 0);
+	/* With the device: an IOAS has info and maps from its first on. */
+	CHECK_RET(vt_open(vt_env("VFIOX_NVME"), &c, &g, &d), 0);
 	if (vt_failures)
 		return vt_done("dma_pool_100k_buffers");
 	CHECK_RET(vfiox_container_iommu_info(c, &info), 0);

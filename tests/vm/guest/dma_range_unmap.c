@@ -35,13 +35,15 @@ int main(void)
 {
 	struct vfiox_container *c;
 	struct vfiox_group *g;
+	struct vfiox_device *d;
 	uint64_t iova, big = SLOT + 4 * N * PG;
 	uint32_t avail0;
 	uint8_t *mem;
 	int i;
 
 	vt_init();
-	CHECK_RET(vt_open(vt_env("VFIOX_EDU"), &c, &g, NULL), 0);
+	/* With the device: an IOAS has info and maps from its first on. */
+	CHECK_RET(vt_open(vt_env("VFIOX_EDU"), &c, &g, &d), 0);
 	mem = mmap(NULL, 4 * N * PG, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	CHECK(mem != MAP_FAILED, "mmap");

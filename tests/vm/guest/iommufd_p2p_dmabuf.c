@@ -36,20 +36,6 @@
 static struct vt_edu edu_dev;
 static const struct vfiox_dma_opts lim = { .sz = sizeof(lim), .iova_limit = EDU_LIMIT };
 
-/* Is vfio-pci's dma-buf export built (vfio_pci_core is loaded here)? */
-static int kernel_exports_dmabufs(void)
-{
-	static char line[512];
-	FILE *f = fopen("/proc/kallsyms", "r");
-	int found = 0;
-
-	while (f && !found && fgets(line, sizeof(line), f))
-		found = strstr(line, " vfio_pci_core_feature_dma_buf") != NULL;
-	if (f)
-		fclose(f);
-	return found;
-}
-
 static int open_iommufd(const char *bdf, struct vfiox_container **c,
 			struct vfiox_device **d)
 {
@@ -293,10 +279,13 @@ int main(void)
 	vt_init();
 	/* The suite pins VFIOX_BACKEND (tests/vm/init); this test forces iommufd. */
 	unsetenv("VFIOX_BACKEND");
-	if (debug && !strcmp(debug, "1"))
+	if (debug && !strcmp(debug, "1")) {
 		CHECK(has, "the debug kernel has IOMMUFD=y and VFIO_DEVICE_CDEV=y");
+		CHECK(vt_kernel_exports_dmabufs(),
+		      "the debug kernel exports dma-bufs (CONFIG_VFIO_PCI_DMABUF=y)");
+	}
 	printf("  the kernel %s iommufd with the vfio cdev\n", has ? "has" : "lacks");
-	if (has && kernel_exports_dmabufs())
+	if (has && vt_kernel_exports_dmabufs())
 		on_iommufd();
 	else if (has)
 		without_dmabuf();

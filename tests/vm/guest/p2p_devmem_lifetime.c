@@ -13,7 +13,9 @@
  * parameter (default N) when a container's IOMMU is set and reports it in
  * its policy capability; the linux-6.1 one has no such capability,
  * defaults to Y and reads the parameter at every map.
- * On iommufd: P2P of a BAR refused (vt_p2p_refused_on_iommufd()).
+ * On iommufd: P2P of a BAR only through a dma-buf, which the kernel revokes,
+ * and no raw map of its mmap (vt_p2p_on_iommufd(); the DMA and the
+ * revocation: iommufd_p2p_dmabuf).
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -199,7 +201,7 @@ int main(void)
 	if (!vt_failures && vt_iommufd(a)) {
 		CHECK_RET(vt_open(vt_env("VFIOX_IVSHMEM"), &b, &g, &shm), 0);
 		if (!vt_failures)
-			vt_p2p_refused_on_iommufd(a, shm);
+			vt_p2p_on_iommufd(a, shm);
 		return vt_done("p2p_devmem_lifetime");
 	}
 	CHECK_RET(vfiox_p2p_revocable(a), patched);

@@ -21,7 +21,8 @@
  *   stock:   no mapping is removed by a close.
  * Detection of a wrong owner on a kernel that can record one depends on
  * the interleaving: more vCPUs make it likelier.
- * On iommufd: no BAR can be mapped (vt_p2p_refused_on_iommufd()).
+ * On iommufd: no raw map of a BAR's mmap, so nothing to race; P2P only
+ * through a dma-buf (vt_p2p_on_iommufd()).
  */
 #include <pthread.h>
 #include <sys/ioctl.h>
@@ -279,7 +280,7 @@ int main(void)
 	if (vt_iommufd(a)) {
 		CHECK_RET(vt_open(vt_env("VFIOX_IVSHMEM"), &cs, &g, &shm), 0);
 		if (!vt_failures)
-			vt_p2p_refused_on_iommufd(a, shm);
+			vt_p2p_on_iommufd(a, shm);
 		return vt_done("p2p_map_fixed_race");
 	}
 	CHECK_RET(vfiox_p2p_revocable(a), patched);

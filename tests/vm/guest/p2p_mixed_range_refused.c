@@ -12,7 +12,8 @@
  *            nothing; the control maps.
  *   stock:   every range is accepted. Closing ivshmem then leaves the BAR
  *            page of anon+bar mapped in A: the hazard the series closes.
- *   iommufd: no BAR can be mapped (vt_p2p_refused_on_iommufd()).
+ *   iommufd: no raw map of a BAR's mmap; P2P only through a dma-buf
+ *            (vt_p2p_on_iommufd()).
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -93,7 +94,7 @@ int main(void)
 	if (vt_failures)
 		return 1;
 	if (vt_iommufd(a)) {
-		vt_p2p_refused_on_iommufd(a, shm);
+		vt_p2p_on_iommufd(a, shm);
 		return vt_done("p2p_mixed_range_refused");
 	}
 	CHECK_RET(vfiox_p2p_revocable(a), patched);

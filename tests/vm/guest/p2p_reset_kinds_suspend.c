@@ -16,6 +16,10 @@
  *   hot_reset: VFIO_DEVICE_PCI_HOT_RESET of B's bus, with the delay: the
  *     read faults during it, lands after.
  * Stock modules: nothing faults (the entry stays; no delay to hold).
+ * iommufd (the mapping a vfio-pci dma-buf): each way revokes it for good
+ * (docs/iommufd.md): after FLR, D3hot and back, and a hot reset (no group
+ * fds: the bus's devices are the iommufd's), edu's read faults and does
+ * not land; a new map after each is live.
  */
 #include "p2p_suspend.h"
 
@@ -75,8 +79,10 @@ static int hot_reset(void *arg)
 
 	memset(buf, 0, sizeof(buf));
 	hr->argsz = sizeof(buf);
-	hr->count = 1;
-	hr->group_fds[0] = vfiox_group_fd(b->g);
+	if (!vt_iommufd(b->c)) {	/* iommufd: count 0, no group fds */
+		hr->count = 1;
+		hr->group_fds[0] = vfiox_group_fd(b->g);
+	}
 	return ioctl(vfiox_device_fd(b->d), VFIO_DEVICE_PCI_HOT_RESET, hr) ? -errno : 0;
 }
 
@@ -129,6 +135,32 @@ static void d3(struct owner *b)
 	read_lands(b, "in D0, MSE set");
 }
 
+static int d3_and_back(void *arg)
+{
+	struct vfiox_device *d = arg;
+	int ret = set_power(d, 3);
+
+	if (!ret)
+		ret = set_power(d, 0);
+	return ret ? ret : ps_set_mse(d, 1);
+}
+
+/* iommufd: @op revokes A's dma-buf mapping for good; a new one is live. */
+static void for_good(struct vfiox_container *a, struct owner *b, int (*op)(void *),
+		     void *arg, const char *what)
+{
+	struct vfiox_dma_opts lim = { .sz = sizeof(lim), .iova_limit = PS_EDU_LIMIT };
+
+	ps_fault_quiet();
+	CHECK_RET(op(arg), 0);
+	ps_check_fault(rd.bar_iova, ps_edu_read, &rd, 1, what);
+	CHECK(!ps_edu_read_landed(&rd, b->bar4), "%s: the revoked mapping stays dead", what);
+	CHECK_RET(vfiox_p2p_unmap(a, rd.bar_iova, 4096), 0);
+	CHECK_RET(vfiox_p2p_map(a, b->d, VFIO_PCI_BAR4_REGION_INDEX, 0, 4096, &lim,
+				&rd.bar_iova), 0);
+	read_lands(b, what);
+}
+
 int main(void)
 {
 	struct vfiox_dma_pool_opts po = { .sz = sizeof(po), .iova_limit = PS_EDU_LIMIT };
@@ -156,9 +188,15 @@ int main(void)
 		return vt_done("p2p_reset_kinds_suspend");
 	printf("  modules: %s\n", patched ? "patched" : "stock");
 	read_lands(&b, "before");
-	during(&b, flr_write, b.d, "FLR");
-	d3(&b);
-	during(&b, hot_reset, &b, "hot reset");
+	if (vt_iommufd(a)) {
+		for_good(a, &b, flr_write, b.d, "FLR");
+		for_good(a, &b, d3_and_back, b.d, "D3hot and back");
+		for_good(a, &b, hot_reset, &b, "hot reset");
+	} else {
+		during(&b, flr_write, b.d, "FLR");
+		d3(&b);
+		during(&b, hot_reset, &b, "hot reset");
+	}
 	CHECK(vt_raw_unmap(a, rd.bar_iova, 4096) == 4096, "A's mapping was there to unmap");
 	vfiox_container_close(b.c);
 	vfiox_dma_pool_free(pool);

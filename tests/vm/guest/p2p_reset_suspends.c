@@ -15,7 +15,8 @@
  * faulted in). B sets MSE again: edu's next DMA lands, with nothing done by A. Last,
  * VFIO_DEVICE_RESET of a device whose BAR A maps (NVMe's CMB, as ivshmem
  * cannot be reset): A's mapping survives it and edu's DMA lands after.
- * On iommufd: P2P of a BAR refused (vt_p2p_refused_on_iommufd()).
+ * On iommufd: P2P of a BAR only through a dma-buf (vt_p2p_on_iommufd()),
+ * which a reset or memory disable revokes for good: iommufd_p2p_dmabuf.
  */
 #include <dirent.h>
 #include <sys/ioctl.h>
@@ -182,7 +183,7 @@ int main(void)
 
 		CHECK_RET(vt_open(vt_env("VFIOX_IVSHMEM"), &b, &g, &shm), 0);
 		if (!vt_failures)
-			vt_p2p_refused_on_iommufd(a, shm);
+			vt_p2p_on_iommufd(a, shm);
 		return vt_done("p2p_reset_suspends");
 	}
 	mse_cycle(a, src, src_iova, patched);

@@ -19,6 +19,10 @@
  * so the suspension holds there as well; before them the unmap failed,
  * type1 WARNed and removed A's mapping, and the driver had forgotten the
  * entry the device kept.
+ *
+ * iommufd (the mapping a vfio-pci dma-buf): clearing MSE revokes it for
+ * good (docs/iommufd.md), under failslab too: after MSE is set again,
+ * edu's DMA through it must not land.
  */
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -99,6 +103,7 @@ static void suspend_under_failslab(struct vfiox_container *a, uint8_t *src,
 	CHECK_RET(vfiox_p2p_map(a, shm, VFIO_PCI_BAR2_REGION_INDEX, 0, 4096, &lim, &iova), 0);
 	if (vt_failures)
 		return;
+	memset((void *)bar2, 0, LEN);
 	avail = vt_dma_avail(a);
 	warned = vt_count_kmsg(FAILED);
 	stuck = vt_count_kmsg(STUCK);
@@ -117,7 +122,10 @@ static void suspend_under_failslab(struct vfiox_container *a, uint8_t *src,
 	      "B sets Memory Space Enable");
 	vt_fill(src, LEN, 7);
 	CHECK_RET(vt_edu_copy(&edu_dev, src_iova, iova, LEN), 0);
-	CHECK(vt_holds(bar2, LEN, 7), "edu's DMA lands after the resume, A did nothing");
+	if (vt_iommufd(a))
+		CHECK(!vt_holds(bar2, LEN, 7), "iommufd: the mapping stays revoked after MSE is back");
+	else
+		CHECK(vt_holds(bar2, LEN, 7), "edu's DMA lands after the resume, A did nothing");
 	CHECK(vt_raw_unmap(a, iova, 4096) == 4096, "A's mapping was there to unmap");
 	vfiox_container_close(b);
 }

@@ -10,6 +10,9 @@
  * type1's fault-in and its second pte lookup); every one that succeeds must unmap
  * whole. At the end, with B enabled, a last map is made and edu's DMA
  * through it must land in the CMB: the mapping is live.
+ * iommufd: the kernel refuses every map of the CMB's mmap (EFAULT: an IOAS
+ * pins pages, a BAR has none), through the same 20 s of MSE cycles and
+ * resets; the last mapping is vfiox_p2p_map()'s dma-buf, and it lands.
  */
 #include <pthread.h>
 #include <time.h>
@@ -97,6 +100,20 @@ static void stress(struct vfiox_container *a, uint8_t *src, uint64_t src_iova)
 	CHECK(m.errors == 0, "%lu maps failed other than EFAULT/EAGAIN/EINVAL, the last with %s",
 	      m.errors, strerror(-m.last_error));
 	CHECK(m.bad_unmaps == 0, "%lu maps did not unmap whole", m.bad_unmaps);
+	if (vt_iommufd(a)) {
+		struct vfiox_dma_opts lim = { .sz = sizeof(lim), .iova_limit = EDU_LIMIT };
+		uint64_t iova = 0;
+
+		CHECK(m.maps == 0 && m.refused > 0, "iommufd refused every map of the CMB's mmap");
+		CHECK_RET(vfiox_p2p_map(a, nvme, VFIO_PCI_BAR2_REGION_INDEX, 0, 4096, &lim,
+					&iova), 0);
+		vt_fill(src, LEN, 9);
+		CHECK_RET(vt_edu_copy(&edu_dev, src_iova, iova, LEN), 0);
+		CHECK(vt_holds(cmb, LEN, 9), "edu's DMA lands through the dma-buf mapping");
+		CHECK_RET(vfiox_p2p_unmap(a, iova, 4096), 0);
+		vfiox_container_close(b);
+		return;
+	}
 	CHECK(m.maps > 0, "some maps succeeded");
 
 	CHECK_RET(vt_raw_map(a, (void *)cmb, STRESS_IOVA, 4096), 0);

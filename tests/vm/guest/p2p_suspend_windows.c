@@ -9,7 +9,9 @@
  * sleeps after the reset with memory_lock held (test_reset_hold_ms); edu
  * writes to the CMB meanwhile. Patched: the IOMMU entry is gone during the
  * reset, the DMA faults (VT-d). Stock (no delay to hold): no fault. After
- * the reset the DMA lands, with nothing done by A.
+ * the reset the DMA lands, with nothing done by A. iommufd (the mapping a
+ * vfio-pci dma-buf): the reset revokes it for good (docs/iommufd.md), the
+ * DMA faults during and after it, and a new map lands.
  *
  * held_at_map (patched only: it needs the delay): ivshmem clears Memory
  * Space Enable, and sleeps after suspending peers and before zapping its
@@ -73,6 +75,7 @@ static void reset_window(struct vfiox_container *a, int patched)
 	struct vfiox_group *g;
 	volatile uint8_t *cmb;
 	struct ps_op op;
+	int for_good = vt_iommufd(a);
 
 	CHECK(knob || !patched, "the patched modules have test_reset_hold_ms");
 	CHECK_RET(vt_open(vt_env("VFIOX_NVME_CMB"), &b, &g, &nvme), 0);
@@ -91,7 +94,7 @@ static void reset_window(struct vfiox_container *a, int patched)
 	CHECK_RET(ps_op_start(&op, reset_ioctl, nvme), 0);
 	usleep(HOLD_MS / 3 * 1000);
 	ctx.seed = 2;
-	ps_check_fault(ctx.dst, edu_write, &ctx, knob, "during the reset");
+	ps_check_fault(ctx.dst, edu_write, &ctx, knob || for_good, "during the reset");
 	if (knob)
 		CHECK(!ps_op_done(&op), "the DMA ran while the reset held memory_lock");
 	CHECK_RET(ps_op_wait(&op), 0);
@@ -99,8 +102,18 @@ static void reset_window(struct vfiox_container *a, int patched)
 		ps_set_knob("test_reset_hold_ms", 0);
 
 	ctx.seed = 3;
-	ps_check_fault(ctx.dst, edu_write, &ctx, 0, "after the reset");
-	CHECK(holds(cmb, 3), "edu's DMA lands after the reset, A did nothing");
+	ps_check_fault(ctx.dst, edu_write, &ctx, for_good, "after the reset");
+	if (for_good) {
+		CHECK(!holds(cmb, 3), "iommufd: the reset revoked A's mapping for good");
+		CHECK_RET(vfiox_p2p_unmap(a, ctx.dst, 4096), 0);
+		CHECK_RET(vfiox_p2p_map(a, nvme, VFIO_PCI_BAR2_REGION_INDEX, 0, 4096, &lim,
+					&ctx.dst), 0);
+		ctx.seed = 4;
+		CHECK_RET(edu_write(&ctx), 0);
+		CHECK(holds(cmb, 4), "iommufd: a new map after the reset lands");
+	} else {
+		CHECK(holds(cmb, 3), "edu's DMA lands after the reset, A did nothing");
+	}
 	CHECK(vt_raw_unmap(a, ctx.dst, 4096) == 4096, "A's mapping was there to unmap");
 	vfiox_container_close(b);
 }

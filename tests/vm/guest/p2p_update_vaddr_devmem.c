@@ -11,8 +11,8 @@
  *   patched: EINVAL    stock: accepted.
  * Then ivshmem is closed: on patched the BAR mapping, whose owner no update
  * changed, goes with it; on stock it stays.
- * On iommufd: no VFIO_UPDATE_VADDR, and P2P of a BAR refused
- * (vt_p2p_refused_on_iommufd()).
+ * On iommufd: no VFIO_UPDATE_VADDR, and P2P of a BAR only through a
+ * dma-buf, whose mapping has no vaddr to update (vt_p2p_on_iommufd()).
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -103,7 +103,7 @@ int main(void)
 		return 1;
 	if (vt_iommufd(a)) {	/* no VFIO_UPDATE_VADDR, no BAR mapping */
 		CHECK_REFUSED_ON_IOMMUFD(vfiox_container_check_extension(a, VFIO_UPDATE_VADDR));
-		vt_p2p_refused_on_iommufd(a, shm);
+		vt_p2p_on_iommufd(a, shm);
 		return vt_done("p2p_update_vaddr_devmem");
 	}
 	CHECK_RET(vfiox_container_check_extension(a, VFIO_UPDATE_VADDR), 1);

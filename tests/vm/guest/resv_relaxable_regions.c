@@ -53,6 +53,12 @@ static int open_lpc(bool allow_relaxable, struct vfiox_container **c,
 	if (ret)
 		return ret;
 	ret = vfiox_group_open_pci(*c, vt_env("VFIOX_LPC"), g);
+	/* An IOAS has info and maps from its first device on (iommufd.md). */
+	if (!ret && vt_iommufd(*c)) {
+		struct vfiox_device *d;
+
+		ret = vfiox_device_open(*g, vt_env("VFIOX_LPC"), NULL, &d);
+	}
 	if (ret)
 		vfiox_container_close(*c);
 	return ret;

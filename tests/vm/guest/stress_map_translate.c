@@ -15,9 +15,10 @@ int main(void)
 	static struct stress s = { .threads = 4, .bufs = 64, .rounds = 20 };
 	size_t len = (size_t)s.threads * s.bufs * STRESS_PAGE;
 	struct vfiox_group *g;
+	struct vfiox_device *d;
 
 	vt_init();
-	if (vt_open(vt_env("VFIOX_NVME"), &s.c, &g, NULL)) {
+	if (vt_open(vt_env("VFIOX_NVME"), &s.c, &g, &d)) {
 		CHECK(0, "open the NVMe");
 		return vt_done("stress_map_translate");
 	}

@@ -76,7 +76,8 @@ static void svm_on(const char *bdf, bool patched)
 		return;
 	}
 	if (vt_iommufd(c)) {	/* the series' SVM is type1's */
-		CHECK_REFUSED_ON_IOMMUFD(vfiox_svm_support(d));
+		/* the probe answers (docs/iommufd.md): legacy only */
+		CHECK_RET(vfiox_svm_support(d), VFIOX_FEATURE_LEGACY_ONLY);
 		CHECK_REFUSED_ON_IOMMUFD(vfiox_svm_bind(d, &pasid));
 		CHECK_RET(raw_bind(d), -ENOTTY);	/* stock modules */
 		vfiox_container_close(c);

@@ -351,28 +351,67 @@ static inline uint64_t vt_raw_unmap(struct vfiox_container *c, uint64_t iova,
 	return iu.length;
 }
 
-/*
- * P2P on iommufd, where a P2P test of the legacy backend cannot apply
- * (docs/iommufd.md): libvfiox refuses the series' revocation and
- * vfiox_p2p_map() of @shm's BAR 2 into @a by name, and the kernel itself
- * refuses IOMMU_IOAS_MAP of the BAR's mmap (an IOAS pins pages; a BAR has
- * none), so the type1 hazards these tests probe cannot arise there.
- * The caller's one iommufd branch; it closes nothing.
- */
-static inline void vt_p2p_refused_on_iommufd(struct vfiox_container *a,
-					     struct vfiox_device *shm)
+/* Does vfio-pci export dma-bufs here (CONFIG_VFIO_PCI_DMABUF: its feature
+ * handler is in vfio_pci_core, loaded by then)? */
+static inline int vt_kernel_exports_dmabufs(void)
 {
-	uint64_t iova = 0;
+	static char line[512];
+	FILE *f = fopen("/proc/kallsyms", "r");
+	int found = 0;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, " vfio_pci_core_feature_dma_buf") != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * P2P on iommufd, where a P2P test of the legacy backend's hazards cannot
+ * apply (docs/iommufd.md): vfiox_p2p_map() of @shm's BAR 2 into @a goes
+ * through a vfio-pci dma-buf (translate of the BAR's mmap gives its IOVA,
+ * listed live, the unmap works), vfiox_p2p_revocable() is 1 (the kernel
+ * revokes every dma-buf mapping), and the kernel itself refuses
+ * IOMMU_IOAS_MAP of the BAR's mmap (an IOAS pins pages; a BAR has none).
+ * So the type1 hazards these tests probe (a raw mapping of a BAR that
+ * outlives its device, mixed ranges, a racing MAP_FIXED, a vaddr update)
+ * cannot arise; iommufd_p2p_dmabuf proves the DMA and the revocation.
+ * Where vfio-pci exports no dma-buf the map is refused naming the legacy
+ * backend; the debug kernel must export them. The caller's one iommufd
+ * branch; it closes nothing.
+ */
+static inline void vt_p2p_on_iommufd(struct vfiox_container *a,
+				     struct vfiox_device *shm)
+{
+	const char *debug = getenv("VFIOX_DEBUG");
+	int exports = vt_kernel_exports_dmabufs();
+	struct vfiox_p2p_mapping m;
+	uint64_t iova = 0, out = 0;
 	void *bar = NULL;
 	int ret;
 
-	printf("  iommufd: P2P of a BAR is refused (the dma-buf way is not done yet)\n");
-	CHECK_REFUSED_ON_IOMMUFD(vfiox_p2p_revocable(a));
-	CHECK_REFUSED_ON_IOMMUFD(vfiox_p2p_map(a, shm, VFIO_PCI_BAR2_REGION_INDEX, 0, 4096,
-					       NULL, &iova));
+	printf("  iommufd: P2P of a BAR through a vfio-pci dma-buf (%s), no raw map of its mmap\n",
+	       exports ? "exported" : "no export here");
+	if (debug && !strcmp(debug, "1"))
+		CHECK(exports, "the debug kernel exports dma-bufs (CONFIG_VFIO_PCI_DMABUF=y)");
+	CHECK_RET(vfiox_p2p_revocable(a), 1);
 	CHECK_RET(vfiox_region_mmap(shm, VFIO_PCI_BAR2_REGION_INDEX, &bar), 0);
 	if (!bar)
 		return;
+	if (exports) {
+		CHECK_RET(vfiox_p2p_map(a, shm, VFIO_PCI_BAR2_REGION_INDEX, 0, 4096, NULL,
+					&iova), 0);
+		CHECK_RET(vfiox_dma_translate(a, bar, &out), 0);
+		CHECK(out == iova, "translate of the BAR gives 0x%llx, mapped at 0x%llx",
+		      (unsigned long long)out, (unsigned long long)iova);
+		CHECK_RET(vfiox_p2p_list(a, &m, 1), 1);
+		CHECK(m.iova == iova && !(m.flags & VFIOX_P2P_REVOKED), "listed live");
+		CHECK_RET(vfiox_p2p_unmap(a, iova, 4096), 0);
+	} else {
+		CHECK_REFUSED_ON_IOMMUFD(vfiox_p2p_map(a, shm, VFIO_PCI_BAR2_REGION_INDEX, 0,
+						       4096, NULL, &iova));
+	}
+	CHECK_RET(vfiox_p2p_list(a, NULL, 0), 0);
 	ret = vt_raw_map(a, bar, 0x40000000, 4096);
 	CHECK(ret < 0, "the kernel mapped a BAR's mmap into the IOAS");
 	printf("  IOMMU_IOAS_MAP of ivshmem's BAR 2 mmap: %s\n", strerror(-ret));
