@@ -662,3 +662,10 @@ int fk_iommufd_device_setup(struct vfiox_container **c, struct vfiox_group **g,
 		ret = vfiox_device_open(*g, "0000:00:03.0", NULL, d);
 	return ret;
 }
+
+bool fk_iommufd_closed_clean(struct vfiox_container *c)
+{
+	bool clean = fk_close_clean(c);
+
+	return clean && fk_objects() == 0;
+}

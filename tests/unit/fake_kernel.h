@@ -303,6 +303,9 @@ void fk_iommufd_machine(void);
  * 0000:00:03.0 open in it: 0, or the first error. */
 int fk_iommufd_device_setup(struct vfiox_container **c, struct vfiox_group **g,
 			    struct vfiox_device **d);
+/* A test's teardown after fk_iommufd_device_setup(): closes @c; true if
+ * that left nothing open and the fake iommufd holds no object. */
+bool fk_iommufd_closed_clean(struct vfiox_container *c);
 /* vfio-pci's dma-bufs (fake_dmabuf.c): VFIO_DEVICE_FEATURE_DMA_BUF on
  * @d; IOMMU_IOAS_MAP_FILE into IOAS @ioas; revoke @d's dma-bufs and the
  * IOAS mappings of them (its close or reset). */

@@ -48,44 +48,6 @@ static int open_with(const struct vfiox_container_opts *opts, bool v0_1, const c
 	return ret;
 }
 
-static int open_backend(int backend, const char *bdf, struct vfiox_container **c,
-			struct vfiox_group **g, struct vfiox_device **d)
-{
-	struct vfiox_container_opts opts = { .sz = sizeof(opts), .backend = backend };
-	int ret = vfiox_container_open(&opts, c);
-
-	if (ret)
-		return ret;
-	ret = vfiox_group_open_pci(*c, bdf, g);
-	if (!ret)
-		ret = vfiox_device_open(*g, bdf, NULL, d);
-	if (ret)
-		vfiox_container_close(*c);
-	return ret;
-}
-
-/* edu copies one buffer to another through the container's IOMMU. */
-static void edu_copies(struct vfiox_container *c, struct vfiox_device *d)
-{
-	uint64_t src_iova = 0, dst_iova = 0;
-	struct vt_edu e;
-	uint8_t *buf;
-
-	buf = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(buf != MAP_FAILED, "mmap");
-	if (buf == MAP_FAILED)
-		return;
-	CHECK_RET(vt_edu_setup(d, &e), 0);
-	CHECK_RET(vfiox_dma_map(c, buf, PG, &below_28_bits, &src_iova), 0);
-	CHECK_RET(vfiox_dma_map(c, buf + PG, PG, &below_28_bits, &dst_iova), 0);
-	vt_fill(buf, COPY, 7);
-	memset(buf + PG, 0, COPY);
-	CHECK_RET(vt_edu_copy(&e, src_iova, dst_iova, COPY), 0);
-	CHECK(!memcmp(buf, buf + PG, COPY), "edu's DMA did not land in the buffer");
-	CHECK_RET(vfiox_dma_unmap_all(c), 2);
-	munmap(buf, 2 * PG);
-}
-
 /* The kernel's ids and the IOMMU behind edu, as a VMM would read them. */
 /*
  * AMD-Vi has vendor hw info only with CONFIG_AMD_IOMMU_IOMMUFD (its
@@ -93,15 +55,7 @@ static void edu_copies(struct vfiox_container *c, struct vfiox_device *d)
  */
 static int amd_reports_hw_info(void)
 {
-	static char line[512];
-	FILE *f = fopen("/proc/kallsyms", "r");
-	int found = 0;
-
-	while (f && !found && fgets(line, sizeof(line), f))
-		found = strstr(line, " amd_iommufd_hw_info") != NULL;
-	if (f)
-		fclose(f);
-	return found;
+	return vt_kernel_has_symbol(" amd_iommufd_hw_info");
 }
 
 static void ids_and_hw_info(struct vfiox_container *c, struct vfiox_device *d)
@@ -155,7 +109,7 @@ static void auto_takes_iommufd(const char *bdf)
 	CHECK_RET(vfiox_device_open(g, bdf, NULL, &d), 0);
 	if (!vt_failures) {
 		CHECK_RET(vfiox_container_iommu_info(c, &info), 0);
-		edu_copies(c, d);
+		vt_edu_round_trip(c, d);
 		ids_and_hw_info(c, d);
 		vt_log_clear();
 		CHECK_RET(vfiox_dma_dirty_start(c), -EOPNOTSUPP);
@@ -180,7 +134,7 @@ static void programs_built_for_0_1_keep_legacy(const char *bdf)
 		CHECK(vfiox_container_backend(c) == VFIOX_BACKEND_LEGACY,
 		      "%s: backend %d", i ? "0.1-sized opts" : "the 0.1 symbol",
 		      vfiox_container_backend(c));
-		edu_copies(c, d);
+		vt_edu_round_trip(c, d);
 		vfiox_container_close(c);
 	}
 }
@@ -192,7 +146,7 @@ static void on_iommufd(const char *bdf)
 	struct vfiox_device *d;
 	struct vfiox_group *g;
 
-	CHECK_RET(open_backend(VFIOX_BACKEND_IOMMUFD, bdf, &c, &g, &d), 0);
+	CHECK_RET(vt_open_backend(VFIOX_BACKEND_IOMMUFD, bdf, &c, &g, &d), 0);
 	if (vt_failures)
 		return;
 	CHECK_RET(vfiox_container_backend(c), VFIOX_BACKEND_IOMMUFD);
@@ -203,7 +157,7 @@ static void on_iommufd(const char *bdf)
 	printf("  iommufd: %u IOVA ranges, alignment 0x%llx\n", info.nr_iova_ranges,
 	       (unsigned long long)info.pgsizes);
 	CHECK_RET(vfiox_group_fd(g), -EOPNOTSUPP);
-	edu_copies(c, d);
+	vt_edu_round_trip(c, d);
 	vt_log_clear();
 	CHECK_RET(vfiox_dma_dirty_start(c), -EOPNOTSUPP);
 	CHECK(vt_log_has("legacy backend"), "the refusal does not name the legacy backend");
@@ -220,17 +174,17 @@ static void without_iommufd(const char *bdf)
 	struct vfiox_group *g;
 	int ret;
 
-	CHECK_RET(open_backend(VFIOX_BACKEND_AUTO, bdf, &c, &g, &d), 0);
+	CHECK_RET(vt_open_backend(VFIOX_BACKEND_AUTO, bdf, &c, &g, &d), 0);
 	if (vt_failures)
 		return;
 	CHECK_RET(vfiox_container_backend(c), VFIOX_BACKEND_LEGACY);
-	edu_copies(c, d);
+	vt_edu_round_trip(c, d);
 	vfiox_container_close(c);
 	programs_built_for_0_1_keep_legacy(bdf);
 	/* Forced: no /dev/iommu (-ENODEV at open), or no cdev for the
 	 * device (-ENODEV at device open); either names the legacy backend. */
 	vt_log_clear();
-	ret = open_backend(VFIOX_BACKEND_IOMMUFD, bdf, &c, &g, &d);
+	ret = vt_open_backend(VFIOX_BACKEND_IOMMUFD, bdf, &c, &g, &d);
 	CHECK(ret == -ENODEV, "a forced iommufd open returned %d (%s)", ret, strerror(-ret));
 	CHECK(vt_log_has("legacy backend"), "the refusal does not name the legacy backend");
 	if (!ret)

@@ -40,49 +40,6 @@ static int open_fds(void)
 	return n;
 }
 
-static int open_iommufd(const char *bdf, struct vfiox_container **c,
-			struct vfiox_group **g, struct vfiox_device **d)
-{
-	struct vfiox_container_opts opts = {
-		.sz = sizeof(opts), .backend = VFIOX_BACKEND_IOMMUFD,
-	};
-	int ret = vfiox_container_open(&opts, c);
-
-	if (ret)
-		return ret;
-	ret = vfiox_group_open_pci(*c, bdf, g);
-	if (!ret)
-		ret = vfiox_device_open(*g, bdf, NULL, d);
-	if (ret)
-		vfiox_container_close(*c);
-	return ret;
-}
-
-/* edu copies a buffer through the container's IOAS. */
-static void edu_copies(struct vfiox_container *c, struct vfiox_device *d)
-{
-	uint64_t src_iova = 0, dst_iova = 0;
-	struct vt_edu e;
-	uint8_t *buf;
-	int i;
-
-	buf = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(buf != MAP_FAILED, "mmap");
-	if (buf == MAP_FAILED)
-		return;
-	for (i = 0; i < PG; i++)
-		buf[i] = (uint8_t)(i * 13 + 1);
-	CHECK_RET(vt_edu_setup(d, &e), 0);
-	CHECK_RET(vfiox_dma_map(c, buf, PG, &below_28_bits, &src_iova), 0);
-	CHECK_RET(vfiox_dma_map(c, buf + PG, PG, &below_28_bits, &dst_iova), 0);
-	if (!vt_failures) {
-		CHECK_RET(vt_edu_dma(&e, src_iova, EDU_BUF, COPY, 0), 0);
-		CHECK_RET(vt_edu_dma(&e, EDU_BUF, dst_iova, COPY, VT_EDU_TO_RAM), 0);
-		CHECK(!memcmp(buf, buf + PG, COPY), "edu's copy through the IOAS differs");
-	}
-	munmap(buf, 2 * PG);
-}
-
 static void iopf_refused(struct vfiox_container *c, struct vfiox_device *d)
 {
 	uint32_t before, after, ioas;
@@ -131,7 +88,7 @@ int main(void)
 
 	vt_init();
 	fds = open_fds();
-	ret = open_iommufd(edu, &c, &g, &d);
+	ret = vt_open_backend(VFIOX_BACKEND_IOMMUFD, edu, &c, &g, &d);
 	if (!has) {
 		CHECK(ret == -ENODEV, "a forced iommufd open without iommufd returned %d", ret);
 		return vt_done("iommufd_iopf_pasid");
@@ -141,7 +98,7 @@ int main(void)
 		return vt_done("iommufd_iopf_pasid");
 	iopf_refused(c, d);
 	pasid_refused(d);
-	edu_copies(c, d);
+	vt_edu_round_trip(c, d);
 	vfiox_container_close(c);
 	CHECK(open_fds() == fds, "%d fds before, %d after", fds, open_fds());
 	return vt_done("iommufd_iopf_pasid");

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <stdint.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -244,6 +245,51 @@ static inline int vt_holds(const volatile uint8_t *p, size_t n, uint8_t seed)
 	return 1;
 }
 
+/* A container on @backend with @bdf's group and device open in it; the
+ * container closed again on failure. 0 or the first error. */
+static inline int vt_open_backend(int backend, const char *bdf,
+				  struct vfiox_container **c,
+				  struct vfiox_group **g, struct vfiox_device **d)
+{
+	struct vfiox_container_opts opts = { .sz = sizeof(opts), .backend = backend };
+	int ret = vfiox_container_open(&opts, c);
+
+	if (ret)
+		return ret;
+	ret = vfiox_group_open_pci(*c, bdf, g);
+	if (!ret)
+		ret = vfiox_device_open(*g, bdf, NULL, d);
+	if (ret)
+		vfiox_container_close(*c);
+	return ret;
+}
+
+/* edu @d copies a pattern between two pages of @c's, mapped below 2^28
+ * (edu's reach), and the copy must land; the maps are undone. */
+static inline void vt_edu_round_trip(struct vfiox_container *c,
+				     struct vfiox_device *d)
+{
+	const struct vfiox_dma_opts lim = { .sz = sizeof(lim), .iova_limit = 0xfffffff };
+	const size_t pg = 4096, len = 2048;
+	uint64_t src_iova = 0, dst_iova = 0;
+	struct vt_edu e;
+	uint8_t *buf;
+
+	buf = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(buf != MAP_FAILED, "mmap");
+	if (buf == MAP_FAILED)
+		return;
+	CHECK_RET(vt_edu_setup(d, &e), 0);
+	CHECK_RET(vfiox_dma_map(c, buf, pg, &lim, &src_iova), 0);
+	CHECK_RET(vfiox_dma_map(c, buf + pg, pg, &lim, &dst_iova), 0);
+	vt_fill(buf, len, 7);
+	memset(buf + pg, 0, len);
+	CHECK_RET(vt_edu_copy(&e, src_iova, dst_iova, len), 0);
+	CHECK(!memcmp(buf, buf + pg, len), "edu's DMA did not land in the buffer");
+	CHECK_RET(vfiox_dma_unmap_all(c), 2);
+	munmap(buf, 2 * pg);
+}
+
 static inline int vt_done(const char *name)
 {
 	printf("  %s: %s\n", name, vt_failures ? "failed" : "ok");
@@ -351,19 +397,26 @@ static inline uint64_t vt_raw_unmap(struct vfiox_container *c, uint64_t iova,
 	return iu.length;
 }
 
-/* Does vfio-pci export dma-bufs here (CONFIG_VFIO_PCI_DMABUF: its feature
- * handler is in vfio_pci_core, loaded by then)? */
-static inline int vt_kernel_exports_dmabufs(void)
+/* Whether the running kernel (or a module loaded by then) has the symbol
+ * @sym: " name" as /proc/kallsyms lists it. */
+static inline int vt_kernel_has_symbol(const char *sym)
 {
 	static char line[512];
 	FILE *f = fopen("/proc/kallsyms", "r");
 	int found = 0;
 
 	while (f && !found && fgets(line, sizeof(line), f))
-		found = strstr(line, " vfio_pci_core_feature_dma_buf") != NULL;
+		found = strstr(line, sym) != NULL;
 	if (f)
 		fclose(f);
 	return found;
+}
+
+/* Does vfio-pci export dma-bufs here (CONFIG_VFIO_PCI_DMABUF: its feature
+ * handler is in vfio_pci_core, loaded by then)? */
+static inline int vt_kernel_exports_dmabufs(void)
+{
+	return vt_kernel_has_symbol(" vfio_pci_core_feature_dma_buf");
 }
 
 /*
