@@ -38,14 +38,7 @@ static int open_with(const struct vfiox_container_opts *opts, bool v0_1, const c
 {
 	int ret = v0_1 ? vfiox_container_open_as_0_1(opts, c) : vfiox_container_open(opts, c);
 
-	if (ret)
-		return ret;
-	ret = vfiox_group_open_pci(*c, bdf, g);
-	if (!ret)
-		ret = vfiox_device_open(*g, bdf, NULL, d);
-	if (ret)
-		vfiox_container_close(*c);
-	return ret;
+	return vt_open_in(ret, c, bdf, g, d);
 }
 
 /* The kernel's ids and the IOMMU behind edu, as a VMM would read them. */

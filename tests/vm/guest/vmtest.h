@@ -245,15 +245,12 @@ static inline int vt_holds(const volatile uint8_t *p, size_t n, uint8_t seed)
 	return 1;
 }
 
-/* A container on @backend with @bdf's group and device open in it; the
- * container closed again on failure. 0 or the first error. */
-static inline int vt_open_backend(int backend, const char *bdf,
-				  struct vfiox_container **c,
-				  struct vfiox_group **g, struct vfiox_device **d)
+/* @bdf's group and device opened in container *@c, which the call that
+ * returned @ret opened (nothing done if it failed); *@c closed again on
+ * any failure. 0 or the first error. */
+static inline int vt_open_in(int ret, struct vfiox_container **c, const char *bdf,
+			     struct vfiox_group **g, struct vfiox_device **d)
 {
-	struct vfiox_container_opts opts = { .sz = sizeof(opts), .backend = backend };
-	int ret = vfiox_container_open(&opts, c);
-
 	if (ret)
 		return ret;
 	ret = vfiox_group_open_pci(*c, bdf, g);
@@ -262,6 +259,16 @@ static inline int vt_open_backend(int backend, const char *bdf,
 	if (ret)
 		vfiox_container_close(*c);
 	return ret;
+}
+
+/* A container on @backend with @bdf's group and device open in it. */
+static inline int vt_open_backend(int backend, const char *bdf,
+				  struct vfiox_container **c,
+				  struct vfiox_group **g, struct vfiox_device **d)
+{
+	struct vfiox_container_opts opts = { .sz = sizeof(opts), .backend = backend };
+
+	return vt_open_in(vfiox_container_open(&opts, c), c, bdf, g, d);
 }
 
 /* edu @d copies a pattern between two pages of @c's, mapped below 2^28
