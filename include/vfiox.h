@@ -9,7 +9,8 @@
  * Structs that grow: a struct whose first member is sz is set by the caller
  * to the sizeof it was built with, so that either side may be newer.
  * - Output structs (libvfiox fills them: vfiox_iommu_info, vfiox_device_info,
- *   vfiox_region_info, vfiox_irq_info, vfiox_dma_stats) accept any sz from
+ *   vfiox_region_info, vfiox_irq_info, vfiox_dma_stats, vfiox_iommu_hw_info)
+ *   accept any sz from
  *   their first published size, named in each struct, up. libvfiox fills
  *   what fits in sz and writes nothing past it, nor into fields it does not
  *   know (initialise the struct, e.g. { .sz = sizeof(info) }, and they read
@@ -27,6 +28,19 @@
  */
 #ifndef VFIOX_H
 #define VFIOX_H
+
+/*
+ * The version of these headers (pkg-config --modversion libvfiox says the
+ * same), for #if around calls a later version added: each call's version
+ * is its node in the library's symbol map (LIBVFIOX_0.2: the iommufd
+ * calls). meson.build refuses to configure when they disagree.
+ */
+#define VFIOX_VERSION_MAJOR 0
+#define VFIOX_VERSION_MINOR 2
+#define VFIOX_VERSION_MICRO 0
+#define VFIOX_CHECK_VERSION(major, minor) \
+	(VFIOX_VERSION_MAJOR > (major) || \
+	 (VFIOX_VERSION_MAJOR == (major) && VFIOX_VERSION_MINOR >= (minor)))
 
 #include <vfiox/log.h>
 #include <vfiox/caps.h>

@@ -77,8 +77,10 @@ const char *vfiox_backend_way_out(const struct vfiox_container *c)
 
 VFIOX_API int vfiox_container_backend(const struct vfiox_container *c)
 {
-	if (!c)
+	if (!c) {
+		pr_err("vfiox_container_backend(): NULL container");
 		return -EINVAL;
+	}
 	if (c->auto_pending)
 		return VFIOX_BACKEND_AUTO;
 	return vfiox_is_iommufd(c) ? VFIOX_BACKEND_IOMMUFD : VFIOX_BACKEND_LEGACY;

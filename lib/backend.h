@@ -94,10 +94,14 @@ int vfiox_iommufd_device_open(struct vfiox_device *d, const uint8_t *token);
  * HWPT): the HWPT the kernel attached it to in *@hwpt. 0 or -errno,
  * logged. */
 int vfiox_iommufd_attach(struct vfiox_device *d, uint32_t pt_id, uint32_t *hwpt);
-/* Detach open device @d and attach it to the IOAS again, so that its
+/* Detach open device @d and attach it to its home page table again (the
+ * IOAS, or the PASID-capable HWPT libvfiox made for it), so that its
  * translation is the IOAS's whatever a failed attach left (VT-d blocks the
  * device before it checks, and does not undo that). 0 or -errno, logged. */
 int vfiox_iommufd_reattach(struct vfiox_device *d);
+/* Where @d's DMA without a PASID goes outside IOPF mode: its home HWPT,
+ * or the IOAS. */
+uint32_t vfiox_iommufd_home(const struct vfiox_device *d);
 /* IOMMU_DESTROY of object @id: 0 or -errno, logged. */
 int vfiox_iommufd_destroy(const struct vfiox_container *c, uint32_t id);
 /* IOMMU_FAULT_QUEUE_ALLOC: its id and fd. 0 or -errno, logged (-ENOTTY:

@@ -430,13 +430,19 @@ int vfiox_iommufd_attach(struct vfiox_device *d, uint32_t pt_id, uint32_t *hwpt)
 	int ret = c->env.sys->ioctl(d->fd, VFIOX_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
 
 	if (ret < 0) {
-		pr_err("%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT (%s %u): %s%s", d->name,
+		pr_err("%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT (%s %u): %s%s%s", d->name,
 		       pt_id == c->ioas ? "IOAS" : "HWPT", pt_id, ERRSTR(ret),
+		       ret == -EINVAL && d->nr_att_pasids ? " (PASIDs of the device are attached: its own DMA can only go to a HWPT allocated with IOMMU_HWPT_ALLOC_PASID)" : "",
 		       ret == -EADDRINUSE ? " (a mapping made before this device lies in its reserved regions or outside its IOMMU's aperture: unmap it, or open the device first)" : "");
 		return ret;
 	}
 	*hwpt = a.pt_id;	/* the page table the kernel attached it to */
 	return 0;
+}
+
+uint32_t vfiox_iommufd_home(const struct vfiox_device *d)
+{
+	return d->home_hwpt ? d->home_hwpt : d->group->container->ioas;
 }
 
 int vfiox_iommufd_reattach(struct vfiox_device *d)
@@ -453,7 +459,7 @@ int vfiox_iommufd_reattach(struct vfiox_device *d)
 		       d->name, ERRSTR(ret));
 		return ret;
 	}
-	ret = vfiox_iommufd_attach(d, c->ioas, &hwpt);
+	ret = vfiox_iommufd_attach(d, vfiox_iommufd_home(d), &hwpt);
 	if (ret) {
 		pr_err("%s: detached, and not attached again: its DMA is blocked until it is closed",
 		       d->name);

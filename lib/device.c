@@ -360,6 +360,7 @@ VFIOX_API void vfiox_device_close(struct vfiox_device *d)
 	c->env.sys->close(d->fd);
 	vfiox_dmabuf_revoke_all(d, "closed");
 	if (iommufd) {
+		vfiox_pasid_drop_home(d);
 		c->ioas_devices--;
 		vfiox_container_on_detach(c);
 	}

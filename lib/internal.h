@@ -61,6 +61,7 @@ struct vfiox_container {
 	 * every device is attached to (0: none), and its fault queue with
 	 * the thread that answers it. */
 	uint32_t iopf_hwpt;
+	bool iopf_pasid;	/* iopf_hwpt takes PASIDs (IOMMU_HWPT_ALLOC_PASID) */
 	struct vfiox_fault_queue *faultq;
 };
 
@@ -94,6 +95,10 @@ struct vfiox_device {
 	int fd;
 	uint32_t devid;		/* iommufd: its id from VFIO_DEVICE_BIND_IOMMUFD */
 	uint32_t hwpt;		/* iommufd: the page table ATTACH put it on */
+	/* iommufd: the PASID-capable HWPT on the IOAS that libvfiox made for
+	 * it at its first PASID attach (lib/pasid.c), its page table outside
+	 * IOPF mode from then on; 0: none, the device goes to the IOAS. */
+	uint32_t home_hwpt;
 	int req_fd;		/* the device request eventfd, or -1 */
 	vfiox_req_fn req_fn;
 	void *req_arg;
@@ -202,6 +207,12 @@ int vfiox_iopf_count_lacking(struct vfiox_container *c);
 /* Detach every PASID vfiox_device_attach_pasid() attached to @d (its
  * close; lib/pasid.c). */
 void vfiox_pasid_detach_all(struct vfiox_device *d);
+/* Destroy the PASID-capable HWPT made for closed device @d, if any (its
+ * file is closed, so nothing is attached to it). */
+void vfiox_pasid_drop_home(struct vfiox_device *d);
+/* @d's PASID width (IOMMU_GET_HW_INFO), 0 for none, -1 when the kernel
+ * cannot say, or -errno (lib/pasid.c). */
+int vfiox_pasid_width(const struct vfiox_device *d);
 /* 0 when @c drives iommufd, else -ENODEV (auto undecided) or -EOPNOTSUPP,
  * logged with @what (lib/iommufd_ids.c). */
 int vfiox_iommufd_only(const struct vfiox_container *c, const char *what);

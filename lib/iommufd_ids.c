@@ -28,8 +28,10 @@ VFIOX_API int vfiox_container_ioas_id(const struct vfiox_container *c,
 {
 	int ret;
 
-	if (!c || !id)
+	if (!c || !id) {
+		pr_err("vfiox_container_ioas_id(): NULL container or id pointer");
 		return -EINVAL;
+	}
 	ret = vfiox_iommufd_only(c, "vfiox_container_ioas_id()");
 	if (!ret)
 		*id = c->ioas;
@@ -40,9 +42,13 @@ VFIOX_API int vfiox_device_devid(const struct vfiox_device *d, uint32_t *id)
 {
 	int ret;
 
-	if (!d || !id)
+	if (!d || !id) {
+		pr_err("vfiox_device_devid(): NULL device or id pointer");
 		return -EINVAL;
+	}
 	ret = vfiox_iommufd_only(d->group->container, "vfiox_device_devid()");
+	if (!ret)
+		ret = vfiox_device_check_live(d);	/* its ids are the kernel's again */
 	if (!ret)
 		*id = d->devid;
 	return ret;
@@ -52,9 +58,13 @@ VFIOX_API int vfiox_device_hwpt_id(const struct vfiox_device *d, uint32_t *id)
 {
 	int ret;
 
-	if (!d || !id)
+	if (!d || !id) {
+		pr_err("vfiox_device_hwpt_id(): NULL device or id pointer");
 		return -EINVAL;
+	}
 	ret = vfiox_iommufd_only(d->group->container, "vfiox_device_hwpt_id()");
+	if (!ret)
+		ret = vfiox_device_check_live(d);	/* its ids are the kernel's again */
 	if (!ret)
 		*id = d->hwpt;
 	return ret;
@@ -68,8 +78,10 @@ VFIOX_API int vfiox_device_iommu_hw_info(const struct vfiox_device *d,
 	struct vfiox_iommu_hw_info_cmd q = { .size = sizeof(q) };
 	int ret;
 
-	if (!d || !info)
+	if (!d || !info) {
+		pr_err("vfiox_device_iommu_hw_info(): NULL device or info pointer");
 		return -EINVAL;
+	}
 	c = d->group->container;
 	ret = VFIOX_OUT_CHECK(info, vfiox_iommu_hw_info);
 	if (!ret)

@@ -138,7 +138,8 @@ static bool refusal(int err)
 	return err == -EOPNOTSUPP || err == -ENODEV || err == -EINVAL;
 }
 
-/* Put devices back on the IOAS, up to (not including) @upto (NULL: all). */
+/* Put devices back on their home page table (the IOAS, or the HWPT made for
+ * their PASIDs), up to (not including) @upto (NULL: all). */
 static void back_to_ioas(struct vfiox_container *c, const struct vfiox_device *upto)
 {
 	struct vfiox_group *g;
@@ -151,7 +152,7 @@ static void back_to_ioas(struct vfiox_container *c, const struct vfiox_device *u
 				return;
 			if (vfiox_device_gone(d))
 				continue;
-			if (!vfiox_iommufd_attach(d, c->ioas, &hwpt))
+			if (!vfiox_iommufd_attach(d, vfiox_iommufd_home(d), &hwpt))
 				d->hwpt = hwpt;
 			else
 				pr_err("%s stays on the fault-capable HWPT %u", d->name,
@@ -212,6 +213,55 @@ static void free_queue(struct vfiox_container *c, struct vfiox_fault_queue *q)
 	free(q);
 }
 
+/*
+ * Could a live device of @c attach PASIDs (@strict: has one attached)? The
+ * fault-capable HWPT must then take them (IOMMU_HWPT_ALLOC_PASID): the
+ * kernel moves no device with PASIDs attached onto a HWPT that does not,
+ * and attaches none later while the device's own DMA goes through one.
+ * 1 or 0, or -errno of a failed IOMMU_GET_HW_INFO (logged).
+ */
+static int pasids_wanted(const struct vfiox_container *c, bool strict)
+{
+	const struct vfiox_group *g;
+	const struct vfiox_device *d;
+	int bits;
+
+	for (g = c->groups; g; g = g->next)
+		for (d = g->devices; d; d = d->next) {
+			if (vfiox_device_gone(d))
+				continue;
+			if (d->home_hwpt)
+				return 1;
+			bits = strict ? 0 : vfiox_pasid_width(d);
+			if (bits < -1)
+				return bits;
+			if (bits > 0)
+				return 1;
+		}
+	return 0;
+}
+
+static int fault_hwpt_alloc(struct vfiox_container *c, const struct vfiox_device *d,
+			    uint32_t fault, uint32_t *hwpt)
+{
+	const uint32_t flags = VFIOX_IOMMU_HWPT_FAULT_ID_VALID;
+	int ret = pasids_wanted(c, false);
+
+	if (ret < 0)
+		return ret;
+	c->iopf_pasid = ret;
+	if (!c->iopf_pasid)
+		return vfiox_iommufd_hwpt_alloc(c, d->devid, flags, fault, hwpt);
+	ret = vfiox_iommufd_hwpt_alloc(c, d->devid, flags | VFIOX_IOMMU_HWPT_ALLOC_PASID,
+				       fault, hwpt);
+	/* An IOMMU that refuses the flag: no PASID is attached yet, go on. */
+	if (!ret || (ret != -EOPNOTSUPP && ret != -EINVAL) || pasids_wanted(c, true))
+		return ret;
+	pr_info("the fault-capable HWPT is made without PASIDs, none being attached yet");
+	c->iopf_pasid = false;
+	return vfiox_iommufd_hwpt_alloc(c, d->devid, flags, fault, hwpt);
+}
+
 /* The kernel objects and the HWPT, with every device on it. */
 static int build(struct vfiox_container *c, struct vfiox_fault_queue *q,
 		 const struct vfiox_device *d)
@@ -222,8 +272,7 @@ static int build(struct vfiox_container *c, struct vfiox_fault_queue *q,
 	ret = vfiox_iommufd_fault_alloc(c, &q->id, &q->fd);
 	if (ret)
 		return ret;
-	ret = vfiox_iommufd_hwpt_alloc(c, d->devid, VFIOX_IOMMU_HWPT_FAULT_ID_VALID,
-				       q->id, &hwpt);
+	ret = fault_hwpt_alloc(c, d, q->id, &hwpt);
 	if (ret) {
 		vfiox_iommufd_destroy(c, q->id);
 		return ret;

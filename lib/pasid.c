@@ -1,10 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
- * PASID attach on iommufd (Linux 6.15): a PASID of a device to the IOAS or
- * a HWPT, and back. libvfiox keeps the PASIDs it attached per device: the
- * kernel would replace an attached PASID's page table silently and answers
- * the detach of one never attached with success, so both are refused here
- * by name, and a device's close detaches what is left.
+ * PASID attach on iommufd (Linux 6.15): a PASID of a device to the IOAS's
+ * mappings or a HWPT, and back. libvfiox keeps the PASIDs it attached per
+ * device: the kernel would replace an attached PASID's page table silently
+ * and answers the detach of one never attached with success, so both are
+ * refused here by name (a replace only when asked), and a device's close
+ * detaches what is left.
+ *
+ * The kernel attaches a PASID only while the device's own DMA goes through
+ * a HWPT allocated with IOMMU_HWPT_ALLOC_PASID, and the HWPT it makes for
+ * an IOAS never is one. So a device's first PASID attach moves it onto such
+ * a HWPT that libvfiox allocates on the IOAS (a replace: its DMA sees the
+ * same mappings throughout), its home from then on; the device's close
+ * destroys it. In IOPF mode every device stays on the fault-capable HWPT,
+ * made to take PASIDs when a device could use them (lib/iopf_iommufd.c).
  */
 #define LOG_PREFIX "pasid"
 #include <errno.h>
@@ -26,9 +35,9 @@ static int find(const struct vfiox_device *d, uint32_t pasid)
 /*
  * The device's PASID width from IOMMU_GET_HW_INFO: 0 when the IOMMU
  * reports none for it (every kernel with PASID attach reports the width:
- * it came in 6.13), -1 when the kernel cannot say (no GET_HW_INFO).
+ * both came in 6.15), -1 when the kernel cannot say (no GET_HW_INFO).
  */
-static int pasid_width(const struct vfiox_device *d)
+int vfiox_pasid_width(const struct vfiox_device *d)
 {
 	struct vfiox_iommu_hw_info info = { .sz = sizeof(info) };
 	int ret = vfiox_device_iommu_hw_info(d, &info);
@@ -63,7 +72,7 @@ static int check(struct vfiox_device *d, uint32_t pasid, bool attach)
 		       d->name);
 		return -EINVAL;
 	}
-	bits = pasid_width(d);
+	bits = vfiox_pasid_width(d);
 	if (bits == -1)
 		return 0;	/* the kernel will tell */
 	if (bits < 0)
@@ -85,32 +94,83 @@ static void log_refusal(const struct vfiox_device *d, uint32_t pasid, uint32_t p
 {
 	pr_err("%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT of PASID %u to %s %u: %s%s", d->name,
 	       pasid, pt == d->group->container->ioas ? "IOAS" : "HWPT", pt, ERRSTR(err),
-	       err == -EINVAL ? " (a kernel before Linux 6.15 has no PASID attach; a HWPT must be allocated with IOMMU_HWPT_ALLOC_PASID)" :
+	       err == -EINVAL ? " (a kernel before Linux 6.15 has no PASID attach; a HWPT of the caller's must be allocated with IOMMU_HWPT_ALLOC_PASID)" :
 	       err == -EOPNOTSUPP ? " (the device's driver or its IOMMU cannot attach PASIDs)" : "");
 }
 
-VFIOX_API int vfiox_device_attach_pasid(struct vfiox_device *d, uint32_t pasid,
-					const struct vfiox_pasid_opts *opts,
-					uint32_t *hwpt)
+/* Put @d's own DMA on a page table that lets PASIDs attach (above). */
+static int make_pasid_ready(struct vfiox_device *d)
 {
+	struct vfiox_container *c = d->group->container;
+	uint32_t hwpt, got;
+	int ret;
+
+	if (c->iopf_hwpt) {
+		if (c->iopf_pasid)
+			return 0;
+		pr_err("%s: the container's fault-capable HWPT %u was made without PASIDs (no device of it reported any when I/O page faults were turned on): no PASID can be attached",
+		       d->name, c->iopf_hwpt);
+		return -EOPNOTSUPP;
+	}
+	if (d->home_hwpt)
+		return 0;
+	ret = vfiox_iommufd_hwpt_alloc(c, d->devid, VFIOX_IOMMU_HWPT_ALLOC_PASID, 0, &hwpt);
+	if (ret) {
+		pr_err("%s: no PASID-capable page table for the device's own DMA: no PASID can be attached",
+		       d->name);
+		return ret;
+	}
+	ret = vfiox_iommufd_attach(d, hwpt, &got);
+	if (ret) {
+		/* Linux 7.2's VT-d may leave it blocked (lib/iopf_iommufd.c). */
+		vfiox_iommufd_reattach(d);
+		vfiox_iommufd_destroy(c, hwpt);
+		return ret;
+	}
+	d->home_hwpt = hwpt;
+	d->hwpt = got;
+	pr_info("%s: its own DMA moved to HWPT %u on the IOAS, which takes PASIDs", d->name,
+		hwpt);
+	return 0;
+}
+
+/* Undo make_pasid_ready()'s move after a failed first attach. */
+static void undo_move(struct vfiox_device *d)
+{
+	struct vfiox_container *c = d->group->container;
+	uint32_t got;
+
+	if (vfiox_iommufd_attach(d, c->ioas, &got)) {
+		pr_err("%s: its own DMA stays on HWPT %u", d->name, d->home_hwpt);
+		return;
+	}
+	d->hwpt = got;
+	vfiox_iommufd_destroy(c, d->home_hwpt);
+	d->home_hwpt = 0;
+}
+
+static int check_opts(const struct vfiox_device *d, const struct vfiox_pasid_opts *opts)
+{
+	int ret = VFIOX_OPTS_CHECK(opts, vfiox_pasid_opts);
+
+	if (!ret && VFIOX_OPTS_HAS(opts, flags) && opts->flags & ~VFIOX_PASID_REPLACE) {
+		pr_err("%s: attach_pasid: flags 0x%x: unknown to this libvfiox", d->name,
+		       opts->flags & ~VFIOX_PASID_REPLACE);
+		ret = -E2BIG;
+	}
+	return ret;
+}
+
+/* The attach itself, once the device's own DMA lets PASIDs attach. */
+static int attach(struct vfiox_device *d, uint32_t pasid,
+		  const struct vfiox_pasid_opts *opts, bool replace, uint32_t *hwpt)
+{
+	struct vfiox_container *c = d->group->container;
 	uint32_t pt, got, *grown;
 	int ret;
 
-	if (!d) {
-		pr_err("attach_pasid: NULL device");
-		return -EINVAL;
-	}
-	ret = VFIOX_OPTS_CHECK(opts, vfiox_pasid_opts);
-	if (!ret && VFIOX_OPTS_HAS(opts, flags) && opts->flags) {
-		pr_err("%s: attach_pasid: flags 0x%x: none is defined", d->name, opts->flags);
-		ret = -EINVAL;
-	}
-	if (!ret)
-		ret = check(d, pasid, true);
-	if (ret)
-		return ret;
 	pt = VFIOX_OPTS_HAS(opts, pt_id) && opts->pt_id ? opts->pt_id :
-	     d->group->container->ioas;
+	     c->iopf_hwpt ? c->iopf_hwpt : d->home_hwpt;
 	grown = realloc(d->att_pasids, (d->nr_att_pasids + 1) * sizeof(*grown));
 	if (!grown) {
 		pr_err("%s: attach_pasid: no memory", d->name);
@@ -124,10 +184,42 @@ VFIOX_API int vfiox_device_attach_pasid(struct vfiox_device *d, uint32_t pasid,
 		log_refusal(d, pasid, pt, ret);
 		return ret;
 	}
-	d->att_pasids[d->nr_att_pasids++] = pasid;
+	if (!replace)
+		d->att_pasids[d->nr_att_pasids++] = pasid;
 	if (hwpt)
 		*hwpt = got;
 	return 0;
+}
+
+VFIOX_API int vfiox_device_attach_pasid(struct vfiox_device *d, uint32_t pasid,
+					const struct vfiox_pasid_opts *opts,
+					uint32_t *hwpt)
+{
+	struct vfiox_container *c;
+	bool replace, moved;
+	int ret;
+
+	if (!d) {
+		pr_err("attach_pasid: NULL device");
+		return -EINVAL;
+	}
+	c = d->group->container;
+	ret = check_opts(d, opts);
+	if (ret)
+		return ret;
+	replace = VFIOX_OPTS_HAS(opts, flags) && opts->flags & VFIOX_PASID_REPLACE &&
+		  find(d, pasid) >= 0;
+	ret = replace ? check(d, pasid, false) : check(d, pasid, true);
+	if (ret)
+		return ret;
+	moved = !c->iopf_hwpt && !d->home_hwpt;
+	ret = make_pasid_ready(d);
+	if (ret)
+		return vfiox_device_gone(d) ? vfiox_device_check_live(d) : ret;
+	ret = attach(d, pasid, opts, replace, hwpt);
+	if (ret && moved && !vfiox_device_gone(d))
+		undo_move(d);
+	return ret;
 }
 
 VFIOX_API int vfiox_device_detach_pasid(struct vfiox_device *d, uint32_t pasid)
@@ -142,6 +234,8 @@ VFIOX_API int vfiox_device_detach_pasid(struct vfiox_device *d, uint32_t pasid)
 	if (ret)
 		return ret;
 	ret = vfiox_iommufd_pasid_detach(d, pasid);
+	if (ret < 0 && vfiox_device_gone(d))
+		return vfiox_device_check_live(d);
 	if (ret)
 		return ret;
 	i = find(d, pasid);
@@ -160,4 +254,14 @@ void vfiox_pasid_detach_all(struct vfiox_device *d)
 	}
 	free(d->att_pasids);
 	d->att_pasids = NULL;
+}
+
+void vfiox_pasid_drop_home(struct vfiox_device *d)
+{
+	if (!d->home_hwpt)
+		return;
+	if (vfiox_iommufd_destroy(d->group->container, d->home_hwpt))
+		pr_err("%s: its PASID-capable HWPT %u stays until the container closes", d->name,
+		       d->home_hwpt);
+	d->home_hwpt = 0;
 }

@@ -90,7 +90,7 @@ struct vfiox_iommu_ioas_unmap {
 	__aligned_u64 length;
 };
 
-/* Linux 6.6+; out_max_pasid_log2 since 6.13 (before: reserved, 0). With
+/* Linux 6.6+; out_max_pasid_log2 since 6.15 (before: reserved, 0). With
  * data_len 0 no vendor data is copied, and data_len comes back as its size. */
 struct vfiox_iommu_hw_info_cmd {
 	__u32 size;

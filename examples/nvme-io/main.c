@@ -245,8 +245,11 @@ static int run(struct args *a)
 		ret = check_against(&n, &a->w);
 	if (!ret)
 		ret = nvme_create_io_queues(&n, a->w.queues, a->w.depth + 1, a->w.irq);
-	if (!ret)
+	if (!ret) {
+		/* What a script waits for before it disturbs the I/O. */
+		printf("nvme-io: %s: I/O queues created, I/O starts\n", a->bdf);
 		ret = workload_run(&n, &a->w);
+	}
 	if (!nvme_close(&n) && (ret || nvme_stop))
 		fprintf(stderr, "nvme-io: %s: I/O queues deleted, controller disabled\n", a->bdf);
 	return ret;

@@ -34,17 +34,28 @@ VFIOX_API int vfiox_container_ioas_id(const struct vfiox_container *c,
  * vfiox_device_devid() - the device's id in its iommufd.
  * @d: device
  * @id: receives the id VFIO_DEVICE_BIND_IOMMUFD gave it
- * Return: 0, -EINVAL (NULL argument), -EOPNOTSUPP (legacy).
+ * Return: 0, -EINVAL (NULL argument), -EOPNOTSUPP (legacy), -ENODEV (the
+ * device was released: the kernel may give its id to another object).
+ * Every failure is logged.
  */
 VFIOX_API int vfiox_device_devid(const struct vfiox_device *d, uint32_t *id);
 
 /**
- * vfiox_device_hwpt_id() - the page table the device is attached to.
+ * vfiox_device_hwpt_id() - the page table the device's own DMA (without a
+ * PASID) goes through now.
  * @d: device
- * @id: receives the HWPT id VFIO_DEVICE_ATTACH_IOMMUFD_PT returned (the
- *      kernel's paging domain for the IOAS, shared by devices behind
- *      compatible IOMMUs)
- * Return: 0, -EINVAL (NULL argument), -EOPNOTSUPP (legacy).
+ * @id: receives the HWPT id VFIO_DEVICE_ATTACH_IOMMUFD_PT returned: the
+ *      kernel's paging domain for the IOAS (shared by devices behind
+ *      compatible IOMMUs); after the device's first PASID attach, the
+ *      PASID-capable HWPT libvfiox made for it; in IOPF mode, the
+ *      container's fault-capable HWPT. The id changes at those two events;
+ *      a caller must not read it while another thread makes them.
+ * Return: 0, -EINVAL (NULL argument), -EOPNOTSUPP (legacy), -ENODEV (the
+ * device was released). Every failure is logged.
+ *
+ * The HWPTs and the IOAS are libvfiox's: a caller may allocate its own
+ * objects on the IOAS and attach PASIDs to them, but must not map, unmap,
+ * attach devices, or destroy libvfiox's objects with raw ioctls.
  */
 VFIOX_API int vfiox_device_hwpt_id(const struct vfiox_device *d, uint32_t *id);
 
@@ -68,7 +79,7 @@ VFIOX_API int vfiox_device_hwpt_id(const struct vfiox_device *d, uint32_t *id);
  * @data_len: bytes of that vendor data (not copied here)
  * @capabilities: VFIOX_IOMMU_HW_CAP_* bits
  * @max_pasid_log2: width of the PASIDs the device can use, 0 for none
- *                  (kernels before 6.13 report 0)
+ *                  (kernels before 6.15 report 0)
  */
 struct vfiox_iommu_hw_info {
 	size_t sz;
@@ -92,13 +103,19 @@ VFIOX_API int vfiox_device_iommu_hw_info(const struct vfiox_device *d,
 /**
  * struct vfiox_pasid_opts - where vfiox_device_attach_pasid() attaches a PASID.
  * @sz: set by the caller to sizeof(struct vfiox_pasid_opts); rules in vfiox.h
- * @pt_id: 0 for the container's IOAS (the kernel then makes or reuses a
- *         page table for it), else a HWPT the caller allocated on this
- *         iommufd (IOMMU_HWPT_ALLOC with IOMMU_HWPT_ALLOC_PASID, on the fd
- *         vfiox_container_fd() returns)
- * @flags: 0; none is defined yet (it fills what would be tail padding, so
- *         a later field cannot hide there from this version's checks)
+ * @pt_id: 0 for the container's mappings (the PASID-capable HWPT on the
+ *         IOAS that libvfiox makes for the device, or in IOPF mode the
+ *         container's fault-capable HWPT), else a HWPT the caller
+ *         allocated on this iommufd (IOMMU_HWPT_ALLOC with
+ *         IOMMU_HWPT_ALLOC_PASID, on the fd vfiox_container_fd() returns)
+ * @flags: 0 or VFIOX_PASID_REPLACE; other bits are -E2BIG (it fills what
+ *         would be tail padding, so a later field cannot hide there from
+ *         this version's checks)
  */
+/* Move a PASID attached through the device to the new page table in one
+ * step (its DMA is never blocked in between); not attached, a plain attach. */
+#define VFIOX_PASID_REPLACE	(1U << 0)
+
 struct vfiox_pasid_opts {
 	size_t sz;
 	uint32_t pt_id;
@@ -107,22 +124,30 @@ struct vfiox_pasid_opts {
 
 /**
  * vfiox_device_attach_pasid() - let the device DMA tagged with @pasid into
- * the container's IOAS, or into a HWPT (VFIO_DEVICE_ATTACH_IOMMUFD_PT with
- * a PASID, Linux 6.15+). DMA without a PASID stays where it was.
+ * the container's mappings, or into a HWPT (VFIO_DEVICE_ATTACH_IOMMUFD_PT
+ * with a PASID, Linux 6.15+).
  * @d: device
- * @pasid: the PASID, from 1 up to the device's PASID width
- *         (vfiox_iommu_hw_info.max_pasid_log2) less one
- * @opts: NULL (the IOAS), or where to attach
+ * @pasid: the PASID: at least 1 and below 2^max_pasid_log2
+ *         (vfiox_device_iommu_hw_info())
+ * @opts: NULL (the container's mappings), or where to attach and how
  * @hwpt: NULL, or receives the HWPT the kernel attached the PASID to
  *
- * Threads: one call at a time per device, as vfiox_svm_bind(). Closing the
- * device detaches every PASID attached through it.
+ * The kernel attaches PASIDs only while the device's own DMA goes through
+ * a HWPT allocated with IOMMU_HWPT_ALLOC_PASID: outside IOPF mode the
+ * first attach moves it, in one step, to such a HWPT on the IOAS that
+ * libvfiox makes (same mappings; vfiox_device_hwpt_id() changes), where it
+ * stays until closed (a failed first attach moves it back).
+ * Threads: one call at a time per device, as vfiox_svm_bind(). A reset of
+ * the device keeps its PASIDs attached (the IOMMU's, not the device's,
+ * state). Closing the device detaches every PASID attached through it.
  * Return: 0; -EINVAL (NULL @d, PASID 0 or beyond the width, bad opts);
- * -EEXIST (already attached through @d: detach it first); -EOPNOTSUPP
- * (legacy container; or the IOMMU reports no PASID for the device, asked
- * before the attach); -ENODEV (released device, or auto undecided);
- * otherwise the kernel's errno (a kernel before 6.15 answers EINVAL).
- * Every failure is logged and leaves nothing attached.
+ * -E2BIG (@opts flags unknown to this libvfiox); -EEXIST (already attached
+ * through @d, without VFIOX_PASID_REPLACE); -EOPNOTSUPP (legacy container;
+ * the IOMMU reports no PASID for the device, asked before the attach; or
+ * the container's fault-capable HWPT takes no PASIDs); -ENOMEM; -ENODEV
+ * (released device, or auto undecided); otherwise the kernel's errno (a
+ * kernel before 6.15 answers EINVAL). Every failure is logged and leaves
+ * @pasid as it was.
  */
 VFIOX_API int vfiox_device_attach_pasid(struct vfiox_device *d, uint32_t pasid,
 					const struct vfiox_pasid_opts *opts,

@@ -290,12 +290,19 @@ static struct fk_fd *bound_device(uint32_t devid)
 
 static bool obj_busy(uint32_t id)
 {
-	int i;
+	int i, p;
 
-	for (i = 0; i < FK_MAX_FDS; i++)
-		if (fk.fds[i].kind == FK_FD_DEVICE && fk.fds[i].cdev == FK_CDEV_ATTACHED &&
-		    fk.fds[i].pt == id)
+	for (i = 0; i < FK_MAX_FDS; i++) {
+		const struct fk_device *d = fk.fds[i].obj;
+
+		if (fk.fds[i].kind != FK_FD_DEVICE)
+			continue;
+		if (fk.fds[i].cdev == FK_CDEV_ATTACHED && fk.fds[i].pt == id)
 			return true;
+		for (p = 0; fk.fds[i].cdev >= FK_CDEV_BOUND && p < d->nr_att_pasids; p++)
+			if (d->att_pts[p] == id)
+				return true;
+	}
 	for (i = 0; i < FK_MAX_OBJS; i++)
 		if (fk.objs[i].kind == FK_OBJ_HWPT && fk.objs[i].fault == id)
 			return true;
@@ -352,6 +359,8 @@ static int hwpt_alloc(struct fk_fd *f, struct vfiox_iommu_hwpt_alloc *q)
 		return -EOPNOTSUPP;
 	if (!bound_device(q->dev_id) || q->pt_id != f->ioas)
 		return -ENOENT;
+	if ((q->flags & VFIOX_IOMMU_HWPT_ALLOC_PASID) && fk.hwpt_no_pasid)
+		return -EOPNOTSUPP;
 	if (q->flags & VFIOX_IOMMU_HWPT_FAULT_ID_VALID) {
 		fault = find_obj(q->fault_id);
 		if (!fault || fault->kind != FK_OBJ_FAULT)
@@ -489,6 +498,16 @@ static bool maps_outside_device(const struct fk_device *d)
 	return false;
 }
 
+/* Does @pt (an IOAS: the HWPT the kernel makes for it) take PASIDs? As
+ * iommufd's pasid_compat: only a HWPT allocated with ALLOC_PASID does. */
+static bool pasid_compat(const struct fk_fd *f, uint32_t pt)
+{
+	const struct fk_obj *o = find_obj(pt);
+
+	return pt != f->ioas && o && o->kind == FK_OBJ_HWPT &&
+	       (o->flags & VFIOX_IOMMU_HWPT_ALLOC_PASID);
+}
+
 static int attach_pasid(struct fk_fd *f, struct vfiox_vfio_device_attach_iommufd_pt *a)
 {
 	struct fk_device *d = f->obj;
@@ -503,7 +522,10 @@ static int attach_pasid(struct fk_fd *f, struct vfiox_vfio_device_attach_iommufd
 		return -EOPNOTSUPP;
 	if (!a->pasid || a->pasid >= 1u << 20)
 		return -EINVAL;
-	if (o && !(o->flags & VFIOX_IOMMU_HWPT_ALLOC_PASID))
+	/* iommufd_hwpt_pasid_compat(): the PASID's page table and the one
+	 * the device's own DMA goes through must both take PASIDs. */
+	if (!pasid_compat(f, a->pt_id) ||
+	    (f->cdev == FK_CDEV_ATTACHED && !pasid_compat(f, f->pt)))
 		return -EINVAL;
 	fk.pasid_attaches++;
 	for (i = 0; i < d->nr_att_pasids; i++)
@@ -514,8 +536,7 @@ static int attach_pasid(struct fk_fd *f, struct vfiox_vfio_device_attach_iommufd
 			return -ENOSPC;
 		d->att_pasids[d->nr_att_pasids++] = a->pasid;
 	}
-	if (!o)
-		a->pt_id = ++fk.next_id;	/* the HWPT made for the IOAS */
+	d->att_pts[i] = a->pt_id;
 	return 0;
 }
 
@@ -537,6 +558,8 @@ static int attach(struct fk_fd *f, struct vfiox_vfio_device_attach_iommufd_pt *a
 		return -ENOENT;
 	if (o && o->fault && ((struct fk_device *)f->obj)->no_pri)
 		return -ENODEV;
+	if (((struct fk_device *)f->obj)->nr_att_pasids && !pasid_compat(f, a->pt_id))
+		return -EINVAL;
 	if (maps_outside_device(f->obj))
 		return -EADDRINUSE;
 	if (f->cdev != FK_CDEV_ATTACHED)
@@ -571,7 +594,9 @@ static int detach(struct fk_fd *f, struct vfiox_vfio_device_detach_iommufd_pt *q
 	fk.pasid_detaches++;
 	for (i = 0; i < d->nr_att_pasids; i++)
 		if (d->att_pasids[i] == q->pasid) {
-			d->att_pasids[i] = d->att_pasids[--d->nr_att_pasids];
+			d->nr_att_pasids--;
+			d->att_pasids[i] = d->att_pasids[d->nr_att_pasids];
+			d->att_pts[i] = d->att_pts[d->nr_att_pasids];
 			break;
 		}
 	return 0;
@@ -621,6 +646,7 @@ void fk_add_iommufd_device(uint64_t aperture_last)
 	struct fk_device *d = &g->devs[g->nr_devs++];
 
 	*d = g->devs[0];
+	d->nr_att_pasids = 0;	/* a device of its own */
 	snprintf(d->name, sizeof(d->name), "0000:00:04.0");
 	d->aperture_last = aperture_last;
 	fk_add_link("/fake/sys/bus/pci/devices/0000:00:04.0/iommu_group",

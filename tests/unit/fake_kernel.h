@@ -105,6 +105,7 @@ struct fk_device {
 	 * fault-capable HWPT fails ENODEV, as VT-d's); its PASIDs attached. */
 	bool no_pasid, no_pri;
 	uint32_t att_pasids[8];
+	uint32_t att_pts[8];	/* the HWPT each is attached to */
 	int nr_att_pasids;
 };
 
@@ -151,7 +152,7 @@ struct fk_obj {
 	uint32_t fault;		/* a HWPT's fault queue (0: none) */
 	uint32_t flags;		/* a HWPT's IOMMU_HWPT_* flags */
 };
-#define FK_MAX_OBJS 16
+#define FK_MAX_OBJS 32
 #define FK_MAX_FAULTS 64
 
 #define FK_MAX_MAPS 4096
@@ -242,6 +243,7 @@ struct fake_kernel {
 	struct vfiox_iommu_hwpt_page_response responses[FK_MAX_FAULTS];
 	int nr_responses;
 	bool no_fault_queue, no_pasid_attach, no_bind_token;
+	bool hwpt_no_pasid;	/* the IOMMU refuses IOMMU_HWPT_ALLOC_PASID */
 	int hwpt_fault_errno;
 	int fault_read_errno;	/* non-zero: the fault fd's reads fail so */
 	unsigned long pasid_attaches, pasid_detaches, rid_detaches;

@@ -5,7 +5,8 @@
  * IOAS, every device moved onto it), the page requests answered by
  * libvfiox's thread (Success inside a mapping, Invalid outside one or for
  * a write to a read-only one, one answer a group), every refusal leaving
- * the container as it was, and P2P refused in the mode.
+ * the container as it was, PASIDs attached before and after the enable,
+ * and P2P refused in the mode.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -247,6 +248,78 @@ static void a_device_opened_later_joins_the_fault_hwpt(void **state)
 	assert_true(fk_log_has("takes I/O page faults"));
 }
 
+static const struct fk_obj *obj(uint32_t id)
+{
+	int i;
+
+	for (i = 0; i < FK_MAX_OBJS; i++)
+		if (fk.objs[i].kind != FK_OBJ_FREE && fk.objs[i].id == id)
+			return &fk.objs[i];
+	return NULL;
+}
+
+/* The kernel moves no device with PASIDs attached onto a HWPT that takes
+ * none: the fault-capable one is made to take them. */
+static void the_enable_keeps_attached_pasids(void **state)
+{
+	struct fk_device *fd = &fk.groups[0].devs[0];
+	uint32_t home, hwpt;
+
+	(void)state;
+	assert_int_equal(vfiox_device_attach_pasid(d, 5, NULL, NULL), 0);
+	assert_int_equal(vfiox_device_hwpt_id(d, &home), 0);
+	assert_int_equal(vfiox_container_enable_iopf(c), 0);
+	assert_int_equal(vfiox_device_hwpt_id(d, &hwpt), 0);
+	assert_int_equal(kernel_pt(BDF), hwpt);
+	assert_true(obj(hwpt)->fault);
+	assert_true(obj(hwpt)->flags & VFIOX_IOMMU_HWPT_ALLOC_PASID);
+	assert_int_equal(fd->nr_att_pasids, 1);
+	assert_int_equal(fd->att_pts[0], home);
+	/* A PASID attached now shares the device's fault-capable HWPT. */
+	assert_int_equal(vfiox_device_attach_pasid(d, 6, NULL, NULL), 0);
+	assert_int_equal(fd->att_pts[1], hwpt);
+	vfiox_device_close(d);
+	assert_null(obj(home));		/* the HWPT made for it went with it */
+	assert_int_equal(fk_objects(), 2);	/* the fault HWPT and queue */
+	assert_int_equal(vfiox_device_open(g, BDF, NULL, &d), 0);
+}
+
+static void a_refused_enable_puts_a_device_back_on_its_pasid_hwpt(void **state)
+{
+	struct vfiox_device *d2;
+	uint32_t home;
+
+	(void)state;
+	assert_int_equal(vfiox_device_attach_pasid(d, 5, NULL, NULL), 0);
+	assert_int_equal(vfiox_device_hwpt_id(d, &home), 0);
+	fk_add_iommufd_device(0);
+	fk.groups[0].devs[1].no_pri = true;
+	assert_int_equal(vfiox_device_open(g, "0000:00:04.0", NULL, &d2), 0);
+	assert_int_equal(vfiox_container_enable_iopf(c), -EOPNOTSUPP);
+	assert_int_equal(kernel_pt(BDF), home);
+	assert_int_equal(fk.groups[0].devs[0].nr_att_pasids, 1);
+	assert_int_equal(fk_objects(), 1);	/* the fault HWPT and queue went */
+}
+
+/* An IOMMU that takes no PASID on a fault-capable HWPT: IOPF goes on while
+ * no PASID is attached, and a later attach is refused by name. */
+static void a_fault_hwpt_without_pasids_refuses_them_later(void **state)
+{
+	uint32_t hwpt;
+
+	(void)state;
+	fk.hwpt_no_pasid = true;
+	fk_log_capture();
+	assert_int_equal(vfiox_container_enable_iopf(c), 0);
+	assert_true(fk_log_has("made without PASIDs, none being attached yet"));
+	assert_int_equal(vfiox_device_hwpt_id(d, &hwpt), 0);
+	assert_false(obj(hwpt)->flags & VFIOX_IOMMU_HWPT_ALLOC_PASID);
+	assert_int_equal(vfiox_device_attach_pasid(d, 5, NULL, NULL), -EOPNOTSUPP);
+	assert_true(fk_log_has("was made without PASIDs"));
+	assert_int_equal(fk.pasid_attaches, 0);
+	fk.hwpt_no_pasid = false;
+}
+
 static void p2p_is_busy_in_iopf_mode(void **state)
 {
 	void *bar;
@@ -299,6 +372,9 @@ int main(void)
 		T(a_device_without_pri_leaves_the_container_as_it_was),
 		T(an_iommu_refusing_the_hwpt_leaves_nothing),
 		T(a_device_opened_later_joins_the_fault_hwpt),
+		T(the_enable_keeps_attached_pasids),
+		T(a_refused_enable_puts_a_device_back_on_its_pasid_hwpt),
+		T(a_fault_hwpt_without_pasids_refuses_them_later),
 		T(p2p_is_busy_in_iopf_mode),
 		T(a_failed_read_stops_the_thread_and_the_close_still_works),
 	};

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * PASID attach on the iommufd backend against the fake kernel: a PASID to
- * the IOAS and to a HWPT and back, the checks made before the kernel is
+ * PASID attach on the iommufd backend against the fake kernel, which
+ * holds iommufd's rule that a PASID attaches only while the device's own
+ * DMA goes through a HWPT allocated with IOMMU_HWPT_ALLOC_PASID: a PASID to
+ * the container's mappings (the device moved onto such a HWPT first) and
+ * to a HWPT and back, a replace, the checks made before the kernel is
  * asked (PASID 0, beyond the device's width, a device without PASIDs,
- * twice, a detach of a PASID never attached), a kernel before 6.15, the
- * device's close detaching what is left, and the legacy backend's refusal.
+ * twice, a detach of a PASID never attached, unknown flags), a kernel
+ * before 6.15, a released device, the device's close detaching what is
+ * left and destroying the HWPT made for it, and the legacy backend's
+ * refusal.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +18,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "fake_kernel.h"
@@ -37,6 +43,22 @@ static int teardown(void **state)
 }
 
 static struct fk_device *dev0(void) { return &fk.groups[0].devs[0]; }
+
+static const struct fk_obj *obj(uint32_t id)
+{
+	int i;
+
+	for (i = 0; i < FK_MAX_OBJS; i++)
+		if (fk.objs[i].kind != FK_OBJ_FREE && fk.objs[i].id == id)
+			return &fk.objs[i];
+	return NULL;
+}
+
+/* The page table the fake kernel has the device's own DMA on. */
+static uint32_t rid_pt(void)
+{
+	return fk_get_fd(d->fd)->pt;
+}
 
 static void a_pasid_attaches_to_the_ioas_and_detaches(void **state)
 {
@@ -73,7 +95,7 @@ static void twice_and_never_attached_are_refused_without_the_kernel(void **state
 static void pasids_outside_the_device_are_refused(void **state)
 {
 	struct vfiox_pasid_opts big = { .sz = 4096 + 8 };
-	struct vfiox_pasid_opts flagged = { .sz = sizeof(flagged), .flags = 1 };
+	struct vfiox_pasid_opts flagged = { .sz = sizeof(flagged), .flags = 2 };
 
 	(void)state;
 	assert_int_equal(vfiox_device_attach_pasid(d, 0, NULL, NULL), -EINVAL);
@@ -81,10 +103,20 @@ static void pasids_outside_the_device_are_refused(void **state)
 	assert_int_equal(vfiox_device_attach_pasid(d, 1u << 20, NULL, NULL), -EINVAL);
 	assert_true(fk_log_has("20-bit PASIDs"));
 	assert_int_equal(vfiox_device_attach_pasid(d, 1, &big, NULL), -E2BIG);
-	assert_int_equal(vfiox_device_attach_pasid(d, 1, &flagged, NULL), -EINVAL);
-	assert_true(fk_log_has("none is defined"));
+	assert_int_equal(vfiox_device_attach_pasid(d, 1, &flagged, NULL), -E2BIG);
+	assert_true(fk_log_has("unknown to this libvfiox"));
 	assert_int_equal(vfiox_device_attach_pasid(NULL, 1, NULL, NULL), -EINVAL);
 	assert_int_equal(vfiox_device_detach_pasid(NULL, 1), -EINVAL);
+	assert_int_equal(vfiox_device_devid(NULL, &(uint32_t){ 0 }), -EINVAL);
+	assert_true(fk_log_has("vfiox_device_devid(): NULL"));
+	assert_int_equal(vfiox_device_hwpt_id(d, NULL), -EINVAL);
+	assert_true(fk_log_has("vfiox_device_hwpt_id(): NULL"));
+	assert_int_equal(vfiox_container_ioas_id(NULL, NULL), -EINVAL);
+	assert_true(fk_log_has("vfiox_container_ioas_id(): NULL"));
+	assert_int_equal(vfiox_device_iommu_hw_info(d, NULL), -EINVAL);
+	assert_true(fk_log_has("vfiox_device_iommu_hw_info(): NULL"));
+	assert_int_equal(vfiox_container_backend(NULL), -EINVAL);
+	assert_true(fk_log_has("vfiox_container_backend(): NULL"));
 	/* The IOMMU reports no PASID for it: refused before the attach. */
 	dev0()->no_pasid = true;
 	fk_log_capture();
@@ -120,8 +152,126 @@ static void a_pasid_attaches_to_a_hwpt(void **state)
 	assert_true(fk_log_has("IOMMU_HWPT_ALLOC_PASID"));
 	assert_int_equal(dev0()->nr_att_pasids, 1);
 	assert_int_equal(vfiox_device_detach_pasid(d, 9), 0);
-	/* The caller's HWPTs are the caller's to destroy. */
+	/* The caller's HWPTs are the caller's to destroy; the one libvfiox
+	 * made for the device goes with it. */
+	assert_int_equal(fk_objects(), 3);
+	vfiox_device_close(d);
 	assert_int_equal(fk_objects(), 2);
+	assert_int_equal(vfiox_device_open(g, BDF, NULL, &d), 0);
+}
+
+static void the_first_attach_moves_the_device_onto_a_pasid_capable_hwpt(void **state)
+{
+	uint32_t before, after, ioas, hwpt = 0;
+
+	(void)state;
+	assert_int_equal(vfiox_device_hwpt_id(d, &before), 0);
+	assert_int_equal(vfiox_container_ioas_id(c, &ioas), 0);
+	assert_int_equal(rid_pt(), ioas);
+	assert_int_equal(fk_objects(), 0);
+	assert_int_equal(vfiox_device_attach_pasid(d, 5, NULL, &hwpt), 0);
+	assert_int_equal(vfiox_device_hwpt_id(d, &after), 0);
+	assert_int_not_equal(after, before);
+	assert_int_equal(rid_pt(), after);
+	assert_non_null(obj(after));
+	assert_true(obj(after)->flags & VFIOX_IOMMU_HWPT_ALLOC_PASID);
+	assert_int_equal(hwpt, after);	/* the PASID sees the same mappings */
+	assert_int_equal(dev0()->att_pts[0], after);
+	assert_true(fk_log_has("which takes PASIDs"));
+	/* The next PASID goes there too; nothing more is allocated. */
+	assert_int_equal(vfiox_device_attach_pasid(d, 6, NULL, &hwpt), 0);
+	assert_int_equal(hwpt, after);
+	assert_int_equal(fk_objects(), 1);
+	/* Detached, the device stays where it is; its close destroys it. */
+	assert_int_equal(vfiox_device_detach_pasid(d, 5), 0);
+	assert_int_equal(vfiox_device_detach_pasid(d, 6), 0);
+	assert_int_equal(rid_pt(), after);
+	vfiox_device_close(d);
+	assert_int_equal(fk_objects(), 0);
+	assert_int_equal(vfiox_device_open(g, BDF, NULL, &d), 0);
+}
+
+static void a_refused_first_attach_leaves_the_device_on_the_ioas(void **state)
+{
+	uint32_t before, after, ioas;
+
+	(void)state;
+	assert_int_equal(vfiox_device_hwpt_id(d, &before), 0);
+	assert_int_equal(vfiox_container_ioas_id(c, &ioas), 0);
+	/* The kernel refuses the PASID itself: the move is undone. */
+	fk.no_pasid_attach = true;
+	assert_int_equal(vfiox_device_attach_pasid(d, 3, NULL, NULL), -EINVAL);
+	fk.no_pasid_attach = false;
+	assert_int_equal(vfiox_device_hwpt_id(d, &after), 0);
+	assert_int_not_equal(after, 0);
+	assert_int_equal(rid_pt(), ioas);
+	assert_int_equal(fk_objects(), 0);
+	/* The IOMMU refuses the HWPT: nothing moved, nothing left. */
+	fk_fail_nth("ioctl", 2, EOPNOTSUPP);	/* GET_HW_INFO, then HWPT_ALLOC */
+	assert_int_equal(vfiox_device_attach_pasid(d, 3, NULL, NULL), -EOPNOTSUPP);
+	fk.fail_at = 0;
+	assert_true(fk_log_has("no PASID-capable page table"));
+	assert_int_equal(rid_pt(), ioas);
+	assert_int_equal(fk_objects(), 0);
+	assert_int_equal(dev0()->nr_att_pasids, 0);
+}
+
+static void a_replace_moves_a_pasid_in_one_step(void **state)
+{
+	struct vfiox_pasid_opts opts = { .sz = sizeof(opts) };
+	uint32_t first, second, got = 0;
+
+	(void)state;
+	first = caller_hwpt(VFIOX_IOMMU_HWPT_ALLOC_PASID);
+	second = caller_hwpt(VFIOX_IOMMU_HWPT_ALLOC_PASID);
+	opts.pt_id = first;
+	assert_int_equal(vfiox_device_attach_pasid(d, 9, &opts, NULL), 0);
+	opts.pt_id = second;
+	assert_int_equal(vfiox_device_attach_pasid(d, 9, &opts, NULL), -EEXIST);
+	opts.flags = VFIOX_PASID_REPLACE;
+	assert_int_equal(vfiox_device_attach_pasid(d, 9, &opts, &got), 0);
+	assert_int_equal(got, second);
+	assert_int_equal(dev0()->nr_att_pasids, 1);
+	assert_int_equal(dev0()->att_pts[0], second);
+	assert_int_equal(fk.pasid_detaches, 0);		/* never blocked */
+	/* A replace of a PASID not attached is a plain attach. */
+	assert_int_equal(vfiox_device_attach_pasid(d, 10, &opts, NULL), 0);
+	assert_int_equal(dev0()->nr_att_pasids, 2);
+	vfiox_device_close(d);
+	assert_int_equal(fk_objects(), 2);	/* the caller's two */
+	assert_int_equal(vfiox_device_open(g, BDF, NULL, &d), 0);
+}
+
+static bool released_fully(void)
+{
+	struct timespec ms = { 0, 1000000 };
+	int i;
+
+	for (i = 0; i < 5000; i++) {
+		if (vfiox_device_released(d) == 1 && !fk_is_device_fd(d->fd))
+			return true;
+		nanosleep(&ms, NULL);
+	}
+	return false;
+}
+
+static void a_released_device_has_no_ids_and_no_pasids(void **state)
+{
+	uint32_t id;
+
+	(void)state;
+	assert_int_equal(vfiox_device_attach_pasid(d, 4, NULL, NULL), 0);
+	fk_signal(d->req_fd);
+	assert_true(released_fully());
+	fk_log_capture();
+	assert_int_equal(vfiox_device_devid(d, &id), -ENODEV);
+	assert_int_equal(vfiox_device_hwpt_id(d, &id), -ENODEV);
+	assert_int_equal(vfiox_device_attach_pasid(d, 5, NULL, NULL), -ENODEV);
+	assert_int_equal(vfiox_device_detach_pasid(d, 4), -ENODEV);
+	assert_true(fk_log_has("given back to the kernel"));
+	vfiox_device_close(d);
+	assert_int_equal(fk_objects(), 0);	/* the HWPT made for it too */
+	assert_int_equal(vfiox_device_open(g, BDF, NULL, &d), 0);
 }
 
 static void a_kernel_before_6_15_is_named(void **state)
@@ -186,6 +336,10 @@ int main(void)
 		T(pasids_outside_the_device_are_refused),
 		T(a_pasid_attaches_to_a_hwpt),
 		T(a_kernel_before_6_15_is_named),
+		T(the_first_attach_moves_the_device_onto_a_pasid_capable_hwpt),
+		T(a_refused_first_attach_leaves_the_device_on_the_ioas),
+		T(a_replace_moves_a_pasid_in_one_step),
+		T(a_released_device_has_no_ids_and_no_pasids),
 		T(the_close_detaches_every_pasid),
 		T(legacy_containers_refuse_naming_iommufd),
 	};

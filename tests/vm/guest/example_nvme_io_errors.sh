@@ -62,7 +62,15 @@ echo "$out" | grep -q "verify: 4096 LBAs read back, 0 mismatches" || fail "run a
 # mastering on again) must work.
 nvme-io "$VFIOX_NVME" rand read --seconds 60 --qd 8 --timeout-ms 2000 > /tmp/hang.out 2>&1 &
 pid=$!
-sleep 3
+# Only once the I/O runs: the admin commands before it have their own
+# timeout (a loaded debug kernel can take longer than a fixed sleep).
+waited=0
+until grep -q "I/O starts" /tmp/hang.out; do
+	[ $waited -lt 60 ] || fail "nvme-io did not start its I/O within 60 s"
+	sleep 1
+	waited=$((waited + 1))
+done
+sleep 1
 printf '\002\000' | dd of="/sys/bus/pci/devices/$VFIOX_NVME/config" bs=2 seek=2 conv=notrunc 2>/dev/null ||
 	fail "could not clear bus mastering"
 wait $pid

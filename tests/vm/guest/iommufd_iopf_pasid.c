@@ -5,10 +5,13 @@
  * On the debug kernel (iommufd and the vfio cdev), with every container
  * forced to iommufd:
  *   - vfiox_iopf_support() on edu says the device lacks PRI and ATS;
- *   - vfiox_container_enable_iopf() is -EOPNOTSUPP: the kernel refuses
- *     edu's attach to the fault-capable page table (or the IOMMU refuses
- *     the page table itself), the log names edu's missing PRI and says the
- *     container stays pinned, edu is back on the IOAS, and no fd is left;
+ *   - on VT-d, vfiox_container_enable_iopf() is -EOPNOTSUPP: the kernel
+ *     refuses edu's attach to the fault-capable page table, the log names
+ *     edu's missing PRI and says the container stays pinned, edu is back
+ *     on the IOAS, and no fd is left; AMD-Vi (Linux 7.2) attaches a device
+ *     without PRI to it all the same, so there the enable succeeds, edu
+ *     moves to the fault-capable HWPT, and the probe had said beforehand
+ *     that edu cannot fault;
  *   - vfiox_device_attach_pasid() is -EOPNOTSUPP: the IOMMU reports no
  *     PASID width for edu; a detach of a PASID never attached is -ENOENT;
  *   - after both, edu still copies through the IOAS.
@@ -40,7 +43,7 @@ static int open_fds(void)
 	return n;
 }
 
-static void iopf_refused(struct vfiox_container *c, struct vfiox_device *d)
+static void iopf_refused(struct vfiox_container *c, struct vfiox_device *d, bool vtd)
 {
 	uint32_t before, after, ioas;
 
@@ -49,6 +52,15 @@ static void iopf_refused(struct vfiox_container *c, struct vfiox_device *d)
 	CHECK(vt_log_has("has no PRI and no ATS in its config space"),
 	      "the probe does not name edu's missing PRI and ATS");
 	CHECK_RET(vfiox_device_hwpt_id(d, &before), 0);
+	if (!vtd) {
+		CHECK_RET(vfiox_container_enable_iopf(c), 0);
+		CHECK_RET(vfiox_container_iopf_enabled(c), 1);
+		CHECK_RET(vfiox_device_hwpt_id(d, &after), 0);
+		CHECK(after != before, "edu stayed on HWPT %u", before);
+		printf("  IOPF: this IOMMU (not VT-d) took edu, which has no PRI, onto HWPT %u\n",
+		       after);
+		return;
+	}
 	vt_log_clear();
 	CHECK_RET(vfiox_container_enable_iopf(c), -EOPNOTSUPP);
 	CHECK(vt_log_has("has no PRI and no ATS in its config space"),
@@ -83,6 +95,7 @@ int main(void)
 	struct vfiox_container *c;
 	struct vfiox_group *g;
 	struct vfiox_device *d;
+	struct vfiox_iommu_hw_info info = { .sz = sizeof(info) };
 	int has = !access("/dev/iommu", F_OK) && !access("/dev/vfio/devices", F_OK);
 	int fds, ret;
 
@@ -98,7 +111,8 @@ int main(void)
 	CHECK_RET(ret, 0);
 	if (vt_failures)
 		return vt_done("iommufd_iopf_pasid");
-	iopf_refused(c, d);
+	CHECK_RET(vfiox_device_iommu_hw_info(d, &info), 0);
+	iopf_refused(c, d, info.type == VFIOX_IOMMU_HW_INFO_TYPE_INTEL_VTD);
 	pasid_refused(d);
 	vt_edu_round_trip(c, d);
 	vfiox_container_close(c);
