@@ -99,8 +99,8 @@ int vfiox_iommufd_attach(struct vfiox_device *d, uint32_t pt_id, uint32_t *hwpt)
  * translation is the IOAS's whatever a failed attach left (VT-d blocks the
  * device before it checks, and does not undo that). 0 or -errno, logged. */
 int vfiox_iommufd_reattach(struct vfiox_device *d);
-/* Where @d's DMA without a PASID goes outside IOPF mode: its home HWPT,
- * or the IOAS. */
+/* Where @d's DMA without a PASID goes outside IOPF mode: its group's
+ * PASID-capable HWPT (lib/pasid.c), or the IOAS. */
 uint32_t vfiox_iommufd_home(const struct vfiox_device *d);
 /* IOMMU_DESTROY of object @id: 0 or -errno, logged. */
 int vfiox_iommufd_destroy(const struct vfiox_container *c, uint32_t id);

@@ -440,9 +440,18 @@ int vfiox_iommufd_attach(struct vfiox_device *d, uint32_t pt_id, uint32_t *hwpt)
 	return 0;
 }
 
+/* The kernel attaches a group's devices to one page table: a device whose
+ * group has a PASID-capable HWPT goes there too. */
 uint32_t vfiox_iommufd_home(const struct vfiox_device *d)
 {
-	return d->home_hwpt ? d->home_hwpt : d->group->container->ioas;
+	const struct vfiox_device *s;
+
+	if (d->home_hwpt)
+		return d->home_hwpt;
+	for (s = d->group->devices; s; s = s->next)
+		if (s != d && s->home_hwpt)	/* released too: it is still there */
+			return s->home_hwpt;
+	return d->group->container->ioas;
 }
 
 int vfiox_iommufd_reattach(struct vfiox_device *d)
@@ -494,7 +503,8 @@ int vfiox_iommufd_device_open(struct vfiox_device *d, const uint8_t *token)
 	ret = bind_device(d, fd, token);
 	/* In IOPF mode a new device joins the fault-capable page table. */
 	if (!ret) {
-		ret = vfiox_iommufd_attach(d, c->iopf_hwpt ? c->iopf_hwpt : c->ioas, &hwpt);
+		ret = vfiox_iommufd_attach(d, c->iopf_hwpt ? c->iopf_hwpt :
+					   vfiox_iommufd_home(d), &hwpt);
 		if (ret && c->iopf_hwpt)
 			pr_err("%s: the container takes I/O page faults: a device opened into it must be able to (PRI and ATS, behind the same IOMMU)",
 			       d->name);

@@ -98,7 +98,20 @@ static void log_refusal(const struct vfiox_device *d, uint32_t pasid, uint32_t p
 	       err == -EOPNOTSUPP ? " (the device's driver or its IOMMU cannot attach PASIDs)" : "");
 }
 
-/* Put @d's own DMA on a page table that lets PASIDs attach (above). */
+/* Open devices of @d's group other than @d. */
+static int open_siblings(const struct vfiox_device *d)
+{
+	const struct vfiox_device *s;
+	int n = 0;
+
+	for (s = d->group->devices; s; s = s->next)
+		n += s != d && !vfiox_device_gone(s);
+	return n;
+}
+
+/* Put @d's own DMA on a page table that lets PASIDs attach (above). The
+ * kernel moves a group's devices together, so the move is refused while
+ * another device of the group is open: their d->hwpt would go stale. */
 static int make_pasid_ready(struct vfiox_device *d)
 {
 	struct vfiox_container *c = d->group->container;
@@ -112,8 +125,13 @@ static int make_pasid_ready(struct vfiox_device *d)
 		       d->name, c->iopf_hwpt);
 		return -EOPNOTSUPP;
 	}
-	if (d->home_hwpt)
+	if (vfiox_iommufd_home(d) != c->ioas)
 		return 0;
+	if (open_siblings(d)) {
+		pr_err("%s: the first PASID attach moves the DMA of the device's whole IOMMU group (%d) to a PASID-capable page table, and %d other device(s) of it are open: attach it before opening them",
+		       d->name, d->group->nr, open_siblings(d));
+		return -EBUSY;
+	}
 	ret = vfiox_iommufd_hwpt_alloc(c, d->devid, VFIOX_IOMMU_HWPT_ALLOC_PASID, 0, &hwpt);
 	if (ret) {
 		pr_err("%s: no PASID-capable page table for the device's own DMA: no PASID can be attached",
@@ -123,7 +141,8 @@ static int make_pasid_ready(struct vfiox_device *d)
 	ret = vfiox_iommufd_attach(d, hwpt, &got);
 	if (ret) {
 		/* Linux 7.2's VT-d may leave it blocked (lib/iopf_iommufd.c). */
-		vfiox_iommufd_reattach(d);
+		if (!vfiox_device_gone(d))
+			vfiox_iommufd_reattach(d);
 		vfiox_iommufd_destroy(c, hwpt);
 		return ret;
 	}
@@ -170,7 +189,7 @@ static int attach(struct vfiox_device *d, uint32_t pasid,
 	int ret;
 
 	pt = VFIOX_OPTS_HAS(opts, pt_id) && opts->pt_id ? opts->pt_id :
-	     c->iopf_hwpt ? c->iopf_hwpt : d->home_hwpt;
+	     c->iopf_hwpt ? c->iopf_hwpt : vfiox_iommufd_home(d);
 	grown = realloc(d->att_pasids, (d->nr_att_pasids + 1) * sizeof(*grown));
 	if (!grown) {
 		pr_err("%s: attach_pasid: no memory", d->name);
@@ -212,7 +231,7 @@ VFIOX_API int vfiox_device_attach_pasid(struct vfiox_device *d, uint32_t pasid,
 	ret = replace ? check(d, pasid, false) : check(d, pasid, true);
 	if (ret)
 		return ret;
-	moved = !c->iopf_hwpt && !d->home_hwpt;
+	moved = !c->iopf_hwpt && vfiox_iommufd_home(d) == c->ioas;
 	ret = make_pasid_ready(d);
 	if (ret)
 		return vfiox_device_gone(d) ? vfiox_device_check_live(d) : ret;
@@ -258,8 +277,17 @@ void vfiox_pasid_detach_all(struct vfiox_device *d)
 
 void vfiox_pasid_drop_home(struct vfiox_device *d)
 {
+	struct vfiox_device *s;
+
 	if (!d->home_hwpt)
 		return;
+	/* A device of the group opened since is on it: it keeps it. */
+	for (s = d->group->devices; s; s = s->next)
+		if (s != d && !vfiox_device_gone(s) && s->hwpt == d->home_hwpt) {
+			s->home_hwpt = d->home_hwpt;
+			d->home_hwpt = 0;
+			return;
+		}
 	if (vfiox_iommufd_destroy(d->group->container, d->home_hwpt))
 		pr_err("%s: its PASID-capable HWPT %u stays until the container closes", d->name,
 		       d->home_hwpt);

@@ -112,8 +112,10 @@ VFIOX_API int vfiox_device_iommu_hw_info(const struct vfiox_device *d,
  *         would be tail padding, so a later field cannot hide there from
  *         this version's checks)
  */
-/* Move a PASID attached through the device to the new page table in one
- * step (its DMA is never blocked in between); not attached, a plain attach. */
+/* Move a PASID attached through the device to the new page table with one
+ * kernel call, without detaching it first (the kernel's replace; whether
+ * DMA in flight survives it is the IOMMU driver's affair: VT-d rebuilds
+ * the PASID's entry); not attached, a plain attach. */
 #define VFIOX_PASID_REPLACE	(1U << 0)
 
 struct vfiox_pasid_opts {
@@ -134,14 +136,21 @@ struct vfiox_pasid_opts {
  *
  * The kernel attaches PASIDs only while the device's own DMA goes through
  * a HWPT allocated with IOMMU_HWPT_ALLOC_PASID: outside IOPF mode the
- * first attach moves it, in one step, to such a HWPT on the IOAS that
- * libvfiox makes (same mappings; vfiox_device_hwpt_id() changes), where it
- * stays until closed (a failed first attach moves it back).
- * Threads: one call at a time per device, as vfiox_svm_bind(). A reset of
- * the device keeps its PASIDs attached (the IOMMU's, not the device's,
- * state). Closing the device detaches every PASID attached through it.
+ * first attach moves it to such a HWPT on the IOAS that libvfiox makes
+ * (same mappings; vfiox_device_hwpt_id() changes), where it stays until
+ * closed (a failed first attach moves it back). The kernel moves the
+ * whole IOMMU group, so that attach is -EBUSY while another device of the
+ * group is open (open them after it: they join that HWPT), and VT-d and
+ * AMD-Vi block the device while they switch page tables: make the first
+ * attach before the device starts DMA, or DMA in flight may fault.
+ * Threads: one call at a time per device, as vfiox_svm_bind(); the first
+ * attach also not beside vfiox_container_enable_iopf() or a reset of the
+ * device. A reset keeps the PASIDs attached (the IOMMU's, not the
+ * device's, state). Closing the device detaches every PASID attached
+ * through it.
  * Return: 0; -EINVAL (NULL @d, PASID 0 or beyond the width, bad opts);
- * -E2BIG (@opts flags unknown to this libvfiox); -EEXIST (already attached
+ * -E2BIG (@opts flags unknown to this libvfiox); -EBUSY (the first attach
+ * with another device of the group open); -EEXIST (already attached
  * through @d, without VFIOX_PASID_REPLACE); -EOPNOTSUPP (legacy container;
  * the IOMMU reports no PASID for the device, asked before the attach; or
  * the container's fault-capable HWPT takes no PASIDs); -ENOMEM; -ENODEV

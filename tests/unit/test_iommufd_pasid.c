@@ -203,7 +203,9 @@ static void a_refused_first_attach_leaves_the_device_on_the_ioas(void **state)
 	assert_int_equal(vfiox_device_attach_pasid(d, 3, NULL, NULL), -EINVAL);
 	fk.no_pasid_attach = false;
 	assert_int_equal(vfiox_device_hwpt_id(d, &after), 0);
-	assert_int_not_equal(after, 0);
+	/* The page table of the attach back to the IOAS, the fake's last id
+	 * (not the destroyed PASID HWPT's). */
+	assert_int_equal(after, fk.next_id);
 	assert_int_equal(rid_pt(), ioas);
 	assert_int_equal(fk_objects(), 0);
 	/* The IOMMU refuses the HWPT: nothing moved, nothing left. */
@@ -239,6 +241,42 @@ static void a_replace_moves_a_pasid_in_one_step(void **state)
 	assert_int_equal(dev0()->nr_att_pasids, 2);
 	vfiox_device_close(d);
 	assert_int_equal(fk_objects(), 2);	/* the caller's two */
+	assert_int_equal(vfiox_device_open(g, BDF, NULL, &d), 0);
+}
+
+/* The kernel moves a group's devices together: the first attach is
+ * refused while another is open, and one opened after it joins the HWPT,
+ * which the last of them to close destroys. */
+static void the_group_moves_together(void **state)
+{
+	struct vfiox_device *d2;
+	uint32_t home, h2, ioas;
+
+	(void)state;
+	assert_int_equal(vfiox_container_ioas_id(c, &ioas), 0);
+	fk_add_iommufd_device(0);	/* in the same group */
+	assert_int_equal(vfiox_device_open(g, "0000:00:04.0", NULL, &d2), 0);
+	fk_log_capture();
+	assert_int_equal(vfiox_device_attach_pasid(d, 5, NULL, NULL), -EBUSY);
+	assert_true(fk_log_has("other device(s) of it are open"));
+	assert_int_equal(rid_pt(), ioas);
+	assert_int_equal(fk_objects(), 0);
+	vfiox_device_close(d2);
+	assert_int_equal(vfiox_device_attach_pasid(d, 5, NULL, NULL), 0);
+	assert_int_equal(vfiox_device_hwpt_id(d, &home), 0);
+	assert_int_equal(vfiox_device_open(g, "0000:00:04.0", NULL, &d2), 0);
+	assert_int_equal(vfiox_device_hwpt_id(d2, &h2), 0);
+	assert_int_equal(h2, home);
+	assert_int_equal(fk_get_fd(d2->fd)->pt, home);
+	/* Its PASIDs need no move, with the first device open. */
+	assert_int_equal(vfiox_device_attach_pasid(d2, 6, NULL, &h2), 0);
+	assert_int_equal(h2, home);
+	/* The first closes: the HWPT stays, the second's from then on. */
+	vfiox_device_close(d);
+	assert_int_equal(fk_objects(), 1);
+	assert_false(fk_log_has("stays until the container closes"));
+	vfiox_device_close(d2);
+	assert_int_equal(fk_objects(), 0);
 	assert_int_equal(vfiox_device_open(g, BDF, NULL, &d), 0);
 }
 
@@ -340,6 +378,7 @@ int main(void)
 		T(a_refused_first_attach_leaves_the_device_on_the_ioas),
 		T(a_replace_moves_a_pasid_in_one_step),
 		T(a_released_device_has_no_ids_and_no_pasids),
+		T(the_group_moves_together),
 		T(the_close_detaches_every_pasid),
 		T(legacy_containers_refuse_naming_iommufd),
 	};
