@@ -262,6 +262,16 @@ static int fault_hwpt_alloc(struct vfiox_container *c, const struct vfiox_device
 	return vfiox_iommufd_hwpt_alloc(c, d->devid, flags, fault, hwpt);
 }
 
+/* The fault queue's object, its fd closed first: the fd holds the object,
+ * so IOMMU_DESTROY with it open is EBUSY and the object stays. */
+static void destroy_queue(struct vfiox_container *c, struct vfiox_fault_queue *q)
+{
+	if (q->fd >= 0)
+		c->env.sys->close(q->fd);
+	q->fd = -1;
+	vfiox_iommufd_destroy(c, q->id);
+}
+
 /* The kernel objects and the HWPT, with every device on it. */
 static int build(struct vfiox_container *c, struct vfiox_fault_queue *q,
 		 const struct vfiox_device *d)
@@ -274,13 +284,13 @@ static int build(struct vfiox_container *c, struct vfiox_fault_queue *q,
 		return ret;
 	ret = fault_hwpt_alloc(c, d, q->id, &hwpt);
 	if (ret) {
-		vfiox_iommufd_destroy(c, q->id);
+		destroy_queue(c, q);
 		return ret;
 	}
 	ret = move_devices(c, hwpt);
 	if (ret) {
 		vfiox_iommufd_destroy(c, hwpt);
-		vfiox_iommufd_destroy(c, q->id);
+		destroy_queue(c, q);
 		return ret;
 	}
 	c->iopf_hwpt = hwpt;
@@ -321,7 +331,7 @@ int vfiox_iopf_iommufd_enable(struct vfiox_container *c)
 			pr_err("enable: the page request thread: %s", ERRSTR(ret));
 			back_to_ioas(c, NULL);
 			vfiox_iommufd_destroy(c, c->iopf_hwpt);
-			vfiox_iommufd_destroy(c, q->id);
+			destroy_queue(c, q);
 			c->iopf_hwpt = 0;
 		}
 	}

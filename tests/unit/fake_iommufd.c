@@ -295,6 +295,8 @@ static bool obj_busy(uint32_t id)
 	for (i = 0; i < FK_MAX_FDS; i++) {
 		const struct fk_device *d = fk.fds[i].obj;
 
+		if (fk.fds[i].kind == FK_FD_FAULT && fk.fds[i].pt == id)
+			return true;	/* iommufd: EBUSY while its fd is open */
 		if (fk.fds[i].kind != FK_FD_DEVICE)
 			continue;
 		if (fk.fds[i].cdev == FK_CDEV_ATTACHED && fk.fds[i].pt == id)
@@ -342,6 +344,7 @@ static int fault_alloc(struct vfiox_iommu_fault_alloc *q)
 		o->kind = FK_OBJ_FREE;
 		return fd;
 	}
+	fk_get_fd(fd)->pt = o->id;	/* the fd holds its object */
 	q->out_fault_id = o->id;
 	q->out_fault_fd = (uint32_t)fd;
 	return 0;
