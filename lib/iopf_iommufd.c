@@ -254,8 +254,11 @@ static int fault_hwpt_alloc(struct vfiox_container *c, const struct vfiox_device
 		return vfiox_iommufd_hwpt_alloc(c, d->devid, flags, fault, hwpt);
 	ret = vfiox_iommufd_hwpt_alloc(c, d->devid, flags | VFIOX_IOMMU_HWPT_ALLOC_PASID,
 				       fault, hwpt);
-	/* An IOMMU that refuses the flag: no PASID is attached yet, go on. */
-	if (!ret || (ret != -EOPNOTSUPP && ret != -EINVAL) || pasids_wanted(c, true))
+	/* An IOMMU that refuses the flag, or whose PASID-capable tables cover
+	 * less than the IOAS maps (AMD-Vi's v2 tables: EADDRINUSE): no PASID
+	 * is attached yet, go on without. */
+	if (!ret || (ret != -EOPNOTSUPP && ret != -EINVAL && ret != -EADDRINUSE) ||
+	    pasids_wanted(c, true))
 		return ret;
 	pr_info("the fault-capable HWPT is made without PASIDs, none being attached yet");
 	c->iopf_pasid = false;

@@ -134,8 +134,8 @@ static int make_pasid_ready(struct vfiox_device *d)
 	}
 	ret = vfiox_iommufd_hwpt_alloc(c, d->devid, VFIOX_IOMMU_HWPT_ALLOC_PASID, 0, &hwpt);
 	if (ret) {
-		pr_err("%s: no PASID-capable page table for the device's own DMA: no PASID can be attached",
-		       d->name);
+		pr_err("%s: no PASID-capable page table for the device's own DMA: no PASID can be attached%s",
+		       d->name, ret == -EADDRINUSE ? " (the IOMMU's PASID-capable tables cover fewer address bits than the IOAS's mappings reach)" : "");
 		return ret;
 	}
 	ret = vfiox_iommufd_attach(d, hwpt, &got);

@@ -216,6 +216,14 @@ static void a_refused_first_attach_leaves_the_device_on_the_ioas(void **state)
 	assert_int_equal(rid_pt(), ioas);
 	assert_int_equal(fk_objects(), 0);
 	assert_int_equal(dev0()->nr_att_pasids, 0);
+	/* The move itself refused: the HWPT goes, the device is on the IOAS
+	 * (detached and attached again, for VT-d). */
+	fk_fail_nth("ioctl", 3, ENOMEM);	/* GET_HW_INFO, HWPT_ALLOC, ATTACH */
+	assert_int_equal(vfiox_device_attach_pasid(d, 3, NULL, NULL), -ENOMEM);
+	fk.fail_at = 0;
+	assert_int_equal(fk_objects(), 0);
+	assert_int_equal(rid_pt(), ioas);
+	assert_int_equal(dev0()->nr_att_pasids, 0);
 }
 
 static void a_replace_moves_a_pasid_in_one_step(void **state)
