@@ -245,7 +245,7 @@ static int hw_info(struct fk_fd *f, struct vfiox_iommu_hw_info_cmd *q)
 }
 
 
-static struct fk_obj *find_obj(uint32_t id)
+struct fk_obj *fk_find_obj(uint32_t id)
 {
 	int i;
 
@@ -313,7 +313,7 @@ static bool obj_busy(uint32_t id)
 
 static int destroy(struct fk_fd *f, struct vfiox_iommu_destroy *q)
 {
-	struct fk_obj *o = find_obj(q->id);
+	struct fk_obj *o = fk_find_obj(q->id);
 
 	if (q->size < sizeof(*q))
 		return -EINVAL;
@@ -365,7 +365,7 @@ static int hwpt_alloc(struct fk_fd *f, struct vfiox_iommu_hwpt_alloc *q)
 	if ((q->flags & VFIOX_IOMMU_HWPT_ALLOC_PASID) && fk.hwpt_no_pasid)
 		return -EOPNOTSUPP;
 	if (q->flags & VFIOX_IOMMU_HWPT_FAULT_ID_VALID) {
-		fault = find_obj(q->fault_id);
+		fault = fk_find_obj(q->fault_id);
 		if (!fault || fault->kind != FK_OBJ_FAULT)
 			return -ENOENT;
 		if (fk.hwpt_fault_errno)
@@ -505,7 +505,7 @@ static bool maps_outside_device(const struct fk_device *d)
  * iommufd's pasid_compat: only a HWPT allocated with ALLOC_PASID does. */
 static bool pasid_compat(const struct fk_fd *f, uint32_t pt)
 {
-	const struct fk_obj *o = find_obj(pt);
+	const struct fk_obj *o = fk_find_obj(pt);
 
 	return pt != f->ioas && o && o->kind == FK_OBJ_HWPT &&
 	       (o->flags & VFIOX_IOMMU_HWPT_ALLOC_PASID);
@@ -514,7 +514,7 @@ static bool pasid_compat(const struct fk_fd *f, uint32_t pt)
 static int attach_pasid(struct fk_fd *f, struct vfiox_vfio_device_attach_iommufd_pt *a)
 {
 	struct fk_device *d = f->obj;
-	struct fk_obj *o = find_obj(a->pt_id);
+	struct fk_obj *o = fk_find_obj(a->pt_id);
 	int i;
 
 	if (a->argsz < sizeof(*a) || f->cdev < FK_CDEV_BOUND)
@@ -556,7 +556,7 @@ static int attach(struct fk_fd *f, struct vfiox_vfio_device_attach_iommufd_pt *a
 		return -EINVAL;
 	if (a->flags)
 		return attach_pasid(f, a);
-	o = find_obj(a->pt_id);
+	o = fk_find_obj(a->pt_id);
 	if (!a->pt_id || (a->pt_id != f->ioas && (!o || o->kind != FK_OBJ_HWPT)))
 		return -ENOENT;
 	if (o && o->fault && ((struct fk_device *)f->obj)->no_pri)

@@ -320,6 +320,11 @@ void fk_dmabuf_revoke(const struct fk_device *d);
 ssize_t fk_fault_read(void *buf, size_t len);
 ssize_t fk_fault_write(const void *buf, size_t len);
 int fk_objects(void);
+/* The live iommufd object @id other than an IOAS, or NULL. */
+struct fk_obj *fk_find_obj(uint32_t id);
+/* Wait up to 10 s for @d to be released by its request thread and its
+ * number to hold the dead file; true once it is. */
+bool fk_released_fully(struct vfiox_device *d);
 /* A page request of device @devid at @addr (a group's @last one with
  * @cookie), queued for the fault fd; wait until @n answers were written
  * (false after 5 s). Thread-safe (fake_kernel.c). */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "fake_kernel.h"
 
@@ -272,4 +273,17 @@ int fk_log_level(const char *needle)
 	}
 	pthread_mutex_unlock(&log_lock);
 	return level;
+}
+
+bool fk_released_fully(struct vfiox_device *d)
+{
+	struct timespec ms = { 0, 1000000 };
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		if (vfiox_device_released(d) == 1 && !fk_is_device_fd(d->fd))
+			return true;
+		nanosleep(&ms, NULL);
+	}
+	return false;
 }

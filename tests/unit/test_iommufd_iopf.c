@@ -248,16 +248,6 @@ static void a_device_opened_later_joins_the_fault_hwpt(void **state)
 	assert_true(fk_log_has("takes I/O page faults"));
 }
 
-static const struct fk_obj *obj(uint32_t id)
-{
-	int i;
-
-	for (i = 0; i < FK_MAX_OBJS; i++)
-		if (fk.objs[i].kind != FK_OBJ_FREE && fk.objs[i].id == id)
-			return &fk.objs[i];
-	return NULL;
-}
-
 /* The kernel moves no device with PASIDs attached onto a HWPT that takes
  * none: the fault-capable one is made to take them. */
 static void the_enable_keeps_attached_pasids(void **state)
@@ -271,15 +261,15 @@ static void the_enable_keeps_attached_pasids(void **state)
 	assert_int_equal(vfiox_container_enable_iopf(c), 0);
 	assert_int_equal(vfiox_device_hwpt_id(d, &hwpt), 0);
 	assert_int_equal(kernel_pt(BDF), hwpt);
-	assert_true(obj(hwpt)->fault);
-	assert_true(obj(hwpt)->flags & VFIOX_IOMMU_HWPT_ALLOC_PASID);
+	assert_true(fk_find_obj(hwpt)->fault);
+	assert_true(fk_find_obj(hwpt)->flags & VFIOX_IOMMU_HWPT_ALLOC_PASID);
 	assert_int_equal(fd->nr_att_pasids, 1);
 	assert_int_equal(fd->att_pts[0], home);
 	/* A PASID attached now shares the device's fault-capable HWPT. */
 	assert_int_equal(vfiox_device_attach_pasid(d, 6, NULL, NULL), 0);
 	assert_int_equal(fd->att_pts[1], hwpt);
 	vfiox_device_close(d);
-	assert_null(obj(home));		/* the HWPT made for it went with it */
+	assert_null(fk_find_obj(home));		/* the HWPT made for it went with it */
 	assert_int_equal(fk_objects(), 2);	/* the fault HWPT and queue */
 	assert_int_equal(vfiox_device_open(g, BDF, NULL, &d), 0);
 }
@@ -313,7 +303,7 @@ static void a_fault_hwpt_without_pasids_refuses_them_later(void **state)
 	assert_int_equal(vfiox_container_enable_iopf(c), 0);
 	assert_true(fk_log_has("made without PASIDs, none being attached yet"));
 	assert_int_equal(vfiox_device_hwpt_id(d, &hwpt), 0);
-	assert_false(obj(hwpt)->flags & VFIOX_IOMMU_HWPT_ALLOC_PASID);
+	assert_false(fk_find_obj(hwpt)->flags & VFIOX_IOMMU_HWPT_ALLOC_PASID);
 	assert_int_equal(vfiox_device_attach_pasid(d, 5, NULL, NULL), -EOPNOTSUPP);
 	assert_true(fk_log_has("was made without PASIDs"));
 	assert_int_equal(fk.pasid_attaches, 0);

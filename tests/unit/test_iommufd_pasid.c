@@ -18,7 +18,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <cmocka.h>
 
 #include "fake_kernel.h"
@@ -43,16 +42,6 @@ static int teardown(void **state)
 }
 
 static struct fk_device *dev0(void) { return &fk.groups[0].devs[0]; }
-
-static const struct fk_obj *obj(uint32_t id)
-{
-	int i;
-
-	for (i = 0; i < FK_MAX_OBJS; i++)
-		if (fk.objs[i].kind != FK_OBJ_FREE && fk.objs[i].id == id)
-			return &fk.objs[i];
-	return NULL;
-}
 
 /* The page table the fake kernel has the device's own DMA on. */
 static uint32_t rid_pt(void)
@@ -173,8 +162,8 @@ static void the_first_attach_moves_the_device_onto_a_pasid_capable_hwpt(void **s
 	assert_int_equal(vfiox_device_hwpt_id(d, &after), 0);
 	assert_int_not_equal(after, before);
 	assert_int_equal(rid_pt(), after);
-	assert_non_null(obj(after));
-	assert_true(obj(after)->flags & VFIOX_IOMMU_HWPT_ALLOC_PASID);
+	assert_non_null(fk_find_obj(after));
+	assert_true(fk_find_obj(after)->flags & VFIOX_IOMMU_HWPT_ALLOC_PASID);
 	assert_int_equal(hwpt, after);	/* the PASID sees the same mappings */
 	assert_int_equal(dev0()->att_pts[0], after);
 	assert_true(fk_log_has("which takes PASIDs"));
@@ -288,19 +277,6 @@ static void the_group_moves_together(void **state)
 	assert_int_equal(vfiox_device_open(g, BDF, NULL, &d), 0);
 }
 
-static bool released_fully(void)
-{
-	struct timespec ms = { 0, 1000000 };
-	int i;
-
-	for (i = 0; i < 5000; i++) {
-		if (vfiox_device_released(d) == 1 && !fk_is_device_fd(d->fd))
-			return true;
-		nanosleep(&ms, NULL);
-	}
-	return false;
-}
-
 static void a_released_device_has_no_ids_and_no_pasids(void **state)
 {
 	uint32_t id;
@@ -308,7 +284,7 @@ static void a_released_device_has_no_ids_and_no_pasids(void **state)
 	(void)state;
 	assert_int_equal(vfiox_device_attach_pasid(d, 4, NULL, NULL), 0);
 	fk_signal(d->req_fd);
-	assert_true(released_fully());
+	assert_true(fk_released_fully(d));
 	fk_log_capture();
 	assert_int_equal(vfiox_device_devid(d, &id), -ENODEV);
 	assert_int_equal(vfiox_device_hwpt_id(d, &id), -ENODEV);

@@ -116,19 +116,6 @@ static void *use_dma(void *arg)
 	return NULL;
 }
 
-static bool released_fully(struct vfiox_device *d)
-{
-	struct timespec ms = { 0, 1000000 };
-	int i;
-
-	for (i = 0; i < 10000; i++) {
-		if (vfiox_device_released(d) == 1 && !fk_is_device_fd(d->fd))
-			return true;
-		nanosleep(&ms, NULL);
-	}
-	return false;
-}
-
 static void release_while_threads_use_the_device(void **state)
 {
 	void *(*const fn[])(void *) = { use_regions, use_irqs, use_dma };
@@ -158,7 +145,7 @@ static void release_while_threads_use_the_device(void **state)
 		pause.tv_nsec = 20000L * round;
 		nanosleep(&pause, NULL);
 		fk_signal(u.d->req_fd);
-		assert_true(released_fully(u.d));
+		assert_true(fk_released_fully(u.d));
 		nanosleep(&pause, NULL);	/* let them run on the dead device */
 		__atomic_store_n(&u.stop, true, __ATOMIC_RELEASE);
 		for (t = 0; t < 3; t++)
