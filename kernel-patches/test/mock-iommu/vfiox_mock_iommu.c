@@ -8,7 +8,9 @@
  * devices named in its "devices" parameter, gives each a group of its own
  * (but one group to those named in "shared_group"),
  * tells the IOMMU core they have PASIDs, and implements paging domains (kept
- * as a page table in an xarray, for type1), SVA domains on a PASID and page
+ * as a page table in an xarray, for type1 and for iommufd's page tables:
+ * those it allocates itself, PASID-capable ones, ones whose faults go to
+ * an iommufd fault queue), paging and SVA domains on a PASID and page
  * responses. Nothing translates behind it: the devices still DMA to guest
  * physical addresses, so only control paths can be tested with it.
  *
@@ -38,7 +40,8 @@
  *             (at most 20 s): a process killed there keeps its mm until
  *             then, so that process_mrelease() can reap it (the OOM
  *             reaper's invalidation, which may not block)
- *   pasids    the PASIDs attached now: "BDF PASID domain N"
+ *   pasids    the PASIDs attached now, to an SVA or a paging domain:
+ *             "BDF PASID domain N"
  *   mappings  every paging domain's mappings: "domain N IOVA-LAST PA prot"
  *
  * Like a real driver, it fences page requests against every detach and
@@ -56,6 +59,12 @@
  * domain, when that domain maps or when it sends a page request is
  * reported ("vfiox-mock-iommu: ... bus mastering on", which the VM harness
  * counts as a failure of the test that ran).
+ *
+ * A page request reaches whatever handler the domain it faults in has:
+ * type1's, SVA's or iommufd's (which queues it for userspace and answers
+ * when userspace does, through page_response). For iommufd's
+ * IOMMU_GET_HW_INFO, the claimed devices also get a PASID capability in
+ * config space (mock_cfg_init()).
  *
  * Not modelled: IOPF enabled only while a fault-capable domain is
  * attached. The PASID and ATS paths of a PCI reset run only for a claimed
@@ -451,34 +460,10 @@ static void mock_paging_free(struct iommu_domain *domain)
 	kfree(md);
 }
 
-static const struct iommu_domain_ops mock_paging_ops = {
-	.attach_dev	= mock_attach_dev,
-	.map_pages	= mock_map_pages,
-	.unmap_pages	= mock_unmap_pages,
-	.iova_to_phys	= mock_iova_to_phys,
-	.free		= mock_paging_free,
-};
-
-static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
-{
-	struct mock_domain *md = kzalloc_obj(*md);
-
-	if (!md)
-		return ERR_PTR(-ENOMEM);
-	xa_init(&md->pages);
-	md->id = mock_new_id();
-	md->domain.ops = &mock_paging_ops;
-	md->domain.pgsize_bitmap = PAGE_SIZE;
-	md->domain.geometry.aperture_end = MOCK_APERTURE;
-	md->domain.geometry.force_aperture = true;
-	mutex_lock(&mock.lock);
-	list_add_tail(&md->next, &mock.paging);
-	mutex_unlock(&mock.lock);
-	mock_event("alloc %s domain %u paging", dev_name(dev), md->id);
-	return &md->domain;
-}
-
-/* SVA domains, attached to a PASID, and the blocked domain detaching them */
+/*
+ * PASIDs: an SVA domain (the series' binds) or a paging domain (iommufd's
+ * PASID attach) on a PASID, recorded in mock.pasids.
+ */
 
 static struct mock_pasid *mock_find_pasid(struct device *dev, ioasid_t pasid)
 {
@@ -491,9 +476,9 @@ static struct mock_pasid *mock_find_pasid(struct device *dev, ioasid_t pasid)
 	return NULL;
 }
 
-static int mock_sva_set_dev_pasid(struct iommu_domain *domain,
-				  struct device *dev, ioasid_t pasid,
-				  struct iommu_domain *old)
+static int mock_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
+			      ioasid_t pasid, struct iommu_domain *old,
+			      const char *kind)
 {
 	struct mock_domain *md = to_mock_domain(domain);
 	struct mock_pasid *mp, *fresh;
@@ -521,11 +506,94 @@ static int mock_sva_set_dev_pasid(struct iommu_domain *domain,
 	kfree(fresh);
 	if (!mp)
 		return -ENOMEM;
-	mock_event("pasid-attach %s pasid %u domain %u sva", dev_name(dev),
-		   pasid, md->id);
+	mock_event("pasid-attach %s pasid %u domain %u %s", dev_name(dev),
+		   pasid, md->id, kind);
 	if (old)
 		mock_fence_faults(dev);
 	return 0;
+}
+
+static int mock_paging_set_dev_pasid(struct iommu_domain *domain,
+				     struct device *dev, ioasid_t pasid,
+				     struct iommu_domain *old)
+{
+	return mock_set_dev_pasid(domain, dev, pasid, old,
+				  domain->iopf_handler ? "paging iopf" : "paging");
+}
+
+static const struct iommu_domain_ops mock_paging_ops = {
+	.attach_dev	= mock_attach_dev,
+	.set_dev_pasid	= mock_paging_set_dev_pasid,
+	.map_pages	= mock_map_pages,
+	.unmap_pages	= mock_unmap_pages,
+	.iova_to_phys	= mock_iova_to_phys,
+	.free		= mock_paging_free,
+};
+
+static struct mock_domain *mock_paging_new(void)
+{
+	struct mock_domain *md = kzalloc_obj(*md);
+
+	if (!md)
+		return NULL;
+	xa_init(&md->pages);
+	md->id = mock_new_id();
+	md->domain.ops = &mock_paging_ops;
+	md->domain.pgsize_bitmap = PAGE_SIZE;
+	md->domain.geometry.aperture_end = MOCK_APERTURE;
+	md->domain.geometry.force_aperture = true;
+	mutex_lock(&mock.lock);
+	list_add_tail(&md->next, &mock.paging);
+	mutex_unlock(&mock.lock);
+	return md;
+}
+
+/* What type1 (through the IOMMU core) allocates */
+static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
+{
+	struct mock_domain *md = mock_paging_new();
+
+	if (!md)
+		return ERR_PTR(-ENOMEM);
+	mock_event("alloc %s domain %u paging", dev_name(dev), md->id);
+	return &md->domain;
+}
+
+/*
+ * What iommufd allocates for a HWPT, its automatic ones included (with no
+ * flags). iommufd handles IOMMU_HWPT_FAULT_ID_VALID itself and never
+ * passes it; of the flags that reach a driver, only a PASID-capable
+ * domain is one the mock can give: no nesting, no dirty tracking, no
+ * driver data.
+ */
+static struct iommu_domain *
+mock_domain_alloc_paging_flags(struct device *dev, u32 flags,
+			       const struct iommu_user_data *user_data)
+{
+	struct mock_domain *md;
+
+	if ((flags & ~IOMMU_HWPT_ALLOC_PASID) || user_data) {
+		mock_event("alloc %s paging flags %#x%s refused", dev_name(dev),
+			   flags, user_data ? " with data" : "");
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+	md = mock_paging_new();
+	if (!md)
+		return ERR_PTR(-ENOMEM);
+	/* The core's allocation sets the type; iommufd's does not */
+	md->domain.type = IOMMU_DOMAIN_UNMANAGED;
+	mock_event("alloc %s domain %u paging user%s", dev_name(dev), md->id,
+		   flags & IOMMU_HWPT_ALLOC_PASID ? " pasid" : "");
+	return &md->domain;
+}
+
+/* SVA domains, attached to a PASID, and the blocked domain detaching them */
+
+static int mock_sva_set_dev_pasid(struct iommu_domain *domain,
+				  struct device *dev, ioasid_t pasid,
+				  struct iommu_domain *old)
+{
+	return mock_set_dev_pasid(domain, dev, pasid, old, "sva");
 }
 
 static void mock_sva_free(struct iommu_domain *domain)
@@ -663,6 +731,121 @@ static bool mock_listed(const char *list, struct device *dev)
 	return false;
 }
 
+/*
+ * A PASID capability, enabled, for the claimed PCI devices. The IOMMU core
+ * takes a device's PASIDs from the mock (mock_probe_finalize()), but
+ * iommufd's IOMMU_GET_HW_INFO reads the PCI PASID control register of a
+ * device with PASIDs as well, and warns when there is none: no device
+ * QEMU emulates has one. So the mock answers config accesses to the last
+ * eight bytes of a claimed device's extended config space itself, by
+ * wrapping its bus's config accessors (as aer_inject does), and points
+ * the device's pasid_cap there. The capability is in no capability list:
+ * nothing that walks one (lspci, vfio-pci, libvfiox) finds it, and writes
+ * to it are dropped. With lockless config access (x86) a reader may still
+ * run the wrapper while the module unloads: a risk for a test-only module.
+ */
+#define MOCK_PASID_CAP	0xff8
+#define MOCK_CFG_MAX	8
+
+static struct {
+	struct pci_dev *devs[MOCK_CFG_MAX];
+	struct pci_bus *buses[MOCK_CFG_MAX];
+	struct pci_ops *orig[MOCK_CFG_MAX];	/* each bus's own accessors */
+	unsigned int nr_devs, nr_buses;
+} mock_cfg;
+
+static bool mock_cfg_emulated(struct pci_bus *bus, unsigned int devfn,
+			      int where)
+{
+	unsigned int i;
+
+	if (where < MOCK_PASID_CAP || where >= MOCK_PASID_CAP + 8)
+		return false;
+	for (i = 0; i < mock_cfg.nr_devs; i++)
+		if (mock_cfg.devs[i]->bus == bus &&
+		    mock_cfg.devs[i]->devfn == devfn)
+			return true;
+	return false;
+}
+
+static struct pci_ops *mock_cfg_orig(struct pci_bus *bus)
+{
+	unsigned int i;
+
+	for (i = 0; i < mock_cfg.nr_buses; i++)
+		if (mock_cfg.buses[i] == bus)
+			return mock_cfg.orig[i];
+	return NULL;
+}
+
+static int mock_cfg_read(struct pci_bus *bus, unsigned int devfn, int where,
+			 int size, u32 *val)
+{
+	u32 dword;
+
+	if (!mock_cfg_emulated(bus, devfn, where))
+		return mock_cfg_orig(bus)->read(bus, devfn, where, size, val);
+	if (where - MOCK_PASID_CAP < 4)	/* version 1, the last capability */
+		dword = PCI_EXT_CAP_ID_PASID | 1 << 16;
+	else				/* the width; enabled */
+		dword = (pasid_bits << 8) | PCI_PASID_CTRL_ENABLE << 16;
+	dword >>= (where & 3) * 8;
+	*val = size == 4 ? dword : dword & ((1U << (size * 8)) - 1);
+	return PCIBIOS_SUCCESSFUL;
+}
+
+static int mock_cfg_write(struct pci_bus *bus, unsigned int devfn, int where,
+			  int size, u32 val)
+{
+	if (mock_cfg_emulated(bus, devfn, where))
+		return PCIBIOS_SUCCESSFUL;
+	return mock_cfg_orig(bus)->write(bus, devfn, where, size, val);
+}
+
+static struct pci_ops mock_cfg_ops = {
+	.read	= mock_cfg_read,
+	.write	= mock_cfg_write,
+};
+
+static void mock_cfg_exit(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < mock_cfg.nr_devs; i++) {
+		mock_cfg.devs[i]->pasid_cap = 0;
+		pci_dev_put(mock_cfg.devs[i]);
+	}
+	for (i = 0; i < mock_cfg.nr_buses; i++)
+		pci_bus_set_ops(mock_cfg.buses[i], mock_cfg.orig[i]);
+	memset(&mock_cfg, 0, sizeof(mock_cfg));
+}
+
+/* Before the probe, so that the core reads the width from the device too */
+static int mock_cfg_init(void)
+{
+	struct pci_dev *pdev = NULL;
+	unsigned int i;
+
+	for_each_pci_dev(pdev) {
+		if (!mock_listed(devices, &pdev->dev) || pdev->pasid_cap)
+			continue;
+		if (mock_cfg.nr_devs == MOCK_CFG_MAX) {
+			pci_dev_put(pdev);
+			mock_cfg_exit();
+			return -E2BIG;
+		}
+		mock_cfg.devs[mock_cfg.nr_devs++] = pci_dev_get(pdev);
+		if (mock_cfg_orig(pdev->bus))
+			continue;
+		mock_cfg.buses[mock_cfg.nr_buses] = pdev->bus;
+		mock_cfg.orig[mock_cfg.nr_buses++] =
+			pci_bus_set_ops(pdev->bus, &mock_cfg_ops);
+	}
+	for (i = 0; i < mock_cfg.nr_devs; i++)
+		mock_cfg.devs[i]->pasid_cap = MOCK_PASID_CAP;
+	return 0;
+}
+
 static struct iommu_group *mock_device_group(struct device *dev)
 {
 	struct iommu_group *group;
@@ -719,8 +902,7 @@ static void mock_probe_finalize(struct device *dev)
 	if (md)
 		md->iopf = !ret;
 	mutex_unlock(&mock.lock);
-	if (!ret)
-		dev->iommu->max_pasids = mock.iommu.max_pasids;
+	dev->iommu->max_pasids = ret ? 0 : mock.iommu.max_pasids;
 	mock_event("probe %s pasids %u%s", dev_name(dev), dev->iommu->max_pasids,
 		   ret ? ", no fault queue" : "");
 }
@@ -801,6 +983,7 @@ static const struct iommu_ops mock_ops = {
 	.owner			= THIS_MODULE,
 	.capable		= mock_capable,
 	.domain_alloc_paging	= mock_domain_alloc_paging,
+	.domain_alloc_paging_flags = mock_domain_alloc_paging_flags,
 	.domain_alloc_sva	= mock_domain_alloc_sva,
 	.probe_device		= mock_probe_device,
 	.probe_finalize		= mock_probe_finalize,
@@ -1153,13 +1336,18 @@ static int __init mock_init(void)
 				     "vfiox-mock-iommu");
 	if (ret)
 		goto err_iopf;
-	ret = iommu_device_register(&mock.iommu, &mock_ops, NULL);
+	ret = mock_cfg_init();
 	if (ret)
 		goto err_sysfs;
+	ret = iommu_device_register(&mock.iommu, &mock_ops, NULL);
+	if (ret)
+		goto err_cfg;
 	pr_info("vfiox-mock-iommu: a test-only IOMMU claims %s\n",
 		devices ?: "nothing");
 	return 0;
 
+err_cfg:
+	mock_cfg_exit();
 err_sysfs:
 	if (mock.shared)
 		iommu_group_put(mock.shared);
@@ -1177,6 +1365,7 @@ static void __exit mock_exit(void)
 	iommu_device_unregister(&mock.iommu);
 	WARN_ON(!list_empty(&mock.pasids) || !list_empty(&mock.devs) ||
 		!list_empty(&mock.paging));
+	mock_cfg_exit();
 	if (mock.shared)
 		iommu_group_put(mock.shared);
 	iommu_device_sysfs_remove(&mock.iommu);
