@@ -741,8 +741,10 @@ static bool mock_listed(const char *list, struct device *dev)
  * wrapping its bus's config accessors (as aer_inject does), and points
  * the device's pasid_cap there. The capability is in no capability list:
  * nothing that walks one (lspci, vfio-pci, libvfiox) finds it, and writes
- * to it are dropped. With lockless config access (x86) a reader may still
- * run the wrapper while the module unloads: a risk for a test-only module.
+ * to it are dropped. Two risks accepted for a test-only module: with
+ * lockless config access (x86) a reader may still run the wrapper while
+ * the module unloads, and a bus added below a wrapped one while the mock
+ * is loaded keeps the wrapper after the unload.
  */
 #define MOCK_PASID_CAP	0xff8
 #define MOCK_CFG_MAX	8
@@ -768,13 +770,18 @@ static bool mock_cfg_emulated(struct pci_bus *bus, unsigned int devfn,
 	return false;
 }
 
+/*
+ * The accessors the mock wrapped on @bus, or for a bus added since (a
+ * child bus inherits its parent's accessors, the wrapper), its parent's.
+ */
 static struct pci_ops *mock_cfg_orig(struct pci_bus *bus)
 {
 	unsigned int i;
 
-	for (i = 0; i < mock_cfg.nr_buses; i++)
-		if (mock_cfg.buses[i] == bus)
-			return mock_cfg.orig[i];
+	for (; bus; bus = bus->parent)
+		for (i = 0; i < mock_cfg.nr_buses; i++)
+			if (mock_cfg.buses[i] == bus)
+				return mock_cfg.orig[i];
 	return NULL;
 }
 
@@ -835,7 +842,7 @@ static int mock_cfg_init(void)
 			return -E2BIG;
 		}
 		mock_cfg.devs[mock_cfg.nr_devs++] = pci_dev_get(pdev);
-		if (mock_cfg_orig(pdev->bus))
+		if (pdev->bus->ops == &mock_cfg_ops)
 			continue;
 		mock_cfg.buses[mock_cfg.nr_buses] = pdev->bus;
 		mock_cfg.orig[mock_cfg.nr_buses++] =
