@@ -278,6 +278,8 @@ static void pasid_attached_to_ioas(const char *edu)
 	munmap(buf, PG);
 }
 
+#define UNSAFE_IRQS "/sys/module/iommufd/parameters/allow_unsafe_interrupts"
+
 int main(void)
 {
 	const char *edu = vt_env("VFIOX_EDU");
@@ -288,6 +290,8 @@ int main(void)
 	unsetenv("VFIOX_BACKEND");
 	CHECK(!access("/dev/iommu", F_OK) && !access("/dev/vfio/devices", F_OK),
 	      "the mock-iommu machine runs the debug kernel, which has iommufd and the cdev");
+	/* No interrupt remapping here: iommufd binds nothing without this. */
+	CHECK_RET(mock_write(UNSAFE_IRQS, "Y"), 0);
 	if (vt_failures)
 		return vt_done("mock_iommufd_iopf");
 	fds = open_fds();
@@ -295,5 +299,6 @@ int main(void)
 	pasid_attached_to_ioas(edu);
 	CHECK(mock_has(MOCK "mappings", "domain") == 0, "the mock still lists mappings");
 	CHECK(open_fds() == fds, "%d fds before, %d after", fds, open_fds());
+	CHECK_RET(mock_write(UNSAFE_IRQS, "N"), 0);
 	return vt_done("mock_iommufd_iopf");
 }
