@@ -15,17 +15,17 @@
  *   3. a request outside every mapping, a write to the read-only mapping
  *      and a request after the unmap are answered Invalid (logged by
  *      libvfiox), and the mock's domain maps nothing there;
- *   4. IOMMU_GET_HW_INFO reports the mock's 20-bit PASIDs; a PASID
- *      attached to the IOAS itself is -EINVAL on Linux 7.2 (iommufd makes
- *      no PASID-capable page table on its own: upstream's selftest asserts
- *      the same) and leaves nothing attached in the mock;
- *   5. with edu's DMA on a PASID-capable page table of the IOAS
- *      (IOMMU_HWPT_ALLOC with IOMMU_HWPT_ALLOC_PASID, as the kernel
- *      requires for any PASID attach), vfiox_device_attach_pasid() of
- *      PASID 7 to it succeeds and the mock shows PASID 7 on that page
- *      table's domain, which maps what the IOAS maps; the detach removes
- *      it, a second detach is -ENOENT without asking the kernel; closing
- *      the device with two PASIDs attached leaves none in the mock;
+ *   4. IOMMU_GET_HW_INFO reports the mock's 20-bit PASIDs;
+ *   5. vfiox_device_attach_pasid() of PASID 7 to the container's mappings
+ *      succeeds: the mock shows a new user page table for edu, edu's own
+ *      DMA moved onto it (iommufd attaches PASIDs only while it is on a
+ *      page table allocated with IOMMU_HWPT_ALLOC_PASID, which the one it
+ *      makes for an IOAS never is) and PASID 7 on it, mapping what the
+ *      IOAS maps; the detach removes it, a second detach is -ENOENT
+ *      without asking the kernel; a PASID goes to a PASID-capable HWPT of
+ *      the caller's too, edu staying put; closing the device with two
+ *      PASIDs attached leaves none in the mock and frees libvfiox's page
+ *      table;
  *   6. the containers close with their domains freed, nothing mapped,
  *      and no fd left open.
  */
@@ -205,25 +205,17 @@ static int pasid_hwpt(struct vfiox_container *c, struct vfiox_device *d, uint32_
 	return 0;
 }
 
-/* edu's DMA without a PASID onto @hwpt, behind libvfiox's back. */
-static int move_rid(struct vfiox_device *d, uint32_t hwpt)
-{
-	struct vfiox_vfio_device_attach_iommufd_pt a = { .argsz = sizeof(a), .pt_id = hwpt };
-
-	return ioctl(vfiox_device_fd(d), VFIOX_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a) ? -errno : 0;
-}
-
 static void pasid_attached_to_ioas(const char *edu)
 {
 	struct vfiox_iommu_hw_info info = { .sz = sizeof(info) };
 	struct vfiox_pasid_opts opts = { .sz = sizeof(opts) };
 	struct vfiox_container *c;
 	struct vfiox_device *d;
-	uint32_t hwpt = 0, got = 0;
+	uint32_t hwpt = 0, got = 0, mine = 0;
 	uint8_t *buf = anon(PG);
 	uint64_t iova = 0;
 	char needle[96];
-	int dom;
+	int dom, ioas_dom, dom2;
 
 	CHECK(buf != NULL, "mmap");
 	if (!buf || open_iommufd(edu, &c, &d))
@@ -231,21 +223,18 @@ static void pasid_attached_to_ioas(const char *edu)
 	CHECK_RET(vfiox_device_iommu_hw_info(d, &info), 0);
 	CHECK(info.max_pasid_log2 == 20, "the IOMMU reports %u-bit PASIDs for edu, the mock 20",
 	      info.max_pasid_log2);
+	ioas_dom = domain_of(edu);
 
-	/* Linux 7.2: no PASID on a page table iommufd makes by itself. */
-	CHECK_RET(vfiox_device_attach_pasid(d, 7, NULL, NULL), -EINVAL);
-	CHECK(pasid_attached(edu, 7) == 0, "a refused attach left PASID 7 in the mock");
-
-	CHECK_RET(pasid_hwpt(c, d, &hwpt), 0);
+	/* iommufd attaches no PASID while edu's own DMA is on the page table
+	 * it made for the IOAS: libvfiox moves edu onto a PASID-capable HWPT
+	 * of the IOAS first, then attaches the PASID there. */
+	CHECK_RET(vfiox_device_attach_pasid(d, 7, NULL, &got), 0);
 	dom = user_domain(edu);
-	opts.pt_id = hwpt;
-	/* The kernel's rule: edu's own DMA must be on a PASID-capable table. */
-	CHECK_RET(vfiox_device_attach_pasid(d, 7, &opts, NULL), -EINVAL);
-	CHECK_RET(move_rid(d, hwpt), 0);
-	CHECK(domain_of(edu) == dom, "edu is on domain %d, not %d", domain_of(edu), dom);
-
-	CHECK_RET(vfiox_device_attach_pasid(d, 7, &opts, &got), 0);
-	CHECK(got == hwpt, "attached to HWPT %u, not %u", got, hwpt);
+	CHECK(dom >= 0 && dom != ioas_dom, "no new page table for edu (domain %d, was %d)", dom,
+	      ioas_dom);
+	CHECK(domain_of(edu) == dom, "edu is on domain %d, not the new %d", domain_of(edu), dom);
+	CHECK_RET(vfiox_device_hwpt_id(d, &hwpt), 0);
+	CHECK(got == hwpt, "PASID 7 on HWPT %u, edu on %u", got, hwpt);
 	CHECK(pasid_domain(edu, 7) == dom, "the mock shows PASID 7 on domain %d, not %d",
 	      pasid_domain(edu, 7), dom);
 	snprintf(needle, sizeof(needle), "pasid-attach %s pasid 7 domain %d paging", edu, dom);
@@ -262,18 +251,29 @@ static void pasid_attached_to_ioas(const char *edu)
 	CHECK_RET(vfiox_device_detach_pasid(d, 7), -ENOENT);
 	CHECK(mock_count_events(needle) == 1, "the second detach reached the kernel");
 
-	/* The close detaches what is left. */
-	CHECK_RET(vfiox_device_attach_pasid(d, 7, &opts, NULL), 0);
-	CHECK_RET(vfiox_device_attach_pasid(d, 9, &opts, NULL), 0);
-	CHECK(pasid_domain(edu, 9) == dom, "PASID 9 on domain %d", pasid_domain(edu, 9));
+	/* A PASID-capable HWPT of the caller's takes a PASID too; edu's own
+	 * DMA stays where libvfiox put it. */
+	CHECK_RET(pasid_hwpt(c, d, &mine), 0);
+	dom2 = user_domain(edu);
+	opts.pt_id = mine;
+	CHECK_RET(vfiox_device_attach_pasid(d, 9, &opts, &got), 0);
+	CHECK(got == mine, "attached to HWPT %u, not %u", got, mine);
+	CHECK(pasid_domain(edu, 9) == dom2, "PASID 9 on domain %d, not %d",
+	      pasid_domain(edu, 9), dom2);
+	CHECK(domain_of(edu) == dom, "edu moved to domain %d", domain_of(edu));
+
+	/* The close detaches what is left and destroys libvfiox's HWPT. */
+	CHECK_RET(vfiox_device_attach_pasid(d, 7, NULL, NULL), 0);
+	vt_write_file(MOCK "events", "clear");
 	vfiox_device_close(d);
 	CHECK(pasid_attached(edu, 7) == 0 && pasid_attached(edu, 9) == 0,
 	      "closing edu left PASID 7 (%d) or 9 (%d) attached in the mock",
 	      pasid_attached(edu, 7), pasid_attached(edu, 9));
-
-	vt_write_file(MOCK "events", "clear");
-	vfiox_container_close(c);
 	snprintf(needle, sizeof(needle), "free domain %d paging", dom);
+	CHECK(mock_has(MOCK "events", needle) == 1, "no '%s' after edu's close", needle);
+
+	vfiox_container_close(c);
+	snprintf(needle, sizeof(needle), "free domain %d paging", dom2);
 	CHECK(mock_has(MOCK "events", needle) == 1, "no '%s' after the close", needle);
 	munmap(buf, PG);
 }
