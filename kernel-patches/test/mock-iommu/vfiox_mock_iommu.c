@@ -89,7 +89,7 @@
 
 static char *devices;
 module_param(devices, charp, 0444);
-MODULE_PARM_DESC(devices, "comma-separated PCI addresses to claim");
+MODULE_PARM_DESC(devices, "comma-separated PCI addresses to claim (at most 8)");
 
 static char *shared_group;
 module_param(shared_group, charp, 0444);
@@ -741,10 +741,14 @@ static bool mock_listed(const char *list, struct device *dev)
  * wrapping its bus's config accessors (as aer_inject does), and points
  * the device's pasid_cap there. The capability is in no capability list:
  * nothing that walks one (lspci, vfio-pci, libvfiox) finds it, and writes
- * to it are dropped. Two risks accepted for a test-only module: with
- * lockless config access (x86) a reader may still run the wrapper while
- * the module unloads, and a bus added below a wrapped one while the mock
- * is loaded keeps the wrapper after the unload.
+ * to it are dropped. A bus's entry is published before its accessors are
+ * switched (config reads may be lockless), and the unload puts back the
+ * original accessors of every wrapped bus and of every bus added below
+ * one since (a child bus inherits its parent's accessors), each only if
+ * the wrapper is still installed there. A bus whose accessors have a
+ * map_bus (ECAM hosts) is not wrapped: its devices get no PASIDs. A
+ * risk accepted for a test-only module: with lockless config access a
+ * reader may still run the wrapper while the module unloads.
  */
 #define MOCK_PASID_CAP	0xff8
 #define MOCK_CFG_MAX	8
@@ -759,11 +763,12 @@ static struct {
 static bool mock_cfg_emulated(struct pci_bus *bus, unsigned int devfn,
 			      int where)
 {
-	unsigned int i;
+	/* pairs with the release in mock_cfg_init(): devs[] below n are set */
+	unsigned int i, n = smp_load_acquire(&mock_cfg.nr_devs);
 
 	if (where < MOCK_PASID_CAP || where >= MOCK_PASID_CAP + 8)
 		return false;
-	for (i = 0; i < mock_cfg.nr_devs; i++)
+	for (i = 0; i < n; i++)
 		if (mock_cfg.devs[i]->bus == bus &&
 		    mock_cfg.devs[i]->devfn == devfn)
 			return true;
@@ -772,14 +777,16 @@ static bool mock_cfg_emulated(struct pci_bus *bus, unsigned int devfn,
 
 /*
  * The accessors the mock wrapped on @bus, or for a bus added since (a
- * child bus inherits its parent's accessors, the wrapper), its parent's.
+ * child bus inherits its parent's accessors, the wrapper), its nearest
+ * wrapped ancestor's. NULL for none.
  */
 static struct pci_ops *mock_cfg_orig(struct pci_bus *bus)
 {
-	unsigned int i;
+	/* pairs with the release in mock_cfg_init(): buses[], orig[] set */
+	unsigned int i, n = smp_load_acquire(&mock_cfg.nr_buses);
 
 	for (; bus; bus = bus->parent)
-		for (i = 0; i < mock_cfg.nr_buses; i++)
+		for (i = 0; i < n; i++)
 			if (mock_cfg.buses[i] == bus)
 				return mock_cfg.orig[i];
 	return NULL;
@@ -788,10 +795,17 @@ static struct pci_ops *mock_cfg_orig(struct pci_bus *bus)
 static int mock_cfg_read(struct pci_bus *bus, unsigned int devfn, int where,
 			 int size, u32 *val)
 {
+	struct pci_ops *ops;
 	u32 dword;
 
-	if (!mock_cfg_emulated(bus, devfn, where))
-		return mock_cfg_orig(bus)->read(bus, devfn, where, size, val);
+	if (!mock_cfg_emulated(bus, devfn, where)) {
+		ops = mock_cfg_orig(bus);
+		if (!ops) {
+			PCI_SET_ERROR_RESPONSE(val);
+			return PCIBIOS_DEVICE_NOT_FOUND;
+		}
+		return ops->read(bus, devfn, where, size, val);
+	}
 	if (where - MOCK_PASID_CAP < 4)	/* version 1, the last capability */
 		dword = PCI_EXT_CAP_ID_PASID | 1 << 16;
 	else				/* the width; enabled */
@@ -804,9 +818,14 @@ static int mock_cfg_read(struct pci_bus *bus, unsigned int devfn, int where,
 static int mock_cfg_write(struct pci_bus *bus, unsigned int devfn, int where,
 			  int size, u32 val)
 {
+	struct pci_ops *ops;
+
 	if (mock_cfg_emulated(bus, devfn, where))
 		return PCIBIOS_SUCCESSFUL;
-	return mock_cfg_orig(bus)->write(bus, devfn, where, size, val);
+	ops = mock_cfg_orig(bus);
+	if (!ops)
+		return PCIBIOS_DEVICE_NOT_FOUND;
+	return ops->write(bus, devfn, where, size, val);
 }
 
 static struct pci_ops mock_cfg_ops = {
@@ -814,39 +833,70 @@ static struct pci_ops mock_cfg_ops = {
 	.write	= mock_cfg_write,
 };
 
+/* A bus below a wrapped one that inherited the wrapper gets its original. */
+static int mock_cfg_restore_child(struct pci_dev *pdev, void *unused)
+{
+	struct pci_bus *sub = pdev->subordinate;
+
+	if (sub && sub->ops == &mock_cfg_ops && mock_cfg_orig(sub))
+		pci_bus_set_ops(sub, mock_cfg_orig(sub));
+	return 0;
+}
+
+/*
+ * The tables stay as they are but for nr_devs: a lockless reader may still
+ * be in the wrapper, and finds its bus's accessors there.
+ */
 static void mock_cfg_exit(void)
 {
-	unsigned int i;
+	unsigned int i, nr_devs = mock_cfg.nr_devs;
 
-	for (i = 0; i < mock_cfg.nr_devs; i++) {
+	for (i = 0; i < nr_devs; i++)
 		mock_cfg.devs[i]->pasid_cap = 0;
-		pci_dev_put(mock_cfg.devs[i]);
-	}
 	for (i = 0; i < mock_cfg.nr_buses; i++)
-		pci_bus_set_ops(mock_cfg.buses[i], mock_cfg.orig[i]);
-	memset(&mock_cfg, 0, sizeof(mock_cfg));
+		pci_walk_bus(mock_cfg.buses[i], mock_cfg_restore_child, NULL);
+	for (i = 0; i < mock_cfg.nr_buses; i++)
+		if (mock_cfg.buses[i]->ops == &mock_cfg_ops)
+			pci_bus_set_ops(mock_cfg.buses[i], mock_cfg.orig[i]);
+	/* readers see no device from now on; pairs with mock_cfg_emulated() */
+	smp_store_release(&mock_cfg.nr_devs, 0);
+	for (i = 0; i < nr_devs; i++)
+		pci_dev_put(mock_cfg.devs[i]);
 }
 
 /* Before the probe, so that the core reads the width from the device too */
 static int mock_cfg_init(void)
 {
 	struct pci_dev *pdev = NULL;
-	unsigned int i;
+	struct pci_bus *bus;
+	unsigned int i, n;
 
 	for_each_pci_dev(pdev) {
 		if (!mock_listed(devices, &pdev->dev) || pdev->pasid_cap)
 			continue;
-		if (mock_cfg.nr_devs == MOCK_CFG_MAX) {
+		bus = pdev->bus;
+		if (bus->ops != &mock_cfg_ops && bus->ops->map_bus)
+			continue;	/* no PASIDs: see above */
+		n = mock_cfg.nr_buses;
+		if (mock_cfg.nr_devs == MOCK_CFG_MAX ||
+		    (bus->ops != &mock_cfg_ops && n == MOCK_CFG_MAX)) {
 			pci_dev_put(pdev);
 			mock_cfg_exit();
 			return -E2BIG;
 		}
-		mock_cfg.devs[mock_cfg.nr_devs++] = pci_dev_get(pdev);
-		if (pdev->bus->ops == &mock_cfg_ops)
+		mock_cfg.devs[mock_cfg.nr_devs] = pci_dev_get(pdev);
+		/* devs[] stored first; pairs with mock_cfg_emulated() */
+		smp_store_release(&mock_cfg.nr_devs, mock_cfg.nr_devs + 1);
+		if (bus->ops == &mock_cfg_ops)
 			continue;
-		mock_cfg.buses[mock_cfg.nr_buses] = pdev->bus;
-		mock_cfg.orig[mock_cfg.nr_buses++] =
-			pci_bus_set_ops(pdev->bus, &mock_cfg_ops);
+		mock_cfg.buses[n] = bus;
+		mock_cfg.orig[n] = bus->ops;
+		/*
+		 * Published before the switch, pairing with mock_cfg_orig():
+		 * a reader that finds the wrapper finds the bus's entry.
+		 */
+		smp_store_release(&mock_cfg.nr_buses, n + 1);
+		pci_bus_set_ops(bus, &mock_cfg_ops);
 	}
 	for (i = 0; i < mock_cfg.nr_devs; i++)
 		mock_cfg.devs[i]->pasid_cap = MOCK_PASID_CAP;
@@ -909,7 +959,14 @@ static void mock_probe_finalize(struct device *dev)
 	if (md)
 		md->iopf = !ret;
 	mutex_unlock(&mock.lock);
-	dev->iommu->max_pasids = ret ? 0 : mock.iommu.max_pasids;
+	/*
+	 * A PCI device without the capability (one added after the load, or
+	 * not wrapped) gets none: IOMMU_GET_HW_INFO would read no control.
+	 */
+	if (ret || (dev_is_pci(dev) && !to_pci_dev(dev)->pasid_cap))
+		dev->iommu->max_pasids = 0;
+	else
+		dev->iommu->max_pasids = mock.iommu.max_pasids;
 	mock_event("probe %s pasids %u%s", dev_name(dev), dev->iommu->max_pasids,
 		   ret ? ", no fault queue" : "");
 }
