@@ -51,6 +51,9 @@
  * When the RID leaves such a domain the device is taken out of the fault
  * queue first, as VT-d does (which answers and frees the fault groups
  * still pending there), and put back for its PASIDs.
+ * Not covered by the fence: on a replace it runs before the core stores
+ * the new handle, so a request in that window may still reach the old
+ * one, as with real drivers; no test sends one there.
  * An SVA domain registers an mmu_notifier on its mm, as real drivers do
  * (logging the mm's release, counting invalidations).
  *
