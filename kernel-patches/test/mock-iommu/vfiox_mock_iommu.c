@@ -8,7 +8,9 @@
  * devices named in its "devices" parameter, gives each a group of its own
  * (but one group to those named in "shared_group"),
  * tells the IOMMU core they have PASIDs, and implements paging domains (kept
- * as a page table in an xarray, for type1), SVA domains on a PASID and page
+ * as a page table in an xarray, for type1 and for iommufd's page tables:
+ * those it allocates itself, PASID-capable ones, ones whose faults go to
+ * an iommufd fault queue), paging and SVA domains on a PASID and page
  * responses. Nothing translates behind it: the devices still DMA to guest
  * physical addresses, so only control paths can be tested with it.
  *
@@ -38,7 +40,8 @@
  *             (at most 20 s): a process killed there keeps its mm until
  *             then, so that process_mrelease() can reap it (the OOM
  *             reaper's invalidation, which may not block)
- *   pasids    the PASIDs attached now: "BDF PASID domain N"
+ *   pasids    the PASIDs attached now, to an SVA or a paging domain:
+ *             "BDF PASID domain N"
  *   mappings  every paging domain's mappings: "domain N IOVA-LAST PA prot"
  *
  * Like a real driver, it fences page requests against every detach and
@@ -48,6 +51,9 @@
  * When the RID leaves such a domain the device is taken out of the fault
  * queue first, as VT-d does (which answers and frees the fault groups
  * still pending there), and put back for its PASIDs.
+ * Not covered by the fence: on a replace it runs before the core stores
+ * the new handle, so a request in that window may still reach the old
+ * one, as with real drivers; no test sends one there.
  * An SVA domain registers an mmu_notifier on its mm, as real drivers do
  * (logging the mm's release, counting invalidations).
  *
@@ -56,6 +62,12 @@
  * domain, when that domain maps or when it sends a page request is
  * reported ("vfiox-mock-iommu: ... bus mastering on", which the VM harness
  * counts as a failure of the test that ran).
+ *
+ * A page request reaches whatever handler the domain it faults in has:
+ * type1's, SVA's or iommufd's (which queues it for userspace and answers
+ * when userspace does, through page_response). For iommufd's
+ * IOMMU_GET_HW_INFO, the claimed devices also get a PASID capability in
+ * config space (mock_cfg_init()).
  *
  * Not modelled: IOPF enabled only while a fault-capable domain is
  * attached. The PASID and ATS paths of a PCI reset run only for a claimed
@@ -80,7 +92,7 @@
 
 static char *devices;
 module_param(devices, charp, 0444);
-MODULE_PARM_DESC(devices, "comma-separated PCI addresses to claim");
+MODULE_PARM_DESC(devices, "comma-separated PCI addresses to claim (at most 8)");
 
 static char *shared_group;
 module_param(shared_group, charp, 0444);
@@ -451,34 +463,10 @@ static void mock_paging_free(struct iommu_domain *domain)
 	kfree(md);
 }
 
-static const struct iommu_domain_ops mock_paging_ops = {
-	.attach_dev	= mock_attach_dev,
-	.map_pages	= mock_map_pages,
-	.unmap_pages	= mock_unmap_pages,
-	.iova_to_phys	= mock_iova_to_phys,
-	.free		= mock_paging_free,
-};
-
-static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
-{
-	struct mock_domain *md = kzalloc_obj(*md);
-
-	if (!md)
-		return ERR_PTR(-ENOMEM);
-	xa_init(&md->pages);
-	md->id = mock_new_id();
-	md->domain.ops = &mock_paging_ops;
-	md->domain.pgsize_bitmap = PAGE_SIZE;
-	md->domain.geometry.aperture_end = MOCK_APERTURE;
-	md->domain.geometry.force_aperture = true;
-	mutex_lock(&mock.lock);
-	list_add_tail(&md->next, &mock.paging);
-	mutex_unlock(&mock.lock);
-	mock_event("alloc %s domain %u paging", dev_name(dev), md->id);
-	return &md->domain;
-}
-
-/* SVA domains, attached to a PASID, and the blocked domain detaching them */
+/*
+ * PASIDs: an SVA domain (the series' binds) or a paging domain (iommufd's
+ * PASID attach) on a PASID, recorded in mock.pasids.
+ */
 
 static struct mock_pasid *mock_find_pasid(struct device *dev, ioasid_t pasid)
 {
@@ -491,9 +479,9 @@ static struct mock_pasid *mock_find_pasid(struct device *dev, ioasid_t pasid)
 	return NULL;
 }
 
-static int mock_sva_set_dev_pasid(struct iommu_domain *domain,
-				  struct device *dev, ioasid_t pasid,
-				  struct iommu_domain *old)
+static int mock_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
+			      ioasid_t pasid, struct iommu_domain *old,
+			      const char *kind)
 {
 	struct mock_domain *md = to_mock_domain(domain);
 	struct mock_pasid *mp, *fresh;
@@ -521,11 +509,94 @@ static int mock_sva_set_dev_pasid(struct iommu_domain *domain,
 	kfree(fresh);
 	if (!mp)
 		return -ENOMEM;
-	mock_event("pasid-attach %s pasid %u domain %u sva", dev_name(dev),
-		   pasid, md->id);
+	mock_event("pasid-attach %s pasid %u domain %u %s", dev_name(dev),
+		   pasid, md->id, kind);
 	if (old)
 		mock_fence_faults(dev);
 	return 0;
+}
+
+static int mock_paging_set_dev_pasid(struct iommu_domain *domain,
+				     struct device *dev, ioasid_t pasid,
+				     struct iommu_domain *old)
+{
+	return mock_set_dev_pasid(domain, dev, pasid, old,
+				  domain->iopf_handler ? "paging iopf" : "paging");
+}
+
+static const struct iommu_domain_ops mock_paging_ops = {
+	.attach_dev	= mock_attach_dev,
+	.set_dev_pasid	= mock_paging_set_dev_pasid,
+	.map_pages	= mock_map_pages,
+	.unmap_pages	= mock_unmap_pages,
+	.iova_to_phys	= mock_iova_to_phys,
+	.free		= mock_paging_free,
+};
+
+static struct mock_domain *mock_paging_new(void)
+{
+	struct mock_domain *md = kzalloc_obj(*md);
+
+	if (!md)
+		return NULL;
+	xa_init(&md->pages);
+	md->id = mock_new_id();
+	md->domain.ops = &mock_paging_ops;
+	md->domain.pgsize_bitmap = PAGE_SIZE;
+	md->domain.geometry.aperture_end = MOCK_APERTURE;
+	md->domain.geometry.force_aperture = true;
+	mutex_lock(&mock.lock);
+	list_add_tail(&md->next, &mock.paging);
+	mutex_unlock(&mock.lock);
+	return md;
+}
+
+/* What type1 (through the IOMMU core) allocates */
+static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
+{
+	struct mock_domain *md = mock_paging_new();
+
+	if (!md)
+		return ERR_PTR(-ENOMEM);
+	mock_event("alloc %s domain %u paging", dev_name(dev), md->id);
+	return &md->domain;
+}
+
+/*
+ * What iommufd allocates for a HWPT, its automatic ones included (with no
+ * flags). iommufd handles IOMMU_HWPT_FAULT_ID_VALID itself and never
+ * passes it; of the flags that reach a driver, only a PASID-capable
+ * domain is one the mock can give: no nesting, no dirty tracking, no
+ * driver data.
+ */
+static struct iommu_domain *
+mock_domain_alloc_paging_flags(struct device *dev, u32 flags,
+			       const struct iommu_user_data *user_data)
+{
+	struct mock_domain *md;
+
+	if ((flags & ~IOMMU_HWPT_ALLOC_PASID) || user_data) {
+		mock_event("alloc %s paging flags %#x%s refused", dev_name(dev),
+			   flags, user_data ? " with data" : "");
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+	md = mock_paging_new();
+	if (!md)
+		return ERR_PTR(-ENOMEM);
+	/* The core's allocation sets the type; iommufd's does not */
+	md->domain.type = IOMMU_DOMAIN_UNMANAGED;
+	mock_event("alloc %s domain %u paging user%s", dev_name(dev), md->id,
+		   flags & IOMMU_HWPT_ALLOC_PASID ? " pasid" : "");
+	return &md->domain;
+}
+
+/* SVA domains, attached to a PASID, and the blocked domain detaching them */
+
+static int mock_sva_set_dev_pasid(struct iommu_domain *domain,
+				  struct device *dev, ioasid_t pasid,
+				  struct iommu_domain *old)
+{
+	return mock_set_dev_pasid(domain, dev, pasid, old, "sva");
 }
 
 static void mock_sva_free(struct iommu_domain *domain)
@@ -663,6 +734,178 @@ static bool mock_listed(const char *list, struct device *dev)
 	return false;
 }
 
+/*
+ * A PASID capability, enabled, for the claimed PCI devices. The IOMMU core
+ * takes a device's PASIDs from the mock (mock_probe_finalize()), but
+ * iommufd's IOMMU_GET_HW_INFO reads the PCI PASID control register of a
+ * device with PASIDs as well, and warns when there is none: no device
+ * QEMU emulates has one. So the mock answers config accesses to the last
+ * eight bytes of a claimed device's extended config space itself, by
+ * wrapping its bus's config accessors (as aer_inject does), and points
+ * the device's pasid_cap there. The capability is in no capability list:
+ * nothing that walks one (lspci, vfio-pci, libvfiox) finds it, and writes
+ * to it are dropped. A bus's entry is published before its accessors are
+ * switched (config reads may be lockless), and the unload puts back the
+ * original accessors of every wrapped bus and of every bus added below
+ * one since (a child bus inherits its parent's accessors), each only if
+ * the wrapper is still installed there. A bus whose accessors have a
+ * map_bus (ECAM hosts) is not wrapped: its devices get no PASIDs. A
+ * risk accepted for a test-only module: with lockless config access a
+ * reader may still run the wrapper while the module unloads.
+ */
+#define MOCK_PASID_CAP	0xff8
+#define MOCK_CFG_MAX	8
+
+static struct {
+	struct pci_dev *devs[MOCK_CFG_MAX];
+	struct pci_bus *buses[MOCK_CFG_MAX];
+	struct pci_ops *orig[MOCK_CFG_MAX];	/* each bus's own accessors */
+	unsigned int nr_devs, nr_buses;
+} mock_cfg;
+
+static bool mock_cfg_emulated(struct pci_bus *bus, unsigned int devfn,
+			      int where)
+{
+	/* pairs with the release in mock_cfg_init(): devs[] below n are set */
+	unsigned int i, n = smp_load_acquire(&mock_cfg.nr_devs);
+
+	if (where < MOCK_PASID_CAP || where >= MOCK_PASID_CAP + 8)
+		return false;
+	for (i = 0; i < n; i++)
+		if (mock_cfg.devs[i]->bus == bus &&
+		    mock_cfg.devs[i]->devfn == devfn)
+			return true;
+	return false;
+}
+
+/*
+ * The accessors the mock wrapped on @bus, or for a bus added since (a
+ * child bus inherits its parent's accessors, the wrapper), its nearest
+ * wrapped ancestor's. NULL for none.
+ */
+static struct pci_ops *mock_cfg_orig(struct pci_bus *bus)
+{
+	/* pairs with the release in mock_cfg_init(): buses[], orig[] set */
+	unsigned int i, n = smp_load_acquire(&mock_cfg.nr_buses);
+
+	for (; bus; bus = bus->parent)
+		for (i = 0; i < n; i++)
+			if (mock_cfg.buses[i] == bus)
+				return mock_cfg.orig[i];
+	return NULL;
+}
+
+static int mock_cfg_read(struct pci_bus *bus, unsigned int devfn, int where,
+			 int size, u32 *val)
+{
+	struct pci_ops *ops;
+	u32 dword;
+
+	if (!mock_cfg_emulated(bus, devfn, where)) {
+		ops = mock_cfg_orig(bus);
+		if (!ops) {
+			PCI_SET_ERROR_RESPONSE(val);
+			return PCIBIOS_DEVICE_NOT_FOUND;
+		}
+		return ops->read(bus, devfn, where, size, val);
+	}
+	if (where - MOCK_PASID_CAP < 4)	/* version 1, the last capability */
+		dword = PCI_EXT_CAP_ID_PASID | 1 << 16;
+	else				/* the width; enabled */
+		dword = (pasid_bits << 8) | PCI_PASID_CTRL_ENABLE << 16;
+	dword >>= (where & 3) * 8;
+	*val = size == 4 ? dword : dword & ((1U << (size * 8)) - 1);
+	return PCIBIOS_SUCCESSFUL;
+}
+
+static int mock_cfg_write(struct pci_bus *bus, unsigned int devfn, int where,
+			  int size, u32 val)
+{
+	struct pci_ops *ops;
+
+	if (mock_cfg_emulated(bus, devfn, where))
+		return PCIBIOS_SUCCESSFUL;
+	ops = mock_cfg_orig(bus);
+	if (!ops)
+		return PCIBIOS_DEVICE_NOT_FOUND;
+	return ops->write(bus, devfn, where, size, val);
+}
+
+static struct pci_ops mock_cfg_ops = {
+	.read	= mock_cfg_read,
+	.write	= mock_cfg_write,
+};
+
+/* A bus below a wrapped one that inherited the wrapper gets its original. */
+static int mock_cfg_restore_child(struct pci_dev *pdev, void *unused)
+{
+	struct pci_bus *sub = pdev->subordinate;
+
+	if (sub && sub->ops == &mock_cfg_ops && mock_cfg_orig(sub))
+		pci_bus_set_ops(sub, mock_cfg_orig(sub));
+	return 0;
+}
+
+/*
+ * The tables stay as they are but for nr_devs: a lockless reader may still
+ * be in the wrapper, and finds its bus's accessors there.
+ */
+static void mock_cfg_exit(void)
+{
+	unsigned int i, nr_devs = mock_cfg.nr_devs;
+
+	for (i = 0; i < nr_devs; i++)
+		mock_cfg.devs[i]->pasid_cap = 0;
+	for (i = 0; i < mock_cfg.nr_buses; i++)
+		pci_walk_bus(mock_cfg.buses[i], mock_cfg_restore_child, NULL);
+	for (i = 0; i < mock_cfg.nr_buses; i++)
+		if (mock_cfg.buses[i]->ops == &mock_cfg_ops)
+			pci_bus_set_ops(mock_cfg.buses[i], mock_cfg.orig[i]);
+	/* readers see no device from now on; pairs with mock_cfg_emulated() */
+	smp_store_release(&mock_cfg.nr_devs, 0);
+	for (i = 0; i < nr_devs; i++)
+		pci_dev_put(mock_cfg.devs[i]);
+}
+
+/* Before the probe, so that the core reads the width from the device too */
+static int mock_cfg_init(void)
+{
+	struct pci_dev *pdev = NULL;
+	struct pci_bus *bus;
+	unsigned int i, n;
+
+	for_each_pci_dev(pdev) {
+		if (!mock_listed(devices, &pdev->dev) || pdev->pasid_cap)
+			continue;
+		bus = pdev->bus;
+		if (bus->ops != &mock_cfg_ops && bus->ops->map_bus)
+			continue;	/* no PASIDs: see above */
+		n = mock_cfg.nr_buses;
+		if (mock_cfg.nr_devs == MOCK_CFG_MAX ||
+		    (bus->ops != &mock_cfg_ops && n == MOCK_CFG_MAX)) {
+			pci_dev_put(pdev);
+			mock_cfg_exit();
+			return -E2BIG;
+		}
+		mock_cfg.devs[mock_cfg.nr_devs] = pci_dev_get(pdev);
+		/* devs[] stored first; pairs with mock_cfg_emulated() */
+		smp_store_release(&mock_cfg.nr_devs, mock_cfg.nr_devs + 1);
+		if (bus->ops == &mock_cfg_ops)
+			continue;
+		mock_cfg.buses[n] = bus;
+		mock_cfg.orig[n] = bus->ops;
+		/*
+		 * Published before the switch, pairing with mock_cfg_orig():
+		 * a reader that finds the wrapper finds the bus's entry.
+		 */
+		smp_store_release(&mock_cfg.nr_buses, n + 1);
+		pci_bus_set_ops(bus, &mock_cfg_ops);
+	}
+	for (i = 0; i < mock_cfg.nr_devs; i++)
+		mock_cfg.devs[i]->pasid_cap = MOCK_PASID_CAP;
+	return 0;
+}
+
 static struct iommu_group *mock_device_group(struct device *dev)
 {
 	struct iommu_group *group;
@@ -719,7 +962,13 @@ static void mock_probe_finalize(struct device *dev)
 	if (md)
 		md->iopf = !ret;
 	mutex_unlock(&mock.lock);
-	if (!ret)
+	/*
+	 * A PCI device without the capability (one added after the load, or
+	 * not wrapped) gets none: IOMMU_GET_HW_INFO would read no control.
+	 */
+	if (ret || (dev_is_pci(dev) && !to_pci_dev(dev)->pasid_cap))
+		dev->iommu->max_pasids = 0;
+	else
 		dev->iommu->max_pasids = mock.iommu.max_pasids;
 	mock_event("probe %s pasids %u%s", dev_name(dev), dev->iommu->max_pasids,
 		   ret ? ", no fault queue" : "");
@@ -801,6 +1050,7 @@ static const struct iommu_ops mock_ops = {
 	.owner			= THIS_MODULE,
 	.capable		= mock_capable,
 	.domain_alloc_paging	= mock_domain_alloc_paging,
+	.domain_alloc_paging_flags = mock_domain_alloc_paging_flags,
 	.domain_alloc_sva	= mock_domain_alloc_sva,
 	.probe_device		= mock_probe_device,
 	.probe_finalize		= mock_probe_finalize,
@@ -1153,13 +1403,18 @@ static int __init mock_init(void)
 				     "vfiox-mock-iommu");
 	if (ret)
 		goto err_iopf;
-	ret = iommu_device_register(&mock.iommu, &mock_ops, NULL);
+	ret = mock_cfg_init();
 	if (ret)
 		goto err_sysfs;
+	ret = iommu_device_register(&mock.iommu, &mock_ops, NULL);
+	if (ret)
+		goto err_cfg;
 	pr_info("vfiox-mock-iommu: a test-only IOMMU claims %s\n",
 		devices ?: "nothing");
 	return 0;
 
+err_cfg:
+	mock_cfg_exit();
 err_sysfs:
 	if (mock.shared)
 		iommu_group_put(mock.shared);
@@ -1177,6 +1432,7 @@ static void __exit mock_exit(void)
 	iommu_device_unregister(&mock.iommu);
 	WARN_ON(!list_empty(&mock.pasids) || !list_empty(&mock.devs) ||
 		!list_empty(&mock.paging));
+	mock_cfg_exit();
 	if (mock.shared)
 		iommu_group_put(mock.shared);
 	iommu_device_sysfs_remove(&mock.iommu);

@@ -120,7 +120,11 @@ static const char *mock_fault(const char *bdf, int64_t pasid, uint64_t addr,
 		snprintf(tag, sizeof(tag), "-");
 	else
 		snprintf(tag, sizeof(tag), "%u", (unsigned int)pasid);
-	vt_write_file(MOCK "events", "clear");
+	err = mock_write(MOCK "events", "clear");
+	if (err) {
+		printf("  cannot clear the mock's events: %s\n", strerror(-err));
+		return NULL;
+	}
 	snprintf(req, sizeof(req), "%s %s %llx %s %u", bdf, tag,
 		 (unsigned long long)addr, perm, grpid);
 	err = mock_write(MOCK "fault", req);
