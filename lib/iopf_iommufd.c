@@ -257,6 +257,8 @@ static int fault_hwpt_alloc(struct vfiox_container *c, const struct vfiox_device
 	/* An IOMMU that refuses the flag, or whose PASID-capable tables cover
 	 * less than the IOAS maps (AMD-Vi's v2 tables: EADDRINUSE): no PASID
 	 * is attached yet, go on without. */
+	if (ret == -EADDRINUSE)
+		pr_info("a mapping of the IOAS lies outside what a PASID-capable page table of this IOMMU covers (AMD-Vi's v2 tables reach 47 bits)");
 	if (!ret || (ret != -EOPNOTSUPP && ret != -EINVAL && ret != -EADDRINUSE) ||
 	    pasids_wanted(c, true))
 		return ret;
@@ -297,7 +299,16 @@ static int build(struct vfiox_container *c, struct vfiox_fault_queue *q,
 		return ret;
 	}
 	c->iopf_hwpt = hwpt;
-	return 0;
+	/* The new domain's aperture may have narrowed the IOAS. */
+	ret = vfiox_container_reread_ranges(c, "the fault-capable HWPT was added");
+	if (ret) {
+		back_to_ioas(c, NULL);
+		vfiox_iommufd_destroy(c, hwpt);
+		destroy_queue(c, q);
+		c->iopf_hwpt = 0;
+		vfiox_container_reread_ranges(c, "the fault-capable HWPT was dropped");
+	}
+	return ret;
 }
 
 int vfiox_iopf_iommufd_enable(struct vfiox_container *c)
