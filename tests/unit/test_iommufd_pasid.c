@@ -236,6 +236,12 @@ static void a_replace_moves_a_pasid_in_one_step(void **state)
 	/* A replace of a PASID not attached is a plain attach. */
 	assert_int_equal(vfiox_device_attach_pasid(d, 10, &opts, NULL), 0);
 	assert_int_equal(dev0()->nr_att_pasids, 2);
+	/* libvfiox's list holds 9 once: detached, it attaches again. */
+	assert_int_equal(d->nr_att_pasids, 2);
+	assert_int_equal(vfiox_device_detach_pasid(d, 9), 0);
+	opts.flags = 0;
+	assert_int_equal(vfiox_device_attach_pasid(d, 9, &opts, NULL), 0);
+	assert_int_equal(dev0()->nr_att_pasids, 2);
 	vfiox_device_close(d);
 	assert_int_equal(fk_objects(), 2);	/* the caller's two */
 	assert_int_equal(vfiox_device_open(g, BDF, NULL, &d), 0);
