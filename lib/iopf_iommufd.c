@@ -277,9 +277,10 @@ static void destroy_queue(struct vfiox_container *c, struct vfiox_fault_queue *q
 	vfiox_iommufd_destroy(c, q->id);
 }
 
-/* The kernel objects and the HWPT, with every device on it. */
+/* The kernel objects and the HWPT, with every device on it. @may_refuse:
+ * whether a failure may be the IOMMU's refusal (not the ranges' read). */
 static int build(struct vfiox_container *c, struct vfiox_fault_queue *q,
-		 const struct vfiox_device *d)
+		 const struct vfiox_device *d, bool *may_refuse)
 {
 	uint32_t hwpt;
 	int ret;
@@ -302,6 +303,7 @@ static int build(struct vfiox_container *c, struct vfiox_fault_queue *q,
 	/* The new domain's aperture may have narrowed the IOAS. */
 	ret = vfiox_container_reread_ranges(c, "the fault-capable HWPT was added");
 	if (ret) {
+		*may_refuse = false;
 		back_to_ioas(c, NULL);
 		vfiox_iommufd_destroy(c, hwpt);
 		destroy_queue(c, q);
@@ -315,6 +317,7 @@ int vfiox_iopf_iommufd_enable(struct vfiox_container *c)
 {
 	struct vfiox_device *d = first_device(c);
 	struct vfiox_fault_queue *q;
+	bool may_refuse = true;
 	int ret;
 
 	if (c->faultq)
@@ -338,7 +341,7 @@ int vfiox_iopf_iommufd_enable(struct vfiox_container *c)
 		free_queue(c, q);
 		return ret;
 	}
-	ret = build(c, q, d);
+	ret = build(c, q, d, &may_refuse);
 	if (!ret) {
 		ret = -pthread_create(&q->thread, NULL, fault_thread, q);
 		if (ret) {
@@ -351,7 +354,7 @@ int vfiox_iopf_iommufd_enable(struct vfiox_container *c)
 	}
 	if (ret) {
 		free_queue(c, q);
-		if (refusal(ret)) {
+		if (may_refuse && refusal(ret)) {
 			c->iopf_refused = ret;
 			if (!vfiox_iopf_count_lacking(c))
 				pr_err("the IOMMU refused I/O page faults for a device of the container (%s)",
