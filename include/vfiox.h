@@ -29,19 +29,8 @@
 #ifndef VFIOX_H
 #define VFIOX_H
 
-/*
- * The version of these headers (pkg-config --modversion libvfiox says the
- * same), for #if around calls a later version added: each call's version
- * is its node in the library's symbol map (LIBVFIOX_0.2: the iommufd
- * calls). meson.build refuses to configure when they disagree.
- */
-#define VFIOX_VERSION_MAJOR 0
-#define VFIOX_VERSION_MINOR 2
-#define VFIOX_VERSION_MICRO 0
-#define VFIOX_CHECK_VERSION(major, minor) \
-	(VFIOX_VERSION_MAJOR > (major) || \
-	 (VFIOX_VERSION_MAJOR == (major) && VFIOX_VERSION_MINOR >= (minor)))
-
+/* VFIOX_VERSION_* and VFIOX_CHECK_VERSION(): vfiox/version.h. */
+#include <vfiox/version.h>
 #include <vfiox/log.h>
 #include <vfiox/caps.h>
 #include <vfiox/container.h>

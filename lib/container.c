@@ -213,6 +213,24 @@ VFIOX_API int vfiox_container_refresh(struct vfiox_container *c)
 	return 0;
 }
 
+/*
+ * A new domain on the IOAS (a HWPT libvfiox allocated) may have narrowed
+ * its usable ranges: the kernel reserves what lies outside its aperture.
+ * Read them again and rebuild the IOVA space; on a failure the space
+ * stays as it was, logged, and the caller undoes what narrowed them.
+ */
+int vfiox_container_reread_ranges(struct vfiox_container *c, const char *why)
+{
+	int ret = vfiox_container_refresh(c);
+
+	if (!ret)
+		ret = vfiox_iova_space_rebuild(c);
+	if (ret)
+		pr_err("IOAS %u: reading its usable IOVA ranges again after %s: %s", c->ioas,
+		       why, ERRSTR(ret));
+	return ret;
+}
+
 static int pick_iommu_type(struct vfiox_container *c)
 {
 	static const int prefer[] = { VFIO_TYPE1v2_IOMMU, VFIO_TYPE1_IOMMU };

@@ -230,6 +230,7 @@ void vfiox_dma_drop_all(struct vfiox_container *c);
 /* Recompute the free IOVA space and the entry limit after the IOMMU info
  * changed (lib/iova_space.c). */
 int vfiox_iova_space_rebuild(struct vfiox_container *c);
+int vfiox_container_reread_ranges(struct vfiox_container *c, const char *why);
 
 /* The kernel revoked @device's mapping at [iova, +len) (lib/p2p.c): 1 if
  * it was ours and is now dropped and marked revoked, 0 if not (already

@@ -92,6 +92,9 @@ VFIOX_API int vfiox_device_iommu_hw_info(const struct vfiox_device *d,
 		return ret;
 	q.dev_id = d->devid;
 	ret = c->env.sys->ioctl(c->fd, VFIOX_IOMMU_GET_HW_INFO, &q);
+	/* Released since the check: the kernel no longer knows the id. */
+	if (ret < 0 && vfiox_device_gone(d))
+		return vfiox_device_check_live(d);
 	if (ret == -ENOTTY) {
 		pr_err("%s: IOMMU_GET_HW_INFO: the kernel has none (Linux 6.6+)", d->name);
 		return -EOPNOTSUPP;

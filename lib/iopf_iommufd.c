@@ -257,6 +257,8 @@ static int fault_hwpt_alloc(struct vfiox_container *c, const struct vfiox_device
 	/* An IOMMU that refuses the flag, or whose PASID-capable tables cover
 	 * less than the IOAS maps (AMD-Vi's v2 tables: EADDRINUSE): no PASID
 	 * is attached yet, go on without. */
+	if (ret == -EADDRINUSE)
+		pr_info("a mapping of the IOAS lies outside what a PASID-capable page table of this IOMMU covers (AMD-Vi's v2 tables reach 47 bits)");
 	if (!ret || (ret != -EOPNOTSUPP && ret != -EINVAL && ret != -EADDRINUSE) ||
 	    pasids_wanted(c, true))
 		return ret;
@@ -275,9 +277,10 @@ static void destroy_queue(struct vfiox_container *c, struct vfiox_fault_queue *q
 	vfiox_iommufd_destroy(c, q->id);
 }
 
-/* The kernel objects and the HWPT, with every device on it. */
+/* The kernel objects and the HWPT, with every device on it. @may_refuse:
+ * whether a failure may be the IOMMU's refusal (not the ranges' read). */
 static int build(struct vfiox_container *c, struct vfiox_fault_queue *q,
-		 const struct vfiox_device *d)
+		 const struct vfiox_device *d, bool *may_refuse)
 {
 	uint32_t hwpt;
 	int ret;
@@ -297,13 +300,24 @@ static int build(struct vfiox_container *c, struct vfiox_fault_queue *q,
 		return ret;
 	}
 	c->iopf_hwpt = hwpt;
-	return 0;
+	/* The new domain's aperture may have narrowed the IOAS. */
+	ret = vfiox_container_reread_ranges(c, "the fault-capable HWPT was added");
+	if (ret) {
+		*may_refuse = false;
+		back_to_ioas(c, NULL);
+		vfiox_iommufd_destroy(c, hwpt);
+		destroy_queue(c, q);
+		c->iopf_hwpt = 0;
+		vfiox_container_reread_ranges(c, "the fault-capable HWPT was dropped");
+	}
+	return ret;
 }
 
 int vfiox_iopf_iommufd_enable(struct vfiox_container *c)
 {
 	struct vfiox_device *d = first_device(c);
 	struct vfiox_fault_queue *q;
+	bool may_refuse = true;
 	int ret;
 
 	if (c->faultq)
@@ -327,7 +341,7 @@ int vfiox_iopf_iommufd_enable(struct vfiox_container *c)
 		free_queue(c, q);
 		return ret;
 	}
-	ret = build(c, q, d);
+	ret = build(c, q, d, &may_refuse);
 	if (!ret) {
 		ret = -pthread_create(&q->thread, NULL, fault_thread, q);
 		if (ret) {
@@ -340,7 +354,7 @@ int vfiox_iopf_iommufd_enable(struct vfiox_container *c)
 	}
 	if (ret) {
 		free_queue(c, q);
-		if (refusal(ret)) {
+		if (may_refuse && refusal(ret)) {
 			c->iopf_refused = ret;
 			if (!vfiox_iopf_count_lacking(c))
 				pr_err("the IOMMU refused I/O page faults for a device of the container (%s)",

@@ -109,6 +109,21 @@ static int open_siblings(const struct vfiox_device *d)
 	return n;
 }
 
+/* Undo make_pasid_ready()'s move after a failed first attach. */
+static void undo_move(struct vfiox_device *d)
+{
+	struct vfiox_container *c = d->group->container;
+	uint32_t got;
+
+	if (vfiox_iommufd_attach(d, c->ioas, &got)) {
+		pr_err("%s: its own DMA stays on HWPT %u", d->name, d->home_hwpt);
+		return;
+	}
+	d->hwpt = got;
+	vfiox_iommufd_destroy(c, d->home_hwpt);
+	d->home_hwpt = 0;
+}
+
 /* Put @d's own DMA on a page table that lets PASIDs attach (above). The
  * kernel moves a group's devices together, so the move is refused while
  * another device of the group is open: their d->hwpt would go stale. */
@@ -135,7 +150,7 @@ static int make_pasid_ready(struct vfiox_device *d)
 	ret = vfiox_iommufd_hwpt_alloc(c, d->devid, VFIOX_IOMMU_HWPT_ALLOC_PASID, 0, &hwpt);
 	if (ret) {
 		pr_err("%s: no PASID-capable page table for the device's own DMA: no PASID can be attached%s",
-		       d->name, ret == -EADDRINUSE ? " (the IOMMU's PASID-capable tables cover fewer address bits than the IOAS's mappings reach)" : "");
+		       d->name, ret == -EADDRINUSE ? " (a mapping of the IOAS lies outside what a PASID-capable page table of this IOMMU covers: AMD-Vi's v2 tables reach 47 bits; unmap it first)" : "");
 		return ret;
 	}
 	ret = vfiox_iommufd_attach(d, hwpt, &got);
@@ -148,24 +163,16 @@ static int make_pasid_ready(struct vfiox_device *d)
 	}
 	d->home_hwpt = hwpt;
 	d->hwpt = got;
+	/* The new domain's aperture may have narrowed the IOAS. */
+	ret = vfiox_container_reread_ranges(c, "a PASID-capable HWPT was added");
+	if (ret) {
+		undo_move(d);
+		vfiox_container_reread_ranges(c, "the PASID-capable HWPT was dropped");
+		return ret;
+	}
 	pr_info("%s: its own DMA moved to HWPT %u on the IOAS, which takes PASIDs", d->name,
 		hwpt);
 	return 0;
-}
-
-/* Undo make_pasid_ready()'s move after a failed first attach. */
-static void undo_move(struct vfiox_device *d)
-{
-	struct vfiox_container *c = d->group->container;
-	uint32_t got;
-
-	if (vfiox_iommufd_attach(d, c->ioas, &got)) {
-		pr_err("%s: its own DMA stays on HWPT %u", d->name, d->home_hwpt);
-		return;
-	}
-	d->hwpt = got;
-	vfiox_iommufd_destroy(c, d->home_hwpt);
-	d->home_hwpt = 0;
 }
 
 static int check_opts(const struct vfiox_device *d, const struct vfiox_pasid_opts *opts)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #ifndef VFIOX_BIND_H
 #define VFIOX_BIND_H
+
+#include <vfiox/version.h>
 /*
  * Binding PCI devices to vfio-pci (or another driver) through
  * driver_override, and giving them back. A binding remembers the driver

@@ -2,6 +2,8 @@
 #ifndef VFIOX_CAPS_H
 #define VFIOX_CAPS_H
 
+#include <vfiox/version.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <vfiox/log.h>

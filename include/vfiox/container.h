@@ -2,6 +2,8 @@
 #ifndef VFIOX_CONTAINER_H
 #define VFIOX_CONTAINER_H
 
+#include <vfiox/version.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

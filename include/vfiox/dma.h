@@ -2,6 +2,8 @@
 #ifndef VFIOX_DMA_H
 #define VFIOX_DMA_H
 
+#include <vfiox/version.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <vfiox/container.h>

@@ -2,6 +2,8 @@
 #ifndef VFIOX_EVENTS_H
 #define VFIOX_EVENTS_H
 
+#include <vfiox/version.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

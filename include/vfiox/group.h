@@ -2,6 +2,8 @@
 #ifndef VFIOX_GROUP_H
 #define VFIOX_GROUP_H
 
+#include <vfiox/version.h>
+
 #include <vfiox/container.h>
 
 #ifdef __cplusplus

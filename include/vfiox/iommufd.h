@@ -2,6 +2,8 @@
 #ifndef VFIOX_IOMMUFD_H
 #define VFIOX_IOMMUFD_H
 
+#include <vfiox/version.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <vfiox/device.h>

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #ifndef VFIOX_IOPF_H
 #define VFIOX_IOPF_H
+
+#include <vfiox/version.h>
 /*
  * I/O page faults. On the legacy backend (the VFIOX_IOPF extension of the
  * libvfiox kernel series) they replace pinning: after

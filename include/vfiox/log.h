@@ -2,6 +2,8 @@
 #ifndef VFIOX_LOG_H
 #define VFIOX_LOG_H
 
+#include <vfiox/version.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif

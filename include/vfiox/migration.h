@@ -2,6 +2,8 @@
 #ifndef VFIOX_MIGRATION_H
 #define VFIOX_MIGRATION_H
 
+#include <vfiox/version.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>

@@ -2,6 +2,8 @@
 #ifndef VFIOX_P2P_H
 #define VFIOX_P2P_H
 
+#include <vfiox/version.h>
+
 #include <stdint.h>
 #include <vfiox/device.h>
 #include <vfiox/dma.h>

@@ -2,6 +2,8 @@
 #ifndef VFIOX_PCI_H
 #define VFIOX_PCI_H
 
+#include <vfiox/version.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <vfiox/log.h>

@@ -2,6 +2,8 @@
 #ifndef VFIOX_POOL_H
 #define VFIOX_POOL_H
 
+#include <vfiox/version.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <vfiox/dma.h>

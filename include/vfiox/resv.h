@@ -2,6 +2,8 @@
 #ifndef VFIOX_RESV_H
 #define VFIOX_RESV_H
 
+#include <vfiox/version.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <vfiox/group.h>

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #ifndef VFIOX_SRIOV_H
 #define VFIOX_SRIOV_H
+
+#include <vfiox/version.h>
 /*
  * SR-IOV with the PF on vfio-pci. The kernel lets a userspace PF driver
  * create VFs only when vfio-pci was loaded with enable_sriov=1, and then

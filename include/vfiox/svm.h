@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #ifndef VFIOX_SVM_H
 #define VFIOX_SVM_H
+
+#include <vfiox/version.h>
 /*
  * Shared Virtual Memory: the device DMAs straight into this process's
  * virtual addresses, tagged with a PASID, with no DMA mapping at all.

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #ifndef VFIOX_UEVENT_H
 #define VFIOX_UEVENT_H
+
+#include <vfiox/version.h>
 /*
  * Kernel uevents (NETLINK_KOBJECT_UEVENT, read with libnl): device add and
  * remove, driver bind and unbind, vfio group nodes appearing. Only messages

@@ -75,11 +75,17 @@ static int ioas_alloc(struct fk_fd *f, struct vfiox_iommu_ioas_alloc *a)
 	return 0;
 }
 
-/* The lowest aperture end of the attached devices (UINT64_MAX: none). */
+/* The lowest aperture end of the attached devices and the HWPTs on the
+ * IOAS (UINT64_MAX: none). */
 static uint64_t attached_aperture(void)
 {
 	uint64_t last = UINT64_MAX;
 	int i;
+
+	for (i = 0; i < FK_MAX_OBJS; i++)
+		if (fk.objs[i].kind == FK_OBJ_HWPT && fk.objs[i].last &&
+		    fk.objs[i].last < last)
+			last = fk.objs[i].last;
 
 	for (i = 0; i < FK_MAX_FDS; i++) {
 		const struct fk_fd *f = &fk.fds[i];
@@ -354,6 +360,7 @@ static int hwpt_alloc(struct fk_fd *f, struct vfiox_iommu_hwpt_alloc *q)
 {
 	const uint32_t known = VFIOX_IOMMU_HWPT_FAULT_ID_VALID | VFIOX_IOMMU_HWPT_ALLOC_PASID;
 	struct fk_obj *o, *fault = NULL;
+	int i;
 
 	if (q->size < sizeof(*q))
 		return -EINVAL;
@@ -364,6 +371,12 @@ static int hwpt_alloc(struct fk_fd *f, struct vfiox_iommu_hwpt_alloc *q)
 		return -ENOENT;
 	if ((q->flags & VFIOX_IOMMU_HWPT_ALLOC_PASID) && fk.hwpt_no_pasid)
 		return -EOPNOTSUPP;
+	/* iopt_table_add_domain(): what lies outside the new domain's
+	 * aperture is reserved, and a mapping there refuses it. */
+	if ((q->flags & VFIOX_IOMMU_HWPT_ALLOC_PASID) && fk.pasid_hwpt_last)
+		for (i = 0; i < fk.nr_maps; i++)
+			if (fk.maps[i].iova + fk.maps[i].size - 1 > fk.pasid_hwpt_last)
+				return -EADDRINUSE;
 	if (q->flags & VFIOX_IOMMU_HWPT_FAULT_ID_VALID) {
 		fault = fk_find_obj(q->fault_id);
 		if (!fault || fault->kind != FK_OBJ_FAULT)
@@ -376,6 +389,7 @@ static int hwpt_alloc(struct fk_fd *f, struct vfiox_iommu_hwpt_alloc *q)
 		return -ENOMEM;
 	o->fault = fault ? fault->id : 0;
 	o->flags = q->flags;
+	o->last = q->flags & VFIOX_IOMMU_HWPT_ALLOC_PASID ? fk.pasid_hwpt_last : 0;
 	q->out_hwpt_id = o->id;
 	return 0;
 }

@@ -151,6 +151,7 @@ struct fk_obj {
 	enum { FK_OBJ_FREE, FK_OBJ_HWPT, FK_OBJ_FAULT } kind;
 	uint32_t fault;		/* a HWPT's fault queue (0: none) */
 	uint32_t flags;		/* a HWPT's IOMMU_HWPT_* flags */
+	uint64_t last;		/* a HWPT's aperture end, narrowing the IOAS (0: none) */
 };
 #define FK_MAX_OBJS 32
 #define FK_MAX_FAULTS 64
@@ -244,6 +245,10 @@ struct fake_kernel {
 	int nr_responses;
 	bool no_fault_queue, no_pasid_attach, no_bind_token;
 	bool hwpt_no_pasid;	/* the IOMMU refuses IOMMU_HWPT_ALLOC_PASID */
+	/* non-zero: a HWPT allocated with IOMMU_HWPT_ALLOC_PASID has its
+	 * aperture end here (AMD-Vi's v2 table), which narrows the IOAS while
+	 * it lives; its alloc is EADDRINUSE when a mapping lies above. */
+	uint64_t pasid_hwpt_last;
 	int hwpt_fault_errno;
 	int fault_read_errno;	/* non-zero: the fault fd's reads fail so */
 	unsigned long pasid_attaches, pasid_detaches, rid_detaches;

@@ -291,6 +291,68 @@ static void a_refused_enable_puts_a_device_back_on_its_pasid_hwpt(void **state)
 	assert_int_equal(fk_objects(), 1);	/* the fault HWPT and queue went */
 }
 
+/* As above with the device that has PASIDs moved first (devices are
+ * prepended: it is opened last), so its way back is exercised: to its
+ * PASID-capable home, not the IOAS, and the refused device's too. */
+static void a_refused_enable_puts_a_moved_device_back_on_its_home(void **state)
+{
+	struct vfiox_device *d2;
+	uint32_t home;
+
+	(void)state;
+	assert_int_equal(vfiox_device_attach_pasid(d, 5, NULL, NULL), 0);
+	assert_int_equal(vfiox_device_hwpt_id(d, &home), 0);
+	fk_add_iommufd_device(0);
+	fk.groups[0].devs[1].no_pri = true;
+	assert_int_equal(vfiox_device_open(g, "0000:00:04.0", NULL, &d2), 0);
+	assert_int_equal(kernel_pt("0000:00:04.0"), home);
+	/* The home passes to d2 at d's close; d opens onto it again. */
+	vfiox_device_close(d);
+	assert_int_equal(vfiox_device_open(g, BDF, NULL, &d), 0);
+	assert_int_equal(kernel_pt(BDF), home);
+	assert_ptr_equal(g->devices, d);
+	assert_int_equal(vfiox_device_attach_pasid(d, 5, NULL, NULL), 0);
+	assert_int_equal(vfiox_container_enable_iopf(c), -EOPNOTSUPP);
+	assert_int_equal(kernel_pt(BDF), home);
+	assert_int_equal(kernel_pt("0000:00:04.0"), home);
+	assert_int_equal(fk.groups[0].devs[0].nr_att_pasids, 1);
+	assert_int_equal(fk_objects(), 1);	/* the fault HWPT and queue went */
+}
+
+/* A PASID is attached and the IOMMU takes none on a fault-capable HWPT:
+ * the enable is refused, the device stays home with its PASID. */
+static void a_fault_hwpt_without_pasids_is_refused_with_one_attached(void **state)
+{
+	uint32_t home;
+
+	(void)state;
+	assert_int_equal(vfiox_device_attach_pasid(d, 5, NULL, NULL), 0);
+	assert_int_equal(vfiox_device_hwpt_id(d, &home), 0);
+	fk.hwpt_no_pasid = true;
+	fk_log_capture();
+	assert_int_equal(vfiox_container_enable_iopf(c), -EOPNOTSUPP);
+	fk.hwpt_no_pasid = false;
+	/* Refused at the HWPT, not tried again without PASIDs. */
+	assert_false(fk_log_has("none being attached yet"));
+	assert_true(fk_log_has("the IOMMU refused I/O page faults"));
+	assert_int_equal(kernel_pt(BDF), home);
+	assert_int_equal(fk.groups[0].devs[0].nr_att_pasids, 1);
+	assert_int_equal(fk_objects(), 1);	/* the home HWPT only */
+}
+
+/* The fault-capable HWPT may narrow the IOAS as well. */
+static void the_fault_hwpt_narrows_the_ioas_ranges(void **state)
+{
+	struct vfiox_iova_range r[4];
+
+	(void)state;
+	assert_int_equal(vfiox_container_iova_ranges(c, r, 4), 2);
+	fk.pasid_hwpt_last = 0x1fffff;
+	assert_int_equal(vfiox_container_enable_iopf(c), 0);
+	assert_int_equal(vfiox_container_iova_ranges(c, r, 4), 1);
+	assert_int_equal(r[0].end, 0x1fffff);
+}
+
 /* An IOMMU that takes no PASID on a fault-capable HWPT: IOPF goes on while
  * no PASID is attached, and a later attach is refused by name. */
 static void a_fault_hwpt_without_pasids_refuses_them_later(void **state)
@@ -364,6 +426,9 @@ int main(void)
 		T(a_device_opened_later_joins_the_fault_hwpt),
 		T(the_enable_keeps_attached_pasids),
 		T(a_refused_enable_puts_a_device_back_on_its_pasid_hwpt),
+		T(a_refused_enable_puts_a_moved_device_back_on_its_home),
+		T(a_fault_hwpt_without_pasids_is_refused_with_one_attached),
+		T(the_fault_hwpt_narrows_the_ioas_ranges),
 		T(a_fault_hwpt_without_pasids_refuses_them_later),
 		T(p2p_is_busy_in_iopf_mode),
 		T(a_failed_read_stops_the_thread_and_the_close_still_works),

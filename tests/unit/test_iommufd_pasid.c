@@ -236,6 +236,12 @@ static void a_replace_moves_a_pasid_in_one_step(void **state)
 	/* A replace of a PASID not attached is a plain attach. */
 	assert_int_equal(vfiox_device_attach_pasid(d, 10, &opts, NULL), 0);
 	assert_int_equal(dev0()->nr_att_pasids, 2);
+	/* libvfiox's list holds 9 once: detached, it attaches again. */
+	assert_int_equal(d->nr_att_pasids, 2);
+	assert_int_equal(vfiox_device_detach_pasid(d, 9), 0);
+	opts.flags = 0;
+	assert_int_equal(vfiox_device_attach_pasid(d, 9, &opts, NULL), 0);
+	assert_int_equal(dev0()->nr_att_pasids, 2);
 	vfiox_device_close(d);
 	assert_int_equal(fk_objects(), 2);	/* the caller's two */
 	assert_int_equal(vfiox_device_open(g, BDF, NULL, &d), 0);
@@ -349,6 +355,82 @@ static void legacy_containers_refuse_naming_iommufd(void **state)
 	assert_int_equal(fk_iommufd_container_open(&c), 0);
 }
 
+static int nr_ranges(struct vfiox_iova_range *r, size_t max)
+{
+	return vfiox_container_iova_ranges(c, r, max);
+}
+
+/* An IOMMU whose PASID-capable tables cover less (AMD-Vi's v2): the IOAS
+ * narrows at the first attach, and the allocator follows it. */
+static void a_pasid_hwpt_narrows_the_ioas_ranges(void **state)
+{
+	const size_t len = 2u << 20;
+	struct vfiox_iova_range r[4];
+	unsigned long maps;
+	uint64_t iova, iova2;
+	void *buf;
+
+	(void)state;
+	buf = aligned_alloc(len, 2 * len);
+	assert_non_null(buf);
+	assert_int_equal(nr_ranges(r, 4), 2);
+	assert_true(r[1].end > 0x1fffff);
+	fk.pasid_hwpt_last = 0x1fffff;
+	assert_int_equal(vfiox_device_attach_pasid(d, 5, NULL, NULL), 0);
+	assert_int_equal(nr_ranges(r, 4), 1);
+	assert_int_equal(r[0].start, 0);
+	assert_int_equal(r[0].end, 0x1fffff);
+	assert_int_equal(vfiox_dma_map(c, buf, len, NULL, &iova), 0);
+	assert_true(iova + len - 1 <= 0x1fffff);
+	/* The space is full: the allocator says so, the kernel is not asked. */
+	maps = fk.ioas_maps;
+	assert_int_equal(vfiox_dma_map(c, (char *)buf + len, 4096, NULL, &iova2), -ENOSPC);
+	assert_int_equal(fk.ioas_maps, maps);
+	assert_int_equal(vfiox_dma_unmap_iova(c, iova, len), 0);
+	free(buf);
+}
+
+static void a_failed_range_read_undoes_the_move(void **state)
+{
+	struct vfiox_iova_range r[4];
+	uint32_t ioas;
+
+	(void)state;
+	assert_int_equal(vfiox_container_ioas_id(c, &ioas), 0);
+	fk.pasid_hwpt_last = 0x1fffff;
+	/* GET_HW_INFO, HWPT_ALLOC, ATTACH, then IOAS_IOVA_RANGES */
+	fk_fail_nth("ioctl", 4, EINTR);
+	assert_int_equal(vfiox_device_attach_pasid(d, 5, NULL, NULL), -EINTR);
+	fk.fail_at = 0;
+	assert_true(fk_log_has("reading its usable IOVA ranges again"));
+	assert_int_equal(rid_pt(), ioas);
+	assert_int_equal(fk_objects(), 0);
+	assert_int_equal(dev0()->nr_att_pasids, 0);
+	assert_int_equal(nr_ranges(r, 4), 2);
+	/* And it works afterwards. */
+	assert_int_equal(vfiox_device_attach_pasid(d, 5, NULL, NULL), 0);
+	assert_int_equal(nr_ranges(r, 4), 1);
+}
+
+/* A mapping above the PASID-capable table's reach refuses it, named. */
+static void a_mapping_above_the_pasid_hwpt_is_named(void **state)
+{
+	const size_t len = 2u << 20;
+	uint64_t iova;
+	void *buf;
+
+	(void)state;
+	buf = aligned_alloc(len, len);
+	assert_non_null(buf);
+	fk.pasid_hwpt_last = 0xfffff;
+	assert_int_equal(vfiox_dma_map(c, buf, len, NULL, &iova), 0);
+	assert_int_equal(vfiox_device_attach_pasid(d, 5, NULL, NULL), -EADDRINUSE);
+	assert_true(fk_log_has("lies outside what a PASID-capable page table"));
+	assert_int_equal(fk_objects(), 0);
+	assert_int_equal(vfiox_dma_unmap_iova(c, iova, len), 0);
+	free(buf);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -365,6 +447,9 @@ int main(void)
 		T(the_group_moves_together),
 		T(the_close_detaches_every_pasid),
 		T(legacy_containers_refuse_naming_iommufd),
+		T(a_pasid_hwpt_narrows_the_ioas_ranges),
+		T(a_failed_range_read_undoes_the_move),
+		T(a_mapping_above_the_pasid_hwpt_is_named),
 	};
 
 	return cmocka_run_group_tests_name("iommufd_pasid", tests, NULL, NULL);
