@@ -122,6 +122,8 @@ static void undo_move(struct vfiox_device *d)
 	d->hwpt = got;
 	vfiox_iommufd_destroy(c, d->home_hwpt);
 	d->home_hwpt = 0;
+	/* The dropped table's aperture no longer narrows the IOAS. */
+	vfiox_container_reread_ranges(c, "the PASID-capable HWPT was dropped");
 }
 
 /* Put @d's own DMA on a page table that lets PASIDs attach (above). The
@@ -167,7 +169,6 @@ static int make_pasid_ready(struct vfiox_device *d)
 	ret = vfiox_container_reread_ranges(c, "a PASID-capable HWPT was added");
 	if (ret) {
 		undo_move(d);
-		vfiox_container_reread_ranges(c, "the PASID-capable HWPT was dropped");
 		return ret;
 	}
 	pr_info("%s: its own DMA moved to HWPT %u on the IOAS, which takes PASIDs", d->name,

@@ -144,15 +144,21 @@ struct vfiox_pasid_opts {
  * whole IOMMU group, so that attach is -EBUSY while another device of the
  * group is open (open them after it: they join that HWPT), and VT-d and
  * AMD-Vi block the device while they switch page tables: make the first
- * attach before the device starts DMA, or DMA in flight may fault.
- * Threads: one call at a time per device, as vfiox_svm_bind(); the first
- * attach also not beside vfiox_container_enable_iopf() or a reset of the
- * device. A reset keeps the PASIDs attached (the IOMMU's, not the
+ * attach before the device starts DMA, or DMA in flight may fault. That
+ * HWPT may cover fewer address bits than the IOAS's (AMD-Vi's v2 tables:
+ * 47), so the first attach reads the IOAS's usable ranges again and the
+ * IOVA allocator keeps to them; a mapping already beyond them makes it
+ * -EADDRINUSE. Threads: one call at a time per device, as
+ * vfiox_svm_bind(); the first attach of a device (it changes the
+ * container's ranges) only like the container's lifecycle calls: not
+ * beside the DMA calls, another device's first attach,
+ * vfiox_container_enable_iopf() or a reset of the device. A reset keeps the PASIDs attached (the IOMMU's, not the
  * device's, state). Closing the device detaches every PASID attached
  * through it.
  * Return: 0; -EINVAL (NULL @d, PASID 0 or beyond the width, bad opts);
  * -E2BIG (@opts flags unknown to this libvfiox); -EBUSY (the first attach
- * with another device of the group open); -EEXIST (already attached
+ * with another device of the group open); -EADDRINUSE (the first attach,
+ * with a mapping beyond what a PASID-capable HWPT covers: unmap it first); -EEXIST (already attached
  * through @d, without VFIOX_PASID_REPLACE); -EOPNOTSUPP (legacy container;
  * the IOMMU reports no PASID for the device, asked before the attach; or
  * the container's fault-capable HWPT takes no PASIDs); -ENOMEM; -ENODEV

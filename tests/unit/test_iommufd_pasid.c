@@ -390,6 +390,25 @@ static void a_pasid_hwpt_narrows_the_ioas_ranges(void **state)
 	free(buf);
 }
 
+/* AMD-Vi refuses a PASID on a paging HWPT: the narrowed ranges come back. */
+static void a_refused_first_attach_gives_the_ranges_back(void **state)
+{
+	struct vfiox_iova_range r[4];
+	uint32_t ioas;
+
+	(void)state;
+	assert_int_equal(vfiox_container_ioas_id(c, &ioas), 0);
+	assert_int_equal(nr_ranges(r, 4), 2);
+	fk.pasid_hwpt_last = 0x1fffff;
+	fk.no_pasid_attach = true;
+	assert_int_equal(vfiox_device_attach_pasid(d, 5, NULL, NULL), -EINVAL);
+	fk.no_pasid_attach = false;
+	assert_int_equal(rid_pt(), ioas);
+	assert_int_equal(fk_objects(), 0);
+	assert_int_equal(nr_ranges(r, 4), 2);
+	assert_true(r[1].end > 0x1fffff);
+}
+
 static void a_failed_range_read_undoes_the_move(void **state)
 {
 	struct vfiox_iova_range r[4];
@@ -449,6 +468,7 @@ int main(void)
 		T(legacy_containers_refuse_naming_iommufd),
 		T(a_pasid_hwpt_narrows_the_ioas_ranges),
 		T(a_failed_range_read_undoes_the_move),
+		T(a_refused_first_attach_gives_the_ranges_back),
 		T(a_mapping_above_the_pasid_hwpt_is_named),
 	};
 
