@@ -274,17 +274,26 @@ static void the_enable_keeps_attached_pasids(void **state)
 	assert_int_equal(vfiox_device_open(g, BDF, NULL, &d), 0);
 }
 
-static void a_refused_enable_puts_a_device_back_on_its_pasid_hwpt(void **state)
+/* @d gets PASID 5 (its home HWPT in @home), then a device without PRI
+ * opens beside it in the same group. */
+static struct vfiox_device *pasid_then_device_without_pri(uint32_t *home)
 {
 	struct vfiox_device *d2;
-	uint32_t home;
 
-	(void)state;
 	assert_int_equal(vfiox_device_attach_pasid(d, 5, NULL, NULL), 0);
-	assert_int_equal(vfiox_device_hwpt_id(d, &home), 0);
+	assert_int_equal(vfiox_device_hwpt_id(d, home), 0);
 	fk_add_iommufd_device(0);
 	fk.groups[0].devs[1].no_pri = true;
 	assert_int_equal(vfiox_device_open(g, "0000:00:04.0", NULL, &d2), 0);
+	return d2;
+}
+
+static void a_refused_enable_puts_a_device_back_on_its_pasid_hwpt(void **state)
+{
+	uint32_t home;
+
+	(void)state;
+	pasid_then_device_without_pri(&home);	/* closed with the container */
 	assert_int_equal(vfiox_container_enable_iopf(c), -EOPNOTSUPP);
 	assert_int_equal(kernel_pt(BDF), home);
 	assert_int_equal(fk.groups[0].devs[0].nr_att_pasids, 1);
@@ -296,15 +305,10 @@ static void a_refused_enable_puts_a_device_back_on_its_pasid_hwpt(void **state)
  * PASID-capable home, not the IOAS, and the refused device's too. */
 static void a_refused_enable_puts_a_moved_device_back_on_its_home(void **state)
 {
-	struct vfiox_device *d2;
 	uint32_t home;
 
 	(void)state;
-	assert_int_equal(vfiox_device_attach_pasid(d, 5, NULL, NULL), 0);
-	assert_int_equal(vfiox_device_hwpt_id(d, &home), 0);
-	fk_add_iommufd_device(0);
-	fk.groups[0].devs[1].no_pri = true;
-	assert_int_equal(vfiox_device_open(g, "0000:00:04.0", NULL, &d2), 0);
+	pasid_then_device_without_pri(&home);	/* closed with the container */
 	assert_int_equal(kernel_pt("0000:00:04.0"), home);
 	/* The home passes to d2 at d's close; d opens onto it again. */
 	vfiox_device_close(d);
